@@ -1,0 +1,54 @@
+"""Send one message to a customer through the channel's carrier, and record it on the case."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlmodel import select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from messages.render import render
+from providers.messaging import MessageSender, RecipientRejected
+from schemas.messages import Channel, MessageReceipt, OutboundMessage
+from schemas.steps import ActivityName
+from store.cases import apply_progress
+from store.db import session_for
+from store.tables import MessageRow, utcnow
+
+
+class MessagingActivities:
+    def __init__(self, database_url: str, senders: Mapping[Channel, MessageSender]) -> None:
+        self._database_url = database_url
+        self._senders = senders
+
+    @activity.defn(name=ActivityName.send_message)
+    def send_message(self, message: OutboundMessage) -> MessageReceipt:
+        already = self._recorded(message.idempotency_key)
+        if already is not None:
+            return already
+        sender = self._senders.get(message.channel)
+        if sender is None:
+            raise ApplicationError(f"no carrier configured for {message.channel}", non_retryable=True)
+        rendered = render(message.template, message.language, message.facts)
+        try:
+            delivery = sender.send(message.idempotency_key, message.to, rendered.subject, rendered.body)
+        except RecipientRejected as rejected:
+            raise ApplicationError(str(rejected), type="RecipientRejected", non_retryable=True) from rejected
+        with session_for(self._database_url) as session:
+            row = MessageRow(case_id=message.case_id, idempotency_key=message.idempotency_key, direction="out",
+                             channel=message.channel, to_address=message.to, body=rendered.body,
+                             status=delivery.status, provider=sender.name, provider_ref=delivery.provider_ref)
+            session.add(row)
+            apply_progress(session, message.progress, entry_key=message.idempotency_key, first_contact_at=utcnow())
+            session.commit()
+            return _receipt(row)
+
+    def _recorded(self, idempotency_key: str) -> MessageReceipt | None:
+        with session_for(self._database_url) as session:
+            row = session.exec(select(MessageRow).where(MessageRow.idempotency_key == idempotency_key)).first()
+            return _receipt(row) if row else None
+
+
+def _receipt(row: MessageRow) -> MessageReceipt:
+    return MessageReceipt(message_id=row.id, status=row.status, provider=row.provider, provider_ref=row.provider_ref)

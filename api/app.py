@@ -1,0 +1,45 @@
+"""The FastAPI application: routers, limits, and the connections it holds for its lifetime."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from temporalio.client import Client
+
+from api.routes import cases, health, incidents, transactions
+from settings import Settings, get_settings
+from store.db import engine_for
+from temporal_client import connect
+
+MAX_BODY_BYTES = 256 * 1024  # far below Temporal's payload limits; incidents are small
+
+
+def create_app(settings: Settings | None = None, temporal: Client | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        engine_for(settings.database_url)
+        if getattr(app.state, "temporal", None) is None:
+            app.state.temporal = await connect(settings)
+        yield
+
+    app = FastAPI(title="Service-recovery engine", version="0.1.0", lifespan=lifespan,
+                  description="Report a failure; the engine contacts the customer, refunds once, and follows up.")
+    app.state.settings = settings
+    app.state.temporal = temporal
+    if temporal is not None:
+        engine_for(settings.database_url)
+
+    @app.middleware("http")
+    async def limit_body_size(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            return JSONResponse(status_code=413, content={"detail": f"request body over {MAX_BODY_BYTES} bytes"})
+        return await call_next(request)
+
+    for router in (health.router, incidents.router, transactions.router, cases.router):
+        app.include_router(router)
+    return app

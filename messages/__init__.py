@@ -1,0 +1,1 @@
+"""What the customer reads: Jinja2 templates per workflow type, message and language, and their rendering."""

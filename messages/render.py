@@ -1,0 +1,47 @@
+"""Renders `<template>.<language>.j2`; a template sets `subject` for email and its body is the text.
+
+Templates never blame the customer: they name what *we* got wrong, the amount, and what happens next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
+
+from schemas.incidents import Language
+from schemas.messages import MessageFacts
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+FALLBACK_LANGUAGE = Language.en
+# Money is written the way the customer's language writes it: "9,95 €" in Finnish.
+_MONEY_LOCALE = {Language.fi: "fi_FI", Language.sv: "sv_FI", Language.en: "en_IE"}
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    subject: str
+    body: str
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    return Environment(loader=FileSystemLoader(TEMPLATE_DIR), undefined=StrictUndefined, keep_trailing_newline=False,
+                       autoescape=False, trim_blocks=True, lstrip_blocks=True)
+
+
+def render(template: str, language: Language, facts: MessageFacts) -> RenderedMessage:
+    environment = _environment()
+    try:
+        compiled = environment.get_template(f"{template}.{language}.j2")
+    except TemplateNotFound:
+        compiled = environment.get_template(f"{template}.{FALLBACK_LANGUAGE}.j2")
+    context = facts.model_dump()
+    if facts.amount is not None:
+        # Babel writes a no-break space ("9,95\xa0€"); outside GSM-7 it would make every SMS a costlier UCS-2 one.
+        context["amount"] = facts.amount.format(_MONEY_LOCALE[language]).replace("\xa0", " ").replace("\u202f", " ")
+    module = compiled.make_module(context)
+    body = str(module).strip()
+    return RenderedMessage(subject=getattr(module, "subject", "") or body.splitlines()[0][:78], body=body)

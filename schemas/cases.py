@@ -1,0 +1,121 @@
+"""A case: the workflow's input, its live state (a query), and the API's views of the read model."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from schemas.incidents import IncidentIn, IncidentKind, IncidentSource
+from schemas.messages import Channel, DeliveryStatus
+from schemas.money import Money
+from schemas.policy import RecoveryPolicy
+from schemas.progress import CaseOutcome, CaseStatus, CaseStep
+from schemas.refunds import RefundStatus
+from schemas.replies import IntentKind, RefundDestinationKind
+
+
+class CaseInput(BaseModel):
+    """The workflow's input: the incident as validated at intake, plus the policy snapshot."""
+
+    case_id: str
+    incident: IncidentIn
+    policy: RecoveryPolicy
+    opened_at: datetime
+
+
+class Verification(BaseModel):
+    confirmed: bool
+    amount: Money | None = Field(default=None, description="The verified amount (may differ from the report).")
+    detail: str
+
+
+class LiveState(BaseModel):
+    """What the workflow itself knows right now (the `state` query): the source of truth for a case."""
+
+    case_id: str
+    kind: IncidentKind
+    status: CaseStatus
+    step: CaseStep
+    expecting: IntentKind | None = Field(default=None, description="The kind of answer the case waits for.")
+    waiting_until: datetime | None = Field(default=None, description="When the current wait ends.")
+    verified_amount: Money | None = None
+    refund_destination: RefundDestinationKind | None = None
+    satisfaction: int | None = None
+    outcome: CaseOutcome | None = None
+
+
+class MessageView(BaseModel):
+    id: int
+    direction: str
+    channel: Channel
+    to_address: str | None
+    body: str
+    status: DeliveryStatus | None
+    created_at: datetime
+
+
+class RefundView(BaseModel):
+    id: int
+    amount: Money
+    destination: RefundDestinationKind
+    status: RefundStatus
+    provider_ref: str
+    created_at: datetime
+
+
+class TimelineEntryView(BaseModel):
+    at: datetime
+    step: CaseStep
+    actor: str
+    note: str
+
+
+class CaseSummary(BaseModel):
+    id: str
+    external_id: str
+    kind: IncidentKind
+    source: IncidentSource
+    status: CaseStatus
+    step: CaseStep
+    outcome: CaseOutcome | None
+    amount: Money | None
+    store: str | None
+    opened_at: datetime
+    first_contact_at: datetime | None
+    refunded_at: datetime | None
+    closed_at: datetime | None
+    satisfaction: int | None
+
+
+class CaseDetail(CaseSummary):
+    customer_name: str
+    messages: list[MessageView]
+    refunds: list[RefundView]
+    live: LiveState | None = Field(description="The workflow's own state; null if it could not be asked now.")
+
+
+class CasePage(BaseModel):
+    items: list[CaseSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class OpenedCase(BaseModel):
+    """`POST /incidents` answer: 201 when this call opened the case, 200 when it already existed."""
+
+    case_id: str
+    created: bool
+    links: dict[str, str]
+
+
+class TransactionVerdict(BaseModel):
+    """`POST /transactions` answer: what the engine found, and the case it opened, if any."""
+
+    transaction_id: str
+    correct_total: Money
+    charged: Money
+    finding: str = Field(examples=["overcharge", "undercharge", "correct"])
+    difference: Money
+    case: OpenedCase | None

@@ -1,0 +1,40 @@
+"""How far a case has come: carried by every step activity so the read model moves in the same write."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+
+class CaseStatus(StrEnum):
+    open = "open"
+    waiting_on_customer = "waiting_on_customer"
+    closed = "closed"
+
+
+class CaseStep(StrEnum):
+    intake = "intake"
+    verify = "verify"
+    contact = "contact"
+    refund = "refund"
+    thank_you = "thank_you"
+    follow_up = "follow_up"
+    write_off = "write_off"
+    close = "close"
+
+
+class CaseOutcome(StrEnum):
+    recovered = "recovered"  # the customer got their money back
+    written_off = "written_off"  # the till's mistake, absorbed by the company
+    customer_informed = "customer_informed"  # an undercharge above the limit, told without asking to pay
+    not_confirmed = "not_confirmed"  # verification found no error
+
+
+class CaseProgress(BaseModel):
+    """The read-model update an activity applies together with its own write, plus one timeline line."""
+
+    case_id: str
+    step: CaseStep
+    status: CaseStatus = CaseStatus.open
+    note: str

@@ -1,0 +1,123 @@
+"""The case read model: opening a case once per external id, moving it along, and reading it back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from schemas.cases import CaseSummary, MessageView, RefundView, TimelineEntryView
+from schemas.incidents import IncidentIn
+from schemas.money import Money
+from schemas.progress import CaseProgress, CaseStatus, CaseStep
+from store.tables import CaseRow, MessageRow, RefundRow, TimelineRow, utcnow
+
+SYSTEM_ACTOR = "engine"
+
+
+def open_case(
+    session: Session, case_id: str, integrator: str, incident: IncidentIn, opened_at: datetime
+) -> tuple[CaseRow, bool]:
+    """Inserts the case, or returns the one this integrator already opened with this external id.
+
+    The unique constraint, not a prior look-up, decides: two concurrent posts cannot both create.
+    """
+    row = CaseRow(
+        id=case_id, integrator=integrator, external_id=incident.external_id, kind=incident.kind,
+        source=incident.source, status=CaseStatus.open, step=CaseStep.intake,
+        customer_name=incident.customer.name, customer_phone=incident.customer.phone,
+        customer_email=incident.customer.email, store=incident.store,
+        amount_minor=incident.amount.amount_minor if incident.amount else None,
+        currency=incident.amount.currency if incident.amount else None,
+        transaction_ref=incident.transaction_ref, opened_at=opened_at,
+    )
+    session.add(row)
+    session.add(TimelineRow(case_id=case_id, entry_key=f"{case_id}:intake", at=opened_at, step=CaseStep.intake,
+                            actor=integrator, note=f"{incident.kind} incident reported by {incident.source}"))
+    try:
+        session.commit()
+        return row, True
+    except IntegrityError:
+        session.rollback()
+        existing = session.exec(
+            select(CaseRow).where(CaseRow.integrator == integrator, CaseRow.external_id == incident.external_id)
+        ).one()
+        return existing, False
+
+
+def apply_progress(session: Session, progress: CaseProgress, entry_key: str, **case_fields: Any) -> None:
+    """Moves the case's status and step, sets any given fields, and adds one timeline line (once per key).
+
+    Does not commit: the caller commits it together with its own write, so both land or neither.
+    """
+    now = utcnow()
+    case = session.get(CaseRow, progress.case_id)
+    if case is None:
+        raise LookupError(f"no case {progress.case_id} in the read model")
+    case.status, case.step, case.updated_at = progress.status, progress.step, now
+    for name, value in case_fields.items():
+        if getattr(case, name) is None or name not in _SET_ONCE:
+            setattr(case, name, value)
+    session.add(case)
+    if session.exec(select(TimelineRow.id).where(TimelineRow.entry_key == entry_key)).first() is None:
+        session.add(TimelineRow(case_id=progress.case_id, entry_key=entry_key, at=now, step=progress.step,
+                                actor=SYSTEM_ACTOR, note=progress.note))
+
+
+# Milestones keep their first time: a retried activity must not move "time to first contact".
+_SET_ONCE = frozenset({"first_contact_at", "refunded_at", "closed_at"})
+
+
+def add_timeline_entry(session: Session, case_id: str, entry_key: str, step: str, actor: str, note: str) -> None:
+    session.add(TimelineRow(case_id=case_id, entry_key=entry_key, step=step, actor=actor, note=note))
+
+
+def summary_of(row: CaseRow) -> CaseSummary:
+    amount = Money(amount_minor=row.amount_minor, currency=row.currency) if row.currency else None
+    return CaseSummary.model_validate({**row.model_dump(), "amount": amount})
+
+
+def list_cases(
+    session: Session, *, integrator: str | None, status: str | None, kind: str | None,
+    opened_after: datetime | None, opened_before: datetime | None, limit: int, offset: int,
+) -> tuple[list[CaseRow], int]:
+    """Newest first. Every filter hits an index (status/kind + opened_at)."""
+    conditions = []
+    if integrator is not None:
+        conditions.append(CaseRow.integrator == integrator)
+    if status is not None:
+        conditions.append(CaseRow.status == status)
+    if kind is not None:
+        conditions.append(CaseRow.kind == kind)
+    if opened_after is not None:
+        conditions.append(CaseRow.opened_at >= opened_after)
+    if opened_before is not None:
+        conditions.append(CaseRow.opened_at < opened_before)
+    rows = session.exec(
+        select(CaseRow).where(*conditions).order_by(col(CaseRow.opened_at).desc(), col(CaseRow.id).desc())
+        .limit(limit).offset(offset)
+    ).all()
+    total = session.exec(select(func.count()).select_from(CaseRow).where(*conditions)).one()
+    return list(rows), total
+
+
+def timeline_of(session: Session, case_id: str) -> list[TimelineEntryView]:
+    rows = session.exec(select(TimelineRow).where(TimelineRow.case_id == case_id).order_by(TimelineRow.id)).all()
+    return [TimelineEntryView.model_validate(row, from_attributes=True) for row in rows]
+
+
+def messages_of(session: Session, case_id: str) -> list[MessageView]:
+    rows = session.exec(select(MessageRow).where(MessageRow.case_id == case_id).order_by(MessageRow.id)).all()
+    return [MessageView.model_validate(row, from_attributes=True) for row in rows]
+
+
+def refunds_of(session: Session, case_id: str) -> list[RefundView]:
+    rows = session.exec(select(RefundRow).where(RefundRow.case_id == case_id).order_by(RefundRow.id)).all()
+    return [
+        RefundView(id=row.id, amount=Money(amount_minor=row.amount_minor, currency=row.currency),
+                   destination=row.destination, status=row.status, provider_ref=row.provider_ref,
+                   created_at=row.created_at)
+        for row in rows
+    ]

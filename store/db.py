@@ -1,0 +1,42 @@
+"""Database engine per URL. SQLite gets WAL and a busy timeout, because the API and the worker write to one file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, SQLModel, create_engine
+
+import store.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+
+@lru_cache(maxsize=8)
+def engine_for(database_url: str) -> Engine:
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        engine = create_engine(database_url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    else:
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    SQLModel.metadata.create_all(engine)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+@contextmanager
+def session_for(database_url: str) -> Iterator[Session]:
+    with Session(engine_for(database_url), expire_on_commit=False) as session:
+        yield session

@@ -1,0 +1,143 @@
+"""Tables of the read model. SQLModel `table=True` classes never cross into workflows (pydantic models do)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (which forgets zones) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use an aware UTC datetime")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class CaseRow(SQLModel, table=True):
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("integrator", "external_id", name="uq_case_external_id"),
+        Index("ix_cases_status_opened", "status", "opened_at"),
+        Index("ix_cases_kind_opened", "kind", "opened_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    integrator: str = Field(max_length=200)
+    external_id: str = Field(max_length=200)
+    kind: str = Field(max_length=40)
+    source: str = Field(max_length=40)
+    status: str = Field(max_length=40)
+    step: str = Field(max_length=40)
+    outcome: str | None = Field(default=None, max_length=40)
+    customer_name: str = Field(max_length=200)
+    customer_phone: str | None = Field(default=None, max_length=32)
+    customer_email: str | None = Field(default=None, max_length=320)
+    store: str | None = Field(default=None, max_length=200)
+    amount_minor: int | None = None
+    currency: str | None = Field(default=None, max_length=3)
+    transaction_ref: str | None = Field(default=None, max_length=200)
+    opened_at: datetime = Field(sa_type=UtcDateTime, index=True)
+    first_contact_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    refunded_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    satisfaction: int | None = None
+    updated_at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
+
+
+class TimelineRow(SQLModel, table=True):
+    """One line per thing that happened. `entry_key` makes a retried activity's line land once."""
+
+    __tablename__ = "timeline"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(index=True, max_length=64)
+    entry_key: str = Field(unique=True, max_length=300)
+    at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
+    step: str = Field(max_length=40)
+    actor: str = Field(max_length=200)
+    note: str
+
+
+class MessageRow(SQLModel, table=True):
+    """Every message to or from a customer, whichever provider carried it."""
+
+    __tablename__ = "messages"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str | None = Field(default=None, index=True, max_length=64)
+    idempotency_key: str | None = Field(default=None, unique=True, max_length=300)
+    direction: str = Field(max_length=8)  # "out" | "in"
+    channel: str = Field(max_length=16)
+    to_address: str | None = Field(default=None, max_length=320)
+    from_address: str | None = Field(default=None, max_length=320)
+    body: str
+    status: str | None = Field(default=None, max_length=16)
+    provider: str | None = Field(default=None, max_length=40)
+    provider_ref: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
+
+
+class RefundRow(SQLModel, table=True):
+    __tablename__ = "refunds"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(index=True, max_length=64)
+    idempotency_key: str = Field(unique=True, max_length=300)
+    amount_minor: int
+    currency: str = Field(max_length=3)
+    destination: str = Field(max_length=40)
+    status: str = Field(max_length=40)
+    provider: str = Field(max_length=40)
+    provider_ref: str = Field(max_length=200)
+    created_at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
+
+
+class TransactionRow(SQLModel, table=True):
+    __tablename__ = "transactions"
+    __table_args__ = (UniqueConstraint("store", "transaction_id", name="uq_store_transaction"),)
+    id: int | None = Field(default=None, primary_key=True)
+    store: str = Field(max_length=200)
+    transaction_id: str = Field(max_length=200)
+    currency: str = Field(max_length=3)
+    correct_total_minor: int
+    charged_minor: int
+    lines: list = Field(sa_column=Column(JSON, nullable=False))
+    received_at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
+
+
+class SandboxLedgerEntry(SQLModel, table=True):
+    """The sandbox payment provider's own books: what a real PSP would hold. One row per idempotency key."""
+
+    __tablename__ = "sandbox_ledger"
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True, max_length=300)
+    amount_minor: int
+    currency: str = Field(max_length=3)
+    destination: str = Field(max_length=40)
+    created_at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
+
+
+class SandboxOutboxEntry(SQLModel, table=True):
+    """The sandbox messaging provider's record of what it 'delivered'."""
+
+    __tablename__ = "sandbox_outbox"
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True, max_length=300)
+    channel: str = Field(max_length=16)
+    to_address: str = Field(max_length=320)
+    body: str
+    created_at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)

@@ -1,0 +1,21 @@
+"""Till records as received: the evidence that `verify_incident` checks a reported error against."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from schemas.transactions import TransactionRecord
+from store.tables import TransactionRow
+
+
+def record_transaction(session: Session, record: TransactionRecord) -> None:
+    """Keeps the first copy of a transaction; a till resending it changes nothing."""
+    session.add(TransactionRow(store=record.store, transaction_id=record.transaction_id, currency=record.currency,
+                               correct_total_minor=record.correct_total().amount_minor,
+                               charged_minor=record.charged_minor,
+                               lines=[line.model_dump() for line in record.lines]))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()

@@ -1,0 +1,77 @@
+"""Real Temporal servers for the whole test session: the dev server (updates, listing, restarts) and the
+time-skipping server (days of timers in milliseconds). Both come from the venv; nothing is downloaded."""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from schemas.policy import RecoveryPolicy
+from settings import Settings
+from stack.binaries import temporal_cli, temporal_test_server
+from temporal_client import data_converter
+from tests.harness import Stack
+
+_exit_status = 0
+
+
+@pytest.fixture(scope="session")
+async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
+    async with await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_cli(), data_converter=data_converter(Settings()),
+        dev_server_log_level="error",
+    ) as env:
+        yield env
+
+
+@pytest.fixture(scope="session")
+async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
+    async with await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=temporal_test_server(), data_converter=data_converter(Settings()),
+    ) as env:
+        yield env
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    """A database of the test's own and a task queue of its own, so tests never see each other's cases."""
+    return Settings(
+        database_url=f"sqlite:///{tmp_path / 'recovery.db'}",
+        temporal_task_queue=f"test-{uuid.uuid4().hex[:12]}",
+        policy=RecoveryPolicy(reply_timeout=timedelta(hours=4), follow_up_delay=timedelta(days=2),
+                              satisfaction_timeout=timedelta(days=5)),
+    )
+
+
+@pytest.fixture
+async def stack(time_skipping: WorkflowEnvironment, settings: Settings) -> AsyncIterator[Stack]:
+    """Worker + API against the time-skipping server: for stories with long waits in them."""
+    async with Stack.running(time_skipping, settings) as running:
+        yield running
+
+
+@pytest.fixture
+async def live_stack(dev_server: WorkflowEnvironment, settings: Settings) -> AsyncIterator[Stack]:
+    """Worker + API against the dev server: for concurrency, listing and updates."""
+    async with Stack.running(dev_server, settings) as running:
+        yield running
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    global _exit_status
+    _exit_status = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config) -> None:
+    # The Temporal core can abort during interpreter finalisation (sdk-python #300) after every test
+    # passed; leave before finalisation so the run's real result is the exit status.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(_exit_status)

@@ -1,0 +1,76 @@
+"""A running system for a test: our worker on the test's server, and the API over ASGI in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+from sqlmodel import select
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from settings import Settings
+from store.db import session_for
+from store.tables import CaseRow, MessageRow, RefundRow, SandboxLedgerEntry, SandboxOutboxEntry
+from worker import Providers, build_worker
+
+T = TypeVar("T")
+
+
+@dataclass
+class Stack:
+    env: WorkflowEnvironment
+    settings: Settings
+    api: httpx.AsyncClient
+
+    @classmethod
+    @asynccontextmanager
+    async def running(cls, env: WorkflowEnvironment, settings: Settings,
+                      providers: Providers | None = None) -> AsyncIterator[Stack]:
+        app = create_app(settings, temporal=env.client)
+        async with build_worker(env.client, settings, providers), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://api"
+        ) as api:
+            yield cls(env=env, settings=settings, api=api)
+
+    # -- reading what happened, straight from the database ------------------------------------------
+
+    def rows(self, table: type[T], **where: Any) -> list[T]:
+        with session_for(self.settings.database_url) as session:
+            query = select(table)
+            for name, value in where.items():
+                query = query.where(getattr(table, name) == value)
+            return list(session.exec(query.order_by(table.id)).all())
+
+    def case(self, case_id: str) -> CaseRow:
+        with session_for(self.settings.database_url) as session:
+            return session.get(CaseRow, case_id)
+
+    def texts_to(self, address: str) -> list[SandboxOutboxEntry]:
+        return self.rows(SandboxOutboxEntry, to_address=address)
+
+    def ledger(self) -> list[SandboxLedgerEntry]:
+        return self.rows(SandboxLedgerEntry)
+
+    def refunds(self, case_id: str) -> list[RefundRow]:
+        return self.rows(RefundRow, case_id=case_id)
+
+    def outbound(self, case_id: str) -> list[MessageRow]:
+        return self.rows(MessageRow, case_id=case_id, direction="out")
+
+
+async def eventually(check: Callable[[], T], timeout: float = 15.0, interval: float = 0.05) -> T:
+    """Polls until `check` returns something truthy; fails with the last value after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s (last value: {value!r})")
+        await asyncio.sleep(interval)

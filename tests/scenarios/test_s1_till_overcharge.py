@@ -1,0 +1,103 @@
+"""S1, the till overcharge: the till charged 9.95 EUR too much; the customer has not noticed.
+
+The engine verifies, texts the customer naming the amount and the store, refunds exactly once the way the
+customer chose, thanks them, asks two days later how it went, and closes.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from schemas.progress import CaseOutcome
+from tests.harness import Stack, eventually
+
+PHONE = "+358401234567"
+
+
+def till_record(transaction_id: str = "T-1001", charged_minor: int = 2485, **extra) -> dict:
+    """Two items at 4.95 and 9.95 (correct total 14.90), charged 24.85: the cheese scanned twice, 9.95 EUR too much."""
+    return {
+        "store": "Prisma Kaleva", "transaction_id": transaction_id, "currency": "EUR",
+        "lines": [{"product": "Coffee 500 g", "unit_price_minor": 495, "quantity": 1},
+                  {"product": "Cheese 1 kg", "unit_price_minor": 995, "quantity": 1}],
+        "charged_minor": charged_minor,
+        "customer": {"name": "Maija Meikäläinen", "phone": PHONE, "language": "en"},
+        **extra,
+    }
+
+
+async def test_overcharged_customer_is_texted_refunded_once_followed_up_and_closed(stack: Stack):
+    response = await stack.api.post("/transactions", json=till_record())
+    assert response.status_code == 200, response.text
+    verdict = response.json()
+    assert verdict["finding"] == "overcharge"
+    assert verdict["difference"] == {"amount_minor": 995, "currency": "EUR"}
+    case_id = verdict["case"]["case_id"]
+
+    [question] = await eventually(lambda: stack.texts_to(PHONE))
+    assert "€9.95" in question.body and "Prisma Kaleva" in question.body
+    assert "card" in question.body and "service desk" in question.body
+
+    reply = await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "1", "sender": PHONE})
+    assert reply.status_code == 202, reply.text
+    assert reply.json()["intent"]["destination"]["kind"] == "original_card"
+
+    [refund] = await eventually(lambda: stack.refunds(case_id))
+    assert (refund.amount_minor, refund.currency, refund.destination) == (995, "EUR", "original_card")
+    thanks = await eventually(lambda: stack.texts_to(PHONE)[1:])
+    assert "refunded €9.95 to your card" in thanks[0].body
+
+    await stack.env.sleep(timedelta(days=2))  # the policy's follow-up delay, skipped
+    satisfaction_question = await eventually(lambda: stack.texts_to(PHONE)[2:])
+    assert "1 (not at all) to 5" in satisfaction_question[0].body
+
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "5", "sender": PHONE})
+    outcome = await stack.env.client.get_workflow_handle(case_id).result()
+    assert outcome == CaseOutcome.recovered
+
+    case = (await stack.api.get(f"/cases/{case_id}")).json()
+    assert case["status"] == "closed" and case["outcome"] == "recovered" and case["satisfaction"] == 5
+    assert [r["amount"] for r in case["refunds"]] == [{"amount_minor": 995, "currency": "EUR"}]
+    assert len(stack.ledger()) == 1, "the money moved exactly once"
+    steps = [entry["step"] for entry in (await stack.api.get(f"/cases/{case_id}/timeline")).json()]
+    assert steps[0] == "intake" and steps[-1] == "close"
+    assert {"verify", "contact", "refund", "follow_up"} <= set(steps)
+
+
+async def test_no_answer_refunds_to_the_card_by_policy(stack: Stack):
+    verdict = (await stack.api.post("/transactions", json=till_record("T-1002"))).json()
+    case_id = verdict["case"]["case_id"]
+    await eventually(lambda: stack.texts_to(PHONE))
+
+    await stack.env.sleep(stack.settings.policy.reply_timeout)
+    [refund] = await eventually(lambda: stack.refunds(case_id))
+    assert refund.destination == "original_card"
+    timeline = (await stack.api.get(f"/cases/{case_id}/timeline")).json()
+    assert any("no answer in time" in entry["note"] for entry in timeline)
+
+
+async def test_customer_choosing_the_service_desk_gets_cash_waiting_there(stack: Stack):
+    verdict = (await stack.api.post("/transactions", json=till_record("T-1003"))).json()
+    case_id = verdict["case"]["case_id"]
+    await eventually(lambda: stack.texts_to(PHONE))
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "2 please"})
+
+    [refund] = await eventually(lambda: stack.refunds(case_id))
+    assert (refund.destination, refund.status) == ("service_desk", "awaiting_pickup")
+    thanks = await eventually(lambda: stack.texts_to(PHONE)[1:])
+    assert "waiting for you at the service desk of Prisma Kaleva" in thanks[0].body
+
+
+async def test_tiny_overcharge_is_still_reported_in_finnish(stack: Stack):
+    record = till_record("T-1004", charged_minor=1490 + 37)
+    record["customer"]["language"] = "fi"
+    verdict = (await stack.api.post("/transactions", json=record)).json()
+    assert verdict["finding"] == "overcharge" and verdict["difference"]["amount_minor"] == 37
+    [question] = await eventually(lambda: stack.texts_to(PHONE))
+    assert "0,37 €" in question.body and "Prisma Kaleva" in question.body
+
+
+async def test_correct_charge_opens_no_case(stack: Stack):
+    verdict = (await stack.api.post("/transactions", json=till_record("T-1005", charged_minor=1490))).json()
+    assert verdict["finding"] == "correct" and verdict["case"] is None
+    assert (await stack.api.get("/cases")).json()["total"] == 0

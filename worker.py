@@ -1,0 +1,73 @@
+"""The worker process: runs the recovery workflows and their activities on one task queue.
+
+Production runs many of these (`python worker.py`); they share nothing but Temporal and the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.case_store import CaseStoreActivities
+from activities.messaging import MessagingActivities
+from activities.payments import PaymentActivities
+from activities.verification import VerificationActivities
+from providers.messaging import MessageSender
+from providers.messaging.sandbox import SandboxSender
+from providers.payments import PaymentProvider
+from providers.payments.sandbox import SandboxPayments
+from schemas.messages import Channel
+from settings import Settings, get_settings
+from temporal_client import connect
+from workflows.registry import ALL_WORKFLOWS
+
+
+@dataclass
+class Providers:
+    payments: PaymentProvider
+    senders: dict[Channel, MessageSender]
+
+
+def sandbox_providers(settings: Settings) -> Providers:
+    url = settings.database_url
+    return Providers(payments=SandboxPayments(url),
+                     senders={channel: SandboxSender(url, channel) for channel in (Channel.sms, Channel.email)})
+
+
+def build_worker(client: Client, settings: Settings, providers: Providers | None = None) -> Worker:
+    providers = providers or sandbox_providers(settings)
+    url = settings.database_url
+    activity_objects = [
+        VerificationActivities(url),
+        MessagingActivities(url, providers.senders),
+        PaymentActivities(url, providers.payments),
+        CaseStoreActivities(url),
+    ]
+    activities = [getattr(obj, name) for obj in activity_objects for name in dir(obj)
+                  if hasattr(getattr(obj, name), "__temporal_activity_definition")]
+    return Worker(
+        client,
+        task_queue=settings.temporal_task_queue,
+        workflows=ALL_WORKFLOWS,
+        activities=activities,
+        activity_executor=ThreadPoolExecutor(max_workers=settings.worker_activity_threads),
+        max_concurrent_activities=settings.worker_activity_threads,
+    )
+
+
+async def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
+    settings = get_settings()
+    client = await connect(settings)
+    worker = build_worker(client, settings)
+    logging.info("worker polling task queue %r at %s", settings.temporal_task_queue, settings.temporal_address)
+    await worker.run()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

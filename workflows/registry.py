@@ -1,0 +1,22 @@
+"""Which workflow type recovers which kind of incident. Adding a kind: one module, one line here."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+from workflows.overcharge import OverchargeRecovery
+from workflows.undercharge import UnderchargeRecovery
+
+with workflow.unsafe.imports_passed_through():
+    from schemas.incidents import IncidentKind
+
+WORKFLOW_FOR_KIND: dict[IncidentKind, type] = {
+    IncidentKind.overcharge: OverchargeRecovery,
+    IncidentKind.undercharge: UnderchargeRecovery,
+}
+
+ALL_WORKFLOWS = sorted(set(WORKFLOW_FOR_KIND.values()), key=lambda cls: cls.__name__)
+
+
+def workflow_for(kind: IncidentKind) -> type:
+    return WORKFLOW_FOR_KIND[kind]
