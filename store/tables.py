@@ -141,3 +141,16 @@ class SandboxOutboxEntry(SQLModel, table=True):
     to_address: str = Field(max_length=320)
     body: str
     created_at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
+
+
+class ApiKeyRow(SQLModel, table=True):
+    """An API key, stored as a SHA-256 hash of the secret; `key_id` is the public part used to find it."""
+
+    __tablename__ = "api_keys"
+    key_id: str = Field(primary_key=True, max_length=32)
+    secret_hash: str = Field(max_length=64)
+    principal: str = Field(index=True, max_length=200)
+    kind: str = Field(max_length=20)
+    scopes: list = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

@@ -10,11 +10,14 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
+from fastapi import FastAPI
 from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from schemas.auth import PrincipalKind, Scope
 from settings import Settings
+from store.api_keys import create_key
 from store.db import session_for
 from store.tables import CaseRow, MessageRow, RefundRow, SandboxLedgerEntry, SandboxOutboxEntry
 from worker import Providers, build_worker
@@ -26,6 +29,7 @@ T = TypeVar("T")
 class Stack:
     env: WorkflowEnvironment
     settings: Settings
+    app: FastAPI
     api: httpx.AsyncClient
 
     @classmethod
@@ -33,10 +37,16 @@ class Stack:
     async def running(cls, env: WorkflowEnvironment, settings: Settings,
                       providers: Providers | None = None) -> AsyncIterator[Stack]:
         app = create_app(settings, temporal=env.client)
+        admin_key = _new_key(settings, "test-admin", PrincipalKind.person, {Scope.admin})
         async with build_worker(env.client, settings, providers), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://api"
+            transport=httpx.ASGITransport(app=app), base_url="http://api",
+            headers={"Authorization": f"Bearer {admin_key}"},
         ) as api:
-            yield cls(env=env, settings=settings, api=api)
+            yield cls(env=env, settings=settings, app=app, api=api)
+
+    def key(self, principal: str, *scopes: Scope, kind: PrincipalKind = PrincipalKind.person) -> dict[str, str]:
+        """Headers carrying a new API key for `principal` with exactly `scopes`."""
+        return {"Authorization": f"Bearer {_new_key(self.settings, principal, kind, set(scopes))}"}
 
     # -- reading what happened, straight from the database ------------------------------------------
 
@@ -74,3 +84,8 @@ async def eventually(check: Callable[[], T], timeout: float = 15.0, interval: fl
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s (last value: {value!r})")
         await asyncio.sleep(interval)
+
+
+def _new_key(settings: Settings, principal: str, kind: PrincipalKind, scopes: set[Scope]) -> str:
+    with session_for(settings.database_url) as session:
+        return create_key(session, principal, kind, scopes)

@@ -3,8 +3,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
+from api.auth import IntegratorDep
 from api.deps import SettingsDep, TemporalDep
-from api.routes.incidents import INTEGRATOR
 from intake.cases import open_case
 from intake.detection import Finding, examine, incident_from
 from schemas.cases import TransactionVerdict
@@ -17,7 +17,7 @@ router = APIRouter(tags=["intake"])
 
 @router.post("/transactions", response_model=TransactionVerdict)
 async def post_transaction(
-    record: TransactionRecord, settings: SettingsDep, temporal: TemporalDep
+    record: TransactionRecord, settings: SettingsDep, temporal: TemporalDep, integrator: IntegratorDep
 ) -> TransactionVerdict:
     """Checks a till record. An overcharge of any size, or an undercharge, opens a case; a correct one does not."""
 
@@ -29,6 +29,6 @@ async def post_transaction(
     finding, difference = examine(record)
     opened = None
     if finding is not Finding.correct:
-        opened = await open_case(temporal, settings, INTEGRATOR, incident_from(record, finding, difference))
+        opened = await open_case(temporal, settings, integrator.id, incident_from(record, finding, difference))
     return TransactionVerdict(transaction_id=record.transaction_id, correct_total=record.correct_total(),
                               charged=record.charged(), finding=finding, difference=difference, case=opened)

@@ -1,0 +1,55 @@
+"""Every route but health and docs needs an API key with the route's scope: 401 without, 403 without scope."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Security, status
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import SettingsDep
+from schemas.auth import Principal, Scope
+from store.api_keys import authenticate
+from store.db import session_for
+
+_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer sre_...`")
+_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="or `X-API-Key: sre_...`")
+
+
+async def current_principal(
+    settings: SettingsDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    header: Annotated[str | None, Security(_header)],
+) -> Principal:
+    presented = bearer.credentials if bearer else header
+    if not presented:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "an API key is required (Authorization: Bearer <key>)",
+                            headers={"WWW-Authenticate": "Bearer"})
+
+    def lookup() -> Principal | None:
+        with session_for(settings.database_url) as session:
+            return authenticate(session, presented)
+
+    principal = await run_in_threadpool(lookup)
+    if principal is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown or revoked API key",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return principal
+
+
+def require(scope: Scope):
+    """A dependency that lets the call through only for a principal holding `scope` (admin holds all)."""
+
+    async def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if not principal.may(scope):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"this API key lacks the scope '{scope}'")
+        return principal
+
+    return check
+
+
+IntegratorDep = Annotated[Principal, Depends(require(Scope.incidents_write))]
+ReaderDep = Annotated[Principal, Depends(require(Scope.cases_read))]
+AgentDep = Annotated[Principal, Depends(require(Scope.cases_act))]
+AdminDep = Annotated[Principal, Depends(require(Scope.admin))]

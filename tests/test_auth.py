@@ -1,0 +1,89 @@
+"""Every route but health and docs needs a key with the route's scope; integrators see only their own cases."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.routing import APIRoute
+
+from schemas.auth import PrincipalKind, Scope
+from security.keys_cli import main as keys_cli
+from tests.harness import Stack
+from tests.scenarios.test_s1_till_overcharge import till_record
+
+OPEN_PATHS = {"/healthz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+
+
+def all_routes(routes) -> list[APIRoute]:
+    """Every APIRoute, including those of included routers (FastAPI nests them), hidden from OpenAPI or not."""
+    found = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found.append(route)
+        elif hasattr(route, "original_router"):
+            found.extend(all_routes(route.original_router.routes))
+    return found
+
+
+def guarded_routes(stack: Stack) -> list[tuple[str, str]]:
+    routes = [(method, re.sub(r"\{[^}]+\}", "case-unknown", route.path))
+              for route in all_routes(stack.app.routes) if route.path not in OPEN_PATHS
+              for method in sorted(route.methods)]
+    documented = {path for path in stack.app.openapi()["paths"] if path not in OPEN_PATHS}
+    assert documented <= {route.path for route in all_routes(stack.app.routes)}, "the walk misses routes"
+    return routes
+
+
+async def test_every_route_needs_a_key_and_its_scope(stack: Stack):
+    no_scopes = stack.key("nobody-in-particular")
+    for method, path in guarded_routes(stack):
+        anonymous = await stack.api.request(method, path, json={}, headers={"Authorization": ""})
+        assert anonymous.status_code == 401, (method, path, anonymous.text)
+        assert anonymous.headers["www-authenticate"] == "Bearer"
+        unscoped = await stack.api.request(method, path, json={}, headers=no_scopes)
+        assert unscoped.status_code == 403, (method, path, unscoped.text)
+        assert "lacks the scope" in unscoped.json()["detail"]
+
+
+async def test_health_and_docs_are_open(stack: Stack):
+    for path in ("/healthz", "/docs", "/openapi.json"):
+        response = await stack.api.get(path, headers={"Authorization": ""})
+        assert response.status_code == 200, path
+
+
+async def test_a_wrong_or_revoked_key_is_refused(stack: Stack, monkeypatch, capsys):
+    wrong = await stack.api.get("/cases", headers={"Authorization": "Bearer sre_0000_not-a-key"})
+    assert wrong.status_code == 401 and wrong.json()["detail"] == "unknown or revoked API key"
+
+    monkeypatch.setenv("DATABASE_URL", stack.settings.database_url)
+    __import__("settings").get_settings.cache_clear()
+    assert keys_cli(["create", "--principal", "ann.agent", "--scope", "cases:read"]) == 0
+    key = capsys.readouterr().out.strip()
+    headers = {"Authorization": f"Bearer {key}"}
+    assert (await stack.api.get("/cases", headers=headers)).status_code == 200
+
+    assert keys_cli(["list"]) == 0
+    assert "ann.agent" in capsys.readouterr().out and key not in capsys.readouterr().out
+    assert keys_cli(["revoke", key.split("_")[1]]) == 0
+    assert (await stack.api.get("/cases", headers=headers)).status_code == 401
+    __import__("settings").get_settings.cache_clear()
+
+
+async def test_an_integrator_sees_only_the_cases_it_opened(stack: Stack):
+    till = stack.key("till-a", Scope.incidents_write, Scope.cases_read, kind=PrincipalKind.integrator)
+    other_till = stack.key("till-b", Scope.incidents_write, Scope.cases_read, kind=PrincipalKind.integrator)
+    mine = (await stack.api.post("/transactions", json=till_record("T-A"), headers=till)).json()["case"]["case_id"]
+    theirs = (await stack.api.post("/transactions", json=till_record("T-B"), headers=other_till)).json()
+
+    listed = (await stack.api.get("/cases", headers=till)).json()
+    assert [case["id"] for case in listed["items"]] == [mine]
+    assert (await stack.api.get(f"/cases/{theirs['case']['case_id']}", headers=till)).status_code == 404
+    assert (await stack.api.get(f"/cases/{mine}", headers=till)).status_code == 200
+    assert (await stack.api.get("/cases")).json()["total"] == 2, "an administrator sees both"
+
+
+@pytest.mark.parametrize("scope", [Scope.cases_read, Scope.cases_act])
+async def test_an_agent_cannot_open_incidents(stack: Stack, scope: Scope):
+    response = await stack.api.post("/transactions", json=till_record(), headers=stack.key("ann.agent", scope))
+    assert response.status_code == 403
