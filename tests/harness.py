@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -34,11 +34,13 @@ class Stack:
 
     @classmethod
     @asynccontextmanager
-    async def running(cls, env: WorkflowEnvironment, settings: Settings,
-                      providers: Providers | None = None) -> AsyncIterator[Stack]:
+    async def running(cls, env: WorkflowEnvironment, settings: Settings, providers: Providers | None = None,
+                      with_worker: bool = True) -> AsyncIterator[Stack]:
+        """`with_worker=False` when the test runs its own worker processes."""
         app = create_app(settings, temporal=env.client)
         admin_key = _new_key(settings, "test-admin", PrincipalKind.person, {Scope.admin})
-        async with build_worker(env.client, settings, providers), httpx.AsyncClient(
+        worker = build_worker(env.client, settings, providers) if with_worker else nullcontext()
+        async with worker, httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://api",
             headers={"Authorization": f"Bearer {admin_key}"},
         ) as api:
@@ -74,15 +76,15 @@ class Stack:
         return self.rows(MessageRow, case_id=case_id, direction="out")
 
 
-async def eventually(check: Callable[[], T], timeout: float = 15.0, interval: float = 0.05) -> T:
-    """Polls until `check` returns something truthy; fails with the last value after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
+async def eventually(check: Callable[[], T], within: float = 15.0, interval: float = 0.05) -> T:
+    """Polls until `check` returns something truthy; fails with the last value after `within` seconds."""
+    deadline = time.monotonic() + within
     while True:
         value = check()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s (last value: {value!r})")
+            raise AssertionError(f"condition not met within {within}s (last value: {value!r})")
         await asyncio.sleep(interval)
 
 

@@ -1,0 +1,57 @@
+"""Records the histories that the replay test replays: `python -m tests.replay.record`.
+
+Run it when a workflow type is added. Never re-record to make a failing replay pass: a failing replay means
+the change would break cases that are open now; guard the change with `workflow.patched` instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+from temporalio.testing import WorkflowEnvironment
+
+from settings import Settings
+from stack.binaries import temporal_test_server
+from temporal_client import data_converter
+from tests.harness import Stack, eventually
+from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+async def _record_overcharge(stack: Stack) -> str:
+    case_id = (await stack.api.post("/transactions", json=till_record("R-1"))).json()["case"]["case_id"]
+    await eventually(lambda: stack.texts_to(PHONE))
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "2"})
+    await eventually(lambda: stack.texts_to(PHONE)[1:])
+    await stack.env.sleep(stack.settings.policy.follow_up_delay)
+    await eventually(lambda: stack.texts_to(PHONE)[2:])
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "4"})
+    return case_id
+
+
+async def _record_undercharge(stack: Stack) -> str:
+    lines = [{"product": "Espresso machine", "unit_price_minor": 34900, "quantity": 1}]
+    record = till_record("R-2", charged_minor=24900, lines=lines)
+    return (await stack.api.post("/transactions", json=record)).json()["case"]["case_id"]
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(database_url=f"sqlite:///{tmp}/replay.db", temporal_task_queue="replay-recording")
+        async with await WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=temporal_test_server(), data_converter=data_converter(settings)
+        ) as env, Stack.running(env, settings) as stack:
+            for name, record in (("overcharge", _record_overcharge), ("undercharge", _record_undercharge)):
+                case_id = await record(stack)
+                handle = env.client.get_workflow_handle(case_id)
+                await handle.result()
+                history = await handle.fetch_history()
+                (HISTORIES / f"{name}.json").write_text(history.to_json())
+                print(f"recorded {name}: {len(history.events)} events")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,32 @@
+"""The till charged too little: the company's mistake. The customer is never asked to pay below the policy
+limit, and never blamed above it."""
+
+from __future__ import annotations
+
+from schemas.progress import CaseOutcome
+from tests.harness import Stack, eventually
+from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
+
+
+async def test_a_small_undercharge_is_written_off_without_a_word_to_the_customer(stack: Stack):
+    verdict = (await stack.api.post("/transactions", json=till_record("U-1", charged_minor=1490 - 500))).json()
+    assert verdict["finding"] == "undercharge" and verdict["difference"]["amount_minor"] == 500
+    case_id = verdict["case"]["case_id"]
+
+    assert await stack.env.client.get_workflow_handle(case_id).result() == CaseOutcome.written_off
+    assert stack.texts_to(PHONE) == [] and stack.ledger() == []
+    timeline = (await stack.api.get(f"/cases/{case_id}/timeline")).json()
+    assert "below the write-off limit; the customer is not asked" in timeline[-1]["note"]
+
+
+async def test_a_large_undercharge_is_told_without_blame_and_without_a_demand(stack: Stack):
+    lines = [{"product": "Espresso machine", "unit_price_minor": 34900, "quantity": 1}]
+    record = till_record("U-2", charged_minor=24900, lines=lines)
+    case_id = (await stack.api.post("/transactions", json=record)).json()["case"]["case_id"]
+
+    assert await stack.env.client.get_workflow_handle(case_id).result() == CaseOutcome.customer_informed
+    [notice] = await eventually(lambda: stack.texts_to(PHONE))
+    assert "€100.00 too little" in notice.body and "The mistake was ours, not yours" in notice.body
+    assert "nothing you need to do" in notice.body
+    for blame in ("you failed", "your mistake", "you must pay", "owe"):
+        assert blame not in notice.body.lower()

@@ -1,0 +1,73 @@
+"""A refund happens exactly once per case, whatever fails: the provider timing out after the money moved,
+or the worker process being killed mid-case."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import timedelta
+
+from temporalio.testing import WorkflowEnvironment
+
+from providers.faults import FaultPlan
+from providers.payments.sandbox import SandboxPayments
+from schemas.messages import Channel
+from schemas.progress import CaseOutcome
+from settings import PROJECT_DIR, Settings
+from tests.harness import Stack, eventually
+from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
+from worker import Providers, sandbox_providers
+
+
+async def test_provider_timing_out_after_paying_does_not_pay_twice(time_skipping: WorkflowEnvironment,
+                                                                    settings: Settings):
+    payments = SandboxPayments(settings.database_url, FaultPlan(fail_first_after_effect=2))
+    providers = Providers(payments=payments, senders=sandbox_providers(settings).senders)
+    async with Stack.running(time_skipping, settings, providers) as stack:
+        case_id = (await stack.api.post("/transactions", json=till_record())).json()["case"]["case_id"]
+        await eventually(lambda: stack.texts_to(PHONE))
+        await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "card"})
+
+        [refund] = await eventually(lambda: stack.refunds(case_id))
+        assert payments.faults.injected == 2, "the money moved, then the call failed twice and was retried"
+        assert [(e.idempotency_key, e.amount_minor) for e in stack.ledger()] == [(f"{case_id}:refund", 995)]
+        assert refund.amount_minor == 995
+
+
+def start_worker(env: WorkflowEnvironment, settings: Settings) -> subprocess.Popen:
+    environment = {**os.environ, "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+                   "TEMPORAL_TASK_QUEUE": settings.temporal_task_queue, "DATABASE_URL": settings.database_url,
+                   "POLICY__FOLLOW_UP_DELAY": "PT1S", "POLICY__SATISFACTION_TIMEOUT": "PT1S"}
+    return subprocess.Popen([sys.executable, "worker.py"], cwd=PROJECT_DIR, env=environment,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def test_a_killed_worker_is_replaced_and_the_case_completes_with_one_refund(dev_server: WorkflowEnvironment,
+                                                                                  settings: Settings):
+    settings = settings.model_copy(update={"policy": settings.policy.model_copy(update={
+        "follow_up_delay": timedelta(seconds=1), "satisfaction_timeout": timedelta(seconds=1)})})
+    first_worker = start_worker(dev_server, settings)
+    try:
+        async with Stack.running(dev_server, settings, with_worker=False) as stack:
+            case_id = (await stack.api.post("/transactions", json=till_record())).json()["case"]["case_id"]
+            await eventually(lambda: stack.texts_to(PHONE), within=30)
+
+            first_worker.send_signal(signal.SIGKILL)
+            first_worker.wait(timeout=10)
+            reply = await stack.api.post(f"/cases/{case_id}/replies", json={"channel": Channel.sms, "text": "1"})
+            assert reply.json()["delivered_to_workflow"] is True, "Temporal takes the reply with no worker alive"
+
+            second_worker = start_worker(dev_server, settings)
+            try:
+                outcome = await dev_server.client.get_workflow_handle(case_id).result()
+            finally:
+                second_worker.terminate()
+                second_worker.wait(timeout=10)
+            assert outcome == CaseOutcome.recovered
+            assert len(stack.ledger()) == 1 and len(stack.refunds(case_id)) == 1
+            assert stack.case(case_id).status == "closed"
+    finally:
+        if first_worker.poll() is None:
+            first_worker.kill()
