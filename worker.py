@@ -14,6 +14,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.case_store import CaseStoreActivities
+from activities.directory import DirectoryActivities
 from activities.messaging import MessagingActivities
 from activities.payments import PaymentActivities
 from activities.verification import VerificationActivities
@@ -21,10 +22,11 @@ from providers.messaging import MessageSender
 from providers.messaging.sandbox import SandboxSender
 from providers.payments import PaymentProvider
 from providers.payments.sandbox import SandboxPayments
-from schemas.messages import Channel
+from schemas.channels import Channel
 from settings import Settings, get_settings
 from temporal_client import connect
 from workflows.registry import ALL_WORKFLOWS
+from workflows.sandbox import workflow_runner
 
 
 @dataclass
@@ -36,7 +38,8 @@ class Providers:
 def sandbox_providers(settings: Settings) -> Providers:
     url = settings.database_url
     return Providers(payments=SandboxPayments(url),
-                     senders={channel: SandboxSender(url, channel) for channel in (Channel.sms, Channel.email)})
+                     senders={channel: SandboxSender(url, channel)
+                              for channel in (Channel.sms, Channel.voice, Channel.email)})
 
 
 def build_worker(client: Client, settings: Settings, providers: Providers | None = None) -> Worker:
@@ -44,9 +47,10 @@ def build_worker(client: Client, settings: Settings, providers: Providers | None
     url = settings.database_url
     activity_objects = [
         VerificationActivities(url),
+        DirectoryActivities(url),
         MessagingActivities(url, providers.senders),
         PaymentActivities(url, providers.payments),
-        CaseStoreActivities(url),
+        CaseStoreActivities(url, staff_email=providers.senders[Channel.email]),
     ]
     activities = [getattr(obj, name) for obj in activity_objects for name in dir(obj)
                   if hasattr(getattr(obj, name), "__temporal_activity_definition")]
@@ -54,6 +58,7 @@ def build_worker(client: Client, settings: Settings, providers: Providers | None
         client,
         task_queue=settings.temporal_task_queue,
         workflows=ALL_WORKFLOWS,
+        workflow_runner=workflow_runner(),
         activities=activities,
         activity_executor=ThreadPoolExecutor(max_workers=settings.worker_activity_threads),
         max_concurrent_activities=settings.worker_activity_threads,

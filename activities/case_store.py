@@ -1,18 +1,31 @@
-"""Case bookkeeping that has no outside effect of its own: closing a case."""
+"""Case bookkeeping that has no outside effect of its own: decisions on the timeline, owners, closing."""
 
 from __future__ import annotations
 
 from temporalio import activity
 
-from schemas.steps import ActivityName, CloseRequest
+from providers.messaging import MessageSender
+from schemas.steps import ActivityName, CaseEvent, CloseRequest
 from store.cases import apply_progress
 from store.db import session_for
 from store.tables import utcnow
 
 
 class CaseStoreActivities:
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, staff_email: MessageSender) -> None:
         self._database_url = database_url
+        self._staff_email = staff_email
+
+    @activity.defn(name=ActivityName.record_case_event)
+    def record_case_event(self, event: CaseEvent) -> None:
+        """Writes the timeline line (and owner) first, then tells staff: a retry never loses the line."""
+        with session_for(self._database_url) as session:
+            fields = {"owner": event.owner} if event.owner else {}
+            apply_progress(session, event.progress, entry_key=event.entry_key, **fields)
+            session.commit()
+        if event.notify:
+            subject = f"[{event.progress.case_id}] {event.progress.note}"[:150]
+            self._staff_email.send(f"{event.entry_key}:notify", event.notify, subject, event.progress.note)
 
     @activity.defn(name=ActivityName.close_case)
     def close_case(self, request: CloseRequest) -> None:

@@ -9,8 +9,9 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from messages.render import render
-from providers.messaging import MessageSender, RecipientRejected
-from schemas.messages import Channel, MessageReceipt, OutboundMessage
+from providers.messaging import Delivery, MessageSender, RecipientRejected
+from schemas.channels import Channel
+from schemas.messages import DeliveryStatus, MessageReceipt, OutboundMessage
 from schemas.steps import ActivityName
 from store.cases import apply_progress
 from store.db import session_for
@@ -30,17 +31,20 @@ class MessagingActivities:
         sender = self._senders.get(message.channel)
         if sender is None:
             raise ApplicationError(f"no carrier configured for {message.channel}", non_retryable=True)
-        rendered = render(message.template, message.language, message.facts)
+        rendered = render(message.template, message.language, message.channel, message.facts)
         try:
             delivery = sender.send(message.idempotency_key, message.to, rendered.subject, rendered.body)
         except RecipientRejected as rejected:
-            raise ApplicationError(str(rejected), type="RecipientRejected", non_retryable=True) from rejected
+            # A permanent refusal is an outcome for the contact plan to act on (next channel), not an error.
+            delivery = Delivery(provider_ref=f"rejected: {rejected}"[:200], status=DeliveryStatus.rejected)
         with session_for(self._database_url) as session:
             row = MessageRow(case_id=message.case_id, idempotency_key=message.idempotency_key, direction="out",
                              channel=message.channel, to_address=message.to, body=rendered.body,
                              status=delivery.status, provider=sender.name, provider_ref=delivery.provider_ref)
             session.add(row)
-            apply_progress(session, message.progress, entry_key=message.idempotency_key, first_contact_at=utcnow())
+            progress = message.progress.model_copy(update={"note": f"{message.progress.note}: {delivery.status}"})
+            reached = {"first_contact_at": utcnow()} if delivery.status.reached else {}
+            apply_progress(session, progress, entry_key=message.idempotency_key, **reached)
             session.commit()
             return _receipt(row)
 

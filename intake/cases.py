@@ -18,6 +18,7 @@ from schemas.cases import CaseInput, OpenedCase
 from schemas.incidents import IncidentIn
 from settings import Settings
 from store import cases as case_store
+from store.consent import opted_out_channels
 from store.db import session_for
 from workflows.registry import workflow_for
 
@@ -28,18 +29,25 @@ def case_id_for(integrator: str, external_id: str) -> str:
     return f"case-{digest[:24]}"
 
 
+def reference_for(case_id: str) -> str:
+    """What the customer quotes ("Ref 3F9A1C07"), and what matches their reply to the case."""
+    return case_id.removeprefix("case-")[:8].upper()
+
+
 async def open_case(client: Client, settings: Settings, integrator: str, incident: IncidentIn) -> OpenedCase:
     case_id = case_id_for(integrator, incident.external_id)
-    opened_at = datetime.now(UTC)
+    owner = incident.owner or settings.policy.triage_owner
 
-    def write() -> tuple[bool, datetime]:
+    def write() -> tuple[bool, CaseInput]:
         with session_for(settings.database_url) as session:
-            row, created = case_store.open_case(session, case_id, integrator, incident, opened_at)
-            return created, row.opened_at
+            row, created = case_store.open_case(session, case_id, reference_for(case_id), integrator, incident,
+                                                datetime.now(UTC), owner)
+            opted_out = opted_out_channels(session, incident.customer.phone, incident.customer.email)
+        return created, CaseInput(case_id=case_id, reference=row.reference, incident=incident, policy=settings.policy,
+                                  opened_at=row.opened_at, owner=row.owner, opted_out=opted_out)
 
-    created, opened_at = await run_in_threadpool(write)
-    await _ensure_workflow(client, settings, CaseInput(case_id=case_id, incident=incident, policy=settings.policy,
-                                                       opened_at=opened_at))
+    created, case = await run_in_threadpool(write)
+    await _ensure_workflow(client, settings, case)
     return OpenedCase(case_id=case_id, created=created,
                       links={"self": f"/cases/{case_id}", "timeline": f"/cases/{case_id}/timeline"})
 

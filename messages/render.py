@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from schemas.incidents import Language
+from schemas.channels import Channel, Language
 from schemas.messages import MessageFacts
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -32,12 +32,12 @@ def _environment() -> Environment:
                        autoescape=False, trim_blocks=True, lstrip_blocks=True)
 
 
-def render(template: str, language: Language, facts: MessageFacts) -> RenderedMessage:
-    environment = _environment()
-    try:
-        compiled = environment.get_template(f"{template}.{language}.j2")
-    except TemplateNotFound:
-        compiled = environment.get_template(f"{template}.{FALLBACK_LANGUAGE}.j2")
+def render(template: str, language: Language, channel: Channel, facts: MessageFacts) -> RenderedMessage:
+    """Picks the most specific template: this channel and language, then any channel, then English."""
+    compiled = _environment().select_template([
+        f"{template}.{channel}.{language}.j2", f"{template}.{language}.j2",
+        f"{template}.{channel}.{FALLBACK_LANGUAGE}.j2", f"{template}.{FALLBACK_LANGUAGE}.j2",
+    ])
     context = facts.model_dump()
     if facts.amount is not None:
         # Babel writes a no-break space ("9,95\xa0€"); outside GSM-7 it would make every SMS a costlier UCS-2 one.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, model_validator
 
-from schemas.messages import Channel
+from schemas.channels import Channel
 from schemas.replies import ReplyIntent
 
 

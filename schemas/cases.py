@@ -6,8 +6,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from schemas.channels import Channel
 from schemas.incidents import IncidentIn, IncidentKind, IncidentSource
-from schemas.messages import Channel, DeliveryStatus
+from schemas.messages import DeliveryStatus
 from schemas.money import Money
 from schemas.policy import RecoveryPolicy
 from schemas.progress import CaseOutcome, CaseStatus, CaseStep
@@ -19,15 +20,24 @@ class CaseInput(BaseModel):
     """The workflow's input: the incident as validated at intake, plus the policy snapshot."""
 
     case_id: str
+    reference: str = Field(description="Short reference the customer can quote; also matches replies to cases.")
     incident: IncidentIn
     policy: RecoveryPolicy
     opened_at: datetime
+    owner: str | None = None
+    opted_out: list[Channel] = Field(default_factory=list, description="Channels the customer has said STOP to.")
 
 
 class Verification(BaseModel):
     confirmed: bool
     amount: Money | None = Field(default=None, description="The verified amount (may differ from the report).")
     detail: str
+
+
+class ContactAttempt(BaseModel):
+    channel: Channel
+    status: DeliveryStatus
+    at: datetime
 
 
 class LiveState(BaseModel):
@@ -37,6 +47,9 @@ class LiveState(BaseModel):
     kind: IncidentKind
     status: CaseStatus
     step: CaseStep
+    owner: str | None = None
+    opted_out: list[Channel] = Field(default_factory=list)
+    contact_attempts: list[ContactAttempt] = Field(default_factory=list)
     expecting: IntentKind | None = Field(default=None, description="The kind of answer the case waits for.")
     waiting_until: datetime | None = Field(default=None, description="When the current wait ends.")
     verified_amount: Money | None = None
@@ -81,6 +94,7 @@ class CaseSummary(BaseModel):
     outcome: CaseOutcome | None
     amount: Money | None
     store: str | None
+    owner: str | None
     opened_at: datetime
     first_contact_at: datetime | None
     refunded_at: datetime | None
@@ -89,6 +103,7 @@ class CaseSummary(BaseModel):
 
 
 class CaseDetail(CaseSummary):
+    reference: str
     customer_name: str
     messages: list[MessageView]
     refunds: list[RefundView]

@@ -5,14 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
+from zoneinfo import available_timezones
 
-from pydantic import BaseModel, EmailStr, Field, model_validator
+from pydantic import AfterValidator, BaseModel, EmailStr, Field, model_validator
 
+from schemas.channels import Channel, Language
 from schemas.money import Money
 
 E164Phone = Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$", examples=["+358401234567"])]
 ExternalId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$", examples=["till-42-7781"])]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+_TIME_ZONES = frozenset(available_timezones())
+
+
+def _known_time_zone(name: str) -> str:
+    if name not in _TIME_ZONES:
+        raise ValueError(f"'{name}' is not an IANA time zone such as Europe/Helsinki")
+    return name
+
+
+TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_known_time_zone)]
 
 
 class IncidentKind(StrEnum):
@@ -20,6 +32,7 @@ class IncidentKind(StrEnum):
 
     overcharge = "overcharge"
     undercharge = "undercharge"
+    duplicate_purchase = "duplicate_purchase"
 
 
 class IncidentSource(StrEnum):
@@ -31,20 +44,16 @@ class IncidentSource(StrEnum):
     transaction_monitor = "transaction_monitor"  # the engine found the error itself in POST /transactions
 
 
-class Language(StrEnum):
-    fi = "fi"
-    sv = "sv"
-    en = "en"
-
-
 class Customer(BaseModel):
     """Who was failed. A name is always known; a phone or email is needed to reach them directly."""
 
     name: ShortText
     phone: E164Phone | None = None
     email: EmailStr | None = None
+    city: str | None = Field(default=None, max_length=100, description="Helps the directory look-up by name.")
     language: Language = Language.fi
-    time_zone: str = Field(default="Europe/Helsinki", max_length=64)
+    time_zone: TimeZoneName = "Europe/Helsinki"
+    preferred_channel: Channel | None = None
 
 
 class IncidentIn(BaseModel):
@@ -59,6 +68,7 @@ class IncidentIn(BaseModel):
     transaction_ref: ExternalId | None = None
     description: str | None = Field(default=None, max_length=4000)
     occurred_at: datetime | None = None
+    owner: ShortText | None = Field(default=None, description="The accountable person; else the policy's triage owner.")
 
     @model_validator(mode="after")
     def _money_incidents_name_an_amount(self) -> IncidentIn:
@@ -67,4 +77,4 @@ class IncidentIn(BaseModel):
         return self
 
 
-MONEY_KINDS = frozenset({IncidentKind.overcharge, IncidentKind.undercharge})
+MONEY_KINDS = frozenset({IncidentKind.overcharge, IncidentKind.undercharge, IncidentKind.duplicate_purchase})

@@ -6,22 +6,24 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from schemas.incidents import Language
+from schemas.channels import Channel, Language
 from schemas.money import Money
 from schemas.progress import CaseProgress
 
 
-class Channel(StrEnum):
-    sms = "sms"
-    email = "email"
-    voice = "voice"
-    agent = "agent"  # an agent recording what the customer said on the phone
-
-
 class DeliveryStatus(StrEnum):
+    """What the carrier says happened. `sent` is provisional: the final word may come later by webhook."""
+
     sent = "sent"
-    delivered = "delivered"
+    delivered = "delivered"  # for a call: answered
     failed = "failed"
+    no_answer = "no_answer"
+    bounced = "bounced"
+    rejected = "rejected"  # the address can never receive this (invalid number, opted out at the carrier)
+
+    @property
+    def reached(self) -> bool:
+        return self in (DeliveryStatus.sent, DeliveryStatus.delivered)
 
 
 class MessageFacts(BaseModel):
@@ -43,6 +45,13 @@ class OutboundMessage(BaseModel):
     language: Language
     facts: MessageFacts
     progress: CaseProgress
+
+
+class DeliveryUpdate(BaseModel):
+    """A carrier's later word on a message (a call answered or not, an email bounced), sent to the workflow."""
+
+    idempotency_key: str
+    status: DeliveryStatus
 
 
 class MessageReceipt(BaseModel):

@@ -3,12 +3,33 @@ so a policy change never alters a running case's history (and replays stay deter
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 from pydantic import BaseModel, Field
 
+from schemas.channels import Channel
+from schemas.incidents import IncidentKind
 from schemas.money import Money
 from schemas.replies import RefundDestinationKind
+
+
+class ContactPolicy(BaseModel):
+    """How the engine reaches a customer: which channels in which order, how often, and when not."""
+
+    order: dict[IncidentKind, list[Channel]] = Field(default_factory=lambda: {
+        IncidentKind.overcharge: [Channel.sms, Channel.email, Channel.voice],
+        IncidentKind.undercharge: [Channel.sms, Channel.email],
+        IncidentKind.duplicate_purchase: [Channel.voice, Channel.sms, Channel.email],
+    })
+    attempts: dict[Channel, int] = Field(default_factory=lambda: {Channel.voice: 2, Channel.sms: 1, Channel.email: 1})
+    attempt_spacing: timedelta = Field(default=timedelta(minutes=30), description="Between two calls that rang out.")
+    call_outcome_wait: timedelta = Field(default=timedelta(minutes=5),
+                                         description="How long a placed call may take to report answered or not.")
+    quiet_hours_start: time = Field(default=time(21, 0), description="Equal start and end: no quiet hours.")
+    quiet_hours_end: time = time(8, 0)
+
+    def channels_for(self, kind: IncidentKind) -> list[Channel]:
+        return self.order.get(kind, [Channel.sms, Channel.email])
 
 
 class RecoveryPolicy(BaseModel):
@@ -21,6 +42,12 @@ class RecoveryPolicy(BaseModel):
         description="Per currency, in minor units. Undercharges below it are absorbed silently; "
         "currencies not listed are always absorbed (the customer is never chased when in doubt).",
     )
+    contact: ContactPolicy = Field(default_factory=ContactPolicy)
+    triage_owner: str | None = Field(default="duty.manager",
+                                     description="Owner of a case whose incident names none; None leaves it unowned.")
+    unowned_limit: timedelta = Field(default=timedelta(minutes=30),
+                                     description="A case without an owner this long escalates to a supervisor.")
+    supervisor_address: str = Field(default="supervisors@example.com", description="Where escalations are sent.")
 
     def writes_off(self, undercharge: Money) -> bool:
         limit = self.undercharge_write_off_below.get(undercharge.currency)

@@ -10,12 +10,15 @@ from pydantic import BaseModel
 class CaseStatus(StrEnum):
     open = "open"
     waiting_on_customer = "waiting_on_customer"
+    needs_attention = "needs_attention"  # with its owner: a person must act (e.g. contact by hand)
     closed = "closed"
 
 
 class CaseStep(StrEnum):
     intake = "intake"
+    triage = "triage"
     verify = "verify"
+    look_up = "look_up"
     contact = "contact"
     refund = "refund"
     thank_you = "thank_you"
@@ -29,6 +32,7 @@ class CaseOutcome(StrEnum):
     written_off = "written_off"  # the till's mistake, absorbed by the company
     customer_informed = "customer_informed"  # an undercharge above the limit, told without asking to pay
     not_confirmed = "not_confirmed"  # verification found no error
+    unresolved = "unresolved"  # nobody could reach the customer; the owner closed it by hand
 
 
 class CaseProgress(BaseModel):

@@ -5,24 +5,49 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, Field, StrictInt
+from pydantic import AfterValidator, BaseModel, Field, StrictInt, model_validator
 
-from schemas.messages import Channel
+from schemas.channels import Channel
+
+
+def _valid_iban(text: str) -> str:
+    """ISO 13616: country code, check digits, and the mod-97 check over the whole account number."""
+    iban = re.sub(r"\s+", "", text).upper()
+    if not re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}", iban):
+        raise ValueError("not an IBAN: expected a country code, two check digits and the account number")
+    digits = "".join(str(int(char, 36)) for char in iban[4:] + iban[:4])
+    if int(digits) % 97 != 1:
+        raise ValueError("the IBAN's check digits do not match: please check the account number")
+    return iban
+
+
+Iban = Annotated[str, Field(max_length=42, examples=["FI2112345600000785"]), AfterValidator(_valid_iban)]
 
 
 class RefundDestinationKind(StrEnum):
     original_card = "original_card"
+    bank_account = "bank_account"
     service_desk = "service_desk"
 
 
 class RefundDestination(BaseModel):
     kind: RefundDestinationKind
+    iban: Iban | None = None
+
+    @model_validator(mode="after")
+    def _bank_account_has_an_iban(self) -> RefundDestination:
+        if (self.kind is RefundDestinationKind.bank_account) != (self.iban is not None):
+            raise ValueError("an IBAN is given exactly when the destination is a bank account")
+        return self
 
 
 class IntentKind(StrEnum):
     refund_destination = "refund_destination"
     satisfaction = "satisfaction"
+    confirmation = "confirmation"
+    opt_out = "opt_out"
     free_text = "free_text"
 
 
@@ -41,21 +66,43 @@ class CustomerReply(BaseModel):
     received_at: datetime
 
 
+_STOP = re.compile(r"^\s*(stop|lopeta|sluta|unsubscribe)\s*[.!]?\s*$", re.IGNORECASE)
+_IBAN_START = re.compile(r"\b[A-Z]{2}[0-9]{2}", re.IGNORECASE)
 _CARD_WORDS = re.compile(r"\b(1|card|kortille|kortti|kortin|kort|kortet)\b", re.IGNORECASE)
 _DESK_WORDS = re.compile(r"\b(2|desk|service desk|palvelupiste|palvelupisteest\w*|kassa|disken)\b", re.IGNORECASE)
+_YES = re.compile(r"^\s*(yes|kyllä|joo|ok|ja)\s*[.!]?\s*$", re.IGNORECASE)
 _SCORE = re.compile(r"^\s*([1-5])\s*[.!]?\s*$")
 
 
 def interpret_reply(text: str, expecting: IntentKind | None = None) -> ReplyIntent:
     """Reads a free-text SMS/email answer. A bare digit means a score only when a score was asked for."""
+    if _STOP.match(text):
+        return ReplyIntent(kind=IntentKind.opt_out)
     if expecting is IntentKind.satisfaction and (match := _SCORE.match(text)):
         return ReplyIntent(kind=IntentKind.satisfaction, score=int(match.group(1)))
+    if (iban := _find_iban(text)) is not None:
+        return _destination(RefundDestination(kind=RefundDestinationKind.bank_account, iban=iban))
     if _CARD_WORDS.search(text) and not _DESK_WORDS.search(text):
-        return _destination(RefundDestinationKind.original_card)
+        return _destination(RefundDestination(kind=RefundDestinationKind.original_card))
     if _DESK_WORDS.search(text) and not _CARD_WORDS.search(text):
-        return _destination(RefundDestinationKind.service_desk)
+        return _destination(RefundDestination(kind=RefundDestinationKind.service_desk))
+    if _YES.match(text):
+        return ReplyIntent(kind=IntentKind.confirmation)
     return ReplyIntent(kind=IntentKind.free_text)
 
 
-def _destination(kind: RefundDestinationKind) -> ReplyIntent:
-    return ReplyIntent(kind=IntentKind.refund_destination, destination=RefundDestination(kind=kind))
+def _find_iban(text: str) -> str | None:
+    """An IBAN written in one piece or in space-separated groups. Candidates end only where a word ends:
+    cutting a mistyped IBAN short until the check digits happen to pass would pay a stranger."""
+    for start in _IBAN_START.finditer(text):
+        words = [word.strip(".,;:!?()\"'") for word in text[start.start():].split()]
+        for count in range(min(len(words), 9), 0, -1):
+            try:
+                return _valid_iban("".join(words[:count]))
+            except ValueError:
+                continue
+    return None
+
+
+def _destination(destination: RefundDestination) -> ReplyIntent:
+    return ReplyIntent(kind=IntentKind.refund_destination, destination=destination)

@@ -13,8 +13,10 @@ from schemas.progress import CaseOutcome, CaseProgress
 
 class ActivityName(StrEnum):
     verify_incident = "verify_incident"
+    look_up_customer = "look_up_customer"
     send_message = "send_message"
     refund = "refund"
+    record_case_event = "record_case_event"
     close_case = "close_case"
 
 
@@ -27,3 +29,40 @@ class CloseRequest(BaseModel):
     outcome: CaseOutcome
     satisfaction: int | None = Field(default=None, ge=1, le=5)
     progress: CaseProgress
+
+
+class CaseEvent(BaseModel):
+    """Something the workflow decided that has no outside effect of its own: a line on the timeline, maybe
+    a new owner, and maybe a notice to staff (an escalation)."""
+
+    progress: CaseProgress
+    entry_key: str
+    owner: str | None = None
+    notify: str | None = Field(default=None, description="Staff address to tell, e.g. the supervisors.")
+
+
+class Assignment(BaseModel):
+    owner: str = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=3, max_length=500)
+    assigned_by: str = Field(default="", max_length=200)
+
+
+class LookupOutcome(StrEnum):
+    found = "found"
+    ambiguous = "ambiguous"
+    not_found = "not_found"
+
+
+class LookupRequest(BaseModel):
+    case_id: str
+    name: str
+    city: str | None = None
+    purpose: str
+    requested_by: str
+
+
+class LookupResult(BaseModel):
+    outcome: LookupOutcome
+    matches: int
+    phone: str | None = None
+    email: str | None = None

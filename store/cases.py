@@ -18,14 +18,15 @@ SYSTEM_ACTOR = "engine"
 
 
 def open_case(
-    session: Session, case_id: str, integrator: str, incident: IncidentIn, opened_at: datetime
+    session: Session, case_id: str, reference: str, integrator: str, incident: IncidentIn,
+    opened_at: datetime, owner: str | None,
 ) -> tuple[CaseRow, bool]:
     """Inserts the case, or returns the one this integrator already opened with this external id.
 
     The unique constraint, not a prior look-up, decides: two concurrent posts cannot both create.
     """
     row = CaseRow(
-        id=case_id, integrator=integrator, external_id=incident.external_id, kind=incident.kind,
+        id=case_id, reference=reference, owner=owner, integrator=integrator, external_id=incident.external_id, kind=incident.kind,
         source=incident.source, status=CaseStatus.open, step=CaseStep.intake,
         customer_name=incident.customer.name, customer_phone=incident.customer.phone,
         customer_email=incident.customer.email, store=incident.store,

@@ -39,6 +39,7 @@ class CaseRow(SQLModel, table=True):
     )
 
     id: str = Field(primary_key=True, max_length=64)
+    reference: str = Field(index=True, max_length=16)
     integrator: str = Field(max_length=200)
     external_id: str = Field(max_length=200)
     kind: str = Field(max_length=40)
@@ -46,9 +47,10 @@ class CaseRow(SQLModel, table=True):
     status: str = Field(max_length=40)
     step: str = Field(max_length=40)
     outcome: str | None = Field(default=None, max_length=40)
+    owner: str | None = Field(default=None, index=True, max_length=200)
     customer_name: str = Field(max_length=200)
-    customer_phone: str | None = Field(default=None, max_length=32)
-    customer_email: str | None = Field(default=None, max_length=320)
+    customer_phone: str | None = Field(default=None, index=True, max_length=32)
+    customer_email: str | None = Field(default=None, index=True, max_length=320)
     store: str | None = Field(default=None, max_length=200)
     amount_minor: int | None = None
     currency: str | None = Field(default=None, max_length=3)
@@ -154,3 +156,41 @@ class ApiKeyRow(SQLModel, table=True):
     scopes: list = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class CustomerDirectoryRow(SQLModel, table=True):
+    """The company's customer register, for finding a customer known only by name (S2)."""
+
+    __tablename__ = "customer_directory"
+    id: int | None = Field(default=None, primary_key=True)
+    name_key: str = Field(index=True, max_length=200)  # casefolded, whitespace-collapsed name
+    name: str = Field(max_length=200)
+    city: str | None = Field(default=None, max_length=100)
+    phone: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=320)
+
+
+class AccessRecordRow(SQLModel, table=True):
+    """Who read which personal data of which customer, when, for which case and why (S5)."""
+
+    __tablename__ = "access_records"
+    id: int | None = Field(default=None, primary_key=True)
+    entry_key: str | None = Field(default=None, unique=True, max_length=300)
+    at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow, index=True)
+    actor: str = Field(max_length=200)
+    case_id: str | None = Field(default=None, index=True, max_length=64)
+    subject: str = Field(index=True, max_length=200)  # the customer, by name key
+    fields: list = Field(sa_column=Column(JSON, nullable=False))
+    purpose: str = Field(max_length=500)
+    flagged: bool = False
+
+
+class ContactOptOutRow(SQLModel, table=True):
+    """A customer's STOP: honoured on this channel and address from then on, in every case."""
+
+    __tablename__ = "contact_opt_outs"
+    __table_args__ = (UniqueConstraint("address", "channel", name="uq_opt_out"),)
+    id: int | None = Field(default=None, primary_key=True)
+    address: str = Field(max_length=320)
+    channel: str = Field(max_length=16)
+    at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)

@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import os
 import sys
-import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from schemas.policy import RecoveryPolicy
 from settings import Settings
 from stack.binaries import temporal_cli, temporal_test_server
 from temporal_client import data_converter
-from tests.harness import Stack
+from tests.harness import Stack, test_settings
 
 _exit_status = 0
 
@@ -40,13 +37,7 @@ async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    """A database of the test's own and a task queue of its own, so tests never see each other's cases."""
-    return Settings(
-        database_url=f"sqlite:///{tmp_path / 'recovery.db'}",
-        temporal_task_queue=f"test-{uuid.uuid4().hex[:12]}",
-        policy=RecoveryPolicy(reply_timeout=timedelta(hours=4), follow_up_delay=timedelta(days=2),
-                              satisfaction_timeout=timedelta(days=5)),
-    )
+    return test_settings(tmp_path)
 
 
 @pytest.fixture

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
+from datetime import time as clock_time
+from datetime import timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -16,6 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from schemas.auth import PrincipalKind, Scope
+from schemas.policy import ContactPolicy, RecoveryPolicy
 from settings import Settings
 from store.api_keys import create_key
 from store.db import session_for
@@ -23,6 +28,18 @@ from store.tables import CaseRow, MessageRow, RefundRow, SandboxLedgerEntry, San
 from worker import Providers, build_worker
 
 T = TypeVar("T")
+# Tests run at any hour; the one about quiet hours turns them on itself.
+NO_QUIET_HOURS = ContactPolicy(quiet_hours_start=clock_time(0, 0), quiet_hours_end=clock_time(0, 0))
+
+
+def test_settings(directory: Path) -> Settings:
+    """A database of the test's own and a task queue of its own, so tests never see each other's cases."""
+    return Settings(
+        database_url=f"sqlite:///{directory / 'recovery.db'}",
+        temporal_task_queue=f"test-{uuid.uuid4().hex[:12]}",
+        policy=RecoveryPolicy(reply_timeout=timedelta(hours=4), follow_up_delay=timedelta(days=2),
+                              satisfaction_timeout=timedelta(days=5), contact=NO_QUIET_HOURS),
+    )
 
 
 @dataclass
@@ -38,7 +55,7 @@ class Stack:
                       with_worker: bool = True) -> AsyncIterator[Stack]:
         """`with_worker=False` when the test runs its own worker processes."""
         app = create_app(settings, temporal=env.client)
-        admin_key = _new_key(settings, "test-admin", PrincipalKind.person, {Scope.admin})
+        admin_key = _new_key(settings, f"admin-{uuid.uuid4().hex[:8]}", PrincipalKind.person, {Scope.admin})
         worker = build_worker(env.client, settings, providers) if with_worker else nullcontext()
         async with worker, httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://api",

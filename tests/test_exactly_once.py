@@ -13,7 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from providers.faults import FaultPlan
 from providers.payments.sandbox import SandboxPayments
-from schemas.messages import Channel
+from schemas.channels import Channel
 from schemas.progress import CaseOutcome
 from settings import PROJECT_DIR, Settings
 from tests.harness import Stack, eventually
@@ -39,7 +39,8 @@ async def test_provider_timing_out_after_paying_does_not_pay_twice(time_skipping
 def start_worker(env: WorkflowEnvironment, settings: Settings) -> subprocess.Popen:
     environment = {**os.environ, "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
                    "TEMPORAL_TASK_QUEUE": settings.temporal_task_queue, "DATABASE_URL": settings.database_url,
-                   "POLICY__FOLLOW_UP_DELAY": "PT1S", "POLICY__SATISFACTION_TIMEOUT": "PT1S"}
+                   "POLICY__FOLLOW_UP_DELAY": "PT1S", "POLICY__SATISFACTION_TIMEOUT": "PT1S",
+                   "POLICY__CONTACT__QUIET_HOURS_START": "00:00", "POLICY__CONTACT__QUIET_HOURS_END": "00:00"}
     return subprocess.Popen([sys.executable, "worker.py"], cwd=PROJECT_DIR, env=environment,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

@@ -16,7 +16,7 @@ with workflow.unsafe.imports_passed_through():
 class OverchargeRecovery(RecoveryWorkflow):
     @workflow.run
     async def run(self, case: CaseInput) -> CaseOutcome:
-        self.begin(case)
+        await self.begin()
         verification = await self.verify()
         if not verification.confirmed:
             return await self.close(CaseOutcome.not_confirmed, verification.detail)

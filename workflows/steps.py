@@ -1,25 +1,41 @@
-"""The reusable steps of every recovery: verify, contact, refund, follow up, close.
+"""The reusable steps of every recovery: verify, find and reach the customer, refund, follow up, close.
 
 A recovery workflow subclasses `RecoveryWorkflow` and tells its story with these steps. The base class also
-owns what every case shares: the customer's replies (a signal) and the case's live state (a query).
+owns what every case shares: the customer's replies, carriers' delivery reports and reassignment (signals),
+and the case's live state (a query).
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
+from workflows.contact_plan import Attempt, attempts, channel_order, quiet_hours_end
+
 with workflow.unsafe.imports_passed_through():
-    from schemas.cases import CaseInput, LiveState, Verification
-    from schemas.messages import Channel, MessageFacts, MessageReceipt, OutboundMessage
+    from schemas.cases import CaseInput, ContactAttempt, LiveState, Verification
+    from schemas.channels import Channel
+    from schemas.incidents import Customer
+    from schemas.messages import DeliveryStatus, DeliveryUpdate, MessageFacts, MessageReceipt, OutboundMessage
     from schemas.money import Money
     from schemas.policy import RecoveryPolicy
     from schemas.progress import CaseOutcome, CaseProgress, CaseStatus, CaseStep
     from schemas.refunds import RefundRequest, RefundResult
     from schemas.replies import CustomerReply, IntentKind, RefundDestination, ReplyIntent
-    from schemas.steps import ActivityName, CloseRequest, VerifyRequest
+    from schemas.steps import (
+        ActivityName,
+        Assignment,
+        CaseEvent,
+        CloseRequest,
+        LookupOutcome,
+        LookupRequest,
+        LookupResult,
+        VerifyRequest,
+    )
 
 # Retry policies per outside system. Our own database: retry until it is back. Carriers and payment
 # providers: retry transient failures with backoff, stop at once on a permanent refusal.
@@ -27,8 +43,7 @@ _READ_MODEL = dict(start_to_close_timeout=timedelta(seconds=30),
                    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1),
                                             maximum_interval=timedelta(seconds=30)))
 _CARRIER = dict(start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1),
-                                         non_retryable_error_types=["RecipientRejected"]))
+                retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)))
 _PAYMENTS = dict(start_to_close_timeout=timedelta(seconds=60),
                  retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5),
                                           non_retryable_error_types=["RefundRejected"]))
@@ -37,28 +52,54 @@ _PAYMENTS = dict(start_to_close_timeout=timedelta(seconds=60),
 class RecoveryWorkflow:
     """Base class of every recovery workflow type."""
 
-    def __init__(self) -> None:
+    @workflow.init
+    def __init__(self, case: CaseInput) -> None:
+        self.case = case
+        self._customer: Customer = case.incident.customer
+        self._live = LiveState(case_id=case.case_id, kind=case.incident.kind, status=CaseStatus.open,
+                               step=CaseStep.verify, owner=case.owner, opted_out=list(case.opted_out))
+        self._unusable: set[Channel] = set(case.opted_out)  # opted out, or the address proved dead
         self._inbox: list[CustomerReply] = []
-        self._case: CaseInput | None = None
-        self._live: LiveState | None = None
-        self._messages_sent: dict[str, int] = {}
+        self._delivery: dict[str, DeliveryStatus] = {}
+        self._sent_per_template: dict[str, int] = {}
+        self._assignments = 0
+
+    @property
+    def policy(self) -> RecoveryPolicy:
+        return self.case.policy
 
     # -- what every case answers and accepts ---------------------------------------------------------
 
     @workflow.signal
     def customer_replied(self, reply: CustomerReply) -> None:
+        if reply.intent.kind is IntentKind.opt_out:
+            self._unusable.add(reply.channel)
+            self._live.opted_out = sorted({*self._live.opted_out, reply.channel})
+            return
         self._inbox.append(reply)
 
+    @workflow.signal
+    def delivery_updated(self, update: DeliveryUpdate) -> None:
+        self._delivery[update.idempotency_key] = update.status
+
+    @workflow.signal
+    async def assign(self, assignment: Assignment) -> None:
+        """Hands the case to a named owner; the reason goes on the timeline."""
+        self._assignments += 1
+        previous, self._live.owner = self._live.owner, assignment.owner
+        await self._record(f"owner {previous or 'none'} -> {assignment.owner} by {assignment.assigned_by}: "
+                           f"{assignment.reason}", f"assign:{self._assignments}", owner=assignment.owner)
+
     @workflow.query
-    def state(self) -> LiveState | None:
+    def state(self) -> LiveState:
         return self._live
 
     # -- the steps -------------------------------------------------------------------------------------
 
-    def begin(self, case: CaseInput) -> None:
-        self._case = case
-        self._live = LiveState(case_id=case.case_id, kind=case.incident.kind, status=CaseStatus.open,
-                               step=CaseStep.verify)
+    async def begin(self) -> None:
+        """Starts the watch on ownership: a case nobody owns escalates after the policy's limit."""
+        if self._live.owner is None:
+            asyncio.ensure_future(self._escalate_if_unowned())
 
     async def verify(self) -> Verification:
         """Checks the report against our own records before we say anything to the customer."""
@@ -69,44 +110,53 @@ class RecoveryWorkflow:
         self._live.verified_amount = verification.amount
         return verification
 
-    async def tell_customer(self, template: str, step: CaseStep = CaseStep.contact,
-                            status: CaseStatus = CaseStatus.open, note: str | None = None) -> bool:
-        """Sends one message on the customer's best channel. False when we have no way to reach them."""
-        reach = self._reach()
-        if reach is None:
-            return False
-        channel, address = reach
-        self._set(step, status)
-        n = self._messages_sent.get(template, 0)
-        self._messages_sent[template] = n + 1
-        await workflow.execute_activity(
-            ActivityName.send_message,
-            OutboundMessage(case_id=self.case.case_id, idempotency_key=f"{self.case.case_id}:{template}:{n}",
-                            channel=channel, to=address, template=template,
-                            language=self.case.incident.customer.language, facts=self._facts(),
-                            progress=self._progress(step, note or f"{channel} '{template}' sent", status)),
-            result_type=MessageReceipt, **_CARRIER)
-        return True
+    async def find_contact(self, purpose: str) -> bool:
+        """With only a name to go on, looks the customer up in the directory, on the record. Two matches
+        are never guessed between: the case goes to its owner."""
+        if self._customer.phone or self._customer.email:
+            return True
+        self._set(CaseStep.look_up, CaseStatus.open)
+        found: LookupResult = await workflow.execute_activity(
+            ActivityName.look_up_customer,
+            LookupRequest(case_id=self.case.case_id, name=self._customer.name, city=self._customer.city,
+                          purpose=purpose, requested_by=self._live.owner or "engine"),
+            result_type=LookupResult, **_READ_MODEL)
+        if found.outcome is LookupOutcome.found:
+            self._customer = self._customer.model_copy(update={"phone": found.phone, "email": found.email})
+            return True
+        await self.hand_to_owner(f"directory look-up by name: {found.outcome} ({found.matches} matches); "
+                                 "not guessed, please contact the customer by hand")
+        return False
+
+    async def tell_customer(self, template: str, step: CaseStep = CaseStep.contact) -> bool:
+        """Delivers one message along the contact plan. False when no channel reached the customer."""
+        return await self._deliver(self._plan(), template, step, CaseStatus.open) is not None
 
     async def ask_customer(self, template: str, expecting: IntentKind, within: timedelta,
                            step: CaseStep = CaseStep.contact) -> ReplyIntent | None:
-        """Asks a question and waits for the answer; None if there is no answer in time (or no way to ask)."""
+        """Asks along the contact plan and waits for the answer. If no channel reaches the customer, the case
+        goes to its owner, who can record the answer from a call. None if no answer comes in time."""
         until = workflow.now() + within
-        note = f"asked the customer ({template}); waiting until {until:%Y-%m-%d %H:%M} UTC"
-        asked = await self.tell_customer(template, step, CaseStatus.waiting_on_customer, note=note)
-        if not asked:
-            return None
+        plan, handed_over = self._plan(), False
         self._live.expecting, self._live.waiting_until = expecting, until
         try:
-            await workflow.wait_condition(lambda: self._pending(expecting) is not None, timeout=within)
-        except TimeoutError:
-            return None
+            while True:
+                reached = await self._deliver(plan, template, step, CaseStatus.waiting_on_customer)
+                if reached is None and not handed_over:
+                    handed_over = True
+                    await self.hand_to_owner(f"could not reach the customer on any channel ({self._tried()})")
+                if not await self._await_answer_or_failure(expecting, reached, until):
+                    return None
+                if (reply := self._pending(expecting)) is not None:
+                    self._inbox.remove(reply)
+                    return reply.intent
         finally:
             self._live.expecting = self._live.waiting_until = None
-            self._set(step, CaseStatus.open)
-        reply = self._pending(expecting)
-        self._inbox.remove(reply)
-        return reply.intent
+
+    async def hand_to_owner(self, reason: str) -> None:
+        self._set(self._live.step, CaseStatus.needs_attention)
+        await self._record(f"with its owner {self._live.owner or '(none)'}: {reason}", f"hand-over:{reason[:60]}",
+                           status=CaseStatus.needs_attention)
 
     async def refund(self, amount: Money, destination: RefundDestination, why: str) -> RefundResult:
         """Pays the customer back, exactly once per case: the idempotency key is the case id and step."""
@@ -129,6 +179,7 @@ class RecoveryWorkflow:
         return self._live.satisfaction
 
     async def close(self, outcome: CaseOutcome, note: str, satisfaction: int | None = None) -> CaseOutcome:
+        await workflow.wait_condition(workflow.all_handlers_finished)
         await workflow.execute_activity(
             ActivityName.close_case,
             CloseRequest(outcome=outcome, satisfaction=satisfaction,
@@ -138,31 +189,100 @@ class RecoveryWorkflow:
         self._live.outcome = outcome
         return outcome
 
-    # -- helpers ---------------------------------------------------------------------------------------
+    # -- reaching the customer -------------------------------------------------------------------------
 
-    @property
-    def case(self) -> CaseInput:
-        assert self._case is not None, "begin() must run first"
-        return self._case
+    def _plan(self) -> Iterator[Attempt]:
+        order = channel_order(self.policy.contact, self.case.incident.kind, self._customer)
+        return attempts(self.policy.contact, order, self._unusable)
 
-    @property
-    def policy(self) -> RecoveryPolicy:
-        return self.case.policy
-
-    def _reach(self) -> tuple[Channel, str] | None:
-        customer = self.case.incident.customer
-        if customer.phone:
-            return Channel.sms, customer.phone
-        if customer.email:
-            return Channel.email, customer.email
+    async def _deliver(self, plan: Iterator[Attempt], template: str, step: CaseStep,
+                       status: CaseStatus) -> str | None:
+        """Works through the plan until a message gets through; returns its key, or None if none did."""
+        for attempt in plan:
+            if attempt.channel.quiet_at_night:
+                await self._wait_out_quiet_hours()
+            key, outcome = await self._send(attempt, template, step, status)
+            self._live.contact_attempts.append(ContactAttempt(channel=attempt.channel, status=outcome,
+                                                              at=workflow.now()))
+            if outcome.reached:
+                return key
+            if outcome is DeliveryStatus.no_answer and not attempt.last_on_channel:
+                await workflow.sleep(self.policy.contact.attempt_spacing)
+            elif outcome is not DeliveryStatus.no_answer:
+                self._unusable.add(attempt.channel)  # failed, bounced or rejected: this address will not work
         return None
+
+    async def _send(self, attempt: Attempt, template: str, step: CaseStep,
+                    status: CaseStatus) -> tuple[str, DeliveryStatus]:
+        sent_before = self._sent_per_template.get(template, 0)
+        self._sent_per_template[template] = sent_before + 1
+        key = f"{self.case.case_id}:{template}:{sent_before}"
+        self._set(step, status)
+        receipt: MessageReceipt = await workflow.execute_activity(
+            ActivityName.send_message,
+            OutboundMessage(case_id=self.case.case_id, idempotency_key=key, channel=attempt.channel,
+                            to=attempt.address, template=template, language=self._customer.language,
+                            facts=self._facts(),
+                            progress=self._progress(step, f"{attempt.channel} '{template}'", status)),
+            result_type=MessageReceipt, **_CARRIER)
+        outcome = receipt.status
+        if attempt.channel is Channel.voice and outcome is DeliveryStatus.sent:
+            outcome = await self._call_outcome(key)
+        return key, outcome
+
+    async def _call_outcome(self, key: str) -> DeliveryStatus:
+        """A placed call reports answered or not later, by webhook; silence means nobody answered."""
+        try:
+            await workflow.wait_condition(lambda: key in self._delivery,
+                                          timeout=self.policy.contact.call_outcome_wait)
+        except TimeoutError:
+            return DeliveryStatus.no_answer
+        return self._delivery[key]
+
+    async def _wait_out_quiet_hours(self) -> None:
+        wake = quiet_hours_end(workflow.now(), self._customer.time_zone, self.policy.contact)
+        if wake is not None:
+            await workflow.sleep(wake - workflow.now())
+
+    async def _await_answer_or_failure(self, expecting: IntentKind, reached: str | None, until) -> bool:
+        """False on timeout. True when an answer came, or when the message we relied on failed after all."""
+        remaining = until - workflow.now()
+        if remaining <= timedelta(0):
+            return False
+        failed = {DeliveryStatus.failed, DeliveryStatus.bounced, DeliveryStatus.rejected}
+        try:
+            await workflow.wait_condition(
+                lambda: self._pending(expecting) is not None or self._delivery.get(reached) in failed,
+                timeout=remaining)
+        except TimeoutError:
+            return False
+        return True
+
+    def _tried(self) -> str:
+        return ", ".join(f"{a.channel} {a.status}" for a in self._live.contact_attempts) or "no address on file"
+
+    # -- bookkeeping -----------------------------------------------------------------------------------
+
+    async def _escalate_if_unowned(self) -> None:
+        try:
+            await workflow.wait_condition(lambda: self._live.owner is not None, timeout=self.policy.unowned_limit)
+        except TimeoutError:
+            await self._record(f"no owner after {self.policy.unowned_limit}: escalated to the supervisors",
+                               "escalation:unowned", notify=self.policy.supervisor_address)
+
+    async def _record(self, note: str, key: str, owner: str | None = None, notify: str | None = None,
+                      status: CaseStatus | None = None) -> None:
+        progress = self._progress(self._live.step, note, status or self._live.status)
+        await workflow.execute_activity(
+            ActivityName.record_case_event,
+            CaseEvent(progress=progress, entry_key=f"{self.case.case_id}:{key}", owner=owner, notify=notify),
+            **_READ_MODEL)
 
     def _facts(self) -> MessageFacts:
         incident = self.case.incident
-        return MessageFacts(customer_name=incident.customer.name, store=incident.store,
+        return MessageFacts(customer_name=self._customer.name, store=incident.store,
                             amount=self._live.verified_amount or incident.amount,
-                            case_reference=self.case.case_id.removeprefix("case-")[:8].upper(),
-                            refund_destination=self._live.refund_destination)
+                            case_reference=self.case.reference, refund_destination=self._live.refund_destination)
 
     def _pending(self, expecting: IntentKind) -> CustomerReply | None:
         return next((reply for reply in self._inbox if reply.intent.kind == expecting), None)

@@ -51,7 +51,8 @@ async def get_case(case_id: str, settings: SettingsDep, temporal: TemporalDep, r
     def load() -> CaseDetail:
         with session_for(settings.database_url) as session:
             row = _visible_case(session.get(CaseRow, case_id), case_id, reader)
-            return CaseDetail(**case_store.summary_of(row).model_dump(), customer_name=row.customer_name,
+            return CaseDetail(**case_store.summary_of(row).model_dump(), reference=row.reference,
+                              customer_name=row.customer_name,
                               messages=case_store.messages_of(session, case_id),
                               refunds=case_store.refunds_of(session, case_id), live=None)
 

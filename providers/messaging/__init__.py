@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from schemas.messages import Channel, DeliveryStatus
+from schemas.channels import Channel
+from schemas.messages import DeliveryStatus
 
 
 class RecipientRejected(Exception):

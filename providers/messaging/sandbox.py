@@ -7,18 +7,24 @@ from sqlmodel import select
 
 from providers.faults import NO_FAULTS, FaultPlan
 from providers.messaging import Delivery
-from schemas.messages import Channel, DeliveryStatus
+from schemas.channels import Channel
+from schemas.messages import DeliveryStatus
 from store.db import session_for
 from store.tables import SandboxOutboxEntry
 
 
 class SandboxSender:
+    """Delivers everything, except to addresses it has been told to fail: `outcomes` maps an address to the
+    status it gets (no_answer for a call that rings out, bounced for an email, failed, rejected)."""
+
     name = "sandbox"
 
-    def __init__(self, database_url: str, channel: Channel, faults: FaultPlan = NO_FAULTS) -> None:
+    def __init__(self, database_url: str, channel: Channel, faults: FaultPlan = NO_FAULTS,
+                 outcomes: dict[str, DeliveryStatus] | None = None) -> None:
         self._database_url = database_url
         self.channel = channel
         self.faults = faults
+        self.outcomes = outcomes if outcomes is not None else {}
 
     def send(self, idempotency_key: str, to: str, subject: str, body: str) -> Delivery:
         self.faults.before_effect()
@@ -33,4 +39,4 @@ class SandboxSender:
                     select(SandboxOutboxEntry).where(SandboxOutboxEntry.idempotency_key == idempotency_key)
                 ).one()
         self.faults.after_effect()
-        return Delivery(provider_ref=f"sbx_msg_{entry.id}", status=DeliveryStatus.delivered)
+        return Delivery(provider_ref=f"sbx_msg_{entry.id}", status=self.outcomes.get(to, DeliveryStatus.delivered))

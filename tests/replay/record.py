@@ -12,10 +12,9 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from settings import Settings
 from stack.binaries import temporal_test_server
 from temporal_client import data_converter
-from tests.harness import Stack, eventually
+from tests.harness import Stack, eventually, test_settings
 from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -40,7 +39,7 @@ async def _record_undercharge(stack: Stack) -> str:
 
 async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(database_url=f"sqlite:///{tmp}/replay.db", temporal_task_queue="replay-recording")
+        settings = test_settings(Path(tmp))
         async with await WorkflowEnvironment.start_time_skipping(
             test_server_existing_path=temporal_test_server(), data_converter=data_converter(settings)
         ) as env, Stack.running(env, settings) as stack:
