@@ -1,0 +1,1 @@
+"""Keeping customers' personal data safe: payload encryption."""
