@@ -26,8 +26,8 @@ def open_case(
     The unique constraint, not a prior look-up, decides: two concurrent posts cannot both create.
     """
     row = CaseRow(
-        id=case_id, reference=reference, owner=owner, integrator=integrator, external_id=incident.external_id, kind=incident.kind,
-        source=incident.source, status=CaseStatus.open, step=CaseStep.intake,
+        id=case_id, reference=reference, owner=owner, integrator=integrator, external_id=incident.external_id,
+        kind=incident.kind, source=incident.source, status=CaseStatus.open, step=CaseStep.intake,
         customer_name=incident.customer.name, customer_phone=incident.customer.phone,
         customer_email=incident.customer.email, store=incident.store,
         amount_minor=incident.amount.amount_minor if incident.amount else None,

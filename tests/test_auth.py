@@ -71,8 +71,9 @@ async def test_a_wrong_or_revoked_key_is_refused(stack: Stack, monkeypatch, caps
 
 
 async def test_an_integrator_sees_only_the_cases_it_opened(stack: Stack):
-    till = stack.key(f"till-a-{id(stack)}", Scope.incidents_write, Scope.cases_read, kind=PrincipalKind.integrator)
-    other_till = stack.key(f"till-b-{id(stack)}", Scope.incidents_write, Scope.cases_read, kind=PrincipalKind.integrator)
+    scopes = (Scope.incidents_write, Scope.cases_read)
+    till = stack.key(f"till-a-{id(stack)}", *scopes, kind=PrincipalKind.integrator)
+    other_till = stack.key(f"till-b-{id(stack)}", *scopes, kind=PrincipalKind.integrator)
     mine = (await stack.api.post("/transactions", json=till_record("T-A"), headers=till)).json()["case"]["case_id"]
     theirs = (await stack.api.post("/transactions", json=till_record("T-B"), headers=other_till)).json()
 

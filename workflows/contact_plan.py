@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
 from zoneinfo import ZoneInfo
 
 from temporalio import workflow
