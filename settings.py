@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.policy import RecoveryPolicy
@@ -30,6 +30,21 @@ class Settings(BaseSettings):
     worker_activity_threads: int = 32
 
     policy: RecoveryPolicy = Field(default_factory=RecoveryPolicy)
+
+    # Carriers. Unset: the sandbox carriers (messages land in the `sandbox_outbox` table).
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_from_address: str = "Customer care <care@example.com>"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = Field(default=None, description="Also checks Twilio's webhook signatures.")
+    twilio_from_number: str | None = None
+    twilio_api_base_url: str = "https://api.twilio.com"
+    public_base_url: str = Field(default="http://127.0.0.1:8000",
+                                 description="Where carriers reach our webhooks (status reports, call answers).")
+    twilio_voice_language: str = "fi-FI"
 
 
 @lru_cache

@@ -20,6 +20,8 @@ from activities.payments import PaymentActivities
 from activities.verification import VerificationActivities
 from providers.messaging import MessageSender
 from providers.messaging.sandbox import SandboxSender
+from providers.messaging.smtp import SmtpEmailSender
+from providers.messaging.twilio import TwilioSmsSender, TwilioVoiceCaller, twilio_client
 from providers.payments import PaymentProvider
 from providers.payments.sandbox import SandboxPayments
 from schemas.channels import Channel
@@ -42,8 +44,27 @@ def sandbox_providers(settings: Settings) -> Providers:
                               for channel in (Channel.sms, Channel.voice, Channel.email)})
 
 
+def configured_providers(settings: Settings) -> Providers:
+    """The sandbox, with each real carrier swapped in where its settings are given."""
+    providers = sandbox_providers(settings)
+    if settings.smtp_host:
+        providers.senders[Channel.email] = SmtpEmailSender(
+            settings.smtp_host, settings.smtp_port, settings.smtp_from_address, username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            starttls=settings.smtp_starttls)
+    if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from_number:
+        client = twilio_client(settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value(),
+                               api_base_url=settings.twilio_api_base_url)
+        status_url = f"{settings.public_base_url}/webhooks/twilio/status"
+        providers.senders[Channel.sms] = TwilioSmsSender(client, settings.twilio_from_number, status_url)
+        providers.senders[Channel.voice] = TwilioVoiceCaller(
+            client, settings.twilio_from_number, status_url, f"{settings.public_base_url}/webhooks/twilio/voice",
+            language=settings.twilio_voice_language)
+    return providers
+
+
 def build_worker(client: Client, settings: Settings, providers: Providers | None = None) -> Worker:
-    providers = providers or sandbox_providers(settings)
+    providers = providers or configured_providers(settings)
     url = settings.database_url
     activity_objects = [
         VerificationActivities(url),

@@ -7,6 +7,7 @@ from temporalio import activity
 from schemas.steps import ActivityName, LookupOutcome, LookupRequest, LookupResult
 from store.db import session_for
 from store.directory import find_by_name, record_access
+from store.tables import CaseRow
 
 
 class DirectoryActivities:
@@ -19,6 +20,10 @@ class DirectoryActivities:
         with session_for(self._database_url) as session:
             matches = find_by_name(session, request.name, request.city)
             single = matches[0] if len(matches) == 1 else None
+            if single is not None:  # on the case, so the customer's answer from that number matches it
+                case = session.get(CaseRow, request.case_id)
+                case.customer_phone, case.customer_email = single.phone, single.email
+                session.add(case)
             record_access(session, actor=request.requested_by, case_id=request.case_id, subject=request.name,
                           fields=["phone", "email"] if single else ["name"], purpose=request.purpose,
                           entry_key=f"{request.case_id}:look_up")

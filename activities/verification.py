@@ -28,10 +28,14 @@ class VerificationActivities:
         return verification
 
 
+# Errors a till record can prove or disprove; a double purchase spans two records and is taken as reported.
+_TILL_ERRORS = frozenset({IncidentKind.overcharge, IncidentKind.undercharge})
+
+
 def _verify(session: Session, incident: IncidentIn) -> Verification:
     reported = incident.amount
     record = None
-    if incident.transaction_ref and incident.store:
+    if incident.kind in _TILL_ERRORS and incident.transaction_ref and incident.store:
         record = session.exec(select(TransactionRow).where(
             TransactionRow.store == incident.store, TransactionRow.transaction_id == incident.transaction_ref)).first()
     if record is None:

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from temporalio.client import Client
 
-from api.routes import cases, health, incidents, transactions
+from api.routes import cases, health, inbound, incidents, transactions
 from settings import Settings, get_settings
 from store.db import engine_for
 from temporal_client import connect
@@ -40,6 +40,6 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
             return JSONResponse(status_code=413, content={"detail": f"request body over {MAX_BODY_BYTES} bytes"})
         return await call_next(request)
 
-    for router in (health.router, incidents.router, transactions.router, cases.router):
+    for router in (health.router, incidents.router, transactions.router, cases.router, inbound.router):
         app.include_router(router)
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Security, status
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import SettingsDep
@@ -15,14 +15,18 @@ from store.db import session_for
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer sre_...`")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="or `X-API-Key: sre_...`")
+# Carriers such as Twilio can only send credentials inside the webhook URL (https://any:sre_...@host/...).
+_basic = HTTPBasic(auto_error=False, description="or Basic auth with the key as the password (for webhooks)")
 
 
 async def current_principal(
     settings: SettingsDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     header: Annotated[str | None, Security(_header)],
+    basic: Annotated[HTTPBasicCredentials | None, Security(_basic)],
 ) -> Principal:
-    presented = bearer.credentials if bearer else header
+    presented = bearer.credentials if bearer and bearer.scheme.lower() == "bearer" else header
+    presented = presented or (basic.password if basic else None)
     if not presented:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "an API key is required (Authorization: Bearer <key>)",
                             headers={"WWW-Authenticate": "Bearer"})

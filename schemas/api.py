@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, model_validator
+from datetime import datetime
+
+from pydantic import BaseModel, EmailStr, Field, model_validator
 
 from schemas.channels import Channel
 from schemas.replies import ReplyIntent
@@ -29,6 +31,28 @@ class ReplyIn(BaseModel):
 
 
 class ReplyAccepted(BaseModel):
-    case_id: str
+    case_id: str | None = Field(description="Null when the reply matched no open case; it is kept for an agent.")
     intent: ReplyIntent
     delivered_to_workflow: bool
+
+
+class AssignmentIn(BaseModel):
+    owner: str = Field(min_length=1, max_length=200, description="The named person accountable from now on.")
+    reason: str = Field(min_length=3, max_length=500, description="Why: shown on the case's timeline.")
+
+
+class EmailReplyIn(BaseModel):
+    """An inbound email, as a mail gateway posts it (already parsed)."""
+
+    sender: EmailStr
+    subject: str = Field(default="", max_length=500)
+    text: str = Field(max_length=20000)
+    message_id: str | None = Field(default=None, max_length=300)
+
+
+class InboundMessageView(BaseModel):
+    id: int
+    channel: str
+    from_address: str | None
+    body: str
+    created_at: datetime

@@ -12,6 +12,7 @@ class Scope(StrEnum):
     cases_read = "cases:read"  # agents (integrators: only the cases they opened)
     cases_act = "cases:act"  # agents: record replies, notes, reassign
     cases_approve = "cases:approve"  # supervisors
+    messages_inbound = "messages:inbound"  # carriers' webhooks: inbound SMS/email and delivery reports
     admin = "admin"  # keys, data-subject requests; implies every other scope
 
 

@@ -81,7 +81,7 @@ def summary_of(row: CaseRow) -> CaseSummary:
 
 
 def list_cases(
-    session: Session, *, integrator: str | None, status: str | None, kind: str | None,
+    session: Session, *, integrator: str | None, status: str | None, kind: str | None, owner: str | None,
     opened_after: datetime | None, opened_before: datetime | None, limit: int, offset: int,
 ) -> tuple[list[CaseRow], int]:
     """Newest first. Every filter hits an index (status/kind + opened_at)."""
@@ -92,6 +92,8 @@ def list_cases(
         conditions.append(CaseRow.status == status)
     if kind is not None:
         conditions.append(CaseRow.kind == kind)
+    if owner is not None:
+        conditions.append(CaseRow.owner == owner)
     if opened_after is not None:
         conditions.append(CaseRow.opened_at >= opened_after)
     if opened_before is not None:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, or_, select
 
 from schemas.api import ReplyIn
+from schemas.progress import CaseStatus
 from schemas.replies import ReplyIntent
 from store.cases import add_timeline_entry
-from store.tables import MessageRow
+from store.tables import CaseRow, MessageRow
+
+_REFERENCE = re.compile(r"\b([0-9A-F]{8})\b", re.IGNORECASE)
 
 
 def record_inbound(session: Session, case_id: str | None, reply: ReplyIn, intent: ReplyIntent) -> bool:
-    """Stores the reply and a timeline line. False when the carrier already delivered this very message."""
+    """Stores the reply (and a timeline line if it is matched). False when the carrier redelivered it."""
     key = f"in:{reply.channel}:{reply.provider_message_id}" if reply.provider_message_id else None
     row = MessageRow(case_id=case_id, idempotency_key=key, direction="in", channel=reply.channel,
                      from_address=reply.sender, body=reply.text or intent.model_dump_json(exclude_none=True))
@@ -28,3 +33,27 @@ def record_inbound(session: Session, case_id: str | None, reply: ReplyIn, intent
                            note=f"customer replied on {reply.channel}: {intent.kind}")
     session.commit()
     return True
+
+
+def match_open_case(session: Session, sender: str, text: str) -> str | None:
+    """The sender's open case: the one whose reference the text quotes, else their only open case.
+
+    Never a guess: a sender with several open cases and no reference stays unmatched, for an agent to see.
+    """
+    candidates = open_cases_of(session, sender)
+    quoted = {match.upper() for match in _REFERENCE.findall(text)}
+    by_reference = [case for case in candidates if case.reference in quoted]
+    if len(by_reference) == 1:
+        return by_reference[0].id
+    return candidates[0].id if len(candidates) == 1 else None
+
+
+def open_cases_of(session: Session, address: str) -> list[CaseRow]:
+    return list(session.exec(select(CaseRow).where(
+        or_(CaseRow.customer_phone == address, CaseRow.customer_email == address),
+        CaseRow.status != CaseStatus.closed)).all())
+
+
+def unmatched(session: Session, limit: int) -> list[MessageRow]:
+    return list(session.exec(select(MessageRow).where(MessageRow.direction == "in", col(MessageRow.case_id).is_(None))
+                             .order_by(col(MessageRow.id).desc()).limit(limit)).all())

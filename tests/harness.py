@@ -6,7 +6,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, nullcontext
+from contextlib import asynccontextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import time as clock_time
 from datetime import timedelta
@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import httpx
 from fastapi import FastAPI
 from sqlmodel import select
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
@@ -61,7 +62,18 @@ class Stack:
             transport=httpx.ASGITransport(app=app), base_url="http://api",
             headers={"Authorization": f"Bearer {admin_key}"},
         ) as api:
-            yield cls(env=env, settings=settings, app=app, api=api)
+            stack = cls(env=env, settings=settings, app=app, api=api)
+            try:
+                yield stack
+            finally:
+                await stack.terminate_open_cases()
+
+    async def terminate_open_cases(self) -> None:
+        """Leaves the shared server clean: the time-skipping server will not skip time while any workflow
+        of an earlier test still has an activity outstanding on a task queue nobody polls any more."""
+        for case in self.rows(CaseRow):
+            with suppress(RPCError):
+                await self.env.client.get_workflow_handle(case.id).terminate("test finished")
 
     def key(self, principal: str, *scopes: Scope, kind: PrincipalKind = PrincipalKind.person) -> dict[str, str]:
         """Headers carrying a new API key for `principal` with exactly `scopes`."""
@@ -81,7 +93,7 @@ class Stack:
             return session.get(CaseRow, case_id)
 
     def texts_to(self, address: str) -> list[SandboxOutboxEntry]:
-        return self.rows(SandboxOutboxEntry, to_address=address)
+        return self.rows(SandboxOutboxEntry, to_address=address, channel="sms")
 
     def ledger(self) -> list[SandboxLedgerEntry]:
         return self.rows(SandboxLedgerEntry)

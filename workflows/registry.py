@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from temporalio import workflow
 
+from workflows.duplicate_purchase import DuplicatePurchaseRecovery
 from workflows.overcharge import OverchargeRecovery
 from workflows.undercharge import UnderchargeRecovery
 
@@ -13,6 +14,7 @@ with workflow.unsafe.imports_passed_through():
 WORKFLOW_FOR_KIND: dict[IncidentKind, type] = {
     IncidentKind.overcharge: OverchargeRecovery,
     IncidentKind.undercharge: UnderchargeRecovery,
+    IncidentKind.duplicate_purchase: DuplicatePurchaseRecovery,
 }
 
 ALL_WORKFLOWS = sorted(set(WORKFLOW_FOR_KIND.values()), key=lambda cls: cls.__name__)

@@ -17,6 +17,8 @@ from temporalio.common import RetryPolicy
 from workflows.contact_plan import Attempt, attempts, channel_order, quiet_hours_end
 
 with workflow.unsafe.imports_passed_through():
+    import email_validator  # noqa: F401  (pydantic's EmailStr imports it lazily, which the sandbox warns about)
+
     from schemas.cases import CaseInput, ContactAttempt, LiveState, Verification
     from schemas.channels import Channel
     from schemas.incidents import Customer
@@ -63,6 +65,7 @@ class RecoveryWorkflow:
         self._delivery: dict[str, DeliveryStatus] = {}
         self._sent_per_template: dict[str, int] = {}
         self._assignments = 0
+        self._reached_on: Channel | None = None  # once a channel works, the case keeps using it first
 
     @property
     def policy(self) -> RecoveryPolicy:
@@ -135,16 +138,20 @@ class RecoveryWorkflow:
     async def ask_customer(self, template: str, expecting: IntentKind, within: timedelta,
                            step: CaseStep = CaseStep.contact) -> ReplyIntent | None:
         """Asks along the contact plan and waits for the answer. If no channel reaches the customer, the case
-        goes to its owner, who can record the answer from a call. None if no answer comes in time."""
-        until = workflow.now() + within
-        plan, handed_over = self._plan(), False
-        self._live.expecting, self._live.waiting_until = expecting, until
+        goes to its owner, who can record the answer from a call. None if no answer comes in time.
+
+        The customer's time to answer starts when the question reaches them (after quiet hours, retries)."""
+        plan, handed_over = self._plan(), self._live.status is CaseStatus.needs_attention
+        until = None
+        self._live.expecting = expecting
         try:
             while True:
                 reached = await self._deliver(plan, template, step, CaseStatus.waiting_on_customer)
                 if reached is None and not handed_over:
                     handed_over = True
                     await self.hand_to_owner(f"could not reach the customer on any channel ({self._tried()})")
+                until = until or workflow.now() + within
+                self._live.waiting_until = until
                 if not await self._await_answer_or_failure(expecting, reached, until):
                     return None
                 if (reply := self._pending(expecting)) is not None:
@@ -193,6 +200,7 @@ class RecoveryWorkflow:
 
     def _plan(self) -> Iterator[Attempt]:
         order = channel_order(self.policy.contact, self.case.incident.kind, self._customer)
+        order.sort(key=lambda step: step[0] != self._reached_on)
         return attempts(self.policy.contact, order, self._unusable)
 
     async def _deliver(self, plan: Iterator[Attempt], template: str, step: CaseStep,
@@ -205,6 +213,7 @@ class RecoveryWorkflow:
             self._live.contact_attempts.append(ContactAttempt(channel=attempt.channel, status=outcome,
                                                               at=workflow.now()))
             if outcome.reached:
+                self._reached_on = attempt.channel
                 return key
             if outcome is DeliveryStatus.no_answer and not attempt.last_on_channel:
                 await workflow.sleep(self.policy.contact.attempt_spacing)

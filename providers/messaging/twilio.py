@@ -37,10 +37,11 @@ _RECIPIENT_ERRORS = {
 
 # Final statuses of a message or call. Any other (queued, accepted, sending, sent, ringing, ...) means Twilio
 # has it and the outcome comes later by status callback: DeliveryStatus.sent.
-_STATUSES = {
+# A call that rang out or was busy is worth another try later: no_answer, not failed.
+FINAL_STATUSES = {
     "delivered": DeliveryStatus.delivered, "read": DeliveryStatus.delivered, "completed": DeliveryStatus.delivered,
     "failed": DeliveryStatus.failed, "undelivered": DeliveryStatus.failed, "canceled": DeliveryStatus.failed,
-    "busy": DeliveryStatus.failed, "no-answer": DeliveryStatus.failed,
+    "busy": DeliveryStatus.no_answer, "no-answer": DeliveryStatus.no_answer,
 }
 
 
@@ -71,7 +72,7 @@ class TwilioSmsSender:
             message = self._client.messages.create(
                 to=to, from_=self._from_number, body=body,
                 status_callback=with_reference(self._status_callback_url, idempotency_key))
-        return Delivery(provider_ref=message.sid, status=_STATUSES.get(message.status, DeliveryStatus.sent))
+        return Delivery(provider_ref=message.sid, status=FINAL_STATUSES.get(message.status, DeliveryStatus.sent))
 
 
 class TwilioVoiceCaller:
@@ -97,7 +98,7 @@ class TwilioVoiceCaller:
             call = self._client.calls.create(
                 to=to, from_=self._from_number, twiml=self._twiml(idempotency_key, body),
                 status_callback=with_reference(self._status_callback_url, idempotency_key))
-        return Delivery(provider_ref=call.sid, status=_STATUSES.get(call.status, DeliveryStatus.sent))
+        return Delivery(provider_ref=call.sid, status=FINAL_STATUSES.get(call.status, DeliveryStatus.sent))
 
     def _twiml(self, idempotency_key: str, body: str) -> str:
         """The message is said inside the Gather, so the customer may answer before it ends."""

@@ -13,9 +13,11 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from stack.binaries import temporal_test_server
+from store.tables import SandboxOutboxEntry
 from temporal_client import data_converter
 from tests.harness import Stack, eventually, test_settings
 from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
+from tests.scenarios.test_s2_ticket_paid_twice import paid_twice
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -37,13 +39,29 @@ async def _record_undercharge(stack: Stack) -> str:
     return (await stack.api.post("/transactions", json=record)).json()["case"]["case_id"]
 
 
+async def _record_duplicate_purchase(stack: Stack) -> str:
+    incident = paid_twice("R-3")
+    incident["customer"]["phone"] = PHONE
+    case_id = (await stack.api.post("/incidents", json=incident)).json()["case_id"]
+    await eventually(lambda: stack.rows(SandboxOutboxEntry, channel="voice"))
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "agent", "text": "FI21 1234 5600 0007 85"})
+    await eventually(lambda: stack.refunds(case_id))
+    await stack.env.sleep(stack.settings.policy.follow_up_delay)
+    await eventually(lambda: len(stack.rows(SandboxOutboxEntry, channel="voice")) == 3)
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "agent", "text": "",
+                                                            "intent": {"kind": "satisfaction", "score": 5}})
+    return case_id
+
+
 async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = test_settings(Path(tmp))
         async with await WorkflowEnvironment.start_time_skipping(
             test_server_existing_path=temporal_test_server(), data_converter=data_converter(settings)
         ) as env, Stack.running(env, settings) as stack:
-            for name, record in (("overcharge", _record_overcharge), ("undercharge", _record_undercharge)):
+            recordings = (("overcharge", _record_overcharge), ("undercharge", _record_undercharge),
+                          ("duplicate_purchase", _record_duplicate_purchase))
+            for name, record in recordings:
                 case_id = await record(stack)
                 handle = env.client.get_workflow_handle(case_id)
                 await handle.result()

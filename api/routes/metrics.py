@@ -1,0 +1,49 @@
+"""S6 over HTTP: `GET /metrics` for Prometheus, `GET /metrics/summary` for people. Both need `cases:read`;
+an integrator's key counts only the cases that integrator opened, as everywhere else in the API."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Response, status
+from prometheus_client import CONTENT_TYPE_LATEST
+from pydantic import AwareDatetime
+
+from api.auth import ReaderDep
+from api.deps import SessionDep
+from metrics.prometheus import exposition
+from metrics.read_model import CaseScope
+from metrics.summary import summarise
+from schemas.auth import Principal
+from schemas.metrics import MetricsSummary
+
+router = APIRouter(prefix="/metrics", tags=["metrics"])
+DEFAULT_PERIOD = timedelta(days=30)
+
+
+@router.get("", response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}},
+                                                          "description": "Prometheus text exposition format."}})
+def prometheus_metrics(session: SessionDep, reader: ReaderDep) -> Response:
+    """Totals and histograms over all cases, computed from the database at scrape time (any replica answers)."""
+    return Response(exposition(session, CaseScope(integrator=_only_from(reader))), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/summary", response_model=MetricsSummary)
+def metrics_summary(
+    session: SessionDep,
+    reader: ReaderDep,
+    opened_from: Annotated[AwareDatetime | None, Query(description="Inclusive; default: 30 days earlier.")] = None,
+    opened_to: Annotated[AwareDatetime | None, Query(description="Exclusive; default: now.")] = None,
+) -> MetricsSummary:
+    """Time to first contact, refund and close, CSAT, share recovered and SLA compliance of the cases opened in
+    [opened_from, opened_to), overall and per workflow type, first-contact channel and source."""
+    opened_to = opened_to or datetime.now(UTC)
+    opened_from = opened_from or opened_to - DEFAULT_PERIOD
+    if opened_from >= opened_to:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "opened_from must be before opened_to")
+    return summarise(session, opened_from, opened_to, integrator=_only_from(reader))
+
+
+def _only_from(reader: Principal) -> str | None:
+    return reader.id if reader.sees_only_own_cases else None

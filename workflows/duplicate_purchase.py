@@ -1,0 +1,37 @@
+"""S2, the ticket paid twice: find the customer even when we only have their name, call them, ask where the
+extra payment should go, return it once, and never suggest it was their fault."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+from workflows.steps import RecoveryWorkflow
+
+with workflow.unsafe.imports_passed_through():
+    from schemas.cases import CaseInput
+    from schemas.progress import CaseOutcome
+    from schemas.replies import IntentKind, RefundDestination
+
+
+@workflow.defn
+class DuplicatePurchaseRecovery(RecoveryWorkflow):
+    @workflow.run
+    async def run(self, case: CaseInput) -> CaseOutcome:
+        await self.begin()
+        verification = await self.verify()
+        if not verification.confirmed:
+            return await self.close(CaseOutcome.not_confirmed, verification.detail)
+
+        await self.find_contact(purpose="return a double payment to the customer")
+        answer = await self.ask_customer("duplicate_purchase/ask_destination", IntentKind.refund_destination,
+                                         within=self.policy.reply_timeout)
+        if answer is not None:
+            destination, why = answer.destination, "where the customer asked"
+        else:
+            destination = RefundDestination(kind=self.policy.default_refund_destination)
+            why = "no answer in time, so by policy"
+        await self.refund(verification.amount, destination, why)
+        await self.tell_customer("duplicate_purchase/thank_you")
+
+        satisfaction = await self.follow_up()
+        return await self.close(CaseOutcome.recovered, "double payment returned", satisfaction)
