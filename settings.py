@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     temporal_api_key: str | None = Field(default=None, description="Temporal Cloud API key; implies TLS.")
 
     database_url: str = f"sqlite:///{VAR_DIR / 'recovery.db'}"
+    payload_keys: SecretStr | None = Field(
+        default=None, description="Workflow payload encryption keys 'k2:BASE64,k1:BASE64', the first current "
+        "(`python -m security.codec new-key`). Unset: payloads reach Temporal in clear; `make run` sets a dev key.")
+    temporal_ui_origins: list[str] = ["http://localhost:8233", "http://127.0.0.1:8233"]
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000

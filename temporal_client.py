@@ -6,12 +6,21 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 
+from security.codec import EncryptionCodec, encrypting
 from settings import Settings
 
 
+def payload_codec(settings: Settings) -> EncryptionCodec | None:
+    if settings.payload_keys is None:
+        return None
+    return EncryptionCodec.from_config(settings.payload_keys.get_secret_value())
+
+
 def data_converter(settings: Settings) -> DataConverter:
-    """Pydantic models as JSON payloads: the contracts in `schemas/` cross Temporal unchanged."""
-    return pydantic_data_converter
+    """Pydantic models as JSON payloads, sealed with AES-GCM when keys are configured: Temporal's server,
+    its database and its UI then never hold a customer's personal data in clear."""
+    codec = payload_codec(settings)
+    return pydantic_data_converter if codec is None else encrypting(pydantic_data_converter, codec)
 
 
 async def connect(settings: Settings) -> Client:

@@ -8,10 +8,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from temporalio.client import Client
 
-from api.routes import cases, health, inbound, incidents, transactions
+from api.routes import cases, codec, health, inbound, incidents, transactions
 from settings import Settings, get_settings
 from store.db import engine_for
-from temporal_client import connect
+from temporal_client import connect, payload_codec
 
 MAX_BODY_BYTES = 256 * 1024  # far below Temporal's payload limits; incidents are small
 
@@ -30,6 +30,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
                   description="Report a failure; the engine contacts the customer, refunds once, and follows up.")
     app.state.settings = settings
     app.state.temporal = temporal
+    app.state.codec = payload_codec(settings)
+    app.state.codec_ui_origins = settings.temporal_ui_origins
     if temporal is not None:
         engine_for(settings.database_url)
 
@@ -40,6 +42,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
             return JSONResponse(status_code=413, content={"detail": f"request body over {MAX_BODY_BYTES} bytes"})
         return await call_next(request)
 
-    for router in (health.router, incidents.router, transactions.router, cases.router, inbound.router):
+    for router in (health.router, incidents.router, transactions.router, cases.router, inbound.router,
+                   codec.router):
         app.include_router(router)
     return app

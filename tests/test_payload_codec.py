@@ -11,6 +11,7 @@ import base64
 import json
 import re
 import socket
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,6 +34,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from api.routes import codec as codec_routes
+from schemas.auth import PrincipalKind, Scope
 from security import codec as codec_module
 from security.codec import (
     ENCODING,
@@ -43,7 +45,10 @@ from security.codec import (
     load_or_create_dev_keyring,
     new_key_entry,
 )
+from settings import Settings
 from stack.binaries import temporal_cli
+from store.api_keys import create_key
+from store.db import session_for
 
 PHONE = "+358401234567"
 IBAN = "FI2112345600000785"
@@ -158,17 +163,23 @@ def test_the_dev_keyring_is_created_once_readable_only_by_its_owner(tmp_path):
 # -- the codec server ---------------------------------------------------------------------------------
 
 
-def codec_app(codec: EncryptionCodec | None) -> FastAPI:
+def codec_app(codec: EncryptionCodec | None) -> tuple[FastAPI, str]:
+    """The codec router alone, with a key database of its own; returns the app and a key allowed to decode."""
+    database_url = f"sqlite:///{tempfile.mkdtemp()}/keys.db"
     app = FastAPI()
     app.include_router(codec_routes.router)
     app.state.codec = codec
-    return app
+    app.state.settings = Settings(database_url=database_url)
+    with session_for(database_url) as session:
+        key = create_key(session, "ann.admin", PrincipalKind.person, {Scope.payloads_decode})
+    return app, key
 
 
 @asynccontextmanager
 async def codec_server_client(codec: EncryptionCodec | None) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=codec_app(codec))
-    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+    app, key = codec_app(codec)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api",
+                                 headers={"Authorization": f"Bearer {key}"}) as client:
         yield client
 
 
@@ -299,8 +310,10 @@ async def test_without_the_codec_the_same_history_shows_the_customer(dev_server:
 async def test_the_cli_reads_encrypted_histories_through_the_codec_server(dev_server: WorkflowEnvironment,
                                                                           encrypted_runs):
     """The same protocol the Web UI speaks, spoken by Temporal's own client to our endpoint over real HTTP."""
-    async with serving(codec_app(EncryptionCodec.from_config(keys("k1")))) as base_url:
-        completed, failed = [await history_shown_by_cli(dev_server, run, "--codec-endpoint", f"{base_url}/codec")
+    app, key = codec_app(EncryptionCodec.from_config(keys("k1")))
+    async with serving(app) as base_url:
+        completed, failed = [await history_shown_by_cli(dev_server, run, "--codec-endpoint", f"{base_url}/codec",
+                                                        "--codec-auth", f"Bearer {key}")
                              for run in encrypted_runs]
     assert f"texted {PHONE} about a refund to {IBAN}" in completed
     assert f"could not text {PHONE}" in failed

@@ -20,6 +20,8 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.converter import PayloadCodec
 
+from api.auth import require
+from schemas.auth import Principal, Scope
 from security.codec import PayloadEncryptionError
 
 router = APIRouter(prefix="/codec", tags=["codec"])
@@ -75,6 +77,8 @@ async def _payloads(request: Request) -> Payloads:
 
 
 CodecDep = Annotated[PayloadCodec, Depends(_codec)]
+# Opening payloads shows personal data in clear: only for keys that carry this scope.
+DecoderDep = Annotated[Principal, Depends(require(Scope.payloads_decode))]
 PayloadsBody = Annotated[Payloads, Depends(_payloads)]
 Operation = Callable[[Sequence[Payload]], Awaitable[list[Payload]]]
 
@@ -88,13 +92,13 @@ async def _reply(request: Request, operation: Operation, payloads: Payloads) -> 
 
 
 @router.post("/decode", **_DOCS)
-async def decode(request: Request, codec: CodecDep, payloads: PayloadsBody) -> Response:
+async def decode(request: Request, _decoder: DecoderDep, codec: CodecDep, payloads: PayloadsBody) -> Response:
     """Opens sealed payloads for the UI or CLI; payloads that were never sealed come back unchanged."""
     return await _reply(request, codec.decode, payloads)
 
 
 @router.post("/encode", **_DOCS)
-async def encode(request: Request, codec: CodecDep, payloads: PayloadsBody) -> Response:
+async def encode(request: Request, _decoder: DecoderDep, codec: CodecDep, payloads: PayloadsBody) -> Response:
     """Seals payloads a person typed into the UI or CLI (a signal's input, say) with the current key."""
     return await _reply(request, codec.encode, payloads)
 
