@@ -70,10 +70,27 @@ class Stack:
 
     async def terminate_open_cases(self) -> None:
         """Leaves the shared server clean: the time-skipping server will not skip time while any workflow
-        of an earlier test still has an activity outstanding on a task queue nobody polls any more."""
+        of an earlier test still has an activity outstanding, even one of a workflow terminated mid-activity,
+        so each case's activities are let finish (the worker still runs) before it is terminated."""
         for case in self.rows(CaseRow):
             with suppress(RPCError):
+                await self.idle(case.id)
                 await self.env.client.get_workflow_handle(case.id).terminate("test finished")
+
+    async def skip(self, duration: timedelta) -> None:
+        """Moves the time-skipping server's clock on. Its sleep stalls while any activity is in flight, so
+        this first lets every case of the test settle."""
+        for case in self.rows(CaseRow):
+            await self.idle(case.id)
+        await self.env.sleep(duration)
+
+    async def idle(self, case_id: str) -> None:
+        """Waits until the case's workflow has no activity outstanding (so the time-skipping clock is free)."""
+        handle = self.env.client.get_workflow_handle(case_id)
+        for _ in range(200):
+            if not (await handle.describe()).raw_description.pending_activities:
+                return
+            await asyncio.sleep(0.05)
 
     def key(self, principal: str, *scopes: Scope, kind: PrincipalKind = PrincipalKind.person) -> dict[str, str]:
         """Headers carrying a new API key for `principal` with exactly `scopes`."""

@@ -27,7 +27,7 @@ async def _record_overcharge(stack: Stack) -> str:
     await eventually(lambda: stack.texts_to(PHONE))
     await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "2"})
     await eventually(lambda: stack.texts_to(PHONE)[1:])
-    await stack.env.sleep(stack.settings.policy.follow_up_delay)
+    await stack.skip(stack.settings.policy.follow_up_delay)
     await eventually(lambda: stack.texts_to(PHONE)[2:])
     await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "4"})
     return case_id
@@ -46,7 +46,7 @@ async def _record_duplicate_purchase(stack: Stack) -> str:
     await eventually(lambda: stack.rows(SandboxOutboxEntry, channel="voice"))
     await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "agent", "text": "FI21 1234 5600 0007 85"})
     await eventually(lambda: stack.refunds(case_id))
-    await stack.env.sleep(stack.settings.policy.follow_up_delay)
+    await stack.skip(stack.settings.policy.follow_up_delay)
     await eventually(lambda: len(stack.rows(SandboxOutboxEntry, channel="voice")) == 3)
     await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "agent", "text": "",
                                                             "intent": {"kind": "satisfaction", "score": 5}})

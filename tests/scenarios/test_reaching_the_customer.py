@@ -37,9 +37,9 @@ async def test_an_incident_at_half_past_eleven_is_texted_at_eight(time_skipping:
 
         await eventually(lambda: stack.case(case_id).step == "verify" and stack.case(case_id).status == "open")
         morning = next_local(await time_skipping.get_current_time(), time(8, 0))
-        await time_skipping.sleep(morning - await time_skipping.get_current_time() - timedelta(minutes=5))
+        await stack.skip(morning - await time_skipping.get_current_time() - timedelta(minutes=5))
         assert stack.texts_to(PHONE) == [], "nothing before 08:00"
-        await time_skipping.sleep(timedelta(minutes=10))
+        await stack.skip(timedelta(minutes=10))
         await eventually(lambda: stack.texts_to(PHONE))
 
         history = await time_skipping.client.get_workflow_handle(case_id).fetch_history()
@@ -62,7 +62,7 @@ async def test_after_stop_no_more_texts_and_the_plan_uses_email(stack: Stack):
     assert stop.status_code == 200
     live = (await stack.api.get(f"/cases/{case_id}")).json()["live"]
     assert "sms" in live["opted_out"]
-    await stack.env.sleep(stack.settings.policy.reply_timeout)  # no answer: refund to the card by policy
+    await stack.skip(stack.settings.policy.reply_timeout)  # no answer: refund to the card by policy
 
     await eventually(lambda: stack.refunds(case_id))
     thanks = await eventually(lambda: stack.rows(SandboxOutboxEntry, channel="email"))

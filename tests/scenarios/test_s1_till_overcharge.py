@@ -47,7 +47,7 @@ async def test_overcharged_customer_is_texted_refunded_once_followed_up_and_clos
     thanks = await eventually(lambda: stack.texts_to(PHONE)[1:])
     assert "refunded €9.95 to your card" in thanks[0].body
 
-    await stack.env.sleep(timedelta(days=2))  # the policy's follow-up delay, skipped
+    await stack.skip(timedelta(days=2))  # the policy's follow-up delay, skipped
     satisfaction_question = await eventually(lambda: stack.texts_to(PHONE)[2:])
     assert "1 (not at all) to 5" in satisfaction_question[0].body
 
@@ -69,7 +69,7 @@ async def test_no_answer_refunds_to_the_card_by_policy(stack: Stack):
     case_id = verdict["case"]["case_id"]
     await eventually(lambda: stack.texts_to(PHONE))
 
-    await stack.env.sleep(stack.settings.policy.reply_timeout)
+    await stack.skip(stack.settings.policy.reply_timeout)
     [refund] = await eventually(lambda: stack.refunds(case_id))
     assert refund.destination == "original_card"
     timeline = (await stack.api.get(f"/cases/{case_id}/timeline")).json()

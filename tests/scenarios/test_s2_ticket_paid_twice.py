@@ -64,7 +64,7 @@ async def test_found_by_name_called_texted_refunded_to_the_iban_once(unanswered_
     assert (look_up.actor, look_up.fields) == ("aino.agent", ["email", "phone"])
     assert look_up.purpose == "return a double payment to the customer"
 
-    await stack.env.sleep(stack.settings.policy.contact.attempt_spacing + timedelta(minutes=1))
+    await stack.skip(stack.settings.policy.contact.attempt_spacing + timedelta(minutes=1))
     await eventually(lambda: channels_used(stack) == ["voice", "voice", "sms"])
     [text] = stack.texts_to(PHONE)
     assert "€24.90" in text.body and "IBAN" in text.body
@@ -79,7 +79,7 @@ async def test_found_by_name_called_texted_refunded_to_the_iban_once(unanswered_
     await eventually(lambda: len(stack.texts_to(PHONE)) == 2)
     assert "sent €24.90 to your bank account" in stack.texts_to(PHONE)[1].body
 
-    await stack.env.sleep(stack.settings.policy.follow_up_delay)
+    await stack.skip(stack.settings.policy.follow_up_delay)
     await eventually(lambda: len(stack.texts_to(PHONE)) == 3)
     assert channels_used(stack) == ["voice", "voice", "sms", "sms", "sms"], "once texts worked, no more calls"
     await stack.api.post("/webhooks/twilio/sms", headers=carrier,
