@@ -5,6 +5,7 @@ from __future__ import annotations
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
+from temporalio.runtime import Runtime
 
 from security.codec import EncryptionCodec, encrypting
 from settings import Settings
@@ -23,11 +24,12 @@ def data_converter(settings: Settings) -> DataConverter:
     return pydantic_data_converter if codec is None else encrypting(pydantic_data_converter, codec)
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=data_converter(settings),
         tls=settings.temporal_tls or settings.temporal_api_key is not None,
         api_key=settings.temporal_api_key,
+        runtime=runtime,
     )

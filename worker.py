@@ -18,6 +18,7 @@ from activities.directory import DirectoryActivities
 from activities.messaging import MessagingActivities
 from activities.payments import PaymentActivities
 from activities.verification import VerificationActivities
+from metrics.temporal_sdk import runtime_with_prometheus
 from providers.messaging import MessageSender
 from providers.messaging.sandbox import SandboxSender
 from providers.messaging.smtp import SmtpEmailSender
@@ -89,7 +90,8 @@ def build_worker(client: Client, settings: Settings, providers: Providers | None
 async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
     settings = get_settings()
-    client = await connect(settings)
+    runtime = runtime_with_prometheus(settings.worker_metrics_address) if settings.worker_metrics_address else None
+    client = await connect(settings, runtime)
     worker = build_worker(client, settings)
     logging.info("worker polling task queue %r at %s", settings.temporal_task_queue, settings.temporal_address)
     await worker.run()

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from temporalio.client import Client
 
-from api.routes import cases, codec, health, inbound, incidents, transactions
+from api.routes import cases, codec, health, inbound, incidents, metrics, transactions
 from settings import Settings, get_settings
 from store.db import engine_for
 from temporal_client import connect, payload_codec
@@ -43,6 +43,6 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         return await call_next(request)
 
     for router in (health.router, incidents.router, transactions.router, cases.router, inbound.router,
-                   codec.router):
+                   codec.router, metrics.router):
         app.include_router(router)
     return app

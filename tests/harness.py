@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -22,7 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from schemas.auth import PrincipalKind, Scope
 from schemas.policy import ContactPolicy, RecoveryPolicy
-from settings import Settings
+from settings import PROJECT_DIR, Settings
 from store.api_keys import create_key
 from store.db import session_for
 from store.tables import CaseRow, MessageRow, RefundRow, SandboxLedgerEntry, SandboxOutboxEntry
@@ -137,3 +140,22 @@ async def eventually(check: Callable[[], T], within: float = 15.0, interval: flo
 def _new_key(settings: Settings, principal: str, kind: PrincipalKind, scopes: set[Scope]) -> str:
     with session_for(settings.database_url) as session:
         return create_key(session, principal, kind, scopes)
+
+
+def start_worker(address: str, settings: Settings, log: Path | None) -> subprocess.Popen:
+    """`python worker.py` as production runs it, on the test's server, task queue and database."""
+    environment = {**os.environ, "TEMPORAL_ADDRESS": address, "TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
+                   "DATABASE_URL": settings.database_url, "POLICY": settings.policy.model_dump_json()}
+    with log.open("ab") if log else open(os.devnull, "wb") as output:
+        return subprocess.Popen([sys.executable, "worker.py"], cwd=PROJECT_DIR, env=environment,
+                                stdout=output, stderr=subprocess.STDOUT)
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)

@@ -3,10 +3,7 @@ or the worker process being killed mid-case."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from datetime import timedelta
 
 from temporalio.testing import WorkflowEnvironment
@@ -15,8 +12,8 @@ from providers.faults import FaultPlan
 from providers.payments.sandbox import SandboxPayments
 from schemas.channels import Channel
 from schemas.progress import CaseOutcome
-from settings import PROJECT_DIR, Settings
-from tests.harness import Stack, eventually
+from settings import Settings
+from tests.harness import Stack, eventually, start_worker
 from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
 from worker import Providers, sandbox_providers
 
@@ -36,20 +33,11 @@ async def test_provider_timing_out_after_paying_does_not_pay_twice(time_skipping
         assert refund.amount_minor == 995
 
 
-def start_worker(env: WorkflowEnvironment, settings: Settings) -> subprocess.Popen:
-    environment = {**os.environ, "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-                   "TEMPORAL_TASK_QUEUE": settings.temporal_task_queue, "DATABASE_URL": settings.database_url,
-                   "POLICY__FOLLOW_UP_DELAY": "PT1S", "POLICY__SATISFACTION_TIMEOUT": "PT1S",
-                   "POLICY__CONTACT__QUIET_HOURS_START": "00:00", "POLICY__CONTACT__QUIET_HOURS_END": "00:00"}
-    return subprocess.Popen([sys.executable, "worker.py"], cwd=PROJECT_DIR, env=environment,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
 async def test_a_killed_worker_is_replaced_and_the_case_completes_with_one_refund(dev_server: WorkflowEnvironment,
                                                                                   settings: Settings):
     settings = settings.model_copy(update={"policy": settings.policy.model_copy(update={
         "follow_up_delay": timedelta(seconds=1), "satisfaction_timeout": timedelta(seconds=1)})})
-    first_worker = start_worker(dev_server, settings)
+    first_worker = start_worker(dev_server.client.service_client.config.target_host, settings, None)
     try:
         async with Stack.running(dev_server, settings, with_worker=False) as stack:
             case_id = (await stack.api.post("/transactions", json=till_record())).json()["case"]["case_id"]
@@ -60,7 +48,7 @@ async def test_a_killed_worker_is_replaced_and_the_case_completes_with_one_refun
             reply = await stack.api.post(f"/cases/{case_id}/replies", json={"channel": Channel.sms, "text": "1"})
             assert reply.json()["delivered_to_workflow"] is True, "Temporal takes the reply with no worker alive"
 
-            second_worker = start_worker(dev_server, settings)
+            second_worker = start_worker(dev_server.client.service_client.config.target_host, settings, None)
             try:
                 outcome = await dev_server.client.get_workflow_handle(case_id).result()
             finally:

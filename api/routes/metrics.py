@@ -22,7 +22,7 @@ router = APIRouter(prefix="/metrics", tags=["metrics"])
 DEFAULT_PERIOD = timedelta(days=30)
 
 
-@router.get("", response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}},
+@router.get("", response_class=Response, responses={200: {"content": {"text/plain": {}},
                                                           "description": "Prometheus text exposition format."}})
 def prometheus_metrics(session: SessionDep, reader: ReaderDep) -> Response:
     """Totals and histograms over all cases, computed from the database at scrape time (any replica answers)."""
