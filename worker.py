@@ -14,6 +14,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.case_store import CaseStoreActivities
+from activities.compensation import CompensationActivities
 from activities.directory import DirectoryActivities
 from activities.messaging import MessagingActivities
 from activities.payments import PaymentActivities
@@ -72,6 +73,7 @@ def build_worker(client: Client, settings: Settings, providers: Providers | None
         DirectoryActivities(url),
         MessagingActivities(url, providers.senders),
         PaymentActivities(url, providers.payments),
+        CompensationActivities(url),
         CaseStoreActivities(url, staff_email=providers.senders[Channel.email]),
     ]
     activities = [getattr(obj, name) for obj in activity_objects for name in dir(obj)

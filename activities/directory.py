@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from temporalio import activity
 
+from schemas.privacy import AccessRole
 from schemas.steps import ActivityName, LookupOutcome, LookupRequest, LookupResult
 from store.db import session_for
 from store.directory import find_by_name, record_access
@@ -24,9 +25,9 @@ class DirectoryActivities:
                 case = session.get(CaseRow, request.case_id)
                 case.customer_phone, case.customer_email = single.phone, single.email
                 session.add(case)
-            record_access(session, actor=request.requested_by, case_id=request.case_id, subject=request.name,
-                          fields=["phone", "email"] if single else ["name"], purpose=request.purpose,
-                          entry_key=f"{request.case_id}:look_up")
+            record_access(session, actor=request.requested_by, role=AccessRole.engine, case_id=request.case_id,
+                          subject=request.name, fields=["phone", "email"] if single else ["name"],
+                          purpose=request.purpose, entry_key=f"{request.case_id}:look_up")
             session.commit()
         if single is None:
             outcome = LookupOutcome.ambiguous if matches else LookupOutcome.not_found

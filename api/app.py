@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from temporalio.client import Client
 
-from api.routes import cases, codec, health, inbound, incidents, metrics, transactions
+from api.routes import case_actions, cases, codec, health, inbound, incidents, metrics, transactions
 from settings import Settings, get_settings
 from store.db import engine_for
 from temporal_client import connect, payload_codec
@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
             return JSONResponse(status_code=413, content={"detail": f"request body over {MAX_BODY_BYTES} bytes"})
         return await call_next(request)
 
-    for router in (health.router, incidents.router, transactions.router, cases.router, inbound.router,
-                   codec.router, metrics.router):
+    routers = (health, incidents, transactions, cases, case_actions, inbound, codec, metrics)
+    for router in (module.router for module in routers):
         app.include_router(router)
     return app

@@ -56,4 +56,5 @@ def require(scope: Scope):
 IntegratorDep = Annotated[Principal, Depends(require(Scope.incidents_write))]
 ReaderDep = Annotated[Principal, Depends(require(Scope.cases_read))]
 AgentDep = Annotated[Principal, Depends(require(Scope.cases_act))]
+SupervisorDep = Annotated[Principal, Depends(require(Scope.cases_approve))]
 AdminDep = Annotated[Principal, Depends(require(Scope.admin))]

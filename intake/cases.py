@@ -37,14 +37,16 @@ def reference_for(case_id: str) -> str:
 async def open_case(client: Client, settings: Settings, integrator: str, incident: IncidentIn) -> OpenedCase:
     case_id = case_id_for(integrator, incident.external_id)
     owner = incident.owner or settings.policy.triage_owner
+    priority = settings.policy.sla.priority_for(incident.source)
 
     def write() -> tuple[bool, CaseInput]:
         with session_for(settings.database_url) as session:
             row, created = case_store.open_case(session, case_id, reference_for(case_id), integrator, incident,
-                                                datetime.now(UTC), owner)
+                                                datetime.now(UTC), owner, priority)
             opted_out = opted_out_channels(session, incident.customer.phone, incident.customer.email)
         return created, CaseInput(case_id=case_id, reference=row.reference, incident=incident, policy=settings.policy,
-                                  opened_at=row.opened_at, owner=row.owner, opted_out=opted_out)
+                                  opened_at=row.opened_at, owner=row.owner, priority=row.priority,
+                                  opted_out=opted_out)
 
     created, case = await run_in_threadpool(write)
     await _ensure_workflow(client, settings, case)

@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from schemas.channels import Channel, Language
@@ -18,6 +20,8 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 FALLBACK_LANGUAGE = Language.en
 # Money is written the way the customer's language writes it: "9,95 €" in Finnish.
 _MONEY_LOCALE = {Language.fi: "fi_FI", Language.sv: "sv_FI", Language.en: "en_IE"}
+_DUE_FORMAT = {Language.fi: "EEEE d.M.yyyy 'klo' HH.mm", Language.sv: "EEEE d.M.yyyy 'kl.' HH.mm",
+               Language.en: "EEEE d MMMM yyyy 'at' HH:mm"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,9 @@ def render(template: str, language: Language, channel: Channel, facts: MessageFa
         f"{template}.{channel}.{FALLBACK_LANGUAGE}.j2", f"{template}.{FALLBACK_LANGUAGE}.j2",
     ])
     context = facts.model_dump()
+    if facts.reply_due is not None:
+        context["reply_due"] = format_datetime(facts.reply_due, _DUE_FORMAT[language], tzinfo=ZoneInfo(facts.time_zone),
+                                               locale=_MONEY_LOCALE[language])
     if facts.amount is not None:
         # Babel writes a no-break space ("9,95\xa0€"); outside GSM-7 it would make every SMS a costlier UCS-2 one.
         context["amount"] = facts.amount.format(_MONEY_LOCALE[language]).replace("\xa0", " ").replace("\u202f", " ")

@@ -19,21 +19,18 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.utils import floatToGoString
 from sqlalchemy import CTE, Row, Table, case, func
 from sqlalchemy.sql.elements import ColumnElement, Label
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from metrics.read_model import CaseScope, milestone_seconds
 from metrics.sla import sla_breaches_by_kind_and_source
 from schemas.progress import CaseStatus
-from store.tables import CaseRow, RefundRow
+from store.tables import CaseRow, CompensationRow, RefundRow
 
 _MINUTE, _HOUR, _DAY = 60, 3600, 86400
 # From a text within seconds of the till's report to a follow-up closed weeks later.
 SECONDS_BUCKETS = (1, 5, 15, 30, _MINUTE, 5 * _MINUTE, 15 * _MINUTE, 30 * _MINUTE, _HOUR, 4 * _HOUR, 8 * _HOUR,
                    _DAY, 2 * _DAY, 5 * _DAY, 7 * _DAY, 14 * _DAY, 30 * _DAY)
 CASE_LABELS = ["kind", "source"]
-# Not in store/tables.py yet: compensation (goodwill) is counted once a table of this name with `case_id`,
-# `amount_minor` and `currency` columns (RefundRow's shape) is registered; until then it is left out.
-COMPENSATION_TABLE = "compensations"
 
 
 @dataclass(frozen=True)
@@ -82,21 +79,15 @@ HISTOGRAMS = (
 def exposition(session: Session, scope: CaseScope) -> bytes:
     """The text a scrape gets. A registry of its own per scrape: nothing is kept between scrapes."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(ReadModelCollector(session, scope, compensation_table()))
+    registry.register(ReadModelCollector(session, scope))
     return generate_latest(registry)
-
-
-def compensation_table() -> Table | None:
-    table = SQLModel.metadata.tables.get(COMPENSATION_TABLE)
-    needed = {"case_id", "amount_minor", "currency"}
-    return table if table is not None and needed <= set(table.c.keys()) else None
 
 
 class ReadModelCollector:
     """A prometheus_client collector whose `collect` queries the read model (on the scraping request's session)."""
 
-    def __init__(self, session: Session, scope: CaseScope, compensations: Table | None) -> None:
-        self._session, self._scope, self._compensations = session, scope, compensations
+    def __init__(self, session: Session, scope: CaseScope) -> None:
+        self._session, self._scope = session, scope
 
     def collect(self) -> Iterator[Metric]:
         case_rows = self._session.exec(_case_query(self._scope)).all()
@@ -105,8 +96,7 @@ class ReadModelCollector:
                                  {(row.kind, row.source) for row in case_rows})
         yield from (histogram.family(case_rows) for histogram in HISTOGRAMS)
         yield from _money_families(self._session, RefundRow.__table__, "refund", self._scope)
-        if self._compensations is not None:
-            yield from _money_families(self._session, self._compensations, "compensation", self._scope)
+        yield from _money_families(self._session, CompensationRow.__table__, "compensation", self._scope)
 
 
 def _case_query(scope: CaseScope):

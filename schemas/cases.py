@@ -14,6 +14,8 @@ from schemas.policy import RecoveryPolicy
 from schemas.progress import CaseOutcome, CaseStatus, CaseStep
 from schemas.refunds import RefundStatus
 from schemas.replies import IntentKind, RefundDestinationKind
+from schemas.sla import Priority, SlaSnapshot
+from sla.clock import SlaState
 
 
 class CaseInput(BaseModel):
@@ -25,6 +27,7 @@ class CaseInput(BaseModel):
     policy: RecoveryPolicy
     opened_at: datetime
     owner: str | None = None
+    priority: Priority = Priority.normal
     opted_out: list[Channel] = Field(default_factory=list, description="Channels the customer has said STOP to.")
 
 
@@ -50,6 +53,7 @@ class LiveState(BaseModel):
     owner: str | None = None
     opted_out: list[Channel] = Field(default_factory=list)
     contact_attempts: list[ContactAttempt] = Field(default_factory=list)
+    sla: SlaSnapshot | None = None
     expecting: IntentKind | None = Field(default=None, description="The kind of answer the case waits for.")
     waiting_until: datetime | None = Field(default=None, description="When the current wait ends.")
     verified_amount: Money | None = None
@@ -95,6 +99,9 @@ class CaseSummary(BaseModel):
     amount: Money | None
     store: str | None
     owner: str | None
+    priority: Priority
+    sla_state: SlaState | None = Field(description="The worst of the case's SLA clocks, as last recorded.")
+    sla_due_at: datetime | None = Field(description="The nearest open SLA deadline.")
     opened_at: datetime
     first_contact_at: datetime | None
     refunded_at: datetime | None

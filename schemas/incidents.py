@@ -33,6 +33,7 @@ class IncidentKind(StrEnum):
     overcharge = "overcharge"
     undercharge = "undercharge"
     duplicate_purchase = "duplicate_purchase"
+    complaint = "complaint"  # feedback or a complaint that needs a person's reply (S3, S4)
 
 
 class IncidentSource(StrEnum):
@@ -69,11 +70,15 @@ class IncidentIn(BaseModel):
     description: str | None = Field(default=None, max_length=4000)
     occurred_at: datetime | None = None
     owner: ShortText | None = Field(default=None, description="The accountable person; else the policy's triage owner.")
+    topic: ShortText | None = Field(default=None, description="What the customer wrote about, in their words "
+                                    "(named in the acknowledgement).", examples=["14 € charged twice for TV sport"])
 
     @model_validator(mode="after")
     def _money_incidents_name_an_amount(self) -> IncidentIn:
         if self.kind in MONEY_KINDS and (self.amount is None or self.amount.amount_minor == 0):
             raise ValueError(f"an {self.kind} incident needs an amount above zero")
+        if self.kind is IncidentKind.complaint and not (self.topic or self.description):
+            raise ValueError("a complaint needs a topic or a description: the acknowledgement names it")
         return self
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
@@ -34,6 +35,12 @@ class MessageFacts(BaseModel):
     amount: Money | None = Field(default=None, description="Formatted for the customer's language when rendered.")
     case_reference: str
     refund_destination: str | None = None
+    time_zone: str = "Europe/Helsinki"
+    topic: str | None = Field(default=None, description="What the customer wrote about.")
+    reply_due: datetime | None = Field(default=None, description="When a person will have replied, at the latest.")
+    reply_text: str | None = Field(default=None, description="An agent's personal reply, sent as written.")
+    voucher_code: str | None = None
+    compensation_product: str | None = None
 
 
 class OutboundMessage(BaseModel):

@@ -8,9 +8,11 @@ from datetime import time, timedelta
 from pydantic import BaseModel, Field
 
 from schemas.channels import Channel
+from schemas.compensation import GoodwillPolicy
 from schemas.incidents import IncidentKind
 from schemas.money import Money
 from schemas.replies import RefundDestinationKind
+from schemas.sla import SlaPolicy
 
 
 class ContactPolicy(BaseModel):
@@ -48,6 +50,32 @@ class RecoveryPolicy(BaseModel):
     unowned_limit: timedelta = Field(default=timedelta(minutes=30),
                                      description="A case without an owner this long escalates to a supervisor.")
     supervisor_address: str = Field(default="supervisors@example.com", description="Where escalations are sent.")
+    management_address: str = Field(default="head.of.service@example.com",
+                                    description="The level above supervisors, for promises broken well past due.")
+    staff_email_domain: str = Field(default="example.com", description="An owner 'aino.agent' is aino.agent@<this>.")
+    sla: SlaPolicy = Field(default_factory=SlaPolicy)
+    approval_above: dict[str, int] = Field(
+        default_factory=lambda: {"EUR": 2500, "SEK": 25000, "USD": 2500},
+        description="Per currency, in minor units: a refund plus compensation above it waits for a supervisor. "
+        "Currencies not listed always wait.")
+    approval_timeout: timedelta = Field(default=timedelta(hours=4),
+                                        description="A decision not made in this time escalates.")
+    goodwill: dict[IncidentKind, GoodwillPolicy] = Field(default_factory=lambda: {
+        IncidentKind.complaint: GoodwillPolicy()})
+    low_satisfaction: int = Field(default=2, ge=1, le=5, description="A score at or below this reopens the case.")
+
+    def needs_approval(self, amounts: list[Money]) -> bool:
+        """Amounts add up per currency; any currency over its limit (or without one) needs a supervisor."""
+        totals: dict[str, int] = {}
+        for amount in amounts:
+            totals[amount.currency] = totals.get(amount.currency, 0) + amount.amount_minor
+        return any(currency not in self.approval_above or total > self.approval_above[currency]
+                   for currency, total in totals.items())
+
+    def owner_address(self, owner: str | None) -> str:
+        if owner is None:
+            return self.supervisor_address
+        return owner if "@" in owner else f"{owner}@{self.staff_email_domain}"
 
     def writes_off(self, undercharge: Money) -> bool:
         limit = self.undercharge_write_off_below.get(undercharge.currency)

@@ -6,21 +6,28 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
+from schemas.sla import SlaSnapshot
+
 
 class CaseStatus(StrEnum):
     open = "open"
     waiting_on_customer = "waiting_on_customer"
     needs_attention = "needs_attention"  # with its owner: a person must act (e.g. contact by hand)
+    waiting_on_approval = "waiting_on_approval"  # a supervisor must decide on a refund or compensation
     closed = "closed"
 
 
 class CaseStep(StrEnum):
     intake = "intake"
     triage = "triage"
+    acknowledge = "acknowledge"
     verify = "verify"
     look_up = "look_up"
     contact = "contact"
+    personal_reply = "personal_reply"
+    approval = "approval"
     refund = "refund"
+    compensation = "compensation"
     thank_you = "thank_you"
     follow_up = "follow_up"
     write_off = "write_off"
@@ -42,3 +49,4 @@ class CaseProgress(BaseModel):
     step: CaseStep
     status: CaseStatus = CaseStatus.open
     note: str
+    sla: SlaSnapshot | None = None

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from schemas.incidents import IncidentIn
 from schemas.progress import CaseOutcome, CaseProgress
+from schemas.sla import Priority
 
 
 class ActivityName(StrEnum):
@@ -16,6 +17,7 @@ class ActivityName(StrEnum):
     look_up_customer = "look_up_customer"
     send_message = "send_message"
     refund = "refund"
+    grant_compensation = "grant_compensation"
     record_case_event = "record_case_event"
     close_case = "close_case"
 
@@ -66,3 +68,25 @@ class LookupResult(BaseModel):
     matches: int
     phone: str | None = None
     email: str | None = None
+
+
+class Decision(BaseModel):
+    """A supervisor's decision on a refund or compensation that needed approval."""
+
+    approved: bool
+    reason: str = Field(min_length=3, max_length=500)
+    decided_by: str = Field(min_length=1, max_length=200)
+
+
+class PersonalReply(BaseModel):
+    """An agent's personal answer to the customer, checked for being personal at the API."""
+
+    text: str = Field(min_length=1, max_length=4000)
+    agent_name: str = Field(min_length=1, max_length=200)
+    sent_by: str = Field(max_length=200)
+
+
+class PriorityChange(BaseModel):
+    priority: Priority
+    reason: str = Field(min_length=3, max_length=500)
+    changed_by: str = Field(max_length=200)

@@ -19,15 +19,16 @@ SYSTEM_ACTOR = "engine"
 
 def open_case(
     session: Session, case_id: str, reference: str, integrator: str, incident: IncidentIn,
-    opened_at: datetime, owner: str | None,
+    opened_at: datetime, owner: str | None, priority: str = "normal",
 ) -> tuple[CaseRow, bool]:
     """Inserts the case, or returns the one this integrator already opened with this external id.
 
     The unique constraint, not a prior look-up, decides: two concurrent posts cannot both create.
     """
     row = CaseRow(
-        id=case_id, reference=reference, owner=owner, integrator=integrator, external_id=incident.external_id,
-        kind=incident.kind, source=incident.source, status=CaseStatus.open, step=CaseStep.intake,
+        id=case_id, reference=reference, owner=owner, priority=priority, integrator=integrator,
+        external_id=incident.external_id, kind=incident.kind, source=incident.source, status=CaseStatus.open,
+        step=CaseStep.intake,
         customer_name=incident.customer.name, customer_phone=incident.customer.phone,
         customer_email=incident.customer.email, store=incident.store,
         amount_minor=incident.amount.amount_minor if incident.amount else None,
@@ -58,6 +59,9 @@ def apply_progress(session: Session, progress: CaseProgress, entry_key: str, **c
     if case is None:
         raise LookupError(f"no case {progress.case_id} in the read model")
     case.status, case.step, case.updated_at = progress.status, progress.step, now
+    if progress.sla is not None:
+        case.priority, case.sla_state = progress.sla.priority, progress.sla.worst
+        case.sla_due_at = progress.sla.next_deadline
     for name, value in case_fields.items():
         if getattr(case, name) is None or name not in _SET_ONCE:
             setattr(case, name, value)
@@ -82,9 +86,11 @@ def summary_of(row: CaseRow) -> CaseSummary:
 
 def list_cases(
     session: Session, *, integrator: str | None, status: str | None, kind: str | None, owner: str | None,
+    sla_state: str | None = None, priority: str | None = None,
     opened_after: datetime | None, opened_before: datetime | None, limit: int, offset: int,
 ) -> tuple[list[CaseRow], int]:
-    """Newest first. Every filter hits an index (status/kind + opened_at)."""
+    """Newest first; filtered by SLA state, the deadline nearest first (what is about to break leads).
+    Every filter hits an index (status/kind/sla state + time)."""
     conditions = []
     if integrator is not None:
         conditions.append(CaseRow.integrator == integrator)
@@ -94,14 +100,17 @@ def list_cases(
         conditions.append(CaseRow.kind == kind)
     if owner is not None:
         conditions.append(CaseRow.owner == owner)
+    if sla_state is not None:
+        conditions.append(CaseRow.sla_state == sla_state)
+    if priority is not None:
+        conditions.append(CaseRow.priority == priority)
     if opened_after is not None:
         conditions.append(CaseRow.opened_at >= opened_after)
     if opened_before is not None:
         conditions.append(CaseRow.opened_at < opened_before)
-    rows = session.exec(
-        select(CaseRow).where(*conditions).order_by(col(CaseRow.opened_at).desc(), col(CaseRow.id).desc())
-        .limit(limit).offset(offset)
-    ).all()
+    order = ((col(CaseRow.sla_due_at).asc(), col(CaseRow.id)) if sla_state is not None
+             else (col(CaseRow.opened_at).desc(), col(CaseRow.id).desc()))
+    rows = session.exec(select(CaseRow).where(*conditions).order_by(*order).limit(limit).offset(offset)).all()
     total = session.exec(select(func.count()).select_from(CaseRow).where(*conditions)).one()
     return list(rows), total
 

@@ -26,10 +26,13 @@ def find_by_name(session: Session, name: str, city: str | None) -> list[Customer
     return rows
 
 
-def record_access(session: Session, *, actor: str, case_id: str | None, subject: str, fields: list[str],
-                  purpose: str, flagged: bool = False, entry_key: str | None = None) -> None:
-    """Adds the record to the session; the caller commits it with the read it describes."""
+def record_access(session: Session, *, actor: str, role: str, case_id: str | None, subject: str, fields: list[str],
+                  purpose: str, flagged: bool = False, entry_key: str | None = None) -> AccessRecordRow | None:
+    """Adds the record to the session (None if this entry key is recorded already); the caller commits it
+    with the read it describes. `role` is the reader's role then: what the customer is told, not the name."""
     if entry_key and session.exec(select(AccessRecordRow.id).where(AccessRecordRow.entry_key == entry_key)).first():
-        return
-    session.add(AccessRecordRow(actor=actor, case_id=case_id, subject=name_key(subject), fields=sorted(fields),
-                                purpose=purpose, flagged=flagged, entry_key=entry_key))
+        return None
+    row = AccessRecordRow(actor=actor, role=role, case_id=case_id, subject=name_key(subject), fields=sorted(fields),
+                          purpose=purpose, flagged=flagged, entry_key=entry_key)
+    session.add(row)
+    return row

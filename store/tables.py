@@ -36,6 +36,7 @@ class CaseRow(SQLModel, table=True):
         UniqueConstraint("integrator", "external_id", name="uq_case_external_id"),
         Index("ix_cases_status_opened", "status", "opened_at"),
         Index("ix_cases_kind_opened", "kind", "opened_at"),
+        Index("ix_cases_sla_due", "sla_state", "sla_due_at"),
     )
 
     id: str = Field(primary_key=True, max_length=64)
@@ -48,6 +49,9 @@ class CaseRow(SQLModel, table=True):
     step: str = Field(max_length=40)
     outcome: str | None = Field(default=None, max_length=40)
     owner: str | None = Field(default=None, index=True, max_length=200)
+    priority: str = Field(default="normal", max_length=16)
+    sla_state: str | None = Field(default=None, max_length=16)
+    sla_due_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     customer_name: str = Field(max_length=200)
     customer_phone: str | None = Field(default=None, index=True, max_length=32)
     customer_email: str | None = Field(default=None, index=True, max_length=320)
@@ -178,6 +182,7 @@ class AccessRecordRow(SQLModel, table=True):
     entry_key: str | None = Field(default=None, unique=True, max_length=300)
     at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow, index=True)
     actor: str = Field(max_length=200)
+    role: str = Field(default="", max_length=40)  # the actor's role then: what the customer is told (S5)
     case_id: str | None = Field(default=None, index=True, max_length=64)
     subject: str = Field(index=True, max_length=200)  # the customer, by name key
     fields: list = Field(sa_column=Column(JSON, nullable=False))
@@ -194,3 +199,30 @@ class ContactOptOutRow(SQLModel, table=True):
     address: str = Field(max_length=320)
     channel: str = Field(max_length=16)
     at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
+
+
+class CompensationRow(SQLModel, table=True):
+    """Goodwill granted on a case: a voucher code or a credit. One per idempotency key."""
+
+    __tablename__ = "compensations"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(index=True, max_length=64)
+    idempotency_key: str = Field(unique=True, max_length=300)
+    kind: str = Field(max_length=16)
+    product: str = Field(max_length=200)
+    amount_minor: int
+    currency: str = Field(max_length=3)
+    code: str = Field(max_length=40)
+    created_at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
+
+
+class ErasureRow(SQLModel, table=True):
+    """A data-subject erasure: who asked, why, which cases. Holds no personal data itself (S5)."""
+
+    __tablename__ = "erasures"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
+    requested_by: str = Field(max_length=200)
+    reason: str = Field(max_length=500)
+    case_ids: list = Field(sa_column=Column(JSON, nullable=False))
+    counts: dict = Field(sa_column=Column(JSON, nullable=False))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from temporalio import workflow
 
+from workflows.complaint import ComplaintRecovery
 from workflows.duplicate_purchase import DuplicatePurchaseRecovery
 from workflows.overcharge import OverchargeRecovery
 from workflows.undercharge import UnderchargeRecovery
@@ -15,6 +16,7 @@ WORKFLOW_FOR_KIND: dict[IncidentKind, type] = {
     IncidentKind.overcharge: OverchargeRecovery,
     IncidentKind.undercharge: UnderchargeRecovery,
     IncidentKind.duplicate_purchase: DuplicatePurchaseRecovery,
+    IncidentKind.complaint: ComplaintRecovery,
 }
 
 ALL_WORKFLOWS = sorted(set(WORKFLOW_FOR_KIND.values()), key=lambda cls: cls.__name__)

@@ -15,12 +15,15 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 from workflows.contact_plan import Attempt, attempts, channel_order, quiet_hours_end
+from workflows.promises import PromiseSteps
+from workflows.sla_keeper import SlaKeeper
 
 with workflow.unsafe.imports_passed_through():
     import email_validator  # noqa: F401  (pydantic's EmailStr imports it lazily, which the sandbox warns about)
 
     from schemas.cases import CaseInput, ContactAttempt, LiveState, Verification
     from schemas.channels import Channel
+    from schemas.compensation import CompensationGranted
     from schemas.incidents import Customer
     from schemas.messages import DeliveryStatus, DeliveryUpdate, MessageFacts, MessageReceipt, OutboundMessage
     from schemas.money import Money
@@ -33,9 +36,11 @@ with workflow.unsafe.imports_passed_through():
         Assignment,
         CaseEvent,
         CloseRequest,
+        Decision,
         LookupOutcome,
         LookupRequest,
         LookupResult,
+        PersonalReply,
         VerifyRequest,
     )
 
@@ -51,8 +56,10 @@ _PAYMENTS = dict(start_to_close_timeout=timedelta(seconds=60),
                                           non_retryable_error_types=["RefundRejected"]))
 
 
-class RecoveryWorkflow:
+class RecoveryWorkflow(PromiseSteps):
     """Base class of every recovery workflow type."""
+
+    _read_model_options = _READ_MODEL
 
     @workflow.init
     def __init__(self, case: CaseInput) -> None:
@@ -66,6 +73,15 @@ class RecoveryWorkflow:
         self._sent_per_template: dict[str, int] = {}
         self._assignments = 0
         self._reached_on: Channel | None = None  # once a channel works, the case keeps using it first
+        # The promise runs from when the case's workflow started, on Temporal's clock (so it replays the same).
+        started = workflow.info().start_time
+        self._sla = SlaKeeper(case.policy.sla, case.incident.kind, case.priority, started_at=started)
+        self._live.sla = self._sla.snapshot(started)
+        self._decision: Decision | None = None
+        self._personal_replies: list[PersonalReply] = []
+        self._reply_text: str | None = None
+        self._compensation: CompensationGranted | None = None
+        self._closed = False
 
     @property
     def policy(self) -> RecoveryPolicy:
@@ -95,14 +111,17 @@ class RecoveryWorkflow:
 
     @workflow.query
     def state(self) -> LiveState:
-        return self._live
+        return self._live.model_copy(update={"sla": self._sla.snapshot(workflow.now())})
 
     # -- the steps -------------------------------------------------------------------------------------
 
     async def begin(self) -> None:
-        """Starts the watch on ownership: a case nobody owns escalates after the policy's limit."""
+        """Starts the watches: on ownership (a case nobody owns escalates after the policy's limit) and on
+        the case's SLA clocks, if its type and priority have targets."""
         if self._live.owner is None:
             asyncio.ensure_future(self._escalate_if_unowned())
+        if self._sla.clocks:
+            asyncio.ensure_future(self._keep_promises())
 
     async def verify(self) -> Verification:
         """Checks the report against our own records before we say anything to the customer."""
@@ -152,12 +171,14 @@ class RecoveryWorkflow:
                     await self.hand_to_owner(f"could not reach the customer on any channel ({self._tried()})")
                 until = until or workflow.now() + within
                 self._live.waiting_until = until
+                self._sla.pause(workflow.now())  # the customer's time to answer is not ours to lose
                 if not await self._await_answer_or_failure(expecting, reached, until):
                     return None
                 if (reply := self._pending(expecting)) is not None:
                     self._inbox.remove(reply)
                     return reply.intent
         finally:
+            self._sla.resume(workflow.now())
             self._live.expecting = self._live.waiting_until = None
 
     async def hand_to_owner(self, reason: str) -> None:
@@ -186,6 +207,8 @@ class RecoveryWorkflow:
         return self._live.satisfaction
 
     async def close(self, outcome: CaseOutcome, note: str, satisfaction: int | None = None) -> CaseOutcome:
+        self._sla.meet("resolution", workflow.now())
+        self._closed = True
         await workflow.wait_condition(workflow.all_handlers_finished)
         await workflow.execute_activity(
             ActivityName.close_case,
@@ -289,9 +312,14 @@ class RecoveryWorkflow:
 
     def _facts(self) -> MessageFacts:
         incident = self.case.incident
+        first_reply = self._sla.clocks.get("first_reply")
         return MessageFacts(customer_name=self._customer.name, store=incident.store,
                             amount=self._live.verified_amount or incident.amount,
-                            case_reference=self.case.reference, refund_destination=self._live.refund_destination)
+                            case_reference=self.case.reference, refund_destination=self._live.refund_destination,
+                            time_zone=self._customer.time_zone, topic=incident.topic or incident.description,
+                            reply_due=first_reply.deadline if first_reply else None, reply_text=self._reply_text,
+                            voucher_code=self._compensation.code if self._compensation else None,
+                            compensation_product=self._compensation.product if self._compensation else None)
 
     def _pending(self, expecting: IntentKind) -> CustomerReply | None:
         return next((reply for reply in self._inbox if reply.intent.kind == expecting), None)
@@ -300,4 +328,5 @@ class RecoveryWorkflow:
         self._live.step, self._live.status = step, status
 
     def _progress(self, step: CaseStep, note: str, status: CaseStatus = CaseStatus.open) -> CaseProgress:
-        return CaseProgress(case_id=self.case.case_id, step=step, status=status, note=note)
+        return CaseProgress(case_id=self.case.case_id, step=step, status=status, note=note,
+                            sla=self._sla.snapshot(workflow.now()))

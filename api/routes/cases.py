@@ -8,15 +8,16 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError
 
 from api.auth import AgentDep, ReaderDep
+from api.case_access import load_visible_case, visible_case
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from intake.replies import WorkflowGone, deliver_reply, live_state
 from schemas.api import AssignmentIn, ReplyAccepted, ReplyIn
-from schemas.auth import Principal
 from schemas.cases import CaseDetail, CasePage, TimelineEntryView
 from schemas.incidents import IncidentKind
 from schemas.progress import CaseStatus
+from schemas.sla import Priority
 from schemas.steps import Assignment
-from settings import Settings
+from sla.clock import SlaState
 from store import cases as case_store
 from store.db import session_for
 from store.tables import CaseRow
@@ -31,14 +32,17 @@ def list_cases(
     status_: Annotated[CaseStatus | None, Query(alias="status")] = None,
     kind: IncidentKind | None = None,
     owner: Annotated[str | None, Query(max_length=200)] = None,
+    sla: Annotated[SlaState | None, Query(description="on_track, at_risk, breached or paused; nearest first")] = None,
+    priority: Priority | None = None,
     opened_after: datetime | None = None,
     opened_before: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> CasePage:
-    """Newest first, filtered by status, kind, owner and opening time."""
+    """Newest first, filtered by status, kind, owner, priority, SLA state and opening time."""
     only_from = reader.id if reader.sees_only_own_cases else None
     rows, total = case_store.list_cases(session, integrator=only_from, status=status_, kind=kind, owner=owner,
+                                        sla_state=sla, priority=priority,
                                         opened_after=opened_after, opened_before=opened_before,
                                         limit=limit, offset=offset)
     return CasePage(items=[case_store.summary_of(row) for row in rows], total=total, limit=limit, offset=offset)
@@ -50,7 +54,7 @@ async def get_case(case_id: str, settings: SettingsDep, temporal: TemporalDep, r
 
     def load() -> CaseDetail:
         with session_for(settings.database_url) as session:
-            row = _visible_case(session.get(CaseRow, case_id), case_id, reader)
+            row = visible_case(session.get(CaseRow, case_id), case_id, reader)
             return CaseDetail(**case_store.summary_of(row).model_dump(), reference=row.reference,
                               customer_name=row.customer_name,
                               messages=case_store.messages_of(session, case_id),
@@ -63,7 +67,7 @@ async def get_case(case_id: str, settings: SettingsDep, temporal: TemporalDep, r
 
 @router.get("/{case_id}/timeline", response_model=list[TimelineEntryView])
 def get_timeline(case_id: str, session: SessionDep, reader: ReaderDep) -> list[TimelineEntryView]:
-    _visible_case(session.get(CaseRow, case_id), case_id, reader)
+    visible_case(session.get(CaseRow, case_id), case_id, reader)
     return case_store.timeline_of(session, case_id)
 
 
@@ -72,7 +76,7 @@ async def post_reply(
     case_id: str, reply: ReplyIn, settings: SettingsDep, temporal: TemporalDep, agent: AgentDep
 ) -> ReplyAccepted:
     """The customer's answer for this case: an agent recording a call, or a system that matched it itself."""
-    await _check_visible(settings, case_id, agent)
+    await load_visible_case(settings, case_id, agent)
     try:
         return await deliver_reply(temporal, settings, case_id, reply)
     except WorkflowGone as gone:
@@ -85,25 +89,10 @@ async def assign(
     case_id: str, assignment: AssignmentIn, settings: SettingsDep, temporal: TemporalDep, agent: AgentDep
 ) -> dict[str, str]:
     """Hands the case to a named owner, with a reason; the case's workflow records it on the timeline."""
-    await _check_visible(settings, case_id, agent)
+    await load_visible_case(settings, case_id, agent)
     try:
         await temporal.get_workflow_handle(case_id).signal(
             "assign", Assignment(owner=assignment.owner, reason=assignment.reason, assigned_by=agent.id))
     except RPCError as error:
         raise HTTPException(status.HTTP_409_CONFLICT, f"the case no longer runs ({error.message})") from error
     return {"case_id": case_id, "owner": assignment.owner}
-
-
-async def _check_visible(settings: Settings, case_id: str, principal: Principal) -> None:
-    def check() -> None:
-        with session_for(settings.database_url) as session:
-            _visible_case(session.get(CaseRow, case_id), case_id, principal)
-
-    await run_in_threadpool(check)
-
-
-def _visible_case(row: CaseRow | None, case_id: str, principal: Principal) -> CaseRow:
-    """An integrator's key sees only the cases it opened; others' cases are as if they did not exist."""
-    if row is None or (principal.sees_only_own_cases and row.integrator != principal.id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no case {case_id}")
-    return row

@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
+from schemas.auth import Scope
 from stack.binaries import temporal_test_server
 from store.tables import SandboxOutboxEntry
 from temporal_client import data_converter
 from tests.harness import Stack, eventually, test_settings
 from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
 from tests.scenarios.test_s2_ticket_paid_twice import paid_twice
+from tests.scenarios.test_s3_s4_complaints import PHONE as COMPLAINT_PHONE
+from tests.scenarios.test_s3_s4_complaints import complaint, personal_reply
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -53,6 +57,21 @@ async def _record_duplicate_purchase(stack: Stack) -> str:
     return case_id
 
 
+async def _record_complaint(stack: Stack) -> str:
+    case_id = (await stack.api.post("/incidents", json=complaint("R-4"))).json()["case_id"]
+    await stack.skip(timedelta(hours=30))  # long enough for the SLA watch to warn and escalate
+    await stack.api.post(f"/cases/{case_id}/responses", json=personal_reply(),
+                         headers=stack.key("aino.agent", Scope.cases_act))
+    await eventually(lambda: stack.case(case_id).status == "waiting_on_approval")
+    await stack.api.post(f"/cases/{case_id}/approvals", headers=stack.key("sami", Scope.cases_approve),
+                         json={"decision": "approve", "reason": "recorded for replay"})
+    await eventually(lambda: stack.refunds(case_id))
+    await stack.skip(stack.settings.policy.follow_up_delay)
+    await eventually(lambda: len(stack.texts_to(COMPLAINT_PHONE)) == 4)
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "5"})
+    return case_id
+
+
 async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = test_settings(Path(tmp))
@@ -60,7 +79,7 @@ async def main() -> None:
             test_server_existing_path=temporal_test_server(), data_converter=data_converter(settings)
         ) as env, Stack.running(env, settings) as stack:
             recordings = (("overcharge", _record_overcharge), ("undercharge", _record_undercharge),
-                          ("duplicate_purchase", _record_duplicate_purchase))
+                          ("duplicate_purchase", _record_duplicate_purchase), ("complaint", _record_complaint))
             for name, record in recordings:
                 case_id = await record(stack)
                 handle = env.client.get_workflow_handle(case_id)

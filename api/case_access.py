@@ -1,0 +1,26 @@
+"""Which principal may see which case: integrators only the cases they opened; staff all of them."""
+
+from __future__ import annotations
+
+from fastapi import HTTPException, status
+from starlette.concurrency import run_in_threadpool
+
+from schemas.auth import Principal
+from settings import Settings
+from store.db import session_for
+from store.tables import CaseRow
+
+
+def visible_case(row: CaseRow | None, case_id: str, principal: Principal) -> CaseRow:
+    """Others' cases are as if they did not exist (404, not 403: an id reveals nothing)."""
+    if row is None or (principal.sees_only_own_cases and row.integrator != principal.id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no case {case_id}")
+    return row
+
+
+async def load_visible_case(settings: Settings, case_id: str, principal: Principal) -> CaseRow:
+    def load() -> CaseRow:
+        with session_for(settings.database_url) as session:
+            return visible_case(session.get(CaseRow, case_id), case_id, principal)
+
+    return await run_in_threadpool(load)

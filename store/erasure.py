@@ -1,0 +1,170 @@
+"""Erasing one customer's personal data (GDPR art. 17) so that it appears nowhere in the database file.
+
+What stays: every case, refund and ledger row (bookkeeping law keeps financial records for years), the
+timeline and the access records (the controller's accountability), with the customer's name, phone numbers,
+emails, bank accounts and message bodies removed or replaced. What goes: their entry in the customer register
+and their STOPs (with no contact details left, there is nobody to contact). The erasure itself is logged in
+`erasures`, which holds no personal data.
+
+Values updated or deleted in a database linger in its file: SQLite keeps old pages in its free list, in the
+unused space of pages and in the write-ahead log. `purge_freed_space` rewrites the file and empties the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+
+from sqlalchemy import delete
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, or_, select
+
+from schemas.privacy import SubjectRef
+from schemas.progress import CaseStatus
+from store.directory import name_key
+from store.privacy import customer_addresses, customer_cases, ibans_on_cases, reads_of
+from store.tables import (
+    AccessRecordRow,
+    CaseRow,
+    ContactOptOutRow,
+    CustomerDirectoryRow,
+    ErasureRow,
+    MessageRow,
+    RefundRow,
+    SandboxOutboxEntry,
+    TimelineRow,
+)
+
+ERASED = "[erased]"
+log = logging.getLogger(__name__)
+# Free text where a name, a number or an account may be quoted (a note, a purpose, a staff notice).
+_FREE_TEXT = ((TimelineRow, "note"), (TimelineRow, "actor"), (AccessRecordRow, "purpose"),
+              (SandboxOutboxEntry, "body"), (MessageRow, "body"))
+
+
+class CustomerHasOpenCases(Exception):
+    """Their workflows hold the data and would write it again: close or cancel the cases first."""
+
+    def __init__(self, case_ids: list[str]) -> None:
+        super().__init__(f"the customer has open cases: {', '.join(case_ids)}")
+        self.case_ids = case_ids
+
+
+def erase_customer(session: Session, subject: SubjectRef, requested_by: str, reason: str) -> ErasureRow:
+    """Removes the customer's personal data from every table in one transaction, and logs the erasure."""
+    cases = customer_cases(session, subject)
+    if still_open := [case.id for case in cases if case.status != CaseStatus.closed]:
+        raise CustomerHasOpenCases(still_open)
+    case_ids = [case.id for case in cases]
+    addresses = customer_addresses(subject, cases)
+    secrets = {subject.name, *(case.customer_name for case in cases), *addresses, *ibans_on_cases(session, case_ids)}
+    erasure = ErasureRow(requested_by=requested_by, reason=_scrub(reason, secrets), case_ids=case_ids, counts={})
+    session.add(erasure)
+    session.flush()
+    counts = {"access_records": _pseudonymise_reads(session, subject.name, case_ids, f"erased:{erasure.id}"),
+              "messages": _erase_messages(session, case_ids, addresses),
+              "sandbox_outbox": _erase_outbox(session, addresses),
+              "customer_directory": _delete_register_entries(session, subject.name, addresses),
+              "contact_opt_outs": _delete(session, ContactOptOutRow, col(ContactOptOutRow.address).in_(addresses)),
+              "cases": _erase_cases(session, cases)}
+    counts["free_text"] = sum(_scrub_column(session, table, column, secrets) for table, column in _FREE_TEXT)
+    erasure.counts = counts
+    session.add(erasure)
+    session.commit()
+    return erasure
+
+
+def refunds_kept(session: Session, case_ids: list[str]) -> int:
+    return len(session.exec(select(RefundRow.id).where(col(RefundRow.case_id).in_(case_ids))).all())
+
+
+def _erase_cases(session: Session, cases: list[CaseRow]) -> int:
+    for case in cases:
+        case.customer_name, case.customer_phone, case.customer_email = ERASED, None, None
+        session.add(case)
+    return len(cases)
+
+
+def _erase_messages(session: Session, case_ids: list[str], addresses: set[str]) -> int:
+    rows = session.exec(select(MessageRow).where(or_(col(MessageRow.case_id).in_(case_ids),
+                                                     col(MessageRow.to_address).in_(addresses),
+                                                     col(MessageRow.from_address).in_(addresses)))).all()
+    for row in rows:
+        row.body, row.to_address, row.from_address = ERASED, None, None
+        session.add(row)
+    return len(rows)
+
+
+def _erase_outbox(session: Session, addresses: set[str]) -> int:
+    """What the sandbox carrier 'delivered' to the customer (a real carrier's copy is theirs to erase)."""
+    rows = session.exec(select(SandboxOutboxEntry).where(col(SandboxOutboxEntry.to_address).in_(addresses))).all()
+    for row in rows:
+        row.body, row.to_address = ERASED, ERASED
+        session.add(row)
+    return len(rows)
+
+
+def _pseudonymise_reads(session: Session, name: str, case_ids: list[str], pseudonym: str) -> int:
+    """Who read what, when and why stays provable; whose data it was is replaced by the erasure's number."""
+    rows = session.exec(select(AccessRecordRow).where(reads_of(name, case_ids))).all()
+    for row in rows:
+        row.subject = pseudonym
+        session.add(row)
+    return len(rows)
+
+
+def _delete_register_entries(session: Session, name: str, addresses: set[str]) -> int:
+    matches = or_(col(CustomerDirectoryRow.phone).in_(addresses), col(CustomerDirectoryRow.email).in_(addresses))
+    return _delete(session, CustomerDirectoryRow, CustomerDirectoryRow.name_key == name_key(name), matches)
+
+
+def _delete(session: Session, table: type, *conditions) -> int:
+    return session.exec(delete(table).where(*conditions)).rowcount
+
+
+def _scrub_column(session: Session, table: type, column: str, secrets: set[str]) -> int:
+    attribute = col(getattr(table, column))
+    rows = session.exec(select(table).where(or_(*(attribute.contains(secret, autoescape=True)
+                                                  for secret in secrets)))).all()
+    for row in rows:
+        setattr(row, column, _scrub(getattr(row, column), secrets))
+        session.add(row)
+    return len(rows)
+
+
+def _scrub(text: str, secrets: set[str]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):  # the full name before a part of it
+        text = re.sub(re.escape(secret), ERASED, text, flags=re.IGNORECASE)
+    return text
+
+
+def purge_freed_space(engine: Engine, attempts: int = 20) -> bool:
+    """Makes the erased values unrecoverable from the database's files. True when that is done.
+
+    SQLite: VACUUM rebuilds the file from live rows only (no free pages, no stale bytes inside pages); it runs
+    through the write-ahead log, so a TRUNCATE checkpoint then copies the log into the file and cuts the log to
+    zero bytes. A reader of another connection can hold the checkpoint back for a moment: it is retried.
+    PostgreSQL: VACUUM marks the dead row versions free, to be overwritten as space is reused; VACUUM FULL would
+    rewrite the tables at once but locks them, so it is left to the operator, as are WAL archives and backups,
+    which expire by their retention.
+    """
+    dialect = engine.dialect.name
+    with engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        if dialect == "postgresql":
+            for table in ("cases", "messages", "sandbox_outbox", "timeline", "access_records",
+                          "customer_directory", "contact_opt_outs"):
+                connection.exec_driver_sql(f"VACUUM {table}")
+            return False
+        if dialect != "sqlite":
+            log.warning("no purge of freed space for the %s dialect", dialect)
+            return False
+        connection.exec_driver_sql("VACUUM")
+        for _ in range(attempts):
+            busy, _log_frames, _checkpointed = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+            if not busy:
+                return True
+            time.sleep(0.1)
+    log.warning("the write-ahead log could not be emptied after an erasure: readers kept it busy")
+    return False

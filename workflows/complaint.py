@@ -1,0 +1,47 @@
+"""S3 and S4, the complaint nobody answered: acknowledge at once and say when a person will reply; a person
+replies, personally, before the promise breaks (the SLA watch escalates if not); put the money right and add
+goodwill (a supervisor approves large amounts); ask how it went, and reopen the case if it went badly."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+from workflows.steps import RecoveryWorkflow
+
+with workflow.unsafe.imports_passed_through():
+    from schemas.cases import CaseInput
+    from schemas.progress import CaseOutcome
+    from schemas.replies import RefundDestination, RefundDestinationKind
+
+
+@workflow.defn
+class ComplaintRecovery(RecoveryWorkflow):
+    @workflow.run
+    async def run(self, case: CaseInput) -> CaseOutcome:
+        await self.begin()
+        await self.acknowledge()
+        await self.await_personal_reply()
+        await self.put_right()
+
+        satisfaction = await self.follow_up()
+        if satisfaction is not None and satisfaction <= self.policy.low_satisfaction:
+            await self.hand_to_owner(f"the customer rated the recovery {satisfaction}/5: reopened")
+            await self._record("reopened after a low score", "reopened", notify=self.policy.supervisor_address)
+            await self.await_personal_reply()
+        return await self.close(CaseOutcome.recovered, "answered personally and put right", satisfaction)
+
+    async def put_right(self) -> None:
+        """Refund what the customer lost and add goodwill by policy; large amounts need a supervisor."""
+        lost = self.case.incident.amount
+        goodwill = self.policy.goodwill.get(self.case.incident.kind)
+        offer = goodwill.offer(lost) if goodwill else None
+        if lost is None and offer is None:
+            return
+        if not await self.approved("refund and goodwill", [amount for amount in (lost, offer) if amount]):
+            await self.tell_customer("complaint/not_approved")
+            return
+        if lost is not None:
+            await self.refund(lost, RefundDestination(kind=RefundDestinationKind.original_card), "complaint upheld")
+        if offer is not None:
+            await self.grant_goodwill(goodwill, offer)
+        await self.tell_customer("complaint/put_right")
