@@ -9,6 +9,7 @@ from datetime import timedelta
 from temporalio.testing import WorkflowEnvironment
 
 from providers.faults import FaultPlan
+from providers.payments import RefundRejected
 from providers.payments.sandbox import SandboxPayments
 from schemas.channels import Channel
 from schemas.progress import CaseOutcome
@@ -60,3 +61,28 @@ async def test_a_killed_worker_is_replaced_and_the_case_completes_with_one_refun
     finally:
         if first_worker.poll() is None:
             first_worker.kill()
+
+
+class RefusingPayments(SandboxPayments):
+    """A provider that refuses every refund for good (a closed card, say)."""
+
+    def refund(self, idempotency_key, amount, destination, original_payment_ref):
+        raise RefundRejected("card account closed")
+
+
+async def test_a_refused_refund_goes_to_the_owner_who_pays_by_hand(time_skipping: WorkflowEnvironment,
+                                                                   settings: Settings):
+    providers = Providers(payments=RefusingPayments(settings.database_url), senders=sandbox_providers(settings).senders)
+    async with Stack.running(time_skipping, settings, providers) as stack:
+        case_id = (await stack.api.post("/transactions", json=till_record())).json()["case"]["case_id"]
+        await eventually(lambda: stack.texts_to(PHONE))
+        await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "1"})
+
+        await eventually(lambda: stack.case(case_id).status == "needs_attention")
+        timeline = (await stack.api.get(f"/cases/{case_id}/timeline")).json()
+        assert "refused the refund of 9.95 EUR (card account closed)" in timeline[-1]["note"]
+        assert len(stack.texts_to(PHONE)) == 1, "no thank-you for money that has not moved"
+
+        assert (await stack.api.post(f"/cases/{case_id}/manual-refund")).status_code == 202
+        thanks = await eventually(lambda: stack.texts_to(PHONE)[1:])
+        assert "refunded" in thanks[0].body

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 from workflows.contact_plan import Attempt, attempts, channel_order, quiet_hours_end
 from workflows.promises import PromiseSteps
@@ -82,6 +83,7 @@ class RecoveryWorkflow(PromiseSteps):
         self._reply_text: str | None = None
         self._compensation: CompensationGranted | None = None
         self._closed = False
+        self._paid_by_hand: str | None = None
 
     @property
     def policy(self) -> RecoveryPolicy:
@@ -100,6 +102,10 @@ class RecoveryWorkflow(PromiseSteps):
     @workflow.signal
     def delivery_updated(self, update: DeliveryUpdate) -> None:
         self._delivery[update.idempotency_key] = update.status
+
+    @workflow.signal
+    def refund_paid_by_hand(self, confirmed_by: str) -> None:
+        self._paid_by_hand = confirmed_by
 
     @workflow.signal
     async def assign(self, assignment: Assignment) -> None:
@@ -186,15 +192,27 @@ class RecoveryWorkflow(PromiseSteps):
         await self._record(f"with its owner {self._live.owner or '(none)'}: {reason}", f"hand-over:{reason[:60]}",
                            status=CaseStatus.needs_attention)
 
-    async def refund(self, amount: Money, destination: RefundDestination, why: str) -> RefundResult:
-        """Pays the customer back, exactly once per case: the idempotency key is the case id and step."""
+    async def refund(self, amount: Money, destination: RefundDestination, why: str) -> None:
+        """Pays the customer back, exactly once per case: the idempotency key is the case id and step. If the
+        provider refuses for good, the owner pays by hand and confirms it; the story goes on from there."""
         self._live.refund_destination = destination.kind
-        return await workflow.execute_activity(
-            ActivityName.refund,
-            RefundRequest(case_id=self.case.case_id, idempotency_key=f"{self.case.case_id}:refund", amount=amount,
-                          destination=destination, original_payment_ref=self.case.incident.transaction_ref,
-                          progress=self._progress(CaseStep.refund, f"refund of {amount} to {destination.kind}: {why}")),
-            result_type=RefundResult, **_PAYMENTS)
+        try:
+            await workflow.execute_activity(
+                ActivityName.refund,
+                RefundRequest(case_id=self.case.case_id, idempotency_key=f"{self.case.case_id}:refund",
+                              amount=amount, destination=destination,
+                              original_payment_ref=self.case.incident.transaction_ref,
+                              progress=self._progress(CaseStep.refund,
+                                                      f"refund of {amount} to {destination.kind}: {why}")),
+                result_type=RefundResult, **_PAYMENTS)
+        except ActivityError as error:
+            refusal = error.cause if isinstance(error.cause, ApplicationError) else None
+            if refusal is None or refusal.type != "RefundRejected":
+                raise
+            await self.hand_to_owner(f"the payment provider refused the refund of {amount} ({refusal.message}): "
+                                     "please pay it by hand and confirm")
+            await workflow.wait_condition(lambda: self._paid_by_hand is not None)
+            await self._record(f"refund of {amount} paid by hand by {self._paid_by_hand}", "refund:manual")
 
     async def follow_up(self) -> int | None:
         """After the policy delay, asks how it went (1-5). Returns the score, or None without an answer."""

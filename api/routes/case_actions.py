@@ -51,6 +51,15 @@ async def respond(case_id: str, response: ResponseIn, settings: SettingsDep, tem
     return {"case_id": case_id, "status": "sending"}
 
 
+@router.post("/{case_id}/manual-refund", status_code=status.HTTP_202_ACCEPTED)
+async def confirm_manual_refund(case_id: str, settings: SettingsDep, temporal: TemporalDep,
+                                agent: AgentDep) -> dict[str, str]:
+    """The owner confirms paying by hand a refund the payment provider refused; the case then goes on."""
+    await load_visible_case(settings, case_id, agent)
+    await _signal(temporal, case_id, "refund_paid_by_hand", agent.id)
+    return {"case_id": case_id, "status": "refund confirmed"}
+
+
 @router.post("/{case_id}/approvals", status_code=status.HTTP_202_ACCEPTED)
 async def decide(case_id: str, approval: ApprovalIn, settings: SettingsDep, temporal: TemporalDep,
                  supervisor: SupervisorDep) -> dict[str, str]:
@@ -79,7 +88,7 @@ async def change_priority(case_id: str, change: PriorityIn, settings: SettingsDe
     return {"case_id": case_id, "priority": priority}
 
 
-async def _signal(temporal: Client, case_id: str, name: str, payload: BaseModel) -> None:
+async def _signal(temporal: Client, case_id: str, name: str, payload: BaseModel | str) -> None:
     try:
         await temporal.get_workflow_handle(case_id).signal(name, payload)
     except RPCError as error:
