@@ -10,7 +10,6 @@ from workflows.steps import RecoveryWorkflow
 with workflow.unsafe.imports_passed_through():
     from schemas.cases import CaseInput
     from schemas.progress import CaseOutcome
-    from schemas.replies import IntentKind, RefundDestination
 
 
 @workflow.defn
@@ -23,15 +22,7 @@ class DuplicatePurchaseRecovery(RecoveryWorkflow):
             return await self.close(CaseOutcome.not_confirmed, verification.detail)
 
         await self.find_contact(purpose="return a double payment to the customer")
-        answer = await self.ask_customer("duplicate_purchase/ask_destination", IntentKind.refund_destination,
-                                         within=self.policy.reply_timeout)
-        if answer is not None:
-            destination, why = answer.destination, "where the customer asked"
-        else:
-            destination = RefundDestination(kind=self.policy.default_refund_destination)
-            why = "no answer in time, so by policy"
-        await self.refund(verification.amount, destination, why)
-        await self.tell_customer("duplicate_purchase/thank_you")
-
+        await self.pay_back(verification.amount, ask="duplicate_purchase/ask_destination",
+                            thank="duplicate_purchase/thank_you")
         satisfaction = await self.follow_up()
         return await self.close(CaseOutcome.recovered, "double payment returned", satisfaction)

@@ -9,7 +9,6 @@ from workflows.steps import RecoveryWorkflow
 with workflow.unsafe.imports_passed_through():
     from schemas.cases import CaseInput
     from schemas.progress import CaseOutcome
-    from schemas.replies import IntentKind, RefundDestination
 
 
 @workflow.defn
@@ -21,15 +20,6 @@ class OverchargeRecovery(RecoveryWorkflow):
         if not verification.confirmed:
             return await self.close(CaseOutcome.not_confirmed, verification.detail)
 
-        answer = await self.ask_customer("overcharge/ask_destination", IntentKind.refund_destination,
-                                         within=self.policy.reply_timeout)
-        if answer is not None:
-            destination, why = answer.destination, "the customer's choice"
-        else:
-            destination = RefundDestination(kind=self.policy.default_refund_destination)
-            why = "no answer in time, so by policy"
-        await self.refund(verification.amount, destination, why)
-        await self.tell_customer("overcharge/thank_you")
-
+        await self.pay_back(verification.amount, ask="overcharge/ask_destination", thank="overcharge/thank_you")
         satisfaction = await self.follow_up()
         return await self.close(CaseOutcome.recovered, "money returned", satisfaction)

@@ -192,6 +192,18 @@ class RecoveryWorkflow(PromiseSteps):
         await self._record(f"with its owner {self._live.owner or '(none)'}: {reason}", f"hand-over:{reason[:60]}",
                            status=CaseStatus.needs_attention)
 
+    async def pay_back(self, amount: Money, ask: str, thank: str) -> None:
+        """Asks where the money should go (the policy's default if no answer comes), refunds it once, and
+        thanks the customer."""
+        answer = await self.ask_customer(ask, IntentKind.refund_destination, within=self.policy.reply_timeout)
+        if answer is not None:
+            destination, why = answer.destination, "the customer's choice"
+        else:
+            destination = RefundDestination(kind=self.policy.default_refund_destination)
+            why = "no answer in time, so by policy"
+        await self.refund(amount, destination, why)
+        await self.tell_customer(thank)
+
     async def refund(self, amount: Money, destination: RefundDestination, why: str) -> None:
         """Pays the customer back, exactly once per case: the idempotency key is the case id and step. If the
         provider refuses for good, the owner pays by hand and confirms it; the story goes on from there."""
