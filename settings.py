@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     public_base_url: str = Field(default="http://127.0.0.1:8000",
                                  description="Where carriers reach our webhooks (status reports, call answers).")
     twilio_voice_language: str = "fi-FI"
+    stripe_api_key: SecretStr | None = Field(default=None, description="Unset: refunds go to the sandbox ledger.")
+    stripe_api_base: str = "https://api.stripe.com"
 
 
 @lru_cache

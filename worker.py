@@ -26,6 +26,7 @@ from providers.messaging.smtp import SmtpEmailSender
 from providers.messaging.twilio import TwilioSmsSender, TwilioVoiceCaller, twilio_client
 from providers.payments import PaymentProvider
 from providers.payments.sandbox import SandboxPayments
+from providers.payments.stripe import StripePayments, stripe_client
 from schemas.channels import Channel
 from settings import Settings, get_settings
 from temporal_client import connect
@@ -47,7 +48,7 @@ def sandbox_providers(settings: Settings) -> Providers:
 
 
 def configured_providers(settings: Settings) -> Providers:
-    """The sandbox, with each real carrier swapped in where its settings are given."""
+    """The sandbox, with each real carrier and payment provider swapped in where its settings are given."""
     providers = sandbox_providers(settings)
     if settings.smtp_host:
         providers.senders[Channel.email] = SmtpEmailSender(
@@ -62,6 +63,10 @@ def configured_providers(settings: Settings) -> Providers:
         providers.senders[Channel.voice] = TwilioVoiceCaller(
             client, settings.twilio_from_number, status_url, f"{settings.public_base_url}/webhooks/twilio/voice",
             language=settings.twilio_voice_language)
+    if settings.stripe_api_key:
+        # Stripe refunds cards only: bank transfers and desk payouts go to the case owner to pay by hand.
+        client = stripe_client(settings.stripe_api_key.get_secret_value(), api_base=settings.stripe_api_base)
+        providers.payments = StripePayments(client)
     return providers
 
 

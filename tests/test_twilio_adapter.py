@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import base64
-import json
-import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl
 from xml.etree import ElementTree
 
 import pytest
@@ -18,6 +13,7 @@ from twilio.base.exceptions import TwilioRestException
 from providers.messaging import RecipientRejected
 from providers.messaging.twilio import TwilioSmsSender, TwilioVoiceCaller, twilio_client
 from schemas.messages import DeliveryStatus
+from tests.http_standin import FormApiStandIn, Received, serving
 
 ACCOUNT = "AC" + "0" * 32
 TOKEN = "secret-token"
@@ -27,43 +23,12 @@ KEY = "case-1:overcharge/ask_destination:1"
 BODY = "Hei Maija, veloitimme liikaa: palautamme 9,95 €. Vastaa TILI tai KORTTI."
 
 
-@dataclass(frozen=True)
-class Received:
-    path: str
-    form: dict[str, str]
-    authorization: str
-
-
-class FakeTwilio(ThreadingHTTPServer):
+class FakeTwilio(FormApiStandIn):
     """Answers `POST .../Messages.json` and `.../Calls.json` like Twilio: 201 and the created resource as JSON,
-    or the error set in `fail_with`. Keeps every form it was sent."""
+    or the error set in `fail_with`."""
 
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _TwilioHandler)
-        self.received: list[Received] = []
-        self.fail_with: tuple[int, dict] | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_port}"
-
-
-class _TwilioHandler(BaseHTTPRequestHandler):
-    server: FakeTwilio
-
-    def do_POST(self) -> None:
-        form = dict(parse_qsl(self.rfile.read(int(self.headers["Content-Length"])).decode()))
-        self.server.received.append(Received(self.path, form, self.headers["Authorization"]))
-        status, payload = self.server.fail_with or (201, _created(self.path, form))
-        answer = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-    def log_message(self, format: str, *args) -> None:
-        """Quiet: pytest shows the assertions, not an access log."""
+    def answer(self, request: Received) -> tuple[int, dict]:
+        return self.fail_with or (201, _created(request.path, request.form))
 
 
 def _created(path: str, form: dict[str, str]) -> dict:
@@ -74,11 +39,8 @@ def _created(path: str, form: dict[str, str]) -> dict:
 
 @pytest.fixture
 def twilio() -> Iterator[FakeTwilio]:
-    server = FakeTwilio()
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(FakeTwilio()) as server:
+        yield server
 
 
 @pytest.fixture
@@ -93,7 +55,7 @@ def test_an_sms_reaches_twilio_with_our_number_text_and_a_traceable_callback(
 
     [request] = twilio.received
     assert request.path == f"/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
-    assert request.authorization == "Basic " + base64.b64encode(f"{ACCOUNT}:{TOKEN}".encode()).decode()
+    assert request.headers["Authorization"] == "Basic " + base64.b64encode(f"{ACCOUNT}:{TOKEN}".encode()).decode()
     assert request.form["To"] == CUSTOMER
     assert request.form["From"] == OUR_NUMBER
     assert request.form["Body"] == BODY
