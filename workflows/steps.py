@@ -304,6 +304,8 @@ class RecoveryWorkflow(PromiseSteps):
     async def _wait_out_quiet_hours(self) -> None:
         wake = quiet_hours_end(workflow.now(), self._customer.time_zone, self.policy.contact)
         if wake is not None:
+            self._set(CaseStep.contact, self._live.status)
+            self._live.waiting_until = wake  # visible in the case view: the text waits for the morning
             await workflow.sleep(wake - workflow.now())
 
     async def _await_answer_or_failure(self, expecting: IntentKind, reached: str | None, until) -> bool:
