@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     worker_activity_threads: int = 32
+    worker_max_cached_workflows: int = Field(
+        default=400, description="Workflows kept in memory; others replay their (short) history when they wake.")
     worker_metrics_address: str | None = Field(
         default=None, description="host:port where the worker serves the Temporal SDK's Prometheus metrics.")
 

@@ -20,8 +20,6 @@ from workflows.promises import PromiseSteps
 from workflows.sla_keeper import SlaKeeper
 
 with workflow.unsafe.imports_passed_through():
-    import email_validator  # noqa: F401  (pydantic's EmailStr imports it lazily, which the sandbox warns about)
-
     from schemas.cases import CaseInput, ContactAttempt, LiveState, Verification
     from schemas.channels import Channel
     from schemas.compensation import CompensationGranted
