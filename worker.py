@@ -18,11 +18,12 @@ from activities.compensation import CompensationActivities
 from activities.directory import DirectoryActivities
 from activities.messaging import MessagingActivities
 from activities.payments import PaymentActivities
+from activities.privacy import PrivacyActivities
 from activities.verification import VerificationActivities
 from metrics.temporal_sdk import runtime_with_prometheus
 from providers.messaging import MessageSender
+from providers.messaging.mail import email_sender
 from providers.messaging.sandbox import SandboxSender
-from providers.messaging.smtp import SmtpEmailSender
 from providers.messaging.twilio import TwilioSmsSender, TwilioVoiceCaller, twilio_client
 from providers.payments import PaymentProvider
 from providers.payments.sandbox import SandboxPayments
@@ -50,11 +51,7 @@ def sandbox_providers(settings: Settings) -> Providers:
 def configured_providers(settings: Settings) -> Providers:
     """The sandbox, with each real carrier and payment provider swapped in where its settings are given."""
     providers = sandbox_providers(settings)
-    if settings.smtp_host:
-        providers.senders[Channel.email] = SmtpEmailSender(
-            settings.smtp_host, settings.smtp_port, settings.smtp_from_address, username=settings.smtp_username,
-            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-            starttls=settings.smtp_starttls)
+    providers.senders[Channel.email] = email_sender(settings)
     if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from_number:
         client = twilio_client(settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value(),
                                api_base_url=settings.twilio_api_base_url)
@@ -79,6 +76,7 @@ def build_worker(client: Client, settings: Settings, providers: Providers | None
         MessagingActivities(url, providers.senders),
         PaymentActivities(url, providers.payments),
         CompensationActivities(url),
+        PrivacyActivities(url),
         CaseStoreActivities(url, staff_email=providers.senders[Channel.email]),
     ]
     activities = [getattr(obj, name) for obj in activity_objects for name in dir(obj)
@@ -91,6 +89,7 @@ def build_worker(client: Client, settings: Settings, providers: Providers | None
         activities=activities,
         activity_executor=ThreadPoolExecutor(max_workers=settings.worker_activity_threads),
         max_concurrent_activities=settings.worker_activity_threads,
+        max_cached_workflows=settings.worker_max_cached_workflows,
     )
 
 

@@ -8,7 +8,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from temporalio.client import Client
 
-from api.routes import case_actions, cases, codec, health, inbound, incidents, metrics, transactions
+from api.errors import GUARDED, ONE_CASE
+from api.routes import case_actions, cases, codec, health, inbound, incidents, metrics, privacy, transactions
+from providers.messaging.mail import email_sender
 from settings import Settings, get_settings
 from store.db import engine_for
 from temporal_client import connect, payload_codec
@@ -32,6 +34,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.state.temporal = temporal
     app.state.codec = payload_codec(settings)
     app.state.codec_ui_origins = settings.temporal_ui_origins
+    app.state.staff_email = email_sender(settings)  # notices to the data protection officer (privacy routes)
     if temporal is not None:
         engine_for(settings.database_url)
 
@@ -42,7 +45,9 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
             return JSONResponse(status_code=413, content={"detail": f"request body over {MAX_BODY_BYTES} bytes"})
         return await call_next(request)
 
-    routers = (health, incidents, transactions, cases, case_actions, inbound, codec, metrics)
-    for router in (module.router for module in routers):
-        app.include_router(router)
+    routers = (incidents, transactions, cases, case_actions, privacy, inbound, codec, metrics)
+    about_one_case = (cases, case_actions, privacy)
+    app.include_router(health.router)
+    for module in routers:
+        app.include_router(module.router, responses={**GUARDED, **(ONE_CASE if module in about_one_case else {})})
     return app

@@ -6,6 +6,7 @@ Templates never blame the customer: they name what *we* got wrong, the amount, a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -44,11 +45,20 @@ def render(template: str, language: Language, channel: Channel, facts: MessageFa
     ])
     context = facts.model_dump()
     if facts.reply_due is not None:
-        context["reply_due"] = format_datetime(facts.reply_due, _DUE_FORMAT[language], tzinfo=ZoneInfo(facts.time_zone),
-                                               locale=_MONEY_LOCALE[language])
+        context["reply_due"] = _local_time(facts.reply_due, language, facts.time_zone)
+    if facts.access_report is not None:  # S5: when each read happened, on the customer's own clock
+        report = context["access_report"]
+        report["since"] = _local_time(facts.access_report.since, language, facts.time_zone, "d.M.yyyy")
+        for line, read in zip(report["reads"], facts.access_report.reads, strict=True):
+            line["at"] = _local_time(read.at, language, facts.time_zone)
     if facts.amount is not None:
         # Babel writes a no-break space ("9,95\xa0€"); outside GSM-7 it would make every SMS a costlier UCS-2 one.
         context["amount"] = facts.amount.format(_MONEY_LOCALE[language]).replace("\xa0", " ").replace("\u202f", " ")
     module = compiled.make_module(context)
     body = str(module).strip()
     return RenderedMessage(subject=getattr(module, "subject", "") or body.splitlines()[0][:78], body=body)
+
+
+def _local_time(at: datetime, language: Language, time_zone: str, pattern: str | None = None) -> str:
+    return format_datetime(at, pattern or _DUE_FORMAT[language], tzinfo=ZoneInfo(time_zone),
+                           locale=_MONEY_LOCALE[language])

@@ -26,7 +26,7 @@ def reveal(session: Session, principal: Principal, case: CaseRow, request: Revea
     refused attempt is recorded too (flagged), whatever happens to the request afterwards."""
     allowed = may_reveal(principal, case)
     record = record_access(session, actor=principal.id, role=role_of(principal), case_id=case.id,
-                           subject=case.customer_name, fields=list(request.fields), purpose=request.purpose,
+                           subject=case.customer_name, fields=sorted(set(request.fields)), purpose=request.purpose,
                            flagged=not allowed)
     session.commit()
     if not allowed:

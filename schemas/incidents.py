@@ -34,6 +34,7 @@ class IncidentKind(StrEnum):
     undercharge = "undercharge"
     duplicate_purchase = "duplicate_purchase"
     complaint = "complaint"  # feedback or a complaint that needs a person's reply (S3, S4)
+    data_misuse = "data_misuse"  # the customer's personal data misused (S5); `occurred_at`: when, roughly
 
 
 class IncidentSource(StrEnum):

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from schemas.channels import Channel, Language
 from schemas.money import Money
+from schemas.privacy import AccessReport, Findings
 from schemas.progress import CaseProgress
 
 
@@ -41,6 +42,9 @@ class MessageFacts(BaseModel):
     reply_text: str | None = Field(default=None, description="An agent's personal reply, sent as written.")
     voucher_code: str | None = None
     compensation_product: str | None = None
+    access_report: AccessReport | None = Field(default=None, description="S5: the reads of the customer's data "
+                                               "(capped by the privacy policy).")
+    findings: Findings | None = Field(default=None, description="S5: what the investigation found and did.")
 
 
 class OutboundMessage(BaseModel):

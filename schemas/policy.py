@@ -11,6 +11,7 @@ from schemas.channels import Channel
 from schemas.compensation import GoodwillPolicy
 from schemas.incidents import IncidentKind
 from schemas.money import Money
+from schemas.privacy import PrivacyPolicy
 from schemas.replies import RefundDestinationKind
 from schemas.sla import SlaPolicy
 
@@ -22,6 +23,7 @@ class ContactPolicy(BaseModel):
         IncidentKind.overcharge: [Channel.sms, Channel.email, Channel.voice],
         IncidentKind.undercharge: [Channel.sms, Channel.email],
         IncidentKind.duplicate_purchase: [Channel.voice, Channel.sms, Channel.email],
+        IncidentKind.data_misuse: [Channel.email, Channel.sms],  # a written answer, with a list in it
     })
     attempts: dict[Channel, int] = Field(default_factory=lambda: {Channel.voice: 2, Channel.sms: 1, Channel.email: 1})
     attempt_spacing: timedelta = Field(default=timedelta(minutes=30), description="Between two calls that rang out.")
@@ -63,6 +65,7 @@ class RecoveryPolicy(BaseModel):
     goodwill: dict[IncidentKind, GoodwillPolicy] = Field(default_factory=lambda: {
         IncidentKind.complaint: GoodwillPolicy()})
     low_satisfaction: int = Field(default=2, ge=1, le=5, description="A score at or below this reopens the case.")
+    privacy: PrivacyPolicy = Field(default_factory=PrivacyPolicy)
 
     def needs_approval(self, amounts: list[Money]) -> bool:
         """Amounts add up per currency; any currency over its limit (or without one) needs a supervisor."""

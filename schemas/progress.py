@@ -22,6 +22,7 @@ class CaseStep(StrEnum):
     triage = "triage"
     acknowledge = "acknowledge"
     verify = "verify"
+    investigate = "investigate"  # a person looks into what happened (S5)
     look_up = "look_up"
     contact = "contact"
     personal_reply = "personal_reply"

@@ -19,6 +19,7 @@ class ActivityName(StrEnum):
     refund = "refund"
     grant_compensation = "grant_compensation"
     record_case_event = "record_case_event"
+    gather_access_records = "gather_access_records"
     close_case = "close_case"
 
 

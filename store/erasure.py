@@ -37,6 +37,7 @@ from store.tables import (
 )
 
 ERASED = "[erased]"
+MIN_SECRET = 4  # shorter strings are not scrubbed from free text: they would match inside ordinary words
 log = logging.getLogger(__name__)
 # Free text where a name, a number or an account may be quoted (a note, a purpose, a staff notice).
 _FREE_TEXT = ((TimelineRow, "note"), (TimelineRow, "actor"), (AccessRecordRow, "purpose"),
@@ -58,7 +59,7 @@ def erase_customer(session: Session, subject: SubjectRef, requested_by: str, rea
         raise CustomerHasOpenCases(still_open)
     case_ids = [case.id for case in cases]
     addresses = customer_addresses(subject, cases)
-    secrets = {subject.name, *(case.customer_name for case in cases), *addresses, *ibans_on_cases(session, case_ids)}
+    secrets = _secrets(session, subject, cases, addresses)
     erasure = ErasureRow(requested_by=requested_by, reason=_scrub(reason, secrets), case_ids=case_ids, counts={})
     session.add(erasure)
     session.flush()
@@ -73,6 +74,16 @@ def erase_customer(session: Session, subject: SubjectRef, requested_by: str, rea
     session.add(erasure)
     session.commit()
     return erasure
+
+
+def _secrets(session: Session, subject: SubjectRef, cases: list[CaseRow], addresses: set[str]) -> set[str]:
+    """What to scrub from free text: the customer's name as written on their cases, their addresses and bank
+    accounts. A case named explicitly may carry a placeholder name ("Customer"): only the customer's own name
+    counts. Strings too short to be told apart from ordinary words are left."""
+    key = name_key(subject.name)
+    names = {subject.name, *(case.customer_name for case in cases if name_key(case.customer_name) == key)}
+    found = {*names, *addresses, *ibans_on_cases(session, [case.id for case in cases])}
+    return {secret for secret in found if len(secret) >= MIN_SECRET}
 
 
 def refunds_kept(session: Session, case_ids: list[str]) -> int:
@@ -124,6 +135,8 @@ def _delete(session: Session, table: type, *conditions) -> int:
 
 
 def _scrub_column(session: Session, table: type, column: str, secrets: set[str]) -> int:
+    if not secrets:
+        return 0
     attribute = col(getattr(table, column))
     rows = session.exec(select(table).where(or_(*(attribute.contains(secret, autoescape=True)
                                                   for secret in secrets)))).all()
@@ -135,7 +148,7 @@ def _scrub_column(session: Session, table: type, column: str, secrets: set[str])
 
 def _scrub(text: str, secrets: set[str]) -> str:
     for secret in sorted(secrets, key=len, reverse=True):  # the full name before a part of it
-        text = re.sub(re.escape(secret), ERASED, text, flags=re.IGNORECASE)
+        text = re.sub(rf"(?<!\w){re.escape(secret)}(?!\w)", ERASED, text, flags=re.IGNORECASE)
     return text
 
 

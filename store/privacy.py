@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, and_, col, func, or_, select
 
-from schemas.privacy import AccessQuery, AccessReport, ReadLine, SubjectRef
+from schemas.privacy import AccessQuery, AccessReport, AccessRole, ReadLine, SubjectRef
 from schemas.replies import interpret_reply
 from store.directory import name_key
 from store.tables import AccessRecordRow, CaseRow, MessageRow
@@ -36,8 +36,10 @@ def customer_addresses(subject: SubjectRef, cases: list[CaseRow]) -> set[str]:
 
 
 def reads_of(subject_name: str, case_ids: list[str], since: datetime | None = None) -> ColumnElement[bool]:
-    """Reads recorded under the customer's name (a directory look-up), or on any of their cases."""
-    about = or_(AccessRecordRow.subject == name_key(subject_name), col(AccessRecordRow.case_id).in_(case_ids))
+    """Reads on any of the customer's cases, or bound to no case but recorded under their name (an export).
+    A read on a namesake's case is the namesake's."""
+    unbound = and_(col(AccessRecordRow.case_id).is_(None), AccessRecordRow.subject == name_key(subject_name))
+    about = or_(col(AccessRecordRow.case_id).in_(case_ids), unbound)
     return and_(about, AccessRecordRow.at >= since) if since is not None else about
 
 
@@ -50,7 +52,8 @@ def access_report(session: Session, query: AccessQuery) -> AccessReport:
                            .where(condition, col(AccessRecordRow.flagged).is_(True))).one()
     rows = session.exec(select(AccessRecordRow).where(condition)
                         .order_by(col(AccessRecordRow.at).desc()).limit(query.limit)).all()
-    reads = [ReadLine(at=row.at, role=row.role or "agent", fields=row.fields, refused=row.flagged)
+    # Records from before roles were kept came from the directory look-up, the engine's only read then.
+    reads = [ReadLine(at=row.at, role=row.role or AccessRole.engine, fields=row.fields, refused=row.flagged)
              for row in reversed(rows)]
     return AccessReport(since=query.since, total=total, refused=refused, reads=reads)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 from workflows.complaint import ComplaintRecovery
+from workflows.data_misuse import DataMisuseInvestigation
 from workflows.duplicate_purchase import DuplicatePurchaseRecovery
 from workflows.overcharge import OverchargeRecovery
 from workflows.undercharge import UnderchargeRecovery
@@ -17,6 +18,7 @@ WORKFLOW_FOR_KIND: dict[IncidentKind, type] = {
     IncidentKind.undercharge: UnderchargeRecovery,
     IncidentKind.duplicate_purchase: DuplicatePurchaseRecovery,
     IncidentKind.complaint: ComplaintRecovery,
+    IncidentKind.data_misuse: DataMisuseInvestigation,
 }
 
 ALL_WORKFLOWS = sorted(set(WORKFLOW_FOR_KIND.values()), key=lambda cls: cls.__name__)

@@ -11,6 +11,7 @@ from api.auth import AgentDep, ReaderDep
 from api.case_access import load_visible_case, visible_case
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from intake.replies import WorkflowGone, deliver_reply, live_state
+from privacy.masking import masked_message, masked_timeline
 from schemas.api import AssignmentIn, ReplyAccepted, ReplyIn
 from schemas.cases import CaseDetail, CasePage, TimelineEntryView
 from schemas.incidents import IncidentKind
@@ -50,14 +51,15 @@ def list_cases(
 
 @router.get("/{case_id}", response_model=CaseDetail)
 async def get_case(case_id: str, settings: SettingsDep, temporal: TemporalDep, reader: ReaderDep) -> CaseDetail:
-    """The read model's record of the case, with the workflow's own live state beside it."""
+    """The read model's record of the case, with the workflow's own live state beside it. Phone numbers, emails
+    and bank accounts are masked: `POST /cases/{id}/reveal` reads them, for a purpose, on the record."""
 
     def load() -> CaseDetail:
         with session_for(settings.database_url) as session:
             row = visible_case(session.get(CaseRow, case_id), case_id, reader)
             return CaseDetail(**case_store.summary_of(row).model_dump(), reference=row.reference,
                               customer_name=row.customer_name,
-                              messages=case_store.messages_of(session, case_id),
+                              messages=[masked_message(m) for m in case_store.messages_of(session, case_id)],
                               refunds=case_store.refunds_of(session, case_id), live=None)
 
     detail = await run_in_threadpool(load)
@@ -68,7 +70,7 @@ async def get_case(case_id: str, settings: SettingsDep, temporal: TemporalDep, r
 @router.get("/{case_id}/timeline", response_model=list[TimelineEntryView])
 def get_timeline(case_id: str, session: SessionDep, reader: ReaderDep) -> list[TimelineEntryView]:
     visible_case(session.get(CaseRow, case_id), case_id, reader)
-    return case_store.timeline_of(session, case_id)
+    return [masked_timeline(entry) for entry in case_store.timeline_of(session, case_id)]
 
 
 @router.post("/{case_id}/replies", status_code=status.HTTP_202_ACCEPTED, response_model=ReplyAccepted)

@@ -21,6 +21,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.converter import PayloadCodec
 
 from api.auth import require
+from api.errors import Problem
 from schemas.auth import Principal, Scope
 from security.codec import PayloadEncryptionError
 
@@ -40,7 +41,10 @@ _PAYLOADS_JSON = {
 }
 _JSON_BODY = {"application/json": {"schema": _PAYLOADS_JSON}}
 _DOCS = {"openapi_extra": {"requestBody": {"required": True, "content": _JSON_BODY}},
-         "responses": {200: {"content": _JSON_BODY}}}
+         "responses": {200: {"content": _JSON_BODY}, 400: {"model": Problem, "description": "Not Payloads JSON."},
+                       404: {"model": Problem, "description": "Payload encryption is not configured here."},
+                       415: {"model": Problem, "description": "Not sent as application/json."},
+                       422: {"model": Problem, "description": "A payload sealed with an unknown key, or altered."}}}
 
 
 def _cors_headers(request: Request) -> dict[str, str]:

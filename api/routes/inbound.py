@@ -13,6 +13,7 @@ from twilio.request_validator import RequestValidator
 from api.auth import ReaderDep, require
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from intake.replies import WorkflowGone, deliver_reply
+from privacy.masking import masked_inbound
 from providers.messaging.twilio import FINAL_STATUSES
 from schemas.api import EmailReplyIn, InboundMessageView, ReplyAccepted, ReplyIn
 from schemas.auth import Principal, Scope
@@ -35,7 +36,7 @@ async def twilio_inbound_sms(request: Request, settings: SettingsDep, temporal: 
     """An SMS from a customer (Twilio's form post), matched to their open case by number and reference."""
     form = await _twilio_form(request, settings)
     sender, text = form.get("From", ""), form.get("Body", "")
-    reply = ReplyIn(channel=Channel.sms, text=text[:2000] or "(empty)", sender=sender[:320],
+    reply = ReplyIn(channel=Channel.sms, text=_said(text, "(empty)"), sender=sender[:320],
                     provider_message_id=form.get("MessageSid"))
     await _deliver_matched(temporal, settings, reply, sender, text)
     return Response(EMPTY_TWIML, media_type="text/xml")
@@ -47,7 +48,7 @@ async def twilio_call_answer(request: Request, settings: SettingsDep, temporal: 
     """What the customer keyed or said during our call (Twilio's Gather)."""
     form = await _twilio_form(request, settings)
     said = form.get("Digits") or form.get("SpeechResult") or ""
-    reply = ReplyIn(channel=Channel.voice, text=said[:2000] or "(nothing)", sender=form.get("To"),
+    reply = ReplyIn(channel=Channel.voice, text=_said(said, "(nothing)"), sender=form.get("To"),
                     provider_message_id=form.get("CallSid"))
     await _deliver_or_keep(temporal, settings, _case_of(ref), reply)
     return Response('<?xml version="1.0" encoding="UTF-8"?><Response><Say>Thank you.</Say></Response>',
@@ -73,7 +74,7 @@ async def twilio_delivery_report(request: Request, settings: SettingsDep, tempor
 @router.post("/webhooks/email", status_code=status.HTTP_202_ACCEPTED, response_model=ReplyAccepted)
 async def inbound_email(email: EmailReplyIn, settings: SettingsDep, temporal: TemporalDep,
                         _carrier: CarrierDep) -> ReplyAccepted:
-    reply = ReplyIn(channel=Channel.email, text=email.text[:2000], sender=email.sender,
+    reply = ReplyIn(channel=Channel.email, text=_said(email.text, "(empty)"), sender=email.sender,
                     provider_message_id=email.message_id)
     return await _deliver_matched(temporal, settings, reply, email.sender, f"{email.subject}\n{email.text}")
 
@@ -81,8 +82,9 @@ async def inbound_email(email: EmailReplyIn, settings: SettingsDep, temporal: Te
 @router.get("/replies/unmatched", response_model=list[InboundMessageView])
 def unmatched_replies(session: SessionDep, _reader: ReaderDep,
                       limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[InboundMessageView]:
-    """Answers that matched no open case: for an agent to place by hand."""
-    return [InboundMessageView.model_validate(row, from_attributes=True) for row in unmatched(session, limit)]
+    """Answers that matched no open case: for an agent to place by hand (sender and bank accounts masked)."""
+    return [masked_inbound(InboundMessageView.model_validate(row, from_attributes=True))
+            for row in unmatched(session, limit)]
 
 
 async def _deliver_matched(temporal, settings: Settings, reply: ReplyIn, sender: str, text: str) -> ReplyAccepted:
@@ -110,6 +112,12 @@ async def _twilio_form(request: Request, settings: Settings) -> dict[str, str]:
         if not RequestValidator(token.get_secret_value()).validate(str(request.url), form, signature):
             raise HTTPException(status.HTTP_403_FORBIDDEN, "the Twilio signature does not match")
     return form
+
+
+def _said(text: str, placeholder: str) -> str:
+    """What the customer sent, as a reply can hold it; a blank message is still kept (as the placeholder)."""
+    clipped = text[:2000]
+    return clipped if clipped.strip() else placeholder
 
 
 def _case_of(idempotency_key: str) -> str:

@@ -41,7 +41,8 @@ def metrics_summary(
     opened_to = opened_to or datetime.now(UTC)
     opened_from = opened_from or opened_to - DEFAULT_PERIOD
     if opened_from >= opened_to:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "opened_from must be before opened_to")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [  # the shape FastAPI documents for a 422
+            {"loc": ["query", "opened_from"], "msg": "opened_from must be before opened_to", "type": "value_error"}])
     return summarise(session, opened_from, opened_to, integrator=_only_from(reader))
 
 

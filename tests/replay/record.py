@@ -1,4 +1,4 @@
-"""Records the histories that the replay test replays: `python -m tests.replay.record`.
+"""Records the histories that the replay test replays: `python -m tests.replay.record [workflow type ...]`.
 
 Run it when a workflow type is added. Never re-record to make a failing replay pass: a failing replay means
 the change would break cases that are open now; guard the change with `workflow.patched` instead.
@@ -7,6 +7,7 @@ the change would break cases that are open now; guard the change with `workflow.
 from __future__ import annotations
 
 import asyncio
+import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from schemas.auth import Scope
+from schemas.privacy import PrivacyPolicy
 from stack.binaries import temporal_test_server
 from store.tables import SandboxOutboxEntry
 from temporal_client import data_converter
@@ -22,6 +24,15 @@ from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
 from tests.scenarios.test_s2_ticket_paid_twice import paid_twice
 from tests.scenarios.test_s3_s4_complaints import PHONE as COMPLAINT_PHONE
 from tests.scenarios.test_s3_s4_complaints import complaint, personal_reply
+from tests.scenarios.test_s5_clerk_who_looked_me_up import EMAIL as S5_EMAIL
+from tests.scenarios.test_s5_clerk_who_looked_me_up import PHONE as S5_PHONE
+from tests.scenarios.test_s5_clerk_who_looked_me_up import (
+    clerk_asks_for_the_phone_number,
+    emails_to,
+    misuse_complaint,
+    received_at,
+    repair_complaint,
+)
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -72,16 +83,36 @@ async def _record_complaint(stack: Stack) -> str:
     return case_id
 
 
-async def main() -> None:
+async def _record_data_misuse(stack: Stack) -> str:
+    """The refused look-up, the complaint, no findings in time (escalation, interim answer), then the outcome."""
+    own_case = (await stack.api.post("/incidents", json=repair_complaint("R-5"))).json()["case_id"]
+    await eventually(lambda: stack.texts_to(S5_PHONE))
+    await clerk_asks_for_the_phone_number(stack, own_case)
+    case_id = (await stack.api.post("/incidents", json=misuse_complaint("R-6"))).json()["case_id"]
+    received = await received_at(stack, case_id)
+    await stack.skip(PrivacyPolicy().answer_by(received) - received + timedelta(hours=1))
+    await eventually(lambda: emails_to(stack, S5_EMAIL))
+    await stack.api.post(f"/cases/{case_id}/findings", headers=stack.key("legal.counsel", Scope.cases_act), json={
+        "misuse_confirmed": True, "findings": "A clerk asked for the number without a case; refused.",
+        "actions": "Recorded for replay."})
+    return case_id
+
+
+RECORDINGS = {"overcharge": _record_overcharge, "undercharge": _record_undercharge,
+              "duplicate_purchase": _record_duplicate_purchase, "complaint": _record_complaint,
+              "data_misuse": _record_data_misuse}
+
+
+async def main(names: list[str]) -> None:
+    """Records the named workflow types' histories (all when none are named); name only the new type, so the
+    histories of the others stay the ones recorded on the code that is running in production."""
     with tempfile.TemporaryDirectory() as tmp:
         settings = test_settings(Path(tmp))
         async with await WorkflowEnvironment.start_time_skipping(
             test_server_existing_path=temporal_test_server(), data_converter=data_converter(settings)
         ) as env, Stack.running(env, settings) as stack:
-            recordings = (("overcharge", _record_overcharge), ("undercharge", _record_undercharge),
-                          ("duplicate_purchase", _record_duplicate_purchase), ("complaint", _record_complaint))
-            for name, record in recordings:
-                case_id = await record(stack)
+            for name in names or RECORDINGS:
+                case_id = await RECORDINGS[name](stack)
                 handle = env.client.get_workflow_handle(case_id)
                 await handle.result()
                 history = await handle.fetch_history()
@@ -90,4 +121,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:]))

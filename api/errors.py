@@ -1,0 +1,30 @@
+"""The error answers routes give besides validation (422), documented once so that clients, and the fuzz test
+holding the API to its OpenAPI document, can rely on them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+def _answer(description: str) -> dict[str, Any]:
+    return {"model": Problem, "description": description}
+
+
+# Every route behind an API key (all but health and the docs).
+GUARDED: dict[int | str, dict[str, Any]] = {
+    400: _answer("The body could not be parsed (not JSON, or not UTF-8)."),
+    401: _answer("No API key, or an unknown or revoked one."),
+    403: _answer("The key lacks the route's scope, or the action is not this principal's to take."),
+    413: _answer("The request body is over the size limit."),
+}
+# Routes about one case.
+ONE_CASE: dict[int | str, dict[str, Any]] = {
+    404: _answer("No such case, or not one this key may see."),
+    409: _answer("The case's workflow no longer runs, or the case is not in a state for this."),
+}

@@ -1,0 +1,51 @@
+"""The pure parts of S5: what a view masks, who may reveal, and when the legal month ends."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from privacy.masking import mask_address, mask_text
+from privacy.rules import may_reveal, role_of
+from schemas.auth import Principal, PrincipalKind, Scope
+from schemas.privacy import AccessRole, PrivacyPolicy
+from store.tables import CaseRow
+
+
+def test_contact_details_and_bank_accounts_are_masked_inside_free_text():
+    text = "Pay FI21 1234 5600 0007 85 or GB82WEST12345698765432, call +358 40 123 4567, mail maija@example.fi"
+    assert mask_text(text) == "Pay FI***85 or GB***32, call +358 *** 67, mail m***@example.fi"
+    assert mask_text("ok12 thank you very much, order 2024 was fine") == "ok12 thank you very much, order 2024 was fine"
+    assert (mask_address("+358401234567"), mask_address("jukka@example.fi")) == ("+358 *** 67", "j***@example.fi")
+
+
+@pytest.mark.parametrize(("received", "due"), [
+    (datetime(2026, 1, 31, 9, 0, tzinfo=UTC), datetime(2026, 2, 28, 9, 0, tzinfo=UTC)),
+    (datetime(2028, 1, 31, 9, 0, tzinfo=UTC), datetime(2028, 2, 29, 9, 0, tzinfo=UTC)),
+    (datetime(2026, 12, 15, 9, 0, tzinfo=UTC), datetime(2027, 1, 15, 9, 0, tzinfo=UTC)),
+])
+def test_the_legal_month_ends_on_the_same_day_of_the_next_month_or_its_last_day(received, due):
+    rules = PrivacyPolicy()
+    assert rules.answer_due(received) == due
+    assert received < rules.escalation_at(received) < rules.answer_by(received) < due
+
+
+def _case(status: str = "open", owner: str = "aino.agent") -> CaseRow:
+    return CaseRow(id="case-1", reference="X", integrator="i", external_id="e", kind="overcharge", source="till",
+                   status=status, step="contact", owner=owner, customer_name="Maija", opened_at=datetime.now(UTC))
+
+
+def _person(name: str, *scopes: Scope, kind: PrincipalKind = PrincipalKind.person) -> Principal:
+    return Principal(id=name, kind=kind, scopes=frozenset(scopes))
+
+
+def test_only_the_owner_or_a_supervisor_of_an_open_case_may_reveal():
+    owner, clerk = _person("aino.agent", Scope.cases_read), _person("ville.clerk", Scope.cases_read, Scope.cases_act)
+    supervisor = _person("sari", Scope.cases_read, Scope.cases_approve)
+    assert may_reveal(owner, _case()) and may_reveal(supervisor, _case())
+    assert not may_reveal(clerk, _case()), "someone else's case is no reason"
+    assert not may_reveal(owner, _case(status="closed")), "a closed case is no reason"
+    till = _person("till-1", Scope.cases_read, kind=PrincipalKind.integrator)
+    assert [role_of(p) for p in (owner, supervisor, till, _person("dpo", Scope.admin))] == [
+        AccessRole.agent, AccessRole.supervisor, AccessRole.integrated_system, AccessRole.administrator]

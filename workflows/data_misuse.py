@@ -1,0 +1,107 @@
+"""S5, the clerk who looked me up: a customer says their personal data was misused.
+
+The engine lists every recorded read of the customer's data, tells the data protection officer, and leaves the
+case with its owner to investigate. The customer gets a truthful answer (what was read, by which role, when,
+and what was done) within the legal month: with the owner's findings if they come in time, otherwise with the
+reads and word that the investigation goes on (GDPR art. 12(3) allows that), and the findings when they come.
+An unanswered case escalates to the supervisors at the policy's share of the month.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+
+from workflows.steps import RecoveryWorkflow
+
+with workflow.unsafe.imports_passed_through():
+    from schemas.cases import CaseInput
+    from schemas.messages import MessageFacts
+    from schemas.privacy import AccessQuery, AccessReport, Findings, SubjectRef
+    from schemas.progress import CaseOutcome, CaseStatus, CaseStep
+    from schemas.steps import ActivityName
+
+
+@workflow.defn
+class DataMisuseInvestigation(RecoveryWorkflow):
+    @workflow.init
+    def __init__(self, case: CaseInput) -> None:
+        super().__init__(case)
+        self._findings: Findings | None = None
+        self._report: AccessReport | None = None
+        self._answered = False
+
+    @workflow.signal
+    def record_findings(self, findings: Findings) -> None:
+        """The owner's findings. Until the customer is answered, a later version replaces an earlier one."""
+        self._findings = findings
+
+    @workflow.run
+    async def run(self, case: CaseInput) -> CaseOutcome:
+        await self.begin()
+        # The legal month runs from the complaint's arrival, on Temporal's clock (the workflow starts at intake).
+        rules, received = self.policy.privacy, workflow.info().start_time
+        report = await self._gather_reads()
+        self._set(CaseStep.investigate, CaseStatus.needs_attention)
+        await self._record(f"{report.summary()}; the data protection officer is told; the owner's findings are "
+                           f"due by {rules.answer_by(received):%Y-%m-%d}", "dpo", notify=rules.dpo_address)
+        asyncio.ensure_future(self._escalate_unless_answered(rules.escalation_at(received), rules.answer_due(received)))
+
+        found_in_time = await self._investigate(until=rules.answer_by(received))
+        await self._answer("data_misuse/answer")
+        if not found_in_time:
+            self._set(CaseStep.investigate, CaseStatus.needs_attention)
+            await self._record("answered with the reads so far; the investigation goes on", "interim")
+            await self._investigate(until=None)
+            await self._answer("data_misuse/outcome")
+        outcome = CaseOutcome.customer_informed if self._findings.misuse_confirmed else CaseOutcome.not_confirmed
+        outcome = outcome if self._answered else CaseOutcome.unresolved  # the owner posts the answer by hand
+        return await self.close(outcome, f"misuse {'confirmed' if self._findings.misuse_confirmed else 'not found'}; "
+                                         f"done: {self._findings.actions}"[:300])
+
+    async def _gather_reads(self) -> AccessReport:
+        """Every read of the customer's data from the policy's look-back before the reported misuse until now."""
+        customer, rules = self.case.incident.customer, self.policy.privacy
+        query = AccessQuery(case_id=self.case.case_id, limit=rules.max_listed_reads,
+                            subject=SubjectRef(name=customer.name, phone=customer.phone, email=customer.email),
+                            since=rules.reads_since(self.case.incident.occurred_at, workflow.info().start_time))
+        return await workflow.execute_activity(ActivityName.gather_access_records, query, result_type=AccessReport,
+                                               **self._read_model_options)
+
+    async def _investigate(self, until: datetime | None) -> bool:
+        """Waits for the owner's findings, until `until` (None: for as long as it takes). True if they came."""
+        self._set(CaseStep.investigate, CaseStatus.needs_attention)
+        self._live.waiting_until = until
+        try:
+            await workflow.wait_condition(lambda: self._findings is not None,
+                                          timeout=None if until is None else _until(until))
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            self._live.waiting_until = None
+
+    async def _answer(self, template: str) -> None:
+        """The reads are gathered again just before answering, so the answer lists the investigation's too."""
+        self._report = await self._gather_reads()
+        self._answered = await self.tell_customer(template, CaseStep.contact)
+        if not self._answered:
+            await self.hand_to_owner(f"'{template}' reached the customer on no channel: send it by post")
+
+    async def _escalate_unless_answered(self, at: datetime, due: datetime) -> None:
+        try:
+            await workflow.wait_condition(lambda: self._answered, timeout=_until(at))
+        except TimeoutError:
+            await self._record(f"the customer is not answered yet; the legal deadline is {due:%Y-%m-%d}: "
+                               "escalated to the supervisors", "escalation:answer_due",
+                               notify=self.policy.supervisor_address)
+
+    def _facts(self) -> MessageFacts:
+        return super()._facts().model_copy(update={"access_report": self._report, "findings": self._findings})
+
+
+def _until(instant: datetime) -> timedelta:
+    """A timer's length to `instant`; at least a second, as a timer must run (a past instant fires at once)."""
+    return max(instant - workflow.now(), timedelta(seconds=1))
