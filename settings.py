@@ -31,6 +31,8 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_key_cache_seconds: float = Field(default=5.0, description="How long a verified key is trusted without a "
+                                         "database look-up; a revoked key works at most this much longer.")
     worker_activity_threads: int = 32
     worker_max_cached_workflows: int = Field(
         default=400, description="Workflows kept in memory; others replay their (short) history when they wake.")

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from temporalio.client import Client
 
+from api.auth import VerifiedKeys
 from api.errors import GUARDED, ONE_CASE
 from api.routes import case_actions, cases, codec, health, inbound, incidents, metrics, privacy, transactions
 from providers.messaging.mail import email_sender
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app = FastAPI(title="Service-recovery engine", version="0.1.0", lifespan=lifespan,
                   description="Report a failure; the engine contacts the customer, refunds once, and follows up.")
     app.state.settings = settings
+    app.state.verified_keys = VerifiedKeys(settings.api_key_cache_seconds)
     app.state.temporal = temporal
     app.state.codec = payload_codec(settings)
     app.state.codec_ui_origins = settings.temporal_ui_origins

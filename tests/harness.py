@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import httpx
 from fastapi import FastAPI
 from sqlmodel import select
+from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -40,6 +41,7 @@ def test_settings(directory: Path) -> Settings:
     """A database of the test's own and a task queue of its own, so tests never see each other's cases."""
     return Settings(
         database_url=f"sqlite:///{directory / 'recovery.db'}",
+        api_key_cache_seconds=0.5,
         temporal_task_queue=f"test-{uuid.uuid4().hex[:12]}",
         policy=RecoveryPolicy(reply_timeout=timedelta(hours=4), follow_up_delay=timedelta(days=2),
                               satisfaction_timeout=timedelta(days=5), contact=NO_QUIET_HOURS),
@@ -56,11 +58,13 @@ class Stack:
     @classmethod
     @asynccontextmanager
     async def running(cls, env: WorkflowEnvironment, settings: Settings, providers: Providers | None = None,
-                      with_worker: bool = True) -> AsyncIterator[Stack]:
-        """`with_worker=False` when the test runs its own worker processes."""
-        app = create_app(settings, temporal=env.client)
+                      with_worker: bool = True, client: Client | None = None) -> AsyncIterator[Stack]:
+        """`with_worker=False` when the test runs its own worker processes; `client` to use another data
+        converter (payload encryption) than the environment's."""
+        client = client or env.client
+        app = create_app(settings, temporal=client)
         admin_key = _new_key(settings, f"admin-{uuid.uuid4().hex[:8]}", PrincipalKind.person, {Scope.admin})
-        worker = build_worker(env.client, settings, providers) if with_worker else nullcontext()
+        worker = build_worker(client, settings, providers) if with_worker else nullcontext()
         async with worker, httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://api",
             headers={"Authorization": f"Bearer {admin_key}"},

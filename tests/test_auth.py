@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
@@ -66,6 +67,7 @@ async def test_a_wrong_or_revoked_key_is_refused(stack: Stack, monkeypatch, caps
     assert keys_cli(["list"]) == 0
     assert "ann.agent" in capsys.readouterr().out and key not in capsys.readouterr().out
     assert keys_cli(["revoke", key.split("_")[1]]) == 0
+    await asyncio.sleep(stack.settings.api_key_cache_seconds + 0.1)  # a verified key is trusted this long
     assert (await stack.api.get("/cases", headers=headers)).status_code == 401
     __import__("settings").get_settings.cache_clear()
 

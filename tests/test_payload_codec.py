@@ -33,6 +33,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from api.auth import VerifiedKeys
 from api.routes import codec as codec_routes
 from schemas.auth import PrincipalKind, Scope
 from security import codec as codec_module
@@ -170,6 +171,7 @@ def codec_app(codec: EncryptionCodec | None) -> tuple[FastAPI, str]:
     app.include_router(codec_routes.router)
     app.state.codec = codec
     app.state.settings = Settings(database_url=database_url)
+    app.state.verified_keys = VerifiedKeys(ttl_seconds=0)
     with session_for(database_url) as session:
         key = create_key(session, "ann.admin", PrincipalKind.person, {Scope.payloads_decode})
     return app, key

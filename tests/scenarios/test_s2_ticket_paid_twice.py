@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from pydantic import SecretStr
 from temporalio.testing import WorkflowEnvironment
 
 from providers.messaging.sandbox import SandboxSender
@@ -18,11 +19,14 @@ from schemas.auth import PrincipalKind, Scope
 from schemas.channels import Channel
 from schemas.messages import DeliveryStatus
 from schemas.progress import CaseOutcome
+from security.codec import new_key_entry
 from settings import Settings
 from store.db import session_for
 from store.directory import add_customer
 from store.tables import AccessRecordRow, SandboxOutboxEntry
+from temporal_client import data_converter
 from tests.harness import Stack, eventually
+from tests.test_payload_codec import client_with, history_shown_by_cli
 from worker import Providers
 
 PHONE = "+358501234567"
@@ -104,3 +108,22 @@ async def test_two_people_of_that_name_are_never_guessed_between(unanswered_phon
     timeline = (await stack.api.get(f"/cases/{case_id}/timeline")).json()
     assert any("ambiguous (2 matches); not guessed" in entry["note"] for entry in timeline)
     assert stack.case(case_id).owner == "aino.agent"
+
+
+async def test_temporal_never_holds_the_customers_data_in_clear(dev_server: WorkflowEnvironment, settings: Settings):
+    """The whole S2 case with payload keys on: its history, as `temporal workflow show` prints it, holds neither
+    the phone number, the email, the IBAN nor the name."""
+    keys = SecretStr(new_key_entry())
+    settings = settings.model_copy(update={"payload_keys": keys})
+    client = client_with(dev_server, data_converter(settings))
+    with session_for(settings.database_url) as session:
+        add_customer(session, "Jukka Lahtinen", city="Tampere", phone=PHONE, email="jukka@example.fi")
+    async with Stack.running(dev_server, settings, client=client) as stack:
+        case_id = (await stack.api.post("/incidents", json=paid_twice("vr-enc-1"))).json()["case_id"]
+        await eventually(lambda: stack.rows(SandboxOutboxEntry, channel="voice"))
+        await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "agent", "text": f"my IBAN is {IBAN}"})
+        await eventually(lambda: stack.refunds(case_id))
+        history = await history_shown_by_cli(dev_server, case_id)
+    assert "send_message" in history and "refund" in history, "the CLI did show the history"
+    for secret in (PHONE, "jukka@example.fi", IBAN, "FI21 1234", "Lahtinen"):
+        assert secret not in history, secret
