@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from bench.server import free_port
+from bench.server import free_port, stop_process
 from settings import PROJECT_DIR, Settings
 
 READY_TIMEOUT = 60.0
@@ -36,13 +36,8 @@ class Child:
             raise RuntimeError(f"the {self.name} exited (code {self.process.returncode}); its log ends:\n{tail}")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
+
 
 
 @dataclass

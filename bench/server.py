@@ -32,13 +32,8 @@ class TemporalServer:
         return self.process is not None
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process)
 
 
 def free_port() -> int:
@@ -76,3 +71,14 @@ async def ready_client(server: TemporalServer, settings: Settings) -> Client:
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.3)
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """Asks nicely, then insists: a stuck child must not outlive the bench."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
