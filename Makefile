@@ -1,16 +1,40 @@
-# Two commands on a fresh machine: `make run` and `make test`. Everything installs from the package registry.
+# Two commands on a fresh machine: `make run` and `make test`. Everything installs from the package registry,
+# at exactly the versions in uv.lock; `make lock` / `make upgrade` are the only ways to move them.
 PYTHON ?= python3
+UV_VERSION := 0.13.9
 VENV := .venv
 BIN := $(VENV)/bin
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
 STAMP := $(VENV)/.installed
+# uv uses this machine's Python and never downloads one of its own.
+export UV_PYTHON := $(PYTHON)
+export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint bench server worker api keys clean
+.PHONY: run test lint bench server worker api keys clean lock upgrade check-lock
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet uv==$(UV_VERSION)
+
+# --locked: refuse to install if uv.lock does not match pyproject.toml (someone forgot `make lock`).
+$(STAMP): pyproject.toml uv.lock $(UV)
+	$(UV) sync --locked --extra dev --quiet
 	touch $(STAMP)
+
+## lock: re-resolve uv.lock after editing pyproject.toml (keeps every other pin); then run make test
+lock: $(UV)
+	$(UV) lock
+	$(MAKE) test
+
+## upgrade: move every pin to the newest release the ranges allow, then the whole suite must pass
+upgrade: $(UV)
+	$(UV) lock --upgrade
+	$(MAKE) test
+
+## check-lock: the venv holds exactly the locked versions (also a test in the suite)
+check-lock: $(STAMP)
+	$(BIN)/python -m pytest -q tests/test_locked_install.py
 
 ## run: the whole stack (Temporal dev server + UI :8233, worker, API :8000). Ctrl-C stops it.
 run: $(STAMP)
@@ -36,4 +60,4 @@ api: $(STAMP)
 	$(BIN)/python -m api
 
 clean:
-	rm -rf var .pytest_cache
+	rm -rf var .pytest_cache $(TOOLS)

@@ -5,16 +5,26 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from babel.numbers import format_currency, get_currency_precision, list_currencies
+from babel import Locale
+from babel.numbers import NumberPattern, format_currency, parse_pattern
+from iso4217 import Currency
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
-_KNOWN_CURRENCIES = frozenset(list_currencies())
+# The number of minor digits is ISO 4217's (the maintained `iso4217` table), never a display library's: CLDR
+# (Babel) says HUF has no decimals, ISO 4217 says two, and the difference is a 100x refund. Codes without a minor
+# unit (XXX "no currency", XAU gold, XDR, ...) are not money we pay back; withdrawn codes (FIM) are not in the table.
+ISO_MINOR_DIGITS: dict[str, int] = {c.code: c.exponent for c in Currency if c.exponent is not None}
 MAX_MINOR_UNITS = 10**12  # a trillion cents: far above any refund, low enough to catch unit mistakes
 
 
+def minor_digits(currency: str) -> int:
+    """ISO 4217's minor unit exponent: 2 for EUR and HUF, 0 for JPY and ISK, 3 for KWD, 4 for CLF."""
+    return ISO_MINOR_DIGITS[currency]
+
+
 def _iso_currency(code: str) -> str:
-    if code not in _KNOWN_CURRENCIES:
-        raise ValueError(f"'{code}' is not an ISO 4217 currency code")
+    if code not in ISO_MINOR_DIGITS:
+        raise ValueError(f"'{code}' is not an active ISO 4217 currency with a minor unit")
     return code
 
 
@@ -45,11 +55,15 @@ class Money(BaseModel):
         return self.amount_minor - other.amount_minor
 
     def as_decimal(self) -> Decimal:
-        return Decimal(self.amount_minor).scaleb(-get_currency_precision(self.currency))
+        """The amount in major units with exactly ISO 4217's digits: Decimal('9.95'), Decimal('100.00') for HUF."""
+        return Decimal(self.amount_minor).scaleb(-minor_digits(self.currency))
 
     def format(self, locale: str = "en") -> str:
-        """Human wording for messages: 9,95 € in Finnish, €9.95 in English."""
-        return format_currency(self.as_decimal(), self.currency, locale=locale)
+        """Human wording for messages: 9,95 € in Finnish, €9.95 in English, HUF 100.00 with ISO's two digits.
+
+        Babel formats (symbol, separators, order) but never decides the digits: its pattern is given ISO's."""
+        return format_currency(self.as_decimal(), self.currency, format=_pattern(locale, self.currency),
+                               locale=locale, currency_digits=False)
 
     def _require_same_currency(self, other: Money) -> None:
         if other.currency != self.currency:
@@ -57,3 +71,11 @@ class Money(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.as_decimal()} {self.currency}"
+
+
+def _pattern(locale: str, currency: str) -> NumberPattern:
+    """The locale's standard currency pattern, with exactly the currency's ISO 4217 number of decimals."""
+    pattern = parse_pattern(Locale.parse(locale).currency_formats["standard"].pattern)
+    digits = minor_digits(currency)
+    pattern.frac_prec = (digits, digits)
+    return pattern

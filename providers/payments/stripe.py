@@ -21,12 +21,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from babel.numbers import get_currency_precision
 from stripe import CardError, IdempotencyError, InvalidRequestError, Refund, RequestsClient, StripeClient
 from stripe.params import RefundCreateParams
 
 from providers.payments import ProviderRefund, RefundRejected
-from schemas.money import Money
+from schemas.money import Money, minor_digits
 from schemas.refunds import RefundStatus
 from schemas.replies import RefundDestination, RefundDestinationKind
 
@@ -105,11 +104,13 @@ def refund_params(idempotency_key: str, amount: Money, destination: RefundDestin
 
 
 def stripe_amount(amount: Money) -> int:
-    """Our minor units (CLDR's digits, through babel) in Stripe's. They agree for nearly every currency, JPY and
-    the other zero-decimal ones included. Where CLDR counts no decimals but Stripe keeps two for compatibility
-    (ISK; also AFN, ALL, LAK, LBP, MMK, RSD, SOS, YER), 5 ISK is 5 for us and 500 for Stripe. HUF and TWD have two
-    decimals on both sides (whole units matter only for Stripe payouts)."""
-    shift = _stripe_decimals(amount.currency) - get_currency_precision(amount.currency)
+    """Our minor units (ISO 4217's digits) in Stripe's. They agree for nearly every currency, JPY and the other
+    zero-decimal ones included. Where ISO counts no decimals but Stripe keeps two for compatibility (ISK, and any
+    other ISO zero-digit code Stripe does not list as zero-decimal), 5 ISK is 5 for us and 500 for Stripe. HUF and
+    TWD have two decimals on both sides (whole units matter only for Stripe payouts). Where ISO has more digits
+    than Stripe (LYD, TND, ... with three; CLF with four), an amount Stripe cannot express is rejected, never
+    rounded."""
+    shift = _stripe_decimals(amount.currency) - minor_digits(amount.currency)
     if shift >= 0:
         return amount.amount_minor * 10**shift
     whole, rest = divmod(amount.amount_minor, 10**-shift)
