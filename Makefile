@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint bench server worker api keys clean lock upgrade check-lock
+.PHONY: run test lint bench server worker api keys clean lock upgrade check-lock migrate postgres
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -40,9 +40,20 @@ check-lock: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m stack.dev
 
-## test: linter, then the full suite against real Temporal servers from the venv
-test: $(STAMP) lint
+## test: linter, then the full suite against real Temporal servers and a PostgreSQL server it starts itself
+test: $(STAMP) lint postgres
 	$(BIN)/python -m pytest
+
+## postgres: Debian's PostgreSQL server binaries, installed once if missing (the tests start their own server)
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "Installing PostgreSQL (Debian package postgresql) for the test suite"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; \
+	fi
+
+## migrate: bring DATABASE_URL's schema to the newest migration (API and worker also do it when they start)
+migrate: $(STAMP)
+	$(BIN)/python -m store.migrate upgrade
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -30,6 +30,7 @@ from providers.payments.sandbox import SandboxPayments
 from providers.payments.stripe import StripePayments, stripe_client
 from schemas.channels import Channel
 from settings import Settings, get_settings
+from store.db import engine_for
 from temporal_client import connect
 from workflows.registry import ALL_WORKFLOWS
 from workflows.sandbox import workflow_runner
@@ -96,6 +97,7 @@ def build_worker(client: Client, settings: Settings, providers: Providers | None
 async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
     settings = get_settings()
+    engine_for(settings.database_url)  # the schema at the newest migration, or a clear refusal, before polling
     runtime = runtime_with_prometheus(settings.worker_metrics_address) if settings.worker_metrics_address else None
     client = await connect(settings, runtime)
     worker = build_worker(client, settings)

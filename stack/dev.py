@@ -1,9 +1,10 @@
 """`python -m stack.dev` (`make run`): the whole system on one machine, as three child processes.
 
-The parts start in order, each once the one before can serve it: the Temporal dev server (persistent
-SQLite under var/, Web UI included), the worker, then the API. Every child line reaches this terminal
-prefixed with its part's name. Ctrl-C stops them all; if one part dies, the others are stopped and we say
-which. `--only server` is `make server`; `--no-server` uses the Temporal server TEMPORAL_ADDRESS points at.
+The read model is first brought to the newest migration (store/migrate.py). Then the parts start in order, each
+once the one before can serve it: the Temporal dev server (persistent SQLite under var/, Web UI included), the
+worker, then the API. Every child line reaches this terminal prefixed with its part's name. Ctrl-C stops them
+all; if one part dies, the others are stopped and we say which. `--only server` is `make server`;
+`--no-server` uses the Temporal server TEMPORAL_ADDRESS points at.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from security.codec import load_or_create_dev_keyring
 from security.dev_keys import ensure_dev_api_key
 from settings import PROJECT_DIR, VAR_DIR, Settings
 from stack.binaries import temporal_cli
+from store.db import engine_for
+from store.migrate import UnknownSchema
 
 STARTUP_TIMEOUT = 90.0  # the whole stack, on a 2-core machine; it takes about 5 s here
 STOP_TIMEOUT = 10.0  # per part, before it is killed
@@ -293,7 +296,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    settings = with_development_secrets(DevStackSettings())
+    settings = DevStackSettings()
+    if args.only != "server":
+        try:  # once, here, so a schema this release cannot upgrade stops us before any part starts
+            engine_for(settings.database_url)
+        except UnknownSchema as refusal:
+            say(str(refusal))
+            return 1
+    settings = with_development_secrets(settings)
     parts = plan(settings, args.only, args.no_server)
     if taken := taken_ports(parts):
         say(f"Something already answers at {', '.join(taken)}. Is another `make run` still running? "

@@ -76,8 +76,15 @@ def apply_progress(session: Session, progress: CaseProgress, entry_key: str, **c
 
 def _insert_once(session: Session, table: type[SQLModel]):
     """INSERT ... ON CONFLICT DO NOTHING, in the database's own dialect: a retried step writes its line once."""
-    dialect = sqlite_dialect if session.get_bind().dialect.name == "sqlite" else postgresql_dialect
-    return dialect.insert(table).on_conflict_do_nothing()
+    name = session.get_bind().dialect.name
+    if name not in _UPSERTS:
+        raise NotImplementedError(f"no insert-once for the {name} dialect; the read model runs on "
+                                  f"{' or '.join(sorted(_UPSERTS))}")
+    return _UPSERTS[name].insert(table).on_conflict_do_nothing()
+
+
+# The dialects the read model supports, each with its own INSERT ... ON CONFLICT.
+_UPSERTS = {"sqlite": sqlite_dialect, "postgresql": postgresql_dialect}
 
 
 # Milestones keep their first time: a retried activity must not move "time to first contact".

@@ -1,4 +1,5 @@
-"""Database engine per URL. SQLite gets WAL and a busy timeout, because the API and the worker write to one file."""
+"""Database engine per URL, its schema brought to the newest migration on first use (store/migrate.py).
+SQLite gets WAL and a busy timeout, because the API and the worker write to one file."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
-import store.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from store.migrate import upgrade_to_head
 
 
 @lru_cache(maxsize=8)
@@ -24,7 +25,7 @@ def engine_for(database_url: str) -> Engine:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-    SQLModel.metadata.create_all(engine)
+    upgrade_to_head(engine)
     return engine
 
 
@@ -34,6 +35,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    # SQLite's own lower() folds ASCII only; PostgreSQL's folds every letter. Python's, for the same answers.
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
 
 
 @contextmanager

@@ -137,8 +137,10 @@ def _delete(session: Session, table: type, *conditions) -> int:
 def _scrub_column(session: Session, table: type, column: str, secrets: set[str]) -> int:
     if not secrets:
         return 0
+    # Case-insensitive on both databases ("MAIJA MEIKÄLÄINEN" is her too): lower() on both sides, which is
+    # Unicode-aware on PostgreSQL and, through store/db.py's override, on SQLite.
     attribute = col(getattr(table, column))
-    rows = session.exec(select(table).where(or_(*(attribute.contains(secret, autoescape=True)
+    rows = session.exec(select(table).where(or_(*(attribute.icontains(secret, autoescape=True)
                                                   for secret in secrets)))).all()
     for row in rows:
         setattr(row, column, _scrub(getattr(row, column), secrets))

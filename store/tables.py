@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -78,7 +78,7 @@ class TimelineRow(SQLModel, table=True):
     entry_key: str = Field(unique=True, max_length=300)
     at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
     step: str = Field(max_length=40)
-    actor: str = Field(max_length=200)
+    actor: str = Field(max_length=320)  # a customer's reply names its sender: an email address is up to 320
     note: str
 
 
@@ -188,7 +188,7 @@ class AccessRecordRow(SQLModel, table=True):
     case_id: str | None = Field(default=None, index=True, max_length=64)
     subject: str = Field(index=True, max_length=200)  # the customer, by name key
     fields: list = Field(sa_column=Column(JSON, nullable=False))
-    purpose: str = Field(max_length=500)
+    purpose: str = Field(sa_type=Text)  # the API bounds what is stated; an export prefixes its own words
     flagged: bool = False
 
 

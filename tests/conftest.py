@@ -1,21 +1,28 @@
 """Real Temporal servers for the whole test session: the dev server (updates, listing, restarts) and the
-time-skipping server (days of timers in milliseconds). Both come from the venv; nothing is downloaded."""
+time-skipping server (days of timers in milliseconds). Both come from the venv; nothing is downloaded.
+
+The read model is SQLite by default; tests marked `both_databases` run once on SQLite and once on a PostgreSQL
+server the session starts itself (tests/postgres.py). Either way each test gets an empty database of its own,
+which the engine brings to the newest migration on first use, exactly as production does."""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from settings import Settings
 from stack.binaries import temporal_cli, temporal_test_server
+from store.db import engine_for
 from temporal_client import data_converter
 from tests.harness import Stack, test_settings
+from tests.postgres import PostgresServer, running_postgres
 
 _exit_status = 0
+BOTH_DATABASES = ("sqlite", "postgresql")
 
 
 @pytest.fixture(scope="session")
@@ -35,9 +42,46 @@ async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
         yield env
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    with running_postgres() as server:
+        yield server
+
+
+def pytest_generate_tests(metafunc) -> None:
+    if "database_url" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_databases"):
+        metafunc.parametrize("database_url", BOTH_DATABASES, indirect=True)
+
+
 @pytest.fixture
-def settings(tmp_path) -> Settings:
-    return test_settings(tmp_path)
+def database_url(request, tmp_path) -> Iterator[str]:
+    """The test's own empty database: SQLite in tmp_path, or a new database on the session's PostgreSQL."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield f"sqlite:///{tmp_path / 'recovery.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    url = server.new_database()
+    yield url
+    engine_for(url).dispose()  # the pool's connections, before the database can go
+    server.drop_database(url)
+
+
+@pytest.fixture
+def settings(tmp_path, database_url: str) -> Settings:
+    return test_settings(tmp_path).model_copy(update={"database_url": database_url})
+
+
+def pytest_runtest_logreport(report) -> None:
+    if report.when == "call" and "postgresql" in report.keywords:
+        _on_postgres[report.outcome] = _on_postgres.get(report.outcome, 0) + 1
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    counts = ", ".join(f"{count} {outcome}" for outcome, count in sorted(_on_postgres.items())) or "none"
+    terminalreporter.write_line(f"PostgreSQL: tests run on the session's own PostgreSQL server: {counts}")
+
+
+_on_postgres: dict[str, int] = {}
 
 
 @pytest.fixture

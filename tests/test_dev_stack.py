@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,16 +70,17 @@ def wait_until_ready(process: subprocess.Popen, log: Path, api: str) -> float:
     return time.monotonic() - started
 
 
-@pytest.fixture
-def dev_stack(tmp_path: Path) -> Iterator[RunningStack]:
-    """The stack as `make run` starts it, but in tmp_path and on free ports; never left running."""
+@contextmanager
+def running_dev_stack(directory: Path, var: Path, **env: str) -> Iterator[RunningStack]:
+    """`python -m stack.dev` as `make run` starts it, with its var/ (Temporal data, keys) and read model in `var`,
+    on free ports; never left running. `env` adds settings (a policy, say)."""
     temporal, ui, api = free_ports(3)
     env = {**os.environ, "TEMPORAL_ADDRESS": f"127.0.0.1:{temporal}", "TEMPORAL_UI_PORT": str(ui),
-           "API_HOST": "127.0.0.1", "API_PORT": str(api), "DATABASE_URL": f"sqlite:///{tmp_path / 'recovery.db'}",
-           "TEMPORAL_DB_FILE": str(tmp_path / "var" / "temporal.db")}
-    log = tmp_path / "stack.log"
+           "API_HOST": "127.0.0.1", "API_PORT": str(api), "DATABASE_URL": f"sqlite:///{var / 'recovery.db'}",
+           "TEMPORAL_DB_FILE": str(var / "temporal.db"), **env}
+    log = directory / "stack.log"
     with log.open("w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "stack.dev"], cwd=tmp_path, env=env,
+        process = subprocess.Popen([sys.executable, "-m", "stack.dev"], cwd=directory, env=env,
                                    stdout=out, stderr=subprocess.STDOUT)
     children: list[psutil.Process] = []
     try:
@@ -93,6 +95,12 @@ def dev_stack(tmp_path: Path) -> Iterator[RunningStack]:
         for child in children:
             if child.is_running():
                 child.kill()
+
+
+@pytest.fixture
+def dev_stack(tmp_path: Path) -> Iterator[RunningStack]:
+    with running_dev_stack(tmp_path, tmp_path / "var") as stack:
+        yield stack
 
 
 def test_make_run_starts_everything_says_where_and_ctrl_c_stops_it(dev_stack: RunningStack) -> None:
