@@ -7,14 +7,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import URL, make_url
 
 from schemas.auth import PrincipalKind, Scope
 from schemas.progress import CaseOutcome
-from store.db import session_for
+from store.db import engine_for, session_for
 from store.directory import add_customer
 from store.tables import AccessRecordRow, ErasureRow, RefundRow
 from tests.harness import Stack, eventually
+
+pytestmark = pytest.mark.both_databases  # the read model's behaviour on SQLite and PostgreSQL alike
 
 NAME, PHONE, EMAIL = "Eeva Erämaa", "+358405550199", "eeva.eramaa@example.fi"
 IBAN, IBAN_AS_WRITTEN = "FI2112345600000785", "FI21 1234 5600 0007 85"
@@ -85,16 +88,17 @@ async def test_the_export_holds_everything_about_the_customer(stack: Stack, cust
 async def test_after_erasure_the_customer_appears_nowhere_in_the_database_file(stack: Stack,
                                                                               customer_with_a_history: str):
     case_id = customer_with_a_history
-    database = Path(make_url(stack.settings.database_url).database)
-    assert all(_in_files(database, trace) for trace in (NAME, PHONE, EMAIL, IBAN_AS_WRITTEN)), "test is sound"
+    url = make_url(stack.settings.database_url)
+    assert all(_anywhere(url, trace) for trace in (NAME, PHONE, EMAIL, IBAN_AS_WRITTEN)), "test is sound"
 
     response = await stack.api.post("/customers/erase", json=SUBJECT)
     assert response.status_code == 200, response.text
     report = response.json()
-    assert report["cases"] == [case_id] and report["kept"] == {"refunds": 1} and report["file_purged"]
+    assert report["cases"] == [case_id] and report["kept"] == {"refunds": 1}
+    assert report["file_purged"] == (url.get_backend_name() == "sqlite"), "PostgreSQL's VACUUM only frees space"
 
-    found = [trace for trace in TRACES if _in_files(database, trace)]
-    assert found == [], f"still in the database file or its log: {found}"
+    found = [trace for trace in TRACES if _anywhere(url, trace)]
+    assert found == [], f"still in the database: {found}"
     [refund] = stack.rows(RefundRow, case_id=case_id)
     assert (refund.amount_minor, refund.destination) == (1400, "bank_account"), "the books keep the refund"
     assert len(stack.ledger()) == 1
@@ -106,6 +110,17 @@ async def test_after_erasure_the_customer_appears_nowhere_in_the_database_file(s
 
     again = (await stack.api.post("/customers/export", json=SUBJECT)).json()
     assert again["cases"] == [] and again["directory_entries"] == [] and again["unmatched_replies"] == []
+
+
+def _anywhere(url: URL, trace: str) -> bool:
+    """SQLite: in the database's files, as raw bytes. PostgreSQL: in any row of any table, as text (its files are
+    the server's; VACUUM frees the dead rows for reuse, see store/erasure.py)."""
+    if url.get_backend_name() == "sqlite":
+        return _in_files(Path(url.database), trace)
+    with engine_for(url.render_as_string(hide_password=False)).connect() as connection:
+        return any(connection.execute(text(f'SELECT 1 FROM "{table}" AS r WHERE r::text ILIKE :trace LIMIT 1'),
+                                      {"trace": f"%{trace}%"}).first()
+                   for table in inspect(connection).get_table_names())
 
 
 def _in_files(database: Path, trace: str) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 from datetime import timedelta
 
+import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from providers.faults import FaultPlan
@@ -17,6 +18,8 @@ from settings import Settings
 from tests.harness import Stack, eventually, start_worker
 from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
 from worker import Providers, sandbox_providers
+
+pytestmark = pytest.mark.both_databases  # the read model's behaviour on SQLite and PostgreSQL alike
 
 
 async def test_provider_timing_out_after_paying_does_not_pay_twice(dev_server: WorkflowEnvironment,

@@ -11,6 +11,8 @@ from schemas.auth import PrincipalKind, Scope
 from tests.harness import Stack, eventually
 from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
 
+pytestmark = pytest.mark.both_databases  # the read model's behaviour on SQLite and PostgreSQL alike
+
 
 def incident(external_id: str = "pos-77-0001", **changes) -> dict:
     body = {"external_id": external_id, "kind": "overcharge", "source": "till", "store": "K-Market Tikkurila",

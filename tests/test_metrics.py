@@ -31,6 +31,8 @@ from store.tables import CaseRow, CompensationRow
 from tests.harness import Stack, eventually
 from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
 
+pytestmark = pytest.mark.both_databases  # the read model's behaviour on SQLite and PostgreSQL alike
+
 TILL, UNANSWERED = ("overcharge", "transaction_monitor"), ("overcharge", "contact_centre")
 WRITTEN_OFF = ("undercharge", "transaction_monitor")
 

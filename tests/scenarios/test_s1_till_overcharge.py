@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from schemas.progress import CaseOutcome
 from tests.harness import Stack, eventually
+
+pytestmark = pytest.mark.both_databases  # the read model's behaviour on SQLite and PostgreSQL alike
 
 PHONE = "+358401234567"
 

@@ -29,6 +29,8 @@ from tests.harness import Stack, eventually
 from tests.test_payload_codec import client_with, history_shown_by_cli
 from worker import Providers
 
+pytestmark = pytest.mark.both_databases  # the read model's behaviour on SQLite and PostgreSQL alike
+
 PHONE = "+358501234567"
 IBAN = "FI2112345600000785"
 

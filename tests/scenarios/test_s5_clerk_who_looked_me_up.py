@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from temporalio.api.enums.v1 import EventType
 
 from schemas.auth import PrincipalKind, Scope
@@ -18,6 +19,8 @@ from schemas.privacy import PrivacyPolicy
 from schemas.progress import CaseOutcome
 from store.tables import AccessRecordRow, SandboxOutboxEntry
 from tests.harness import Stack, eventually
+
+pytestmark = pytest.mark.both_databases  # the read model's behaviour on SQLite and PostgreSQL alike
 
 NAME, PHONE, EMAIL = "Minna Korhonen", "+358405550123", "minna.korhonen@example.fi"
 OWNER, CLERK, INVESTIGATOR = "aino.agent", "ville.clerk", "legal.counsel"

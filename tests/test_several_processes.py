@@ -1,0 +1,121 @@
+"""Several API and worker processes share one Temporal server and one PostgreSQL database, as production runs
+them (README, "Scaling out"): 2 APIs, 2 workers, 200 incidents over both APIs, 20 of them posted to both at the
+same moment, one worker SIGKILLed half-way. No case is lost or doubled, and every money event is paid once.
+
+Real processes (`python -m api`, `python worker.py`, started as bench/processes.py starts them), the session's
+Temporal dev server and its own PostgreSQL server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlmodel import col, func, select
+from temporalio.testing import WorkflowEnvironment
+
+from bench.incidents import incident
+from bench.processes import Api, api_client, start_api, start_worker
+from schemas.auth import PrincipalKind, Scope
+from settings import Settings
+from store.api_keys import create_key
+from store.db import session_for
+from store.tables import CaseRow, RefundRow, SandboxLedgerEntry
+from tests.harness import eventually
+
+INCIDENTS, POSTED_TO_BOTH = 200, 20
+KILL_AFTER_FIRST_CONTACTS = 50
+# A killed worker's activities come back after their start-to-close timeout (30 s): the bound allows for it.
+WITHIN_SECONDS = 90
+
+
+def count(database_url: str, *conditions, table=CaseRow) -> int:
+    with session_for(database_url) as session:
+        return session.exec(select(func.count()).select_from(table).where(*conditions)).one()
+
+
+def admin_headers(database_url: str) -> dict[str, str]:
+    with session_for(database_url) as session:
+        key = create_key(session, "till-and-desk", PrincipalKind.integrator, {Scope.admin})
+    return {"Authorization": f"Bearer {key}"}
+
+
+async def post_all(clients: list[httpx.AsyncClient]) -> dict[int, list[httpx.Response]]:
+    """Incident n goes to API n % 2; the first POSTED_TO_BOTH go to both at once. 16 in flight per API."""
+    gates = [asyncio.Semaphore(16) for _ in clients]
+
+    async def post(api: int, number: int) -> httpx.Response:
+        async with gates[api]:
+            return await clients[api].post("/incidents", json=incident("procs", number))
+
+    async def one(number: int) -> list[httpx.Response]:
+        targets = range(len(clients)) if number < POSTED_TO_BOTH else [number % len(clients)]
+        return list(await asyncio.gather(*(post(api, number) for api in targets)))
+
+    answers = await asyncio.gather(*(one(number) for number in range(INCIDENTS)))
+    return dict(enumerate(answers))
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_two_apis_and_two_workers_one_killed_lose_no_case_and_pay_each_once(
+        dev_server: WorkflowEnvironment, settings: Settings, tmp_path: Path):
+    address = dev_server.client.service_client.config.target_host
+    # Ten minutes to answer (the test answers every customer); the follow-up an hour away, after the test.
+    policy = settings.policy.model_copy(update={"reply_timeout": timedelta(minutes=10),
+                                                "follow_up_delay": timedelta(hours=1)})
+    settings = settings.model_copy(update={"policy": policy, "temporal_address": address})
+    url = settings.database_url
+    headers = admin_headers(url)  # also brings the new database to the newest migration, before any process
+    workers = [start_worker(f"worker-{n}", settings, tmp_path) for n in (1, 2)]
+    apis: list[Api] = []
+    clients: list[httpx.AsyncClient] = []
+    try:
+        apis = list(await asyncio.gather(*(start_api(f"api-{n}", settings, tmp_path) for n in (1, 2))))
+        clients = [api_client(api, headers) for api in apis]
+        started = time.monotonic()
+        posting = asyncio.ensure_future(post_all(clients))
+        await eventually(lambda: count(url, col(CaseRow.first_contact_at).is_not(None)) >= KILL_AFTER_FIRST_CONTACTS,
+                         within=WITHIN_SECONDS, interval=0.1)
+        workers[0].process.send_signal(signal.SIGKILL)
+        answers = await posting
+        posted = time.monotonic()
+
+        # One case per external id: the doubled posts got the same case, one of them creating it.
+        assert all(r.status_code in (200, 201) for rs in answers.values() for r in rs), "a post failed"
+        for number in range(POSTED_TO_BOTH):
+            assert len({r.json()["case_id"] for r in answers[number]}) == 1, number
+            assert sorted(r.status_code for r in answers[number]) == [200, 201], number
+        case_ids = [rs[0].json()["case_id"] for rs in answers.values()]
+        assert len(set(case_ids)) == INCIDENTS == count(url)
+
+        # Every case reaches its first contact, the killed worker's share included.
+        await eventually(lambda: count(url, col(CaseRow.first_contact_at).is_not(None)) == INCIDENTS,
+                         within=WITHIN_SECONDS, interval=0.3)
+        contacted = time.monotonic()
+
+        # Every customer answers (over either API); every money event is paid once.
+        replies = await asyncio.gather(*(clients[n % 2].post(f"/cases/{case_id}/replies",
+                                                             json={"channel": "sms", "text": "1"})
+                                         for n, case_id in enumerate(case_ids)))
+        assert [r.status_code for r in replies] == [202] * INCIDENTS
+        await eventually(lambda: count(url, table=RefundRow) >= INCIDENTS, within=WITHIN_SECONDS, interval=0.3)
+        with session_for(url) as session:
+            refunds = Counter(session.exec(select(RefundRow.case_id)).all())
+            ledger = session.exec(select(SandboxLedgerEntry.idempotency_key)).all()
+        assert refunds == Counter(case_ids)  # one each
+        assert len(ledger) == len(set(ledger)) == INCIDENTS
+        print(f"\n2 APIs + 2 workers on PostgreSQL: {INCIDENTS + POSTED_TO_BOTH} posts in {posted - started:.1f} s, "
+              f"all {INCIDENTS} customers contacted {contacted - started:.1f} s after the first post "
+              f"(one worker SIGKILLed after {KILL_AFTER_FIRST_CONTACTS}), {INCIDENTS} refunds "
+              f"{time.monotonic() - contacted:.1f} s after the answers")
+    finally:
+        for client in clients:
+            await client.aclose()
+        for child in [*(api.child for api in apis), *workers]:
+            child.stop()
