@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     temporal_api_key: str | None = Field(default=None, description="Temporal Cloud API key; implies TLS.")
 
     database_url: str = f"sqlite:///{VAR_DIR / 'recovery.db'}"
+    database_pool_size: int = Field(default=10, description="PostgreSQL connections each process keeps open.")
+    database_max_overflow: int = Field(
+        default=30, description="More connections a process may open at peaks. A worker's activity threads each "
+        "hold at most one, so pool + overflow >= WORKER_ACTIVITY_THREADS keeps activities from queueing for one.")
     payload_keys: SecretStr | None = Field(
         default=None, description="Workflow payload encryption keys 'k2:BASE64,k1:BASE64', the first current "
         "(`python -m security.codec new-key`). Unset: payloads reach Temporal in clear; `make run` sets a dev key.")

@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+from settings import get_settings
 from store.migrate import upgrade_to_head
 
 
@@ -19,7 +20,9 @@ from store.migrate import upgrade_to_head
 def engine_for(database_url: str) -> Engine:
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
-        engine = create_engine(database_url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        pool = get_settings()  # a process-wide choice, from its environment (README, "Scaling out")
+        engine = create_engine(database_url, pool_pre_ping=True, pool_size=pool.database_pool_size,
+                               max_overflow=pool.database_max_overflow)
     else:
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)

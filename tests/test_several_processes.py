@@ -30,7 +30,7 @@ from store.tables import CaseRow, RefundRow, SandboxLedgerEntry
 from tests.harness import eventually
 
 INCIDENTS, POSTED_TO_BOTH = 200, 20
-KILL_AFTER_FIRST_CONTACTS = 50
+KILL_AFTER_FIRST_CONTACTS = 30  # early: its lost activities' 30 s timeout then overlaps the posting
 # A killed worker's activities come back after their start-to-close timeout (30 s): the bound allows for it.
 WITHIN_SECONDS = 90
 
