@@ -72,6 +72,7 @@ async def test_two_apis_and_two_workers_one_killed_lose_no_case_and_pay_each_onc
     settings = settings.model_copy(update={"policy": policy, "temporal_address": address})
     url = settings.database_url
     headers = admin_headers(url)  # also brings the new database to the newest migration, before any process
+    launched = time.monotonic()
     workers = [start_worker(f"worker-{n}", settings, tmp_path) for n in (1, 2)]
     apis: list[Api] = []
     clients: list[httpx.AsyncClient] = []
@@ -110,7 +111,8 @@ async def test_two_apis_and_two_workers_one_killed_lose_no_case_and_pay_each_onc
             ledger = session.exec(select(SandboxLedgerEntry.idempotency_key)).all()
         assert refunds == Counter(case_ids)  # one each
         assert len(ledger) == len(set(ledger)) == INCIDENTS
-        print(f"\n2 APIs + 2 workers on PostgreSQL: {INCIDENTS + POSTED_TO_BOTH} posts in {posted - started:.1f} s, "
+        print(f"\n2 APIs + 2 workers on PostgreSQL, serving {started - launched:.1f} s after launch: "
+              f"{INCIDENTS + POSTED_TO_BOTH} posts in {posted - started:.1f} s, "
               f"all {INCIDENTS} customers contacted {contacted - started:.1f} s after the first post "
               f"(one worker SIGKILLed after {KILL_AFTER_FIRST_CONTACTS}), {INCIDENTS} refunds "
               f"{time.monotonic() - contacted:.1f} s after the answers")
