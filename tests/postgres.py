@@ -11,7 +11,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -21,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
+
+from bench.server import free_port
 
 SERVER_ACCOUNT = "postgres"
 START_TIMEOUT_SECONDS = 60
@@ -64,7 +65,7 @@ def binaries() -> Path:
 @contextmanager
 def running_postgres() -> Iterator[PostgresServer]:
     bin_dir, folder = binaries(), Path(tempfile.mkdtemp(prefix="recovery-pg-"))
-    data, port = folder / "data", _free_port()
+    data, port = folder / "data", free_port()
     as_root = os.geteuid() == 0
     if as_root:
         shutil.chown(folder, SERVER_ACCOUNT, SERVER_ACCOUNT)
@@ -93,9 +94,3 @@ def _runner(as_root: bool):
             raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout}{result.stderr}")
 
     return run
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
