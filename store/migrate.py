@@ -144,8 +144,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("action", choices=["upgrade", "current", "downgrade"], nargs="?", default="upgrade")
     parser.add_argument("revision", nargs="?", help="for downgrade: the revision to go back to")
     args = parser.parse_args(argv)
-    engine = create_engine(get_settings().database_url)
-    shown = make_url(get_settings().database_url).render_as_string(hide_password=True)
+    url = make_url(get_settings().database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine, shown = create_engine(url), url.render_as_string(hide_password=True)
     if args.action == "upgrade":
         upgrade_to_head(engine)
     elif args.action == "downgrade":
