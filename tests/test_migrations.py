@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 import tarfile
 import threading
 from pathlib import Path
@@ -20,7 +23,7 @@ from sqlmodel import SQLModel
 from store.db import engine_for
 from store.migrate import UnknownSchema, current_revision, head, upgrade_to_head
 from tests.fixtures.release_95ea828.make_fixture import ARCHIVE, POLICY_ENV
-from tests.test_dev_stack import running_dev_stack
+from tests.test_dev_stack import free_ports, running_dev_stack
 
 
 def differences(url: str) -> list:
@@ -88,6 +91,24 @@ def test_a_schema_newer_than_the_release_is_refused_saying_what_to_do(tmp_path: 
 
     with pytest.raises(UnknownSchema, match="at schema revision '9999', which this release does not know"):
         engine_for(url)
+
+
+def test_make_run_refuses_a_schema_it_does_not_know_before_starting_anything(tmp_path: Path):
+    var = tmp_path / "var"
+    url = f"sqlite:///{var / 'recovery.db'}"
+    engine_for(url)
+    with create_engine(url).begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    temporal, ui, api = free_ports(3)
+    env = {**os.environ, "DATABASE_URL": url, "TEMPORAL_DB_FILE": str(var / "temporal.db"),
+           "TEMPORAL_ADDRESS": f"127.0.0.1:{temporal}", "TEMPORAL_UI_PORT": str(ui), "API_PORT": str(api)}
+
+    refused = subprocess.run([sys.executable, "-m", "stack.dev"], cwd=tmp_path, env=env, capture_output=True,
+                             text=True, timeout=60)
+
+    assert refused.returncode == 1
+    assert "which this release does not know" in refused.stdout and "store.migrate downgrade" in refused.stdout
+    assert not (var / "temporal.db").exists(), "no part was started"
 
 
 def test_tables_from_before_95ea828_are_refused_not_guessed_at(tmp_path: Path):
