@@ -40,10 +40,6 @@ class PostgresServer:
         self._admin(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
-    def drop_database(self, url: str) -> None:
-        name = url.rsplit("/", 1)[1]
-        self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
     def _admin(self, statement: str) -> None:
         engine = create_engine(self.url(), isolation_level="AUTOCOMMIT")
         try:

@@ -13,6 +13,8 @@ from security.keys_cli import main as keys_cli
 from tests.harness import Stack
 from tests.scenarios.test_s1_till_overcharge import till_record
 
+pytestmark = pytest.mark.both_databases  # the read model's behaviour on SQLite and PostgreSQL alike
+
 OPEN_PATHS = {"/healthz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
 
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
+
 from schemas.auth import Scope
 from sla.calendar import BusinessCalendar
 from store.tables import SandboxOutboxEntry
 from tests.harness import Stack, eventually
 from tests.scenarios.test_s3_s4_complaints import PHONE, complaint, live_sla, personal_reply
+
+pytestmark = pytest.mark.both_databases  # the read model's behaviour on SQLite and PostgreSQL alike
 
 
 async def test_a_case_nobody_owns_escalates_and_reassignment_needs_a_reason(stack: Stack):

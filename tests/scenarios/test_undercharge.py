@@ -3,9 +3,13 @@ limit, and never blamed above it."""
 
 from __future__ import annotations
 
+import pytest
+
 from schemas.progress import CaseOutcome
 from tests.harness import Stack, eventually
 from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
+
+pytestmark = pytest.mark.both_databases  # the read model's behaviour on SQLite and PostgreSQL alike
 
 
 async def test_a_small_undercharge_is_written_off_without_a_word_to_the_customer(stack: Stack):
