@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -12,6 +13,11 @@ from schemas.policy import RecoveryPolicy
 
 PROJECT_DIR = Path(__file__).resolve().parent
 VAR_DIR = PROJECT_DIR / "var"
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class Settings(BaseSettings):
@@ -35,6 +41,15 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_processes: int = Field(default_factory=usable_cores, ge=1, description=(
+        "API processes `python -m api` runs (uvicorn workers): one per core this process may use."))
+    intake_start_timeout: float = Field(default=5.0, description="How long intake waits for Temporal to take a "
+                                        "case's workflow before answering 503 (the case is kept either way).")
+    intake_retry_after_seconds: int = Field(default=10, description="The 503's Retry-After when Temporal is down.")
+    reconcile_interval: float = Field(default=5.0, description="How often each worker looks for recorded cases "
+                                      "whose workflow was never started.")
+    reconcile_grace: float = Field(default=10.0, description="A case younger than this is left to its own intake, "
+                                   "whose start may still be in flight (over intake_start_timeout).")
     api_key_cache_seconds: float = Field(default=5.0, description="How long a verified key is trusted without a "
                                          "database look-up; a revoked key works at most this much longer.")
     worker_activity_threads: int = 32

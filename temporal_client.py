@@ -24,7 +24,8 @@ def data_converter(settings: Settings) -> DataConverter:
     return pydantic_data_converter if codec is None else encrypting(pydantic_data_converter, codec)
 
 
-async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None, lazy: bool = False) -> Client:
+    """`lazy`: connect on first use, so a process can start (and say it is not ready) while Temporal is away."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
@@ -32,4 +33,5 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
         tls=settings.temporal_tls or settings.temporal_api_key is not None,
         api_key=settings.temporal_api_key,
         runtime=runtime,
+        lazy=lazy,
     )

@@ -1,4 +1,5 @@
-"""The worker process: runs the recovery workflows and their activities on one task queue.
+"""The worker process: runs the recovery workflows and their activities on one task queue, and beside them the
+intake reconciler, which starts the workflow of any recorded case that has none (`intake/reconciler.py`).
 
 Production runs many of these (`python worker.py`); they share nothing but Temporal and the database.
 """
@@ -20,6 +21,7 @@ from activities.messaging import MessagingActivities
 from activities.payments import PaymentActivities
 from activities.privacy import PrivacyActivities
 from activities.verification import VerificationActivities
+from intake.reconciler import keep_reconciling
 from metrics.temporal_sdk import runtime_with_prometheus
 from providers.messaging import MessageSender
 from providers.messaging.mail import email_sender
@@ -100,9 +102,18 @@ async def main() -> None:
     engine_for(settings.database_url)  # the schema at the newest migration, or a clear refusal, before polling
     runtime = runtime_with_prometheus(settings.worker_metrics_address) if settings.worker_metrics_address else None
     client = await connect(settings, runtime)
+    await run_worker(client, settings)
+
+
+async def run_worker(client: Client, settings: Settings) -> None:
+    """The Temporal worker and the reconciler, owned together: if either fails for good, the process ends
+    (and its supervisor restarts it) rather than running half its job."""
     worker = build_worker(client, settings)
     logging.info("worker polling task queue %r at %s", settings.temporal_task_queue, settings.temporal_address)
-    await worker.run()
+    async with asyncio.TaskGroup() as group:
+        reconciler = group.create_task(keep_reconciling(client, settings))
+        await worker.run()
+        reconciler.cancel()
 
 
 if __name__ == "__main__":

@@ -1,10 +1,14 @@
-"""`python -m api`: the API process alone (production runs several behind a load balancer)."""
+"""`python -m api`: the API, as `API_PROCESSES` uvicorn worker processes on one port (default: one per usable core;
+the HTTP edge is what limits intake, and one Python process uses one core). Production may also run several of
+these behind a load balancer. Every process reads its settings from the environment, as this one does."""
 
 import uvicorn
 
-from api.app import create_app
 from settings import get_settings
+from store.db import engine_for
 
 if __name__ == "__main__":
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_level="info")
+    engine_for(settings.database_url)  # tables made once, here, not raced by the processes below
+    uvicorn.run("api.app:create_app", factory=True, workers=settings.api_processes,
+                host=settings.api_host, port=settings.api_port, log_level="info")

@@ -9,8 +9,9 @@ from fastapi.responses import JSONResponse
 from temporalio.client import Client
 
 from api.auth import VerifiedKeys
-from api.errors import GUARDED, ONE_CASE
+from api.errors import GUARDED, ONE_CASE, OPENS_CASES
 from api.routes import case_actions, cases, codec, health, inbound, incidents, metrics, privacy, transactions
+from intake.cases import WorkflowNotStarted
 from providers.messaging.mail import email_sender
 from settings import Settings, get_settings
 from store.db import engine_for
@@ -26,7 +27,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     async def lifespan(app: FastAPI):
         engine_for(settings.database_url)
         if getattr(app.state, "temporal", None) is None:
-            app.state.temporal = await connect(settings)
+            # lazy: the API starts (and /readyz says why it is not ready) while Temporal is away
+            app.state.temporal = await connect(settings, lazy=True)
         yield
 
     app = FastAPI(title="Service-recovery engine", version="0.1.0", lifespan=lifespan,
@@ -47,9 +49,16 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
             return JSONResponse(status_code=413, content={"detail": f"request body over {MAX_BODY_BYTES} bytes"})
         return await call_next(request)
 
+    @app.exception_handler(WorkflowNotStarted)
+    async def workflow_not_started(request: Request, error: WorkflowNotStarted) -> JSONResponse:
+        return JSONResponse(status_code=503, content={"detail": str(error)},
+                            headers={"Retry-After": str(settings.intake_retry_after_seconds)})
+
     routers = (incidents, transactions, cases, case_actions, privacy, inbound, codec, metrics)
     about_one_case = (cases, case_actions, privacy)
+    opening_cases = (incidents, transactions)
     app.include_router(health.router)
     for module in routers:
-        app.include_router(module.router, responses={**GUARDED, **(ONE_CASE if module in about_one_case else {})})
+        app.include_router(module.router, responses={**GUARDED, **(ONE_CASE if module in about_one_case else {}),
+                                                     **(OPENS_CASES if module in opening_cases else {})})
     return app

@@ -28,3 +28,10 @@ ONE_CASE: dict[int | str, dict[str, Any]] = {
     404: _answer("No such case, or not one this key may see."),
     409: _answer("The case's workflow no longer runs, or the case is not in a state for this."),
 }
+# Routes that open cases.
+OPENS_CASES: dict[int | str, dict[str, Any]] = {
+    503: {**_answer("Temporal is unreachable. The case is recorded (its id is in `detail`) and will be started "
+                    "without another post; posting again after `Retry-After` seconds is safe and returns it."),
+          "headers": {"Retry-After": {"description": "Seconds to wait before posting again.",
+                                      "schema": {"type": "integer"}}}},
+}

@@ -64,7 +64,7 @@ def spawn(name: str, argv: list[str], env: dict[str, str], directory: Path) -> C
 
 
 async def start_api(name: str, settings: Settings, directory: Path) -> Api:
-    """uvicorn as `make api` runs it, on a free port; ready once `/healthz` reaches the database and Temporal."""
+    """uvicorn as `make api` runs it, on a free port; ready once `/readyz` reaches the database and Temporal."""
     port = free_port()
     env = environment(settings, API_HOST="127.0.0.1", API_PORT=str(port))
     api = Api(spawn(name, [sys.executable, "-m", "api"], env, directory), f"http://127.0.0.1:{port}")
@@ -73,12 +73,12 @@ async def start_api(name: str, settings: Settings, directory: Path) -> Api:
         while True:
             api.child.check_alive()
             try:
-                if (await http.get(f"{api.url}/healthz")).status_code == 200:
+                if (await http.get(f"{api.url}/readyz")).status_code == 200:
                     return api
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the {name} did not answer /healthz within {READY_TIMEOUT:.0f} s")
+                raise RuntimeError(f"the {name} was not ready (/readyz) within {READY_TIMEOUT:.0f} s")
             await asyncio.sleep(0.2)
 
 

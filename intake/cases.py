@@ -1,26 +1,42 @@
 """Open a case once per (integrator, external id), and make sure its workflow runs.
 
-The case row is written first, so a case is never lost: if Temporal is unreachable the caller gets a 503,
-posts again, and the second post starts the same workflow (workflow id = case id, duplicates rejected).
+The case row is written first, with the workflow's input sealed in it (`start_payload`), so a case is never
+lost: if Temporal is unreachable the caller gets a 503 (`WorkflowNotStarted`), and the case is started later
+from that very input, by the caller posting again or, if it never does, by the worker's reconciler
+(`intake/reconciler.py`). Workflow id = case id with duplicates rejected, so however many of them try, the case
+has one workflow.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import UTC, datetime
 
 from starlette.concurrency import run_in_threadpool
+from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from schemas.cases import CaseInput, OpenedCase
 from schemas.incidents import IncidentIn
+from schemas.sla import Priority
 from settings import Settings
 from store import cases as case_store
 from store.consent import opted_out_channels
 from store.db import session_for
+from store.tables import CaseRow
 from workflows.registry import workflow_for
+
+
+class WorkflowNotStarted(Exception):
+    """The case is recorded, but Temporal did not take its workflow (unreachable, or no answer in time)."""
+
+    def __init__(self, case_id: str, reason: str) -> None:
+        super().__init__(f"case {case_id} is recorded; its workflow could not be started yet: {reason}")
+        self.case_id = case_id
 
 
 def case_id_for(integrator: str, external_id: str) -> str:
@@ -35,30 +51,69 @@ def reference_for(case_id: str) -> str:
 
 
 async def open_case(client: Client, settings: Settings, integrator: str, incident: IncidentIn) -> OpenedCase:
+    """Records the case (or finds it) and starts its workflow; raises `WorkflowNotStarted` if Temporal cannot."""
     case_id = case_id_for(integrator, incident.external_id)
-    owner = incident.owner or settings.policy.triage_owner
-    priority = settings.policy.sla.priority_for(incident.source)
-
-    def write() -> tuple[bool, CaseInput]:
-        with session_for(settings.database_url) as session:
-            row, created = case_store.open_case(session, case_id, reference_for(case_id), integrator, incident,
-                                                datetime.now(UTC), owner, priority)
-            opted_out = opted_out_channels(session, incident.customer.phone, incident.customer.email)
-        return created, CaseInput(case_id=case_id, reference=row.reference, incident=incident, policy=settings.policy,
-                                  opened_at=row.opened_at, owner=row.owner, priority=row.priority,
-                                  opted_out=opted_out)
-
-    created, case = await run_in_threadpool(write)
-    await _ensure_workflow(client, settings, case)
+    case = await run_in_threadpool(_case_input, settings, case_id, incident)
+    sealed = await seal(client, case)
+    row, created = await run_in_threadpool(_record, settings, integrator, case, sealed)
+    if not created:
+        case = await _input_of_existing(client, row, case)
+    await ensure_workflow(client, settings, case)
     return OpenedCase(case_id=case_id, created=created,
                       links={"self": f"/cases/{case_id}", "timeline": f"/cases/{case_id}/timeline"})
 
 
-async def _ensure_workflow(client: Client, settings: Settings, case: CaseInput) -> None:
+def _case_input(settings: Settings, case_id: str, incident: IncidentIn) -> CaseInput:
+    """The workflow's whole input: the incident, the policy as it is now, and the channels already stopped."""
+    with session_for(settings.database_url) as session:
+        opted_out = opted_out_channels(session, incident.customer.phone, incident.customer.email)
+    return CaseInput(case_id=case_id, reference=reference_for(case_id), incident=incident, policy=settings.policy,
+                     opened_at=datetime.now(UTC), owner=incident.owner or settings.policy.triage_owner,
+                     priority=settings.policy.sla.priority_for(incident.source), opted_out=opted_out)
+
+
+def _record(settings: Settings, integrator: str, case: CaseInput, sealed: bytes) -> tuple[CaseRow, bool]:
+    with session_for(settings.database_url) as session:
+        return case_store.open_case(session, case.case_id, case.reference, integrator, case.incident,
+                                    case.opened_at, case.owner, case.priority, start_payload=sealed)
+
+
+async def _input_of_existing(client: Client, row: CaseRow, posted: CaseInput) -> CaseInput:
+    """The input the case was opened with, while it is kept; once the workflow runs, any input will do (the
+    start is then refused as a duplicate), so this post's, with the case's own reference, time and owner."""
+    if row.start_payload is not None:
+        return await unseal(client, row.start_payload)
+    return posted.model_copy(update={"reference": row.reference, "opened_at": row.opened_at, "owner": row.owner,
+                                     "priority": Priority(row.priority)})
+
+
+async def ensure_workflow(client: Client, settings: Settings, case: CaseInput) -> bool:
+    """Starts the case's workflow; False if it already existed (running or finished), which is just as good.
+
+    The client retries an unreachable server for several seconds on its own; `intake_start_timeout` bounds it.
+    """
+    timeout = settings.intake_start_timeout
     try:
-        await client.start_workflow(
-            workflow_for(case.incident.kind).run, case, id=case.case_id, task_queue=settings.temporal_task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        )
+        async with asyncio.timeout(timeout):
+            await client.start_workflow(
+                workflow_for(case.incident.kind).run, case, id=case.case_id, task_queue=settings.temporal_task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        return True
     except WorkflowAlreadyStartedError:
-        pass  # the same case, already running or finished: exactly what the caller wants
+        return False
+    except TimeoutError:
+        raise WorkflowNotStarted(case.case_id, f"Temporal did not answer within {timeout:g} s") from None
+    except (RPCError, RuntimeError) as error:  # RuntimeError: a lazy client that cannot connect
+        raise WorkflowNotStarted(case.case_id, f"Temporal unreachable ({error})") from error
+
+
+async def seal(client: Client, case: CaseInput) -> bytes:
+    """The input as the client would send it to Temporal: JSON, then the payload codec (AES-GCM when keyed)."""
+    [payload] = await client.data_converter.encode([case])
+    return payload.SerializeToString()
+
+
+async def unseal(client: Client, sealed: bytes) -> CaseInput:
+    [case] = await client.data_converter.decode([Payload.FromString(sealed)], [CaseInput])
+    return case

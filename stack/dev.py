@@ -155,9 +155,9 @@ def plan(settings: DevStackSettings, only: str | None, no_server: bool) -> list[
     if only != "server":
         # no readiness signal of its own: if it cannot reach Temporal it exits, and we report that
         parts.append(Part("worker", [sys.executable, str(PROJECT_DIR / "worker.py")]))
-        # `/healthz` answers 200 only once the API reaches both the database and Temporal
+        # `/readyz` answers 200 only once the API reaches both the database and Temporal
         parts.append(Part("api", [sys.executable, "-m", "api"], binds=[(settings.api_host, settings.api_port)],
-                          ready=lambda: http_ok(f"{api_url(settings)}/healthz")))
+                          ready=lambda: http_ok(f"{api_url(settings)}/readyz")))
     return parts
 
 

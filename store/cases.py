@@ -22,11 +22,12 @@ SYSTEM_ACTOR = "engine"
 
 def open_case(
     session: Session, case_id: str, reference: str, integrator: str, incident: IncidentIn,
-    opened_at: datetime, owner: str | None, priority: str = "normal",
+    opened_at: datetime, owner: str | None, priority: str = "normal", start_payload: bytes | None = None,
 ) -> tuple[CaseRow, bool]:
     """Inserts the case, or returns the one this integrator already opened with this external id.
 
     The unique constraint, not a prior look-up, decides: two concurrent posts cannot both create.
+    `start_payload` is the sealed workflow input, kept until the workflow is known to run.
     """
     row = CaseRow(
         id=case_id, reference=reference, owner=owner, priority=priority, integrator=integrator,
@@ -36,7 +37,7 @@ def open_case(
         customer_email=incident.customer.email, store=incident.store,
         amount_minor=incident.amount.amount_minor if incident.amount else None,
         currency=incident.amount.currency if incident.amount else None,
-        transaction_ref=incident.transaction_ref, opened_at=opened_at,
+        transaction_ref=incident.transaction_ref, opened_at=opened_at, start_payload=start_payload,
     )
     session.add(row)
     session.add(TimelineRow(case_id=case_id, entry_key=f"{case_id}:intake", at=opened_at, step=CaseStep.intake,
@@ -58,7 +59,9 @@ def apply_progress(session: Session, progress: CaseProgress, entry_key: str, **c
     Does not commit: the caller commits it together with its own write, so both land or neither.
     """
     now = utcnow()
-    values: dict[str, Any] = {"status": progress.status, "step": progress.step, "updated_at": now}
+    # Progress proves the workflow runs, so its sealed input is no longer needed here (one column, same UPDATE).
+    values: dict[str, Any] = {"status": progress.status, "step": progress.step, "updated_at": now,
+                              "start_payload": None}
     if progress.sla is not None:
         values |= {"priority": progress.sla.priority, "sla_state": progress.sla.worst,
                    "sla_due_at": progress.sla.next_deadline}
@@ -89,6 +92,20 @@ _UPSERTS = {"sqlite": sqlite_dialect, "postgresql": postgresql_dialect}
 
 # Milestones keep their first time: a retried activity must not move "time to first contact".
 _SET_ONCE = frozenset({"first_contact_at", "refunded_at", "closed_at"})
+
+
+def pending_starts(session: Session, opened_before: datetime, limit: int) -> list[tuple[str, bytes]]:
+    """Cases whose workflow is not known to run, oldest first: (case id, sealed workflow input)."""
+    query = (select(CaseRow.id, CaseRow.start_payload)
+             .where(col(CaseRow.start_payload).is_not(None), CaseRow.opened_at < opened_before)
+             .order_by(col(CaseRow.opened_at)).limit(limit))
+    return [(case_id, payload) for case_id, payload in session.exec(query).all()]
+
+
+def mark_started(session: Session, case_id: str) -> None:
+    """Temporal holds the case's workflow (started now or before): forget the sealed input."""
+    session.exec(update(CaseRow).where(CaseRow.id == case_id).values(start_payload=None))
+    session.commit()
 
 
 def add_timeline_entry(session: Session, case_id: str, entry_key: str, step: str, actor: str, note: str) -> None:

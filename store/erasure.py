@@ -93,6 +93,7 @@ def refunds_kept(session: Session, case_ids: list[str]) -> int:
 def _erase_cases(session: Session, cases: list[CaseRow]) -> int:
     for case in cases:
         case.customer_name, case.customer_phone, case.customer_email = ERASED, None, None
+        case.start_payload = None  # the sealed workflow input holds the same data
         session.add(case)
     return len(cases)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -39,6 +39,9 @@ class CaseRow(SQLModel, table=True):
         Index("ix_cases_sla_due", "sla_state", "sla_due_at"),
         # status and kind together: without it SQLite may pick the kind index and count 60k rows (make bench, d)
         Index("ix_cases_status_kind_opened", "status", "kind", "opened_at"),
+        # Only cases whose workflow is not known to run: the reconciler's scan stays small with 100k cases.
+        Index("ix_cases_start_pending", "opened_at", sqlite_where=text("start_payload IS NOT NULL"),
+              postgresql_where=text("start_payload IS NOT NULL")),
     )
 
     id: str = Field(primary_key=True, max_length=64)
@@ -67,6 +70,10 @@ class CaseRow(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     satisfaction: int | None = None
     updated_at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
+    # The workflow's input exactly as intake built it (incident, policy snapshot, opted-out channels), sealed by
+    # the payload codec like everything sent to Temporal. Set until the workflow is known to run, so a case whose
+    # start failed can be started later (intake/reconciler.py); then emptied, the workflow holding it from there.
+    start_payload: bytes | None = Field(default=None, sa_type=LargeBinary)
 
 
 class TimelineRow(SQLModel, table=True):

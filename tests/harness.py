@@ -146,10 +146,10 @@ def _new_key(settings: Settings, principal: str, kind: PrincipalKind, scopes: se
         return create_key(session, principal, kind, scopes)
 
 
-def start_worker(address: str, settings: Settings, log: Path | None) -> subprocess.Popen:
+def start_worker(address: str, settings: Settings, log: Path | None, **more_env: str) -> subprocess.Popen:
     """`python worker.py` as production runs it, on the test's server, task queue and database."""
     environment = {**os.environ, "TEMPORAL_ADDRESS": address, "TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
-                   "DATABASE_URL": settings.database_url, "POLICY": settings.policy.model_dump_json()}
+                   "DATABASE_URL": settings.database_url, "POLICY": settings.policy.model_dump_json(), **more_env}
     with log.open("ab") if log else open(os.devnull, "wb") as output:
         return subprocess.Popen([sys.executable, "worker.py"], cwd=PROJECT_DIR, env=environment,
                                 stdout=output, stderr=subprocess.STDOUT)

@@ -1,0 +1,119 @@
+"""Intake never loses a case (issue 10, item 5): with Temporal down, `POST /incidents` answers 503 with
+Retry-After and keeps the case; `/readyz` names Temporal; once Temporal is back the worker's reconciler starts
+the case from the input intake recorded, and the customer is contacted without anyone posting again.
+
+All real: a dev server the test stops and starts on the same SQLite file, `python worker.py` in its own process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from intake.reconciler import start_pending
+from schemas.cases import CaseInput
+from schemas.incidents import IncidentIn
+from settings import Settings
+from store.tables import CaseRow
+from temporal_client import data_converter
+from tests.harness import Stack, eventually, start_worker, stop
+from tests.scenarios.test_s1_till_overcharge import PHONE
+from tests.test_faults import PersistentDevServer, connect_when_serving, free_port, phone
+from tests.test_intake import incident
+
+
+async def polled(client: Client, task_queue: str) -> None:
+    """Until a worker polls the queue: the worker process is up and connected."""
+    request = DescribeTaskQueueRequest(namespace=client.namespace, task_queue=TaskQueue(name=task_queue))
+    while not (await client.workflow_service.describe_task_queue(request)).pollers:
+        await asyncio.sleep(0.2)
+
+
+async def workflow_input(client: Client, case_id: str) -> CaseInput:
+    """What the workflow was started with, read back from its history."""
+    history = await client.get_workflow_handle(case_id).fetch_history()
+    started = history.events[0].workflow_execution_started_event_attributes
+    [case] = await client.data_converter.decode(started.input.payloads, [CaseInput])
+    return case
+
+
+async def test_a_case_posted_while_temporal_is_down_is_worked_when_it_comes_back(settings: Settings,
+                                                                                 tmp_path: Path):
+    # The API snapshots its own policy into the case; the worker runs another, so the test can tell whose
+    # policy the reconciled case got.
+    api_policy = settings.policy.model_copy(update={"reply_timeout": timedelta(hours=3)})
+    api_settings = settings.model_copy(update={"policy": api_policy, "intake_start_timeout": 3.0,
+                                               "intake_retry_after_seconds": 7})
+    server = PersistentDevServer(tmp_path / "temporal.db", tmp_path / "temporal.log")
+    server.start()
+    worker = None
+    try:
+        async with asyncio.timeout(150):
+            client = await connect_when_serving(server.address)
+            worker = start_worker(server.address, settings, tmp_path / "worker.log",
+                                  RECONCILE_INTERVAL="0.5", RECONCILE_GRACE="1")
+            await polled(client, settings.temporal_task_queue)
+            async with Stack.running(WorkflowEnvironment.from_client(client), api_settings,
+                                     with_worker=False) as stack:
+                server.stop()
+
+                posted = await stack.api.post("/incidents", json=incident("till-fire-and-forget"))
+                assert posted.status_code == 503, posted.text
+                assert posted.headers["Retry-After"] == "7"
+                [case] = stack.rows(CaseRow)
+                assert case.id in posted.json()["detail"], "the integrator is told which case was kept"
+                ready = await stack.api.get("/readyz")
+                assert ready.status_code == 503
+                assert ready.json()["temporal"].startswith("down") and ready.json()["database"] == "ok"
+
+                server.start()  # same file, same port; nobody posts again
+
+                await eventually(lambda: stack.texts_to(PHONE), within=60, interval=0.2)
+                contacted = await eventually(lambda: stack.case(case.id).first_contact_at, within=10)
+                assert contacted >= case.opened_at
+                assert stack.case(case.id).start_payload is None, "the kept input is dropped once the case runs"
+                started_with = await workflow_input(client, case.id)
+                assert started_with.policy == api_policy, "the policy snapshot taken at intake, not the worker's"
+                assert started_with.incident == IncidentIn.model_validate(incident("till-fire-and-forget"))
+                assert started_with.opened_at == case.opened_at
+                assert (await stack.api.get("/readyz")).json() == {"status": "ready", "database": "ok",
+                                                                   "temporal": "ok"}
+    finally:
+        if worker is not None:
+            stop(worker)
+        server.stop()
+
+
+async def test_reconcilers_racing_each_other_start_each_kept_case_once(dev_server: WorkflowEnvironment,
+                                                                       settings: Settings):
+    settings = settings.model_copy(update={"reconcile_grace": 0.0, "intake_start_timeout": 3.0})
+    nowhere = await Client.connect(f"127.0.0.1:{free_port()}", lazy=True, data_converter=data_converter(settings))
+    async with asyncio.timeout(90), Stack.running(dev_server, settings) as stack:
+        cut_off = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings, temporal=nowhere)),
+                                    base_url="http://api", headers=stack.api.headers)
+        bodies = [incident(f"till-kept-{n}", customer={"name": f"Customer {n}", "phone": phone(n)}) for n in range(5)]
+        async with cut_off:
+            answers = await asyncio.gather(*(cut_off.post("/incidents", json=body) for body in bodies))
+        assert [answer.status_code for answer in answers] == [503] * 5
+        assert all(row.start_payload for row in stack.rows(CaseRow))
+
+        # Three workers' reconcilers at once, as several worker processes would run them.
+        started = await asyncio.gather(*(start_pending(dev_server.client, settings) for _ in range(3)))
+
+        assert sum(started) == 5, started
+        for row in stack.rows(CaseRow):
+            runs = [run async for run in dev_server.client.list_workflows(f"WorkflowId = '{row.id}'")]
+            assert len(runs) == 1, row.id
+            assert row.start_payload is None
+        await eventually(lambda: all(stack.texts_to(phone(n)) for n in range(5)), within=30)
+        assert [len(stack.texts_to(phone(n))) for n in range(5)] == [1] * 5, "each customer texted once"
+        again = await stack.api.post("/incidents", json=bodies[0])
+        assert again.status_code == 200 and len(stack.rows(CaseRow)) == 5, "posting again finds the case"
