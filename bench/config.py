@@ -6,11 +6,13 @@ import argparse
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
+MIN_ROUNDS = 3
 RESULTS_FILE = Path(__file__).resolve().parent / "results.json"
 
 
 @dataclass(frozen=True)
 class BenchConfig:
+    rounds: int = 3  # interleaved rounds (baseline, ours, baseline, ours, ...) of each speed ratio (a, b)
     concurrency: int = 16  # in-flight requests of the intake load (a) and of the case starts (b)
     intake_requests: int = 600  # per intake run (raw SDK, then the API); the half-load run makes half as many
     cases: int = 200  # S1 cases of the end-to-end run (b), and bare workflows of its baseline
@@ -26,6 +28,7 @@ QUICK = BenchConfig(intake_requests=200, cases=40, contact_seconds=8.0, rows=20_
                     deadline=240.0)
 
 _HELP = {
+    "rounds": "interleaved rounds of each speed ratio; its median and spread are reported (at least 3)",
     "concurrency": "in-flight requests of the intake load and of the case starts",
     "intake_requests": "POST /incidents (and raw starts) per intake run",
     "cases": "S1 cases (and bare workflows) of the end-to-end run",
@@ -49,4 +52,7 @@ def parse_args(argv: list[str] | None = None) -> BenchConfig:
     args = parser.parse_args(argv)
     preset = QUICK if args.quick else BenchConfig()
     given = {field.name: getattr(args, field.name) for field in fields(BenchConfig)}
-    return replace(preset, **{name: value for name, value in given.items() if value is not None})
+    config = replace(preset, **{name: value for name, value in given.items() if value is not None})
+    if config.rounds < MIN_ROUNDS:
+        parser.error(f"--rounds must be at least {MIN_ROUNDS}: fewer cannot show a median and its spread")
+    return config

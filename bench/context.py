@@ -57,12 +57,13 @@ class Bench:
     def headers(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[who]}"}
 
-    def cpu_meter(self, **processes: psutil.Process) -> CpuMeter:
-        """Meters the given processes, the bench's own and, when it is the bench's, the Temporal server's."""
-        known = {"bench": psutil.Process()}
+    def cpu_meter(self, **parts: psutil.Process | list[psutil.Process]) -> CpuMeter:
+        """Meters the given parts, the bench's own process and, when it is the bench's, the Temporal server."""
+        known = {"bench": [psutil.Process()]}
         if self.server.process is not None:
-            known["temporal"] = psutil.Process(self.server.process.pid)
-        return CpuMeter({**known, **processes})
+            known["temporal"] = [psutil.Process(self.server.process.pid)]
+        given = {name: part if isinstance(part, list) else [part] for name, part in parts.items()}
+        return CpuMeter({**known, **given})
 
     async def finished(self, case_ids: Iterable[str], within: float) -> list[object]:
         """Every workflow's result; a stuck one (a dead worker, a failing activity) fails the bench, not hangs it."""

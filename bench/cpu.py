@@ -15,13 +15,19 @@ def _cpu_seconds(process: psutil.Process) -> float:
 
 @dataclass
 class CpuMeter:
-    processes: dict[str, psutil.Process]
+    """Per part: one process, or several metered together (an API's uvicorn worker processes)."""
+
+    processes: dict[str, list[psutil.Process]]
     _start: dict[str, float] = field(default_factory=dict)
 
     def start(self) -> None:
-        self._start = {name: _cpu_seconds(process) for name, process in self.processes.items()}
+        self._start = {name: _part_seconds(part) for name, part in self.processes.items()}
 
     def per_item_ms(self, items: int) -> dict[str, float]:
-        """Milliseconds of CPU per case (or per request) since `start`, per process."""
-        return {name: round((_cpu_seconds(process) - self._start[name]) * 1000 / items, 2)
-                for name, process in self.processes.items()}
+        """Milliseconds of CPU per case (or per request) since `start`, per part."""
+        return {name: round((_part_seconds(part) - self._start[name]) * 1000 / items, 2)
+                for name, part in self.processes.items()}
+
+
+def _part_seconds(part: list[psutil.Process]) -> float:
+    return sum(_cpu_seconds(process) for process in part)

@@ -25,7 +25,10 @@ def incident(run: str, number: int) -> dict[str, Any]:
 
 def case_input(run: str, number: int, policy: RecoveryPolicy) -> CaseInput:
     """What the API would hand the workflow for the same incident: the raw-SDK baseline sends exactly this."""
-    case_id = case_id_for(INTEGRATOR, f"bench-{run}-{number:06d}")
-    return CaseInput(case_id=case_id, reference=reference_for(case_id),
-                     incident=IncidentIn.model_validate(incident(run, number)), policy=policy,
+    return case_input_for(IncidentIn.model_validate(incident(run, number)), policy)
+
+
+def case_input_for(reported: IncidentIn, policy: RecoveryPolicy) -> CaseInput:
+    case_id = case_id_for(INTEGRATOR, reported.external_id)
+    return CaseInput(case_id=case_id, reference=reference_for(case_id), incident=reported, policy=policy,
                      opened_at=datetime.now(UTC), owner=policy.triage_owner)

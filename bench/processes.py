@@ -17,7 +17,7 @@ import psutil
 from bench.server import free_port, stop_process
 from settings import PROJECT_DIR, Settings
 
-READY_TIMEOUT = 60.0
+READY_TIMEOUT = 120.0  # a loaded 2-core machine takes long to import and spawn uvicorn workers
 
 
 @dataclass
@@ -29,6 +29,10 @@ class Child:
     @property
     def memory(self) -> psutil.Process:
         return psutil.Process(self.process.pid)
+
+    def processes(self) -> list[psutil.Process]:
+        """The process and its children (uvicorn's worker processes), metered together as one part."""
+        return [self.memory, *self.memory.children(recursive=True)]
 
     def check_alive(self) -> None:
         if self.process.poll() is not None:
@@ -63,11 +67,12 @@ def spawn(name: str, argv: list[str], env: dict[str, str], directory: Path) -> C
     return Child(name, process, log)
 
 
-async def start_api(name: str, settings: Settings, directory: Path) -> Api:
-    """uvicorn as `make api` runs it, on a free port; ready once `/readyz` reaches the database and Temporal."""
+async def start_api(name: str, settings: Settings, directory: Path, module: str = "api") -> Api:
+    """uvicorn as `make api` runs it (or `module`'s, for the bare baseline), on a free port; ready once
+    `/readyz` reaches the database and Temporal. `API_PROCESSES` from the environment, as an operator sets it."""
     port = free_port()
     env = environment(settings, API_HOST="127.0.0.1", API_PORT=str(port))
-    api = Api(spawn(name, [sys.executable, "-m", "api"], env, directory), f"http://127.0.0.1:{port}")
+    api = Api(spawn(name, [sys.executable, "-m", module], env, directory), f"http://127.0.0.1:{port}")
     deadline = time.monotonic() + READY_TIMEOUT
     async with httpx.AsyncClient(trust_env=False, timeout=2) as http:
         while True:

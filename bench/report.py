@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -49,13 +50,25 @@ class Figure:
     target: Target
     basis: str
     detail: dict[str, Any] = field(default_factory=dict)
+    rounds: list[float] = field(default_factory=list)  # a ratio's value in each interleaved round
+
+    @classmethod
+    def of_rounds(cls, section: str, name: str, rounds: list[float], target: Target, basis: str,
+                  detail: dict[str, Any] | None = None) -> Figure:
+        """A ratio measured in several interleaved rounds: its value is their median, its spread min to max."""
+        return cls(section, name, statistics.median(rounds), "x", target, basis, detail or {}, rounds)
 
     @property
     def met(self) -> bool:
         return self.target.met_by(self.value)
 
+    @property
+    def spread(self) -> tuple[float, float] | None:
+        return (min(self.rounds), max(self.rounds)) if self.rounds else None
+
     def as_json(self) -> dict[str, Any]:
-        return {**asdict(self), "target": str(self.target), "target_op": self.target.op,
+        spread = {"spread_min": self.spread[0], "spread_max": self.spread[1]} if self.spread else {}
+        return {**asdict(self), **spread, "target": str(self.target), "target_op": self.target.op,
                 "target_limit": self.target.limit, "met": self.met}
 
 
@@ -72,7 +85,7 @@ def elapsed() -> float:
 def table(figures: list[Figure]) -> str:
     rows = [("", "figure", "value", "target", "met", "measured against")]
     for figure in figures:
-        rows.append((figure.section, figure.name, f"{_number(figure.value)} {figure.unit}".strip(),
+        rows.append((figure.section, figure.name, _value(figure),
                      f"{figure.target} {figure.unit}".strip(), "yes" if figure.met else "NO", figure.basis))
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=False)) + "  " + row[-1]
@@ -84,6 +97,15 @@ def write_json(path: Path, figures: list[Figure], run: dict[str, Any], measureme
     document = {"run": run, "figures": [figure.as_json() for figure in figures], "measurements": measurements}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2, default=str) + "\n")
+
+
+def _value(figure: Figure) -> str:
+    """'0.82 x (0.78-0.85, 3 rounds)' for a ratio of rounds: the median, then its spread."""
+    text = f"{_number(figure.value)} {figure.unit}".strip()
+    if figure.spread:
+        low, high = figure.spread
+        text += f" ({_number(low)}-{_number(high)}, {len(figure.rounds)} rounds)"
+    return text
 
 
 def _number(value: float) -> str:

@@ -1,14 +1,16 @@
 """The phases in order, each with the processes it needs, and nothing left running afterwards.
 
-a (intake) runs first, with no worker anywhere. b's baseline runs on its own worker, which is then stopped, so
-our worker never shares the machine with it. Our worker and API then serve b, c, f and d (d adds 100,000
-rows, so it comes after the phases that write cases). e gets a fresh worker, so its idle figure is clean.
+a (intake) runs first, with no worker anywhere. b's baseline runs on its own worker, ours on our worker and API;
+both are up during b's interleaved rounds (each idle while the other side runs), then the bare worker stops.
+Our worker and API then serve c, f and d (d adds 100,000 rows, so it comes after the phases that write cases).
+e gets a fresh worker, so its idle figure is clean.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import statistics
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -51,29 +53,27 @@ async def run(config: BenchConfig) -> tuple[list[Figure], dict[str, Any]]:
 
 async def phases(bench: Bench) -> list[Figure]:
     figures = await intake.run(bench)
-    baseline = await bare_end_to_end(bench)
-    async with our_stack(bench) as (api, worker):
-        ours = await end_to_end.ours(bench, api, worker, "b-ours", bench.config.cases)
-        progress(f"b. end to end: ours {ours.rate:.1f} cases/s ({ours.cases} in {ours.seconds:.1f} s)")
-        figures.append(await end_to_end.compared(bench, ours, baseline))
-        figures.append(await first_contact.run(bench, api, ours.rate))
-        figures.append(await history.run(bench, api, ours.case_ids[0]))
-        figures.extend(await queries.run(bench, api, ours.case_ids))
+    async with bare_worker(bench) as (bare, queue), our_stack(bench) as (api, worker):
+        ours, baselines = await end_to_end.rounds(bench, api, worker, bare, queue)
+        figures.append(await end_to_end.compared(bench, ours, baselines))
+        median_rate = statistics.median(one.rate for one in ours)
+        figures.append(await first_contact.run(bench, api, median_rate))
+        figures.append(await history.run(bench, api, ours[-1].case_ids[0]))
+        figures.extend(await queries.run(bench, api, [case for one in ours for case in one.case_ids]))
     figures.append(await memory.run(bench))
     return sorted(figures, key=lambda figure: figure.section)
 
 
-async def bare_end_to_end(bench: Bench) -> end_to_end.Throughput:
+@asynccontextmanager
+async def bare_worker(bench: Bench) -> AsyncIterator[tuple[Child, str]]:
+    """The baseline's own worker, warmed up; idle (long polls only) while our rounds run."""
     settings = bench.settings("bare", instant())
     worker = start_bare_worker("worker-bare", settings, bench.directory)
     try:
         await end_to_end.warm_up_bare(bench, worker, settings.temporal_task_queue)
-        baseline = await end_to_end.bare(bench, worker, settings.temporal_task_queue, "b-bare", bench.config.cases)
+        yield worker, settings.temporal_task_queue
     finally:
         worker.stop()
-    progress(f"b. end to end: bare baseline {baseline.rate:.1f} workflows/s "
-             f"({baseline.cases} in {baseline.seconds:.1f} s)")
-    return baseline
 
 
 @asynccontextmanager

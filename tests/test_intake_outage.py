@@ -33,8 +33,11 @@ from tests.test_intake import incident
 async def polled(client: Client, task_queue: str) -> None:
     """Until a worker polls the queue: the worker process is up and connected."""
     request = DescribeTaskQueueRequest(namespace=client.namespace, task_queue=TaskQueue(name=task_queue))
-    while not (await client.workflow_service.describe_task_queue(request)).pollers:
+    for _ in range(300):
+        if (await client.workflow_service.describe_task_queue(request)).pollers:
+            return
         await asyncio.sleep(0.2)
+    raise AssertionError(f"no worker polls {task_queue} within a minute")
 
 
 async def workflow_input(client: Client, case_id: str) -> CaseInput:
