@@ -15,19 +15,30 @@ def _cpu_seconds(process: psutil.Process) -> float:
 
 @dataclass
 class CpuMeter:
-    """Per part: one process, or several metered together (an API's uvicorn worker processes)."""
+    """Per part: one process, or several metered together (an API's uvicorn worker processes). A process that
+    ends meanwhile (uvicorn replaces a worker it finds unresponsive) counts nothing: CPU figures are diagnostic."""
 
     processes: dict[str, list[psutil.Process]]
-    _start: dict[str, float] = field(default_factory=dict)
+    _start: dict[str, dict[int, float]] = field(default_factory=dict)
 
     def start(self) -> None:
-        self._start = {name: _part_seconds(part) for name, part in self.processes.items()}
+        self._start = {name: _readings(part) for name, part in self.processes.items()}
 
     def per_item_ms(self, items: int) -> dict[str, float]:
         """Milliseconds of CPU per case (or per request) since `start`, per part."""
-        return {name: round((_part_seconds(part) - self._start[name]) * 1000 / items, 2)
-                for name, part in self.processes.items()}
+        spent = {}
+        for name, part in self.processes.items():
+            now, before = _readings(part), self._start[name]
+            seconds = sum(now[pid] - before[pid] for pid in now.keys() & before.keys())
+            spent[name] = round(seconds * 1000 / items, 2)
+        return spent
 
 
-def _part_seconds(part: list[psutil.Process]) -> float:
-    return sum(_cpu_seconds(process) for process in part)
+def _readings(part: list[psutil.Process]) -> dict[int, float]:
+    readings = {}
+    for process in part:
+        try:
+            readings[process.pid] = _cpu_seconds(process)
+        except psutil.NoSuchProcess:
+            pass
+    return readings

@@ -25,7 +25,7 @@ from settings import Settings
 from store.tables import CaseRow
 from temporal_client import data_converter
 from tests.harness import Stack, eventually, start_worker, stop
-from tests.scenarios.test_s1_till_overcharge import PHONE
+from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
 from tests.test_faults import PersistentDevServer, connect_when_serving, free_port, phone
 from tests.test_intake import incident
 
@@ -93,6 +93,20 @@ async def test_a_case_posted_while_temporal_is_down_is_worked_when_it_comes_back
         if worker is not None:
             stop(worker)
         server.stop()
+
+
+async def test_a_till_record_that_opens_a_case_gets_a_503_while_temporal_is_down(stack: Stack, settings: Settings):
+    nowhere = await Client.connect(f"127.0.0.1:{free_port()}", lazy=True, data_converter=data_converter(settings))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings, temporal=nowhere)),
+                                 base_url="http://api", headers=stack.api.headers) as cut_off:
+        overcharged = await cut_off.post("/transactions", json=till_record("T-outage-1"))
+        correct = await cut_off.post("/transactions", json=till_record("T-outage-2", charged_minor=1490))
+        ready = await cut_off.get("/readyz")
+    assert overcharged.status_code == 503 and overcharged.headers["Retry-After"] == "10"
+    [case] = stack.rows(CaseRow)
+    assert case.start_payload and case.id in overcharged.json()["detail"]
+    assert correct.status_code == 200 and correct.json()["case"] is None, "no case, so no need of Temporal"
+    assert ready.status_code == 503 and ready.json()["temporal"].startswith("down: ")
 
 
 async def test_reconcilers_racing_each_other_start_each_kept_case_once(dev_server: WorkflowEnvironment,

@@ -15,7 +15,9 @@ router = APIRouter(tags=["intake"])
              responses={200: {"model": OpenedCase, "description": "This external_id already has a case."}})
 async def post_incident(incident: IncidentIn, response: Response, settings: SettingsDep,
                         temporal: TemporalDep, integrator: IntegratorDep) -> OpenedCase:
-    """Opens a recovery case and starts its workflow. Posting the same `external_id` again returns that case."""
+    """Opens a recovery case and starts its workflow. Posting the same `external_id` again returns that case.
+    If Temporal is unreachable: 503 with `Retry-After`; the case is kept and its workflow started without
+    another post (posting again is still safe)."""
     opened = await open_case(temporal, settings, integrator.id, incident)
     if not opened.created:
         response.status_code = status.HTTP_200_OK
