@@ -252,6 +252,7 @@ def banner_rows(settings: DevStackSettings, names: list[str]) -> list[tuple[str,
     if "api" in names:
         rows.append(("API", f"{api_url(settings)}  (docs at {api_url(settings)}/docs)"))
         rows.append(("API key", f"{settings.dev_api_key}  (all scopes; development only)"))
+        rows.append(("API processes", f"{settings.api_processes}  (API_PROCESSES; one per core by default)"))
     if "server" in names:
         rows.append(("Temporal UI", ui_url(settings)))
     where = f"data in {settings.temporal_db_file}" if "server" in names else "not started here"

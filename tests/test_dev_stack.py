@@ -20,6 +20,8 @@ import httpx
 import psutil
 import pytest
 
+from settings import usable_cores
+
 READY_PROMISE = 90.0  # seconds to a healthy stack on a 2-core machine
 TIMEOUT = 120.0
 
@@ -106,6 +108,11 @@ def dev_stack(tmp_path: Path) -> Iterator[RunningStack]:
 def test_make_run_starts_everything_says_where_and_ctrl_c_stops_it(dev_stack: RunningStack) -> None:
     assert dev_stack.ready_after < READY_PROMISE
     assert sorted(dev_stack.parts()) == ["api", "server", "worker"]
+    # uvicorn workers under the API process, one per core; a single process serves in place (no workers)
+    cores = usable_cores()
+    workers = [child for child in dev_stack.parts()["api"].children() if "spawn_main" in " ".join(child.cmdline())]
+    assert len(workers) == (cores if cores > 1 else 0)
+    assert f"API processes  {cores}" in dev_stack.output()
     assert answers(f"{dev_stack.api}/docs") == 200
     assert answers(dev_stack.ui) is not None, "the Temporal UI does not answer HTTP"
     banner = dev_stack.output()
