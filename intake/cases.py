@@ -17,12 +17,14 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
+from temporalio.converter import DataConverter
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from schemas.cases import CaseInput, OpenedCase
 from schemas.incidents import IncidentIn
 from schemas.sla import Priority
+from security.codec import EncryptionCodec
 from settings import Settings
 from store import cases as case_store
 from store.consent import opted_out_channels
@@ -53,9 +55,8 @@ def reference_for(case_id: str) -> str:
 async def open_case(client: Client, settings: Settings, integrator: str, incident: IncidentIn) -> OpenedCase:
     """Records the case (or finds it) and starts its workflow; raises `WorkflowNotStarted` if Temporal cannot."""
     case_id = case_id_for(integrator, incident.external_id)
-    case = await run_in_threadpool(_case_input, settings, case_id, incident)
-    sealed = await seal(client, case)
-    row, created = await run_in_threadpool(_record, settings, integrator, case, sealed)
+    row, created, case = await run_in_threadpool(_record, settings, client.data_converter, integrator, case_id,
+                                                 incident)
     if not created:
         case = await _input_of_existing(client, row, case)
     await ensure_workflow(client, settings, case)
@@ -63,19 +64,19 @@ async def open_case(client: Client, settings: Settings, integrator: str, inciden
                       links={"self": f"/cases/{case_id}", "timeline": f"/cases/{case_id}/timeline"})
 
 
-def _case_input(settings: Settings, case_id: str, incident: IncidentIn) -> CaseInput:
-    """The workflow's whole input: the incident, the policy as it is now, and the channels already stopped."""
+def _record(settings: Settings, converter: DataConverter, integrator: str, case_id: str,
+            incident: IncidentIn) -> tuple[CaseRow, bool, CaseInput]:
+    """One session (this runs once per post, on the hot path): the channels already stopped, the workflow's
+    whole input (the incident, the policy as it is now), and the case row holding that input sealed."""
     with session_for(settings.database_url) as session:
         opted_out = opted_out_channels(session, incident.customer.phone, incident.customer.email)
-    return CaseInput(case_id=case_id, reference=reference_for(case_id), incident=incident, policy=settings.policy,
-                     opened_at=datetime.now(UTC), owner=incident.owner or settings.policy.triage_owner,
-                     priority=settings.policy.sla.priority_for(incident.source), opted_out=opted_out)
-
-
-def _record(settings: Settings, integrator: str, case: CaseInput, sealed: bytes) -> tuple[CaseRow, bool]:
-    with session_for(settings.database_url) as session:
-        return case_store.open_case(session, case.case_id, case.reference, integrator, case.incident,
-                                    case.opened_at, case.owner, case.priority, start_payload=sealed)
+        case = CaseInput(case_id=case_id, reference=reference_for(case_id), incident=incident,
+                         policy=settings.policy, opened_at=datetime.now(UTC),
+                         owner=incident.owner or settings.policy.triage_owner,
+                         priority=settings.policy.sla.priority_for(incident.source), opted_out=opted_out)
+        row, created = case_store.open_case(session, case_id, case.reference, integrator, incident, case.opened_at,
+                                            case.owner, case.priority, start_payload=seal(converter, case))
+    return row, created, case
 
 
 async def _input_of_existing(client: Client, row: CaseRow, posted: CaseInput) -> CaseInput:
@@ -108,9 +109,13 @@ async def ensure_workflow(client: Client, settings: Settings, case: CaseInput) -
         raise WorkflowNotStarted(case.case_id, f"Temporal unreachable ({error})") from error
 
 
-async def seal(client: Client, case: CaseInput) -> bytes:
-    """The input as the client would send it to Temporal: JSON, then the payload codec (AES-GCM when keyed)."""
-    [payload] = await client.data_converter.encode([case])
+def seal(converter: DataConverter, case: CaseInput) -> bytes:
+    """The input as the client sends it to Temporal: JSON, then sealed with the payload key when one is set."""
+    [payload] = converter.payload_converter.to_payloads([case])
+    if isinstance(converter.payload_codec, EncryptionCodec):
+        [payload] = converter.payload_codec.seal_all([payload])
+    elif converter.payload_codec is not None:
+        raise TypeError("case inputs are sealed only with our EncryptionCodec (temporal_client.data_converter)")
     return payload.SerializeToString()
 
 

@@ -61,6 +61,10 @@ class EncryptionCodec(PayloadCodec):
         return cls(keyring, current_key_id=next(iter(keyring)))
 
     async def encode(self, payloads: Iterable[Payload]) -> list[Payload]:
+        return self.seal_all(payloads)
+
+    def seal_all(self, payloads: Iterable[Payload]) -> list[Payload]:
+        """`encode` for code on a thread: intake seals a case's input inside its database transaction."""
         return [self._seal(payload) for payload in payloads]
 
     async def decode(self, payloads: Iterable[Payload]) -> list[Payload]:

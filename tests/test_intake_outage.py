@@ -12,12 +12,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+from pydantic import SecretStr
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from intake.cases import unseal
 from intake.reconciler import start_pending
 from schemas.cases import CaseInput
 from schemas.incidents import IncidentIn
@@ -28,6 +30,7 @@ from tests.harness import Stack, eventually, start_worker, stop
 from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
 from tests.test_faults import PersistentDevServer, connect_when_serving, free_port, phone
 from tests.test_intake import incident
+from tests.test_payload_codec import keys
 
 
 async def polled(client: Client, task_queue: str) -> None:
@@ -107,6 +110,19 @@ async def test_a_till_record_that_opens_a_case_gets_a_503_while_temporal_is_down
     assert case.start_payload and case.id in overcharged.json()["detail"]
     assert correct.status_code == 200 and correct.json()["case"] is None, "no case, so no need of Temporal"
     assert ready.status_code == 503 and ready.json()["temporal"].startswith("down: ")
+
+
+async def test_the_kept_input_is_sealed_with_the_payload_key(stack: Stack, settings: Settings):
+    sealed_settings = settings.model_copy(update={"payload_keys": SecretStr(keys("k1"))})
+    nowhere = await Client.connect(f"127.0.0.1:{free_port()}", lazy=True,
+                                   data_converter=data_converter(sealed_settings))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(sealed_settings, temporal=nowhere)),
+                                 base_url="http://api", headers=stack.api.headers) as cut_off:
+        assert (await cut_off.post("/incidents", json=incident("till-sealed"))).status_code == 503
+    [case] = stack.rows(CaseRow)
+    assert PHONE.encode() not in case.start_payload and b"Virtanen" not in case.start_payload
+    kept = await unseal(nowhere, case.start_payload)
+    assert kept.incident.customer.phone == PHONE and kept.case_id == case.id
 
 
 async def test_reconcilers_racing_each_other_start_each_kept_case_once(dev_server: WorkflowEnvironment,
