@@ -19,7 +19,7 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.converter import DataConverter
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from schemas.cases import CaseInput, OpenedCase
 from schemas.incidents import IncidentIn
@@ -34,11 +34,16 @@ from workflows.registry import workflow_for
 
 
 class WorkflowNotStarted(Exception):
-    """The case is recorded, but Temporal did not take its workflow (unreachable, or no answer in time)."""
+    """The case is recorded, but Temporal did not take its workflow. `temporal_away`: unreachable or silent (every
+    other start would fail too), rather than a refusal of this one start."""
 
-    def __init__(self, case_id: str, reason: str) -> None:
+    def __init__(self, case_id: str, reason: str, temporal_away: bool = True) -> None:
         super().__init__(f"case {case_id} is recorded; its workflow could not be started yet: {reason}")
         self.case_id = case_id
+        self.temporal_away = temporal_away
+
+
+_AWAY = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED}
 
 
 def case_id_for(integrator: str, external_id: str) -> str:
@@ -105,8 +110,11 @@ async def ensure_workflow(client: Client, settings: Settings, case: CaseInput) -
         return False
     except TimeoutError:
         raise WorkflowNotStarted(case.case_id, f"Temporal did not answer within {timeout:g} s") from None
-    except (RPCError, RuntimeError) as error:  # RuntimeError: a lazy client that cannot connect
+    except RuntimeError as error:  # a lazy client that cannot connect
         raise WorkflowNotStarted(case.case_id, f"Temporal unreachable ({error})") from error
+    except RPCError as error:
+        raise WorkflowNotStarted(case.case_id, f"Temporal answered {error.status.name}: {error}",
+                                 temporal_away=error.status in _AWAY) from error
 
 
 def seal(converter: DataConverter, case: CaseInput) -> bytes:

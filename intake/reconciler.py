@@ -28,18 +28,29 @@ log = logging.getLogger(__name__)
 
 async def start_pending(client: Client, settings: Settings) -> int:
     """One pass over the oldest pending cases; returns how many workflows it started (not merely found).
-    Raises `WorkflowNotStarted` when Temporal is still away: the rest of the pass would fail the same way."""
+    Raises `WorkflowNotStarted` when Temporal is still away: the rest of the pass would fail the same way. A case
+    whose start alone is refused is logged and skipped, so it cannot hold up the others."""
     opened_before = datetime.now(UTC) - timedelta(seconds=settings.reconcile_grace)
     pending = await asyncio.to_thread(_pending, settings, opened_before)
     started = 0
     for case_id, sealed in pending:
-        try:
-            case = await unseal(client, sealed)
-        except ValueError as error:  # a key dropped from PAYLOAD_KEYS, or an input today's schema refuses
-            log.error("case %s cannot be started: its recorded input does not open (%s)", case_id, error)
-            continue
-        started += await ensure_workflow(client, settings, case)
-        await asyncio.to_thread(_forget_input, settings, case_id)
+        started += await _start_one(client, settings, case_id, sealed)
+    return started
+
+
+async def _start_one(client: Client, settings: Settings, case_id: str, sealed: bytes) -> bool:
+    """True if this call started the case's workflow; the kept input is forgotten once Temporal has it."""
+    try:
+        started = await ensure_workflow(client, settings, await unseal(client, sealed))
+    except ValueError as error:  # a key dropped from PAYLOAD_KEYS, or an input today's schema refuses
+        log.error("case %s cannot be started: its recorded input does not open (%s)", case_id, error)
+        return False
+    except WorkflowNotStarted as refused:
+        if refused.temporal_away:
+            raise
+        log.error("case %s: Temporal refused its start; tried again next pass: %s", case_id, refused)
+        return False
+    await asyncio.to_thread(_forget_input, settings, case_id)
     return started
 
 
