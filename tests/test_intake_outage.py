@@ -79,6 +79,7 @@ async def test_a_case_posted_while_temporal_is_down_is_worked_when_it_comes_back
                 ready = await stack.api.get("/readyz")
                 assert ready.status_code == 503
                 assert ready.json()["temporal"].startswith("down") and ready.json()["database"] == "ok"
+                assert (await stack.api.get("/healthz")).status_code == 200, "alive all the same: no restart"
 
                 server.start()  # same file, same port; nobody posts again
 
