@@ -64,11 +64,12 @@ async def test_a_case_posted_while_temporal_is_down_is_worked_when_it_comes_back
     try:
         async with asyncio.timeout(150):
             client = await connect_when_serving(server.address)
-            worker = start_worker(server.address, settings, tmp_path / "worker.log",
-                                  RECONCILE_INTERVAL="0.5", RECONCILE_GRACE="1")
-            await polled(client, settings.temporal_task_queue)
             async with Stack.running(WorkflowEnvironment.from_client(client), api_settings,
                                      with_worker=False) as stack:
+                # started once the API has made the tables: two processes creating them at once can collide
+                worker = start_worker(server.address, settings, tmp_path / "worker.log",
+                                      RECONCILE_INTERVAL="0.5", RECONCILE_GRACE="1")
+                await polled(client, settings.temporal_task_queue)
                 server.stop()
 
                 posted = await stack.api.post("/incidents", json=incident("till-fire-and-forget"))
