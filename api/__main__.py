@@ -9,6 +9,6 @@ from store.db import engine_for
 
 if __name__ == "__main__":
     settings = get_settings()
-    engine_for(settings.database_url)  # tables made once, here, not raced by the processes below
+    engine_for(settings.database_url)  # the schema migrated once, here, before the processes below start
     uvicorn.run("api.app:create_app", factory=True, workers=settings.api_processes,
                 host=settings.api_host, port=settings.api_port, log_level="info")
