@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -76,6 +77,20 @@ class Settings(BaseSettings):
     twilio_voice_language: str = "fi-FI"
     stripe_api_key: SecretStr | None = Field(default=None, description="Unset: refunds go to the sandbox ledger.")
     stripe_api_base: str = "https://api.stripe.com"
+
+    # Outbound webhooks to integrators (Standard Webhooks). See docs/design.md.
+    webhook_allowed_hosts: list[str] = Field(
+        default=["*"], description="Hosts endpoints may point at: exact names or '*.example.com'; '*' is any "
+        "public host. Loopback, private and link-local addresses are refused whatever this says.")
+    webhook_allow_private_networks: bool = Field(
+        default=False, description="Development and tests only: lets endpoints on localhost or a private network.")
+    webhook_timeout_seconds: float = 15.0
+    webhook_retry_schedule: list[timedelta] = Field(
+        default=[timedelta(seconds=5), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
+                 timedelta(hours=5), timedelta(hours=10), timedelta(hours=14), timedelta(hours=20),
+                 timedelta(hours=24)],
+        description="Waits between attempts after the first (about three days); tests compress it.")
+    webhook_relay_poll_seconds: float = Field(default=0.25, description="How often the worker looks for new events.")
 
 
 @lru_cache

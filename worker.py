@@ -21,6 +21,7 @@ from activities.messaging import MessagingActivities
 from activities.payments import PaymentActivities
 from activities.privacy import PrivacyActivities
 from activities.verification import VerificationActivities
+from activities.webhooks import WebhookActivities
 from intake.reconciler import keep_reconciling
 from metrics.temporal_sdk import runtime_with_prometheus
 from providers.messaging import MessageSender
@@ -34,8 +35,10 @@ from schemas.channels import Channel
 from settings import Settings, get_settings
 from store.db import engine_for
 from temporal_client import connect
+from webhooks.relay import relay_forever
 from workflows.registry import ALL_WORKFLOWS
 from workflows.sandbox import workflow_runner
+from workflows.webhook_delivery import WebhookDelivery
 
 
 @dataclass
@@ -81,13 +84,14 @@ def build_worker(client: Client, settings: Settings, providers: Providers | None
         CompensationActivities(url),
         PrivacyActivities(url),
         CaseStoreActivities(url, staff_email=providers.senders[Channel.email]),
+        WebhookActivities(settings, owner_email=providers.senders[Channel.email]),
     ]
     activities = [getattr(obj, name) for obj in activity_objects for name in dir(obj)
                   if hasattr(getattr(obj, name), "__temporal_activity_definition")]
     return Worker(
         client,
         task_queue=settings.temporal_task_queue,
-        workflows=ALL_WORKFLOWS,
+        workflows=[*ALL_WORKFLOWS, WebhookDelivery],
         workflow_runner=workflow_runner(),
         activities=activities,
         activity_executor=ThreadPoolExecutor(max_workers=settings.worker_activity_threads),
@@ -112,8 +116,10 @@ async def run_worker(client: Client, settings: Settings) -> None:
     logging.info("worker polling task queue %r at %s", settings.temporal_task_queue, settings.temporal_address)
     async with asyncio.TaskGroup() as group:
         reconciler = group.create_task(keep_reconciling(client, settings))
+        relay = group.create_task(relay_forever(client, settings))  # integrators' webhooks
         await worker.run()
         reconciler.cancel()
+        relay.cancel()
 
 
 if __name__ == "__main__":

@@ -6,9 +6,11 @@ from temporalio import activity
 
 from providers.messaging import MessageSender
 from schemas.steps import ActivityName, CaseEvent, CloseRequest
+from schemas.webhooks import EventType
 from store.cases import apply_progress
 from store.db import session_for
 from store.tables import utcnow
+from store.webhook_outbox import is_escalation, record_event
 
 
 class CaseStoreActivities:
@@ -22,6 +24,8 @@ class CaseStoreActivities:
         with session_for(self._database_url) as session:
             fields = {"owner": event.owner} if event.owner else {}
             apply_progress(session, event.progress, entry_key=event.entry_key, **fields)
+            if is_escalation(event.entry_key, event.notify):
+                record_event(session, event.progress.case_id, EventType.escalated, f"{event.entry_key}:escalated")
             session.commit()
         if event.notify:
             subject = f"[{event.progress.case_id}] {event.progress.note}"[:150]

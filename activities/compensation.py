@@ -10,9 +10,11 @@ from temporalio import activity
 
 from schemas.compensation import CompensationGranted, CompensationRequest
 from schemas.steps import ActivityName
+from schemas.webhooks import EventType
 from store.cases import apply_progress
 from store.db import session_for
 from store.tables import CompensationRow
+from store.webhook_outbox import record_event
 
 
 def voucher_code(idempotency_key: str) -> str:
@@ -37,6 +39,8 @@ class CompensationActivities:
                                       code=voucher_code(request.idempotency_key))
                 session.add(row)
             apply_progress(session, request.progress, entry_key=request.idempotency_key)
+            record_event(session, request.case_id, EventType.compensation_granted,
+                         f"{request.idempotency_key}:granted", amount=request.value)
             try:
                 session.commit()
             except IntegrityError:  # a concurrent retry won; its row is the grant

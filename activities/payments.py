@@ -9,9 +9,11 @@ from temporalio.exceptions import ApplicationError
 from providers.payments import PaymentProvider, RefundRejected
 from schemas.refunds import RefundRequest, RefundResult
 from schemas.steps import ActivityName
+from schemas.webhooks import EventType
 from store.cases import apply_progress
 from store.db import session_for
 from store.tables import RefundRow, utcnow
+from store.webhook_outbox import record_event
 
 
 class PaymentActivities:
@@ -27,6 +29,10 @@ class PaymentActivities:
             paid = self._provider.refund(request.idempotency_key, request.amount, request.destination,
                                          request.original_payment_ref)
         except RefundRejected as rejected:
+            with session_for(self._database_url) as session:  # the integrator hears of it before the owner acts
+                record_event(session, request.case_id, EventType.refund_failed, f"{request.idempotency_key}:failed",
+                             amount=request.amount)
+                session.commit()
             raise ApplicationError(str(rejected), type="RefundRejected", non_retryable=True) from rejected
         with session_for(self._database_url) as session:
             row = session.exec(select(RefundRow).where(RefundRow.idempotency_key == request.idempotency_key)).first()

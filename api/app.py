@@ -10,7 +10,18 @@ from temporalio.client import Client
 
 from api.auth import VerifiedKeys
 from api.errors import GUARDED, ONE_CASE, OPENS_CASES
-from api.routes import case_actions, cases, codec, health, inbound, incidents, metrics, privacy, transactions
+from api.routes import (
+    case_actions,
+    cases,
+    codec,
+    health,
+    inbound,
+    incidents,
+    metrics,
+    privacy,
+    transactions,
+    webhook_endpoints,
+)
 from intake.cases import WorkflowNotStarted
 from providers.messaging.mail import email_sender
 from settings import Settings, get_settings
@@ -54,7 +65,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         return JSONResponse(status_code=503, content={"detail": str(error)},
                             headers={"Retry-After": str(settings.intake_retry_after_seconds)})
 
-    routers = (incidents, transactions, cases, case_actions, privacy, inbound, codec, metrics)
+    routers = (incidents, transactions, cases, case_actions, privacy, inbound, codec, metrics, webhook_endpoints)
     about_one_case = (cases, case_actions, privacy)
     opening_cases = (incidents, transactions)
     app.include_router(health.router)

@@ -13,6 +13,7 @@ class Scope(StrEnum):
     cases_act = "cases:act"  # agents: record replies, notes, reassign
     cases_approve = "cases:approve"  # supervisors
     messages_inbound = "messages:inbound"  # carriers' webhooks: inbound SMS/email and delivery reports
+    webhooks_manage = "webhooks:manage"  # integrators: their webhook endpoints (admins: staff tools' too)
     payloads_decode = "payloads:decode"  # opening encrypted workflow payloads (Temporal UI/CLI codec server)
     admin = "admin"  # keys, data-subject requests; implies every other scope
 

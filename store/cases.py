@@ -15,7 +15,9 @@ from schemas.cases import CaseSummary, MessageView, RefundView, TimelineEntryVie
 from schemas.incidents import IncidentIn
 from schemas.money import Money
 from schemas.progress import CaseProgress, CaseStatus, CaseStep
+from schemas.webhooks import EventType
 from store.tables import CaseRow, MessageRow, RefundRow, TimelineRow, utcnow
+from store.webhook_outbox import record_event, record_progress_events
 
 SYSTEM_ACTOR = "engine"
 
@@ -43,6 +45,8 @@ def open_case(
     session.add(TimelineRow(case_id=case_id, entry_key=f"{case_id}:intake", at=opened_at, step=CaseStep.intake,
                             actor=integrator, note=f"{incident.kind} incident reported by {incident.source}"))
     try:
+        session.flush()  # the unique constraint decides here; the event below lands with the case or not at all
+        record_event(session, case_id, EventType.case_opened, f"{case_id}:opened")
         session.commit()
         return row, True
     except IntegrityError:
@@ -75,6 +79,7 @@ def apply_progress(session: Session, progress: CaseProgress, entry_key: str, **c
     timeline_line = {"case_id": progress.case_id, "entry_key": entry_key, "at": now, "step": progress.step,
                      "actor": SYSTEM_ACTOR, "note": progress.note}
     session.exec(_insert_once(session, TimelineRow).values(**timeline_line))
+    record_progress_events(session, progress, entry_key, case_fields)  # webhooks out, in the same transaction
 
 
 def _insert_once(session: Session, table: type[SQLModel]):

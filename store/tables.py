@@ -235,3 +235,59 @@ class ErasureRow(SQLModel, table=True):
     reason: str = Field(max_length=500)
     case_ids: list = Field(sa_column=Column(JSON, nullable=False))
     counts: dict = Field(sa_column=Column(JSON, nullable=False))
+
+
+class WebhookEndpointRow(SQLModel, table=True):
+    """Where an integrator (or a staff tool, `tenant` None: every tenant) wants to hear about cases.
+
+    The secret is kept as given to the integrator because signing needs it (a hash would not do)."""
+
+    __tablename__ = "webhook_endpoints"
+    id: str = Field(primary_key=True, max_length=40)
+    tenant: str | None = Field(default=None, index=True, max_length=200)
+    url: str = Field(max_length=2000)
+    event_types: list = Field(sa_column=Column(JSON, nullable=False))
+    description: str = Field(default="", max_length=500)
+    owner_email: str | None = Field(default=None, max_length=320)
+    secret: str = Field(max_length=100)
+    previous_secret: str | None = Field(default=None, max_length=100)
+    previous_secret_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    disabled_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    disabled_reason: str | None = Field(default=None, max_length=500)
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
+
+
+class WebhookEventRow(SQLModel, table=True):
+    """The outbox: one row per case event, written in the same transaction as the change it reports, so no
+    event is lost to a crash. The relay hands rows without `dispatched_at` to the delivery workflows."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (UniqueConstraint("case_id", "sequence", name="uq_webhook_event_sequence"),
+                      Index("ix_webhook_events_pending", "dispatched_at", "created_at"))
+    id: str = Field(primary_key=True, max_length=40)  # the `webhook-id` header
+    event_key: str = Field(unique=True, max_length=300)  # what happened once (a retried step writes it once)
+    case_id: str = Field(max_length=64)
+    tenant: str = Field(max_length=200)
+    type: str = Field(max_length=40)
+    sequence: int
+    payload: dict = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
+    dispatched_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class WebhookAttemptRow(SQLModel, table=True):
+    """One attempt to deliver one event to one endpoint: what the endpoint's owner sees under deliveries."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (Index("ix_webhook_attempts_endpoint", "endpoint_id", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    attempt_key: str = Field(unique=True, max_length=300)  # endpoint:job:attempt, written once
+    endpoint_id: str = Field(max_length=40)
+    event_id: str = Field(index=True, max_length=40)
+    attempt: int
+    redelivery: bool = False
+    outcome: str = Field(max_length=20)
+    response_code: int | None = None
+    error: str | None = Field(default=None, max_length=500)
+    at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from settings import PROJECT_DIR, Settings
 from store.api_keys import create_key
 from store.db import session_for
 from store.tables import CaseRow, MessageRow, RefundRow, SandboxLedgerEntry, SandboxOutboxEntry
+from webhooks.relay import relay_running
 from worker import Providers, build_worker
 
 T = TypeVar("T")
@@ -65,7 +67,8 @@ class Stack:
         app = create_app(settings, temporal=client)
         admin_key = _new_key(settings, f"admin-{uuid.uuid4().hex[:8]}", PrincipalKind.person, {Scope.admin})
         worker = build_worker(client, settings, providers) if with_worker else nullcontext()
-        async with worker, httpx.AsyncClient(
+        relay = relay_running(client, settings) if with_worker else nullcontext()  # as worker.py runs it
+        async with worker, relay, httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://api",
             headers={"Authorization": f"Bearer {admin_key}"},
         ) as api:
@@ -149,7 +152,8 @@ def _new_key(settings: Settings, principal: str, kind: PrincipalKind, scopes: se
 def start_worker(address: str, settings: Settings, log: Path | None, **more_env: str) -> subprocess.Popen:
     """`python worker.py` as production runs it, on the test's server, task queue and database."""
     environment = {**os.environ, "TEMPORAL_ADDRESS": address, "TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
-                   "DATABASE_URL": settings.database_url, "POLICY": settings.policy.model_dump_json(), **more_env}
+                   "DATABASE_URL": settings.database_url, "POLICY": settings.policy.model_dump_json(), **more_env,
+                   **_webhook_environment(settings)}
     with log.open("ab") if log else open(os.devnull, "wb") as output:
         return subprocess.Popen([sys.executable, "worker.py"], cwd=PROJECT_DIR, env=environment,
                                 stdout=output, stderr=subprocess.STDOUT)
@@ -163,3 +167,8 @@ def stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+def _webhook_environment(settings: Settings) -> dict[str, str]:
+    webhook = settings.model_dump(mode="json", include={"webhook_allow_private_networks", "webhook_retry_schedule"})
+    return {name.upper(): json.dumps(value) for name, value in webhook.items()}

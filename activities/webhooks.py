@@ -1,0 +1,61 @@
+"""Deliver one webhook attempt to an integrator's endpoint, and disable an endpoint (telling its owner)."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+from temporalio import activity
+
+from providers.messaging import MessageSender
+from schemas.webhooks import AttemptRequest, AttemptResult, DeliveryOutcome, DisableRequest, WebhookActivity
+from settings import Settings
+from store.db import session_for
+from store.tables import WebhookEndpointRow, WebhookEventRow, utcnow
+from store.webhook_endpoints import disable, record_attempt, signing_secrets, was_delivered
+from webhooks.destinations import UnsafeDestination, check_resolved
+from webhooks.sender import post, signed_headers
+
+
+class WebhookActivities:
+    def __init__(self, settings: Settings, owner_email: MessageSender) -> None:
+        self._settings = settings
+        self._owner_email = owner_email
+        self._http = httpx.Client(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
+
+    @activity.defn(name=WebhookActivity.attempt)
+    def attempt_webhook(self, request: AttemptRequest) -> AttemptResult:
+        """One POST, recorded. An event this endpoint already took is not sent again (a redelivery is)."""
+        with session_for(self._settings.database_url) as session:
+            endpoint = session.get(WebhookEndpointRow, request.endpoint_id)
+            event = session.get(WebhookEventRow, request.event_id)
+            if endpoint is None or endpoint.disabled_at is not None:
+                return AttemptResult(outcome=DeliveryOutcome.endpoint_disabled)
+            if not request.redelivery and was_delivered(session, endpoint.id, event.id):
+                return AttemptResult(outcome=DeliveryOutcome.delivered)
+        result, error = self._send(endpoint, event)
+        with session_for(self._settings.database_url) as session:
+            record_attempt(session, request, result, error)
+        return result
+
+    @activity.defn(name=WebhookActivity.disable_endpoint)
+    def disable_webhook_endpoint(self, request: DisableRequest) -> None:
+        with session_for(self._settings.database_url) as session:
+            endpoint = disable(session, request.endpoint_id, request.reason)
+        if endpoint is not None:
+            self._owner_email.send(f"{endpoint.id}:disabled:{endpoint.disabled_at.isoformat()}", endpoint.owner_email,
+                                   f"Webhook endpoint {endpoint.url} disabled",
+                                   f"We stopped sending webhooks to {endpoint.url} ({endpoint.id}): {request.reason}. "
+                                   "Fix the receiver, then enable it again with PATCH /webhook-endpoints/"
+                                   f"{endpoint.id} {{\"enabled\": true}} and redeliver what it missed.")
+
+    def _send(self, endpoint: WebhookEndpointRow, event: WebhookEventRow) -> tuple[AttemptResult, str | None]:
+        settings = self._settings
+        try:
+            check_resolved(endpoint.url, settings.webhook_allowed_hosts, settings.webhook_allow_private_networks)
+        except UnsafeDestination as refused:
+            return AttemptResult(outcome=DeliveryOutcome.refused), str(refused)
+        now = utcnow()
+        body = json.dumps(event.payload, separators=(",", ":"), ensure_ascii=False)
+        headers = signed_headers(event.id, body, signing_secrets(endpoint, now), now)
+        return post(self._http, endpoint.url, headers, body)

@@ -1,0 +1,129 @@
+"""Webhook endpoints: an integrator registers where to hear about its cases; an admin, staff tools' endpoints.
+
+Deliveries follow the Standard Webhooks spec (see README, "Webhooks"); this router manages the endpoints, shows
+their recent attempts, and queues redeliveries.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi.exceptions import RequestValidationError
+from sqlmodel import Session
+
+from api.auth import require
+from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.errors import Problem
+from schemas.auth import Principal, Scope
+from schemas.webhooks import (
+    DeliveryView,
+    EndpointIn,
+    EndpointUpdate,
+    EndpointView,
+    EndpointWithSecret,
+    RedeliveryAccepted,
+    WebhookJob,
+    WebhookStream,
+)
+from settings import Settings
+from store import webhook_endpoints as endpoints
+from store.tables import WebhookEndpointRow, WebhookEventRow, utcnow
+from webhooks.destinations import UnsafeDestination, check_url
+from webhooks.relay import hand_over
+
+router = APIRouter(prefix="/webhook-endpoints", tags=["webhooks"],
+                   responses={404: {"model": Problem, "description": "No such endpoint, or not this key's."}})
+ManagerDep = Annotated[Principal, Depends(require(Scope.webhooks_manage))]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=EndpointWithSecret)
+def register(spec: EndpointIn, session: SessionDep, settings: SettingsDep, manager: ManagerDep) -> EndpointWithSecret:
+    """Registers an endpoint and returns its signing secret (`whsec_...`), shown only here and on rotation."""
+    _check_destination(str(spec.url), settings)
+    if manager.sees_only_own_cases:
+        if spec.tenant not in (None, manager.id):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "an integrator registers endpoints for itself only")
+        tenant = manager.id
+    else:
+        tenant = spec.tenant
+    return endpoints.view_with_secret(endpoints.create_endpoint(session, spec, tenant, manager.id))
+
+
+@router.get("", response_model=list[EndpointView])
+def list_endpoints(session: SessionDep, manager: ManagerDep) -> list[EndpointView]:
+    tenant = manager.id if manager.sees_only_own_cases else None
+    return [endpoints.view_of(row) for row in endpoints.endpoints_of(session, tenant)]
+
+
+@router.get("/{endpoint_id}", response_model=EndpointView)
+def get_endpoint(endpoint_id: str, session: SessionDep, manager: ManagerDep) -> EndpointView:
+    return endpoints.view_of(_visible(session, endpoint_id, manager))
+
+
+@router.patch("/{endpoint_id}", response_model=EndpointView)
+def update(endpoint_id: str, change: EndpointUpdate, session: SessionDep, settings: SettingsDep,
+           manager: ManagerDep) -> EndpointView:
+    """Changes what is given. `{"enabled": false}` disables the endpoint; `true` enables it again."""
+    row = _visible(session, endpoint_id, manager)
+    if change.url is not None:
+        _check_destination(str(change.url), settings)
+        row.url = str(change.url)
+    if change.event_types is not None:
+        row.event_types = sorted(change.event_types)
+    if change.description is not None:
+        row.description = change.description
+    if change.owner_email is not None:
+        row.owner_email = change.owner_email
+    if change.enabled is not None:
+        row.disabled_at = None if change.enabled else (row.disabled_at or utcnow())
+        row.disabled_reason = None if change.enabled else f"disabled by {manager.id}"
+    session.add(row)
+    session.commit()
+    return endpoints.view_of(row)
+
+
+@router.post("/{endpoint_id}/rotate-secret", response_model=EndpointWithSecret)
+def rotate_secret(endpoint_id: str, session: SessionDep, manager: ManagerDep) -> EndpointWithSecret:
+    """A new secret at once; the old one keeps signing beside it for 24 hours, so receivers can switch."""
+    return endpoints.view_with_secret(endpoints.rotate_secret(session, _visible(session, endpoint_id, manager)))
+
+
+@router.get("/{endpoint_id}/deliveries", response_model=list[DeliveryView])
+def deliveries(endpoint_id: str, session: SessionDep, manager: ManagerDep,
+               limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[DeliveryView]:
+    """The endpoint's latest attempts, newest first: outcome, response code, error."""
+    return endpoints.recent_attempts(session, _visible(session, endpoint_id, manager).id, limit)
+
+
+@router.post("/{endpoint_id}/deliveries/{event_id}/redeliver", status_code=status.HTTP_202_ACCEPTED,
+             response_model=RedeliveryAccepted,
+             responses={409: {"model": Problem, "description": "The endpoint is disabled: enable it first."}})
+async def redeliver(endpoint_id: str, event_id: str, session: SessionDep, settings: SettingsDep,
+                    temporal: TemporalDep, manager: ManagerDep) -> RedeliveryAccepted:
+    """Sends the event again (same `webhook-id`), after the case's events already queued for this endpoint."""
+    row = _visible(session, endpoint_id, manager)
+    event = session.get(WebhookEventRow, event_id)
+    if event is None or row.tenant not in (None, event.tenant):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no event {event_id} for this endpoint")
+    if row.disabled_at is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "the endpoint is disabled: enable it first")
+    stream = WebhookStream(endpoint_id=row.id, case_id=event.case_id, schedule=settings.webhook_retry_schedule)
+    job = WebhookJob(job_id=f"{event.id}:redelivery:{uuid.uuid4().hex[:12]}", event_id=event.id, redelivery=True)
+    await hand_over(temporal, settings, stream, job)
+    return RedeliveryAccepted(event_id=event.id, endpoint_id=row.id)
+
+
+def _visible(session: Session, endpoint_id: str, principal: Principal) -> WebhookEndpointRow:
+    row = session.get(WebhookEndpointRow, endpoint_id)
+    if row is None or (principal.sees_only_own_cases and row.tenant != principal.id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no webhook endpoint {endpoint_id}")
+    return row
+
+
+def _check_destination(url: str, settings: Settings) -> None:
+    try:
+        check_url(url, settings.webhook_allowed_hosts, settings.webhook_allow_private_networks)
+    except UnsafeDestination as refused:
+        raise RequestValidationError([{"loc": ("body", "url"), "msg": str(refused), "type": "value_error"}]) from None

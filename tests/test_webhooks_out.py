@@ -1,0 +1,220 @@
+"""Outbound webhooks (issue 13, item 1): an integrator registers a real HTTP receiver on localhost and hears
+about its cases, signed per Standard Webhooks and verified here with the `standardwebhooks` package.
+
+On the dev server in real time, with the retry schedule and the case's delays compressed to seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from schemas.auth import PrincipalKind, Scope
+from schemas.progress import CaseOutcome
+from settings import Settings
+from store.tables import SandboxOutboxEntry, WebhookAttemptRow, WebhookEndpointRow, WebhookEventRow
+from tests import harness
+from tests.harness import Stack, eventually, start_worker, stop
+from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
+from tests.test_faults import address_of, short_policy
+from tests.webhook_receiver import WebhookReceiver
+
+OWNER = "integrations@till.example"
+S1_EVENTS = ["case.opened", "case.customer_reached", "refund.paid", "case.closed"]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Receivers on localhost are allowed (a test setting); retries come after a tenth of a second."""
+    settings = short_policy(harness.test_settings(tmp_path), reply_timeout=timedelta(minutes=5))
+    return settings.model_copy(update={"webhook_allow_private_networks": True,
+                                       "webhook_retry_schedule": [timedelta(milliseconds=100)] * 4})
+
+
+def integrator(stack: Stack, name: str = "till-01") -> dict[str, str]:
+    return stack.key(name, Scope.incidents_write, Scope.cases_read, Scope.webhooks_manage,
+                     kind=PrincipalKind.integrator)
+
+
+async def register(stack: Stack, key: dict[str, str], url: str, events: list[str]) -> dict:
+    response = await stack.api.post("/webhook-endpoints", headers=key,
+                                    json={"url": url, "event_types": events, "owner_email": OWNER})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def open_complaint(stack: Stack, key: dict[str, str], external_id: str) -> str:
+    response = await stack.api.post("/incidents", headers=key, json={
+        "external_id": external_id, "kind": "complaint", "source": "feedback_form", "topic": "rude clerk",
+        "customer": {"name": "Maija Meikäläinen", "email": "maija@example.com"}})
+    assert response.status_code == 201, response.text
+    return response.json()["case_id"]
+
+
+async def test_an_s1_case_reaches_the_integrator_as_signed_events_in_order_each_once(live_stack: Stack):
+    stack = live_stack
+    till = integrator(stack)
+    with WebhookReceiver() as receiver:
+        endpoint = await register(stack, till, receiver.url, S1_EVENTS)
+        assert endpoint["secret"].startswith("whsec_") and endpoint["tenant"] == "till-01"
+
+        verdict = (await stack.api.post("/transactions", headers=till, json=till_record("T-WH-1"))).json()
+        case_id = verdict["case"]["case_id"]
+        await eventually(lambda: stack.texts_to(PHONE))
+        await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "1"})
+        await eventually(lambda: stack.texts_to(PHONE)[2:], within=30)  # thanked, then asked for a score
+        await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "5"})
+        assert await stack.env.client.get_workflow_handle(case_id).result() == CaseOutcome.recovered
+
+        await eventually(lambda: len(receiver.deliveries) >= 4, within=20)
+        await asyncio.sleep(1)  # anything extra (a duplicate, an unsubscribed type) would arrive meanwhile
+        payloads = [delivery.verified(endpoint["secret"]) for delivery in receiver.deliveries]
+
+    assert [payload["type"] for payload in payloads] == S1_EVENTS
+    assert len({delivery.webhook_id for delivery in receiver.deliveries}) == 4, "each webhook-id once"
+    sequences = [payload["data"]["sequence"] for payload in payloads]
+    assert sequences == sorted(sequences) and sequences[0] == 1
+    assert all(payload["data"]["case_id"] == case_id and payload["version"] == 1 for payload in payloads)
+    refund, closed = payloads[2]["data"], payloads[3]["data"]
+    assert refund["amount"] == {"amount_minor": 995, "currency": "EUR"}
+    assert (closed["status"], closed["outcome"], closed["satisfaction"]) == ("closed", "recovered", 5)
+    body = b"".join(delivery.body for delivery in receiver.deliveries).decode()
+    assert PHONE not in body and "Maija" not in body, "no personal data in a webhook"
+
+
+async def test_a_failing_receiver_gets_the_same_webhook_id_until_it_answers_2xx(live_stack: Stack):
+    stack = live_stack
+    till = integrator(stack)
+    with WebhookReceiver(answers=[500, 500, 500, 200]) as receiver:
+        endpoint = await register(stack, till, receiver.url, ["case.opened"])
+        await open_complaint(stack, till, "fb-retry")
+        await eventually(lambda: len(receiver.deliveries) >= 4, within=20)
+        await asyncio.sleep(0.5)
+
+    assert len(receiver.deliveries) == 4, "delivered once: no attempt after the 200"
+    assert len({delivery.webhook_id for delivery in receiver.deliveries}) == 1
+    assert all(delivery.verified(endpoint["secret"])["type"] == "case.opened" for delivery in receiver.deliveries)
+    attempts = (await stack.api.get(f"/webhook-endpoints/{endpoint['id']}/deliveries", headers=till)).json()
+    assert [(a["attempt"], a["outcome"], a["response_code"]) for a in reversed(attempts)] == [
+        (1, "failed", 500), (2, "failed", 500), (3, "failed", 500), (4, "delivered", 200)]
+
+
+async def test_410_disables_the_endpoint_and_tells_its_owner(live_stack: Stack):
+    stack = live_stack
+    till = integrator(stack)
+    with WebhookReceiver(answers=[410]) as receiver:
+        endpoint = await register(stack, till, receiver.url, ["case.opened"])
+        await open_complaint(stack, till, "fb-gone-1")
+        view = await eventually(lambda: _disabled(stack, endpoint["id"]), within=20)
+        await open_complaint(stack, till, "fb-gone-2")
+        await asyncio.sleep(1)
+
+    assert len(receiver.deliveries) == 1, "nothing is sent to an endpoint that said Gone"
+    assert "410" in view.disabled_reason
+    [notice] = await eventually(lambda: stack.rows(SandboxOutboxEntry, to_address=OWNER))
+    assert endpoint["url"] in notice.body and "410" in notice.body
+    shown = (await stack.api.get(f"/webhook-endpoints/{endpoint['id']}", headers=till)).json()
+    assert shown["enabled"] is False
+
+
+async def test_after_the_last_attempt_fails_the_endpoint_is_disabled_and_its_owner_told(live_stack: Stack):
+    stack = live_stack
+    till = integrator(stack)
+    with WebhookReceiver(answers=[503]) as receiver:
+        endpoint = await register(stack, till, receiver.url, ["case.opened"])
+        await open_complaint(stack, till, "fb-down")
+        view = await eventually(lambda: _disabled(stack, endpoint["id"]), within=20)
+
+    assert len(receiver.deliveries) == 1 + len(stack.settings.webhook_retry_schedule)
+    assert "failed on all 5 attempts" in view.disabled_reason
+    assert await eventually(lambda: stack.rows(SandboxOutboxEntry, to_address=OWNER))
+
+
+async def test_retry_after_on_429_is_honoured(live_stack: Stack):
+    stack = live_stack
+    till = integrator(stack)
+    with WebhookReceiver(answers=[429, 200], headers={"Retry-After": "2"}) as receiver:
+        await register(stack, till, receiver.url, ["case.opened"])
+        await open_complaint(stack, till, "fb-slow-down")
+        await eventually(lambda: len(receiver.deliveries) >= 1, within=20)
+        first = time.monotonic()
+        await eventually(lambda: len(receiver.deliveries) >= 2, within=20)
+        waited = time.monotonic() - first
+
+    assert waited >= 1.5, "the schedule said 0.1 s; the receiver asked for 2 s and got them"
+
+
+async def test_a_worker_killed_between_attempts_still_delivers(dev_server: WorkflowEnvironment, settings: Settings,
+                                                               tmp_path: Path):
+    settings = settings.model_copy(update={"webhook_retry_schedule": [timedelta(seconds=4)]})
+    first = start_worker(address_of(dev_server), settings, tmp_path / "worker-1.log")
+    second = None
+    try:
+        async with asyncio.timeout(90), Stack.running(dev_server, settings, with_worker=False) as stack:
+            till = integrator(stack)
+            with WebhookReceiver(answers=[500, 200]) as receiver:
+                endpoint = await register(stack, till, receiver.url, ["case.opened"])
+                await open_complaint(stack, till, "fb-crash")
+                await eventually(lambda: stack.rows(WebhookAttemptRow), within=30)  # the first attempt is over
+                first.send_signal(signal.SIGKILL)  # the retry is 4 s away, held by Temporal, not the worker
+                first.wait(timeout=10)
+                second = start_worker(address_of(dev_server), settings, tmp_path / "worker-2.log")
+                await eventually(lambda: len(receiver.deliveries) >= 2, within=60)
+
+            assert len({delivery.webhook_id for delivery in receiver.deliveries}) == 1
+            assert receiver.deliveries[-1].verified(endpoint["secret"])["type"] == "case.opened"
+    finally:
+        if first.poll() is None:
+            first.kill()
+        if second is not None:
+            stop(second)
+
+
+async def test_redelivery_and_secret_rotation(live_stack: Stack):
+    stack = live_stack
+    till = integrator(stack)
+    with WebhookReceiver() as receiver:
+        endpoint = await register(stack, till, receiver.url, ["case.opened"])
+        await open_complaint(stack, till, "fb-again")
+        await eventually(lambda: receiver.deliveries)
+        rotated = (await stack.api.post(f"/webhook-endpoints/{endpoint['id']}/rotate-secret", headers=till)).json()
+        assert rotated["secret"] != endpoint["secret"] and rotated["previous_secret_valid_until"]
+
+        [event] = stack.rows(WebhookEventRow, type="case.opened")
+        again = await stack.api.post(f"/webhook-endpoints/{endpoint['id']}/deliveries/{event.id}/redeliver",
+                                     headers=till)
+        assert again.status_code == 202, again.text
+        await eventually(lambda: len(receiver.deliveries) >= 2, within=20)
+
+    redelivered = receiver.deliveries[1]
+    assert redelivered.webhook_id == receiver.deliveries[0].webhook_id == event.id
+    for secret in (endpoint["secret"], rotated["secret"]):  # signed by both during the grace day
+        assert redelivered.verified(secret)["type"] == "case.opened"
+
+
+async def test_endpoints_are_the_integrators_own(live_stack: Stack):
+    stack = live_stack
+    till, shop = integrator(stack, "till-01"), integrator(stack, "shop-02")
+    mine = await register(stack, till, "https://hooks.till.example/recovery", ["case.closed"])
+    assert (await stack.api.get(f"/webhook-endpoints/{mine['id']}", headers=shop)).status_code == 404
+    assert (await stack.api.get("/webhook-endpoints", headers=shop)).json() == []
+    assert [e["id"] for e in (await stack.api.get("/webhook-endpoints", headers=till)).json()] == [mine["id"]]
+    foreign = await stack.api.post("/webhook-endpoints", headers=shop, json={
+        "url": "https://shop.example/h", "event_types": ["case.opened"], "owner_email": OWNER, "tenant": "till-01"})
+    assert foreign.status_code == 403
+
+    disabled = await stack.api.patch(f"/webhook-endpoints/{mine['id']}", headers=till, json={"enabled": False})
+    assert disabled.json()["enabled"] is False
+    no_scope = stack.key("till-01", Scope.incidents_write, kind=PrincipalKind.integrator)
+    assert (await stack.api.get("/webhook-endpoints", headers=no_scope)).status_code == 403
+
+
+def _disabled(stack: Stack, endpoint_id: str) -> WebhookEndpointRow | None:
+    [row] = stack.rows(WebhookEndpointRow, id=endpoint_id)
+    return row if row.disabled_at is not None else None

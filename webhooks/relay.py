@@ -1,0 +1,87 @@
+"""The relay from the outbox to the delivery workflows. It runs inside every worker process.
+
+Each new event goes to the delivery workflow of every endpoint that asked for it (one per endpoint and case,
+started if need be: signal-with-start), and is then marked dispatched. A crash between the two hands the event
+over again after the restart; the workflow ignores an event it already has, and an attempt skips an event the
+endpoint already took, so a second hand-over never makes a second delivery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from schemas.webhooks import WebhookJob, WebhookStream
+from settings import Settings
+from store.db import session_for
+from store.tables import WebhookEventRow, utcnow
+from store.webhook_endpoints import subscribers
+from store.webhook_outbox import pending_events
+from workflows.webhook_delivery import WebhookDelivery, stream_id
+
+log = logging.getLogger(__name__)
+BATCH = 200
+
+
+async def hand_over(client: Client, settings: Settings, stream: WebhookStream, job: WebhookJob) -> None:
+    """Queues `job` on the endpoint's stream for the case, starting the stream if none runs."""
+    await client.start_workflow(WebhookDelivery.run, stream, id=stream_id(stream.endpoint_id, stream.case_id),
+                                task_queue=settings.temporal_task_queue, start_signal="enqueue",
+                                start_signal_args=[job])
+
+
+async def relay_once(client: Client, settings: Settings) -> int:
+    """Hands over the events waiting in the outbox; returns how many there were."""
+
+    def waiting() -> list[tuple[WebhookEventRow, list[str]]]:
+        with session_for(settings.database_url) as session:
+            return [(event, [endpoint.id for endpoint in subscribers(session, event.tenant, event.type)])
+                    for event in pending_events(session, BATCH)]
+
+    batch = await run_in_threadpool(waiting)
+    for event, endpoint_ids in batch:
+        for endpoint_id in endpoint_ids:
+            stream = WebhookStream(endpoint_id=endpoint_id, case_id=event.case_id,
+                                   schedule=settings.webhook_retry_schedule)
+            await hand_over(client, settings, stream, WebhookJob(job_id=event.id, event_id=event.id))
+        await run_in_threadpool(_mark_dispatched, settings, event.id)
+    return len(batch)
+
+
+def _mark_dispatched(settings: Settings, event_id: str) -> None:
+    with session_for(settings.database_url) as session:
+        row = session.get(WebhookEventRow, event_id)
+        row.dispatched_at = utcnow()
+        session.add(row)
+        session.commit()
+
+
+async def relay_forever(client: Client, settings: Settings) -> None:
+    """Never returns; only an error of a kind not foreseen ends it (the worker then exits, to be restarted)."""
+    while True:
+        try:
+            moved = await relay_once(client, settings)
+        except (RPCError, OSError, SQLAlchemyError) as error:  # Temporal or the database away: try again shortly
+            log.warning("webhook relay: %s", error)
+            moved = 0
+        if moved < BATCH:
+            await asyncio.sleep(settings.webhook_relay_poll_seconds)
+
+
+@asynccontextmanager
+async def relay_running(client: Client, settings: Settings) -> AsyncIterator[asyncio.Task]:
+    """Runs the relay for as long as the block lasts (tests); `worker.py` awaits it beside the worker."""
+    task = asyncio.create_task(relay_forever(client, settings), name="webhook-relay")
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task

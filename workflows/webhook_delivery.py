@@ -1,0 +1,95 @@
+"""Delivering webhooks: one workflow per endpoint and case, so a case's events reach each endpoint in order.
+
+Each event is tried at once and then after each wait of the schedule (about three days in all), with jitter,
+or later if the receiver asks with Retry-After. A 2xx delivers it; a 410 Gone, or a last attempt that fails,
+disables the endpoint and tells its owner. Timers and the queue live in Temporal, so a crash or a restart of
+the worker loses nothing and the `webhook-id` of an event never changes between attempts.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from schemas.webhooks import (
+        AttemptRequest,
+        AttemptResult,
+        DeliveryOutcome,
+        DisableRequest,
+        WebhookActivity,
+        WebhookJob,
+        WebhookStream,
+    )
+
+# The POST itself never raises (its failures are outcomes); what is retried here is our own database. Time for
+# the receiver's 15 s, a slow name look-up and the bookkeeping.
+_ATTEMPT = dict(start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)))
+# How long a stream stays open for the case's next event before it ends (the next event starts a new one).
+_LINGER = timedelta(seconds=30)
+_JITTER = 0.2  # each wait is stretched or shrunk by up to this share, so retries from many cases spread out
+
+
+def stream_id(endpoint_id: str, case_id: str) -> str:
+    return f"webhooks-{endpoint_id}-{case_id}"
+
+
+@workflow.defn
+class WebhookDelivery:
+    @workflow.init
+    def __init__(self, stream: WebhookStream) -> None:
+        self._queue: list[WebhookJob] = []
+        self._seen: set[str] = set()
+
+    @workflow.signal
+    def enqueue(self, job: WebhookJob) -> None:
+        """An event (or a redelivery) to send after those already queued. The relay may send one twice."""
+        if job.job_id not in self._seen:
+            self._seen.add(job.job_id)
+            self._queue.append(job)
+
+    @workflow.run
+    async def run(self, stream: WebhookStream) -> None:
+        while True:
+            try:
+                await workflow.wait_condition(lambda: bool(self._queue), timeout=_LINGER)
+            except TimeoutError:
+                return
+            job = self._queue.pop(0)
+            if not await self._deliver(stream, job):
+                return  # the endpoint is disabled: what is queued waits for a redelivery
+
+    async def _deliver(self, stream: WebhookStream, job: WebhookJob) -> bool:
+        """True once the endpoint took the event; False when the endpoint is (now) disabled."""
+        waits = [*stream.schedule, None]
+        for attempt, wait in enumerate(waits, start=1):
+            result = await self._attempt(stream, job, attempt)
+            if result.outcome is DeliveryOutcome.delivered:
+                return True
+            if result.outcome is DeliveryOutcome.endpoint_disabled:
+                return False
+            if result.outcome is DeliveryOutcome.gone:
+                await self._disable(stream, "the receiver answered 410 Gone")
+                return False
+            if wait is not None:
+                await workflow.sleep(self._backoff(wait, result))
+        await self._disable(stream, f"event {job.event_id} failed on all {len(waits)} attempts")
+        return False
+
+    async def _attempt(self, stream: WebhookStream, job: WebhookJob, attempt: int) -> AttemptResult:
+        request = AttemptRequest(endpoint_id=stream.endpoint_id, event_id=job.event_id, job_id=job.job_id,
+                                 attempt=attempt, redelivery=job.redelivery)
+        return await workflow.execute_activity(WebhookActivity.attempt, request, result_type=AttemptResult,
+                                               **_ATTEMPT)
+
+    async def _disable(self, stream: WebhookStream, reason: str) -> None:
+        await workflow.execute_activity(WebhookActivity.disable_endpoint,
+                                        DisableRequest(endpoint_id=stream.endpoint_id, reason=reason), **_ATTEMPT)
+
+    @staticmethod
+    def _backoff(wait: timedelta, result: AttemptResult) -> timedelta:
+        jittered = wait * (1 + workflow.random().uniform(-_JITTER, _JITTER))
+        return max(jittered, result.retry_after or timedelta(0))
