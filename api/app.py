@@ -24,6 +24,7 @@ from api.routes import (
 )
 from intake.cases import WorkflowNotStarted
 from providers.messaging.mail import email_sender
+from schemas.phones import default_region
 from settings import Settings, get_settings
 from store.db import engine_for
 from temporal_client import connect, payload_codec
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         return JSONResponse(status_code=503, content={"detail": str(error)},
                             headers={"Retry-After": str(settings.intake_retry_after_seconds)})
 
+    app.add_middleware(PhoneRegion, region=settings.policy.phone_region)
     routers = (incidents, transactions, cases, case_actions, privacy, inbound, codec, metrics, webhook_endpoints)
     about_one_case = (cases, case_actions, privacy)
     opening_cases = (incidents, transactions)
@@ -73,3 +75,18 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         app.include_router(module.router, responses={**GUARDED, **(ONE_CASE if module in about_one_case else {}),
                                                      **(OPENS_CASES if module in opening_cases else {})})
     return app
+
+
+class PhoneRegion:
+    """Numbers posted without a country code are read in the policy's region (plain ASGI: no cost per request
+    beyond setting a context variable that request validation reads)."""
+
+    def __init__(self, app, region: str) -> None:
+        self.app, self.region = app, region
+
+    async def __call__(self, scope, receive, send) -> None:
+        token = default_region.set(self.region)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            default_region.reset(token)

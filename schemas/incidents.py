@@ -11,8 +11,9 @@ from pydantic import AfterValidator, BaseModel, EmailStr, Field, model_validator
 
 from schemas.channels import Channel, Language
 from schemas.money import Money
+from schemas.phones import PhoneNumber, PhoneType, phone_type
 
-E164Phone = Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$", examples=["+358401234567"])]
+E164Phone = PhoneNumber  # accepted as written ("040 123 4567"), kept in E.164
 ExternalId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$", examples=["till-42-7781"])]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 _TIME_ZONES = frozenset(available_timezones())
@@ -56,6 +57,13 @@ class Customer(BaseModel):
     language: Language = Language.fi
     time_zone: TimeZoneName = "Europe/Helsinki"
     preferred_channel: Channel | None = None
+    phone_type: PhoneType | None = Field(default=None, description="Set by the engine from the number: a "
+                                         "landline is called or emailed, never texted.")
+
+    @model_validator(mode="after")
+    def _tell_landlines_apart(self) -> Customer:
+        self.phone_type = phone_type(self.phone) if self.phone else None
+        return self
 
 
 class IncidentIn(BaseModel):

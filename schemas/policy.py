@@ -37,6 +37,8 @@ class ContactPolicy(BaseModel):
 
 
 class RecoveryPolicy(BaseModel):
+    phone_region: str = Field(default="FI", pattern=r"^[A-Z]{2}$",
+                              description="Region for phone numbers written without a country code (040 ...).")
     reply_timeout: timedelta = Field(default=timedelta(days=2), description="How long to wait for an answer.")
     default_refund_destination: RefundDestinationKind = RefundDestinationKind.original_card
     follow_up_delay: timedelta = Field(default=timedelta(days=3), description="From refund to follow-up.")

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
 from schemas.api import ReplyIn
+from schemas.phones import as_phone_address
 from schemas.progress import CaseStatus
 from schemas.replies import ReplyIntent
 from store.cases import add_timeline_entry
@@ -49,6 +50,7 @@ def match_open_case(session: Session, sender: str, text: str) -> str | None:
 
 
 def open_cases_of(session: Session, address: str) -> list[CaseRow]:
+    address = as_phone_address(address)  # "040 123 4567" from a gateway is the case's +358401234567
     return list(session.exec(select(CaseRow).where(
         or_(CaseRow.customer_phone == address, CaseRow.customer_email == address),
         CaseRow.status != CaseStatus.closed)).all())

@@ -15,6 +15,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from schemas.channels import Channel
     from schemas.incidents import Customer, IncidentKind
+    from schemas.phones import PhoneType
     from schemas.policy import ContactPolicy
 
 
@@ -27,11 +28,13 @@ class Attempt:
 
 
 def channel_order(policy: ContactPolicy, kind: IncidentKind, customer: Customer) -> list[tuple[Channel, str]]:
-    """The policy's order for this kind, with the customer's preferred channel first, where we have an address."""
+    """The policy's order for this kind, with the customer's preferred channel first, where we have an address.
+    A landline cannot take a text: it is called, or the customer emailed, instead."""
     order = policy.channels_for(kind)
     if customer.preferred_channel in order:
         order = [customer.preferred_channel, *(c for c in order if c != customer.preferred_channel)]
-    addresses = {Channel.sms: customer.phone, Channel.voice: customer.phone, Channel.email: customer.email}
+    texts = customer.phone if customer.phone_type is not PhoneType.landline else None
+    addresses = {Channel.sms: texts, Channel.voice: customer.phone, Channel.email: customer.email}
     return [(channel, addresses[channel]) for channel in order if addresses.get(channel)]
 
 

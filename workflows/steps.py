@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.incidents import Customer
     from schemas.messages import DeliveryStatus, DeliveryUpdate, MessageFacts, MessageReceipt, OutboundMessage
     from schemas.money import Money
+    from schemas.phones import PhoneType
     from schemas.policy import RecoveryPolicy
     from schemas.progress import CaseOutcome, CaseProgress, CaseStatus, CaseStep
     from schemas.refunds import RefundRequest, RefundResult
@@ -250,7 +251,10 @@ class RecoveryWorkflow(PromiseSteps):
     # -- reaching the customer -------------------------------------------------------------------------
 
     def _plan(self) -> Iterator[Attempt]:
-        order = channel_order(self.policy.contact, self.case.incident.kind, self._customer)
+        customer = self._customer
+        if customer.phone_type is PhoneType.landline and not workflow.patched("landlines-not-texted"):
+            customer = customer.model_copy(update={"phone_type": None})  # opened before: texted, as it was then
+        order = channel_order(self.policy.contact, self.case.incident.kind, customer)
         order.sort(key=lambda step: step[0] != self._reached_on)
         return attempts(self.policy.contact, order, self._unusable)
 

@@ -1,0 +1,65 @@
+"""Phone numbers as people write them (`040 123 4567`), parsed with Google's `phonenumbers` and kept in E.164
+(`+358401234567`). Numbers without a country code are read in the default region: the policy's (FI unless
+configured), which the API sets for each request. Landlines are told apart, because they cannot take a text."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from enum import StrEnum
+from typing import Annotated
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType, ValidationResult
+from pydantic import AfterValidator, Field
+
+default_region: ContextVar[str] = ContextVar("default_phone_region", default="FI")
+
+_WHY_IMPOSSIBLE = {
+    ValidationResult.INVALID_COUNTRY_CODE: "its country code does not exist",
+    ValidationResult.TOO_SHORT: "it is too short",
+    ValidationResult.INVALID_LENGTH: "it has the wrong number of digits",
+    ValidationResult.TOO_LONG: "it is too long",
+}
+
+
+class PhoneType(StrEnum):
+    mobile = "mobile"
+    landline = "landline"  # called, never texted
+    unknown = "unknown"  # e.g. a number plan that does not tell mobiles apart: texted, as before
+
+
+def normalise_phone(text: str, region: str | None = None) -> str:
+    """The number in E.164; ValueError saying why when it cannot be a phone number."""
+    try:
+        number = phonenumbers.parse(text, region or default_region.get())
+    except NumberParseException as error:
+        raise ValueError(f"'{text}' is not a phone number ({error._msg})") from None
+    possible = phonenumbers.is_possible_number_with_reason(number)
+    if possible not in (ValidationResult.IS_POSSIBLE, ValidationResult.IS_POSSIBLE_LOCAL_ONLY):
+        raise ValueError(f"'{text}' is not a possible phone number: {_WHY_IMPOSSIBLE.get(possible, 'unknown')}")
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(f"'{text}' is not a valid number in its numbering plan (a digit wrong?)")
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def as_phone_address(address: str) -> str:
+    """A sender or opt-out address in the form cases keep: numbers in E.164, anything else (email) as it is."""
+    if "@" in address:
+        return address
+    try:
+        return normalise_phone(address)
+    except ValueError:
+        return address
+
+
+def phone_type(e164: str) -> PhoneType:
+    kind = phonenumbers.number_type(phonenumbers.parse(e164))
+    if kind == PhoneNumberType.MOBILE:
+        return PhoneType.mobile
+    return PhoneType.landline if kind == PhoneNumberType.FIXED_LINE else PhoneType.unknown
+
+
+PhoneNumber = Annotated[str, Field(min_length=1, max_length=40, examples=["+358401234567", "040 123 4567"],
+                                   description="As written; stored in E.164. Without a country code, the "
+                                   "policy's default region (FI) applies."),
+                        AfterValidator(normalise_phone)]
