@@ -105,14 +105,20 @@ async def test_a_failing_receiver_gets_the_same_webhook_id_until_it_answers_2xx(
         (1, "failed", 500), (2, "failed", 500), (3, "failed", 500), (4, "delivered", 200)]
 
 
+async def until_disabled(stack: Stack, till: dict[str, str],
+                         receiver: WebhookReceiver) -> tuple[dict, WebhookEndpointRow]:
+    """Registers the receiver for `case.opened`, opens a case, and waits until the endpoint is disabled."""
+    endpoint = await register(stack, till, receiver.url, ["case.opened"])
+    await open_complaint(stack, till, "fb-1")
+    return endpoint, await eventually(lambda: _disabled(stack, endpoint["id"]), within=20)
+
+
 async def test_410_disables_the_endpoint_and_tells_its_owner(live_stack: Stack):
     stack = live_stack
     till = integrator(stack)
     with WebhookReceiver(answers=[410]) as receiver:
-        endpoint = await register(stack, till, receiver.url, ["case.opened"])
-        await open_complaint(stack, till, "fb-gone-1")
-        view = await eventually(lambda: _disabled(stack, endpoint["id"]), within=20)
-        await open_complaint(stack, till, "fb-gone-2")
+        endpoint, view = await until_disabled(stack, till, receiver)
+        await open_complaint(stack, till, "fb-2")
         await asyncio.sleep(1)
 
     assert len(receiver.deliveries) == 1, "nothing is sent to an endpoint that said Gone"
@@ -127,9 +133,7 @@ async def test_after_the_last_attempt_fails_the_endpoint_is_disabled_and_its_own
     stack = live_stack
     till = integrator(stack)
     with WebhookReceiver(answers=[503]) as receiver:
-        endpoint = await register(stack, till, receiver.url, ["case.opened"])
-        await open_complaint(stack, till, "fb-down")
-        view = await eventually(lambda: _disabled(stack, endpoint["id"]), within=20)
+        _, view = await until_disabled(stack, till, receiver)
 
     assert len(receiver.deliveries) == 1 + len(stack.settings.webhook_retry_schedule)
     assert "failed on all 5 attempts" in view.disabled_reason
