@@ -40,6 +40,9 @@ from workflows.registry import ALL_WORKFLOWS
 from workflows.sandbox import workflow_runner
 from workflows.webhook_delivery import WebhookDelivery
 
+# The recovery workflows, and the one that delivers integrators' webhooks.
+WORKFLOWS = [*ALL_WORKFLOWS, WebhookDelivery]
+
 
 @dataclass
 class Providers:
@@ -91,7 +94,7 @@ def build_worker(client: Client, settings: Settings, providers: Providers | None
     return Worker(
         client,
         task_queue=settings.temporal_task_queue,
-        workflows=[*ALL_WORKFLOWS, WebhookDelivery],
+        workflows=WORKFLOWS,
         workflow_runner=workflow_runner(),
         activities=activities,
         activity_executor=ThreadPoolExecutor(max_workers=settings.worker_activity_threads),

@@ -33,6 +33,8 @@ from tests.scenarios.test_s5_clerk_who_looked_me_up import (
     received_at,
     repair_complaint,
 )
+from tests.webhook_receiver import WebhookReceiver
+from workflows.webhook_delivery import stream_id
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -98,16 +100,28 @@ async def _record_data_misuse(stack: Stack) -> str:
     return case_id
 
 
+async def _record_webhook_delivery(stack: Stack) -> str:
+    """A staff tool's endpoint that fails once, then takes the event."""
+    with WebhookReceiver(answers=[500, 200]) as receiver:
+        endpoint = (await stack.api.post("/webhook-endpoints", json={
+            "url": receiver.url, "event_types": ["case.opened"], "owner_email": "ops@example.com"})).json()
+        case_id = (await stack.api.post("/transactions", json=till_record("R-7"))).json()["case"]["case_id"]
+        await eventually(lambda: len(receiver.deliveries) == 2)
+    await stack.skip(timedelta(minutes=1))  # the stream waits a while for the case's next event, then ends
+    return stream_id(endpoint["id"], case_id)
+
+
 RECORDINGS = {"overcharge": _record_overcharge, "undercharge": _record_undercharge,
               "duplicate_purchase": _record_duplicate_purchase, "complaint": _record_complaint,
-              "data_misuse": _record_data_misuse}
+              "data_misuse": _record_data_misuse, "webhook_delivery": _record_webhook_delivery}
 
 
 async def main(names: list[str]) -> None:
     """Records the named workflow types' histories (all when none are named); name only the new type, so the
     histories of the others stay the ones recorded on the code that is running in production."""
     with tempfile.TemporaryDirectory() as tmp:
-        settings = test_settings(Path(tmp))
+        settings = test_settings(Path(tmp)).model_copy(update={  # receivers on localhost, retried at once
+            "webhook_allow_private_networks": True, "webhook_retry_schedule": [timedelta(seconds=1)]})
         async with await WorkflowEnvironment.start_time_skipping(
             test_server_existing_path=temporal_test_server(), data_converter=data_converter(settings)
         ) as env, Stack.running(env, settings) as stack:

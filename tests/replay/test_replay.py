@@ -11,20 +11,20 @@ from temporalio.worker import Replayer
 
 from settings import Settings
 from temporal_client import data_converter
-from workflows.registry import ALL_WORKFLOWS
+from worker import WORKFLOWS
 from workflows.sandbox import workflow_runner
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 
 def test_there_is_a_recorded_history_per_workflow_type():
-    assert len(HISTORIES) >= len(ALL_WORKFLOWS)
+    assert len(HISTORIES) >= len(WORKFLOWS)
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda path: path.stem)
 async def test_recorded_history_replays_on_current_code(path: Path):
     history = load(path)
-    replayer = Replayer(workflows=ALL_WORKFLOWS, data_converter=data_converter(Settings()),
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=data_converter(Settings()),
                         workflow_runner=workflow_runner())
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.stem}: {result.replay_failure}"
