@@ -257,6 +257,10 @@ class WebhookEndpointRow(SQLModel, table=True):
     created_by: str = Field(max_length=200)
     created_at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
 
+    def hears(self, tenant: str, event_type: str) -> bool:
+        """Whether this endpoint asked for this type of event about this tenant's cases."""
+        return self.tenant in (None, tenant) and event_type in self.event_types
+
 
 class WebhookEventRow(SQLModel, table=True):
     """The outbox: one row per case event, written in the same transaction as the change it reports, so no

@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, select
 
 from schemas.webhooks import AttemptRequest, AttemptResult, DeliveryView, EndpointIn, EndpointView, EndpointWithSecret
 from store.tables import WebhookAttemptRow, WebhookEndpointRow, WebhookEventRow, utcnow
@@ -38,12 +38,8 @@ def endpoints_of(session: Session, tenant: str | None) -> list[WebhookEndpointRo
     return list(session.exec(query).all())
 
 
-def subscribers(session: Session, tenant: str, event_type: str) -> list[WebhookEndpointRow]:
-    """Enabled endpoints that asked for this type of event about this tenant's cases (or every tenant's)."""
-    rows = session.exec(select(WebhookEndpointRow).where(
-        or_(WebhookEndpointRow.tenant == tenant, col(WebhookEndpointRow.tenant).is_(None)),
-        col(WebhookEndpointRow.disabled_at).is_(None))).all()
-    return [row for row in rows if event_type in row.event_types]
+def enabled_endpoints(session: Session) -> list[WebhookEndpointRow]:
+    return list(session.exec(select(WebhookEndpointRow).where(col(WebhookEndpointRow.disabled_at).is_(None))).all())
 
 
 def rotate_secret(session: Session, row: WebhookEndpointRow) -> WebhookEndpointRow:

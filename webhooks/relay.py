@@ -13,7 +13,9 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
+from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import col
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 from temporalio.service import RPCError
@@ -22,7 +24,7 @@ from schemas.webhooks import WebhookJob, WebhookStream
 from settings import Settings
 from store.db import session_for
 from store.tables import WebhookEventRow, utcnow
-from store.webhook_endpoints import subscribers
+from store.webhook_endpoints import enabled_endpoints
 from store.webhook_outbox import pending_events
 from workflows.webhook_delivery import WebhookDelivery, stream_id
 
@@ -42,7 +44,8 @@ async def relay_once(client: Client, settings: Settings) -> int:
 
     def waiting() -> list[tuple[WebhookEventRow, list[str]]]:
         with session_for(settings.database_url) as session:
-            return [(event, [endpoint.id for endpoint in subscribers(session, event.tenant, event.type)])
+            endpoints = enabled_endpoints(session)
+            return [(event, [e.id for e in endpoints if e.hears(event.tenant, event.type)])
                     for event in pending_events(session, BATCH)]
 
     batch = await run_in_threadpool(waiting)
@@ -51,15 +54,14 @@ async def relay_once(client: Client, settings: Settings) -> int:
             stream = WebhookStream(endpoint_id=endpoint_id, case_id=event.case_id,
                                    schedule=settings.webhook_retry_schedule)
             await hand_over(client, settings, stream, WebhookJob(job_id=event.id, event_id=event.id))
-        await run_in_threadpool(_mark_dispatched, settings, event.id)
+    if batch:
+        await run_in_threadpool(_mark_dispatched, settings, [event.id for event, _ in batch])
     return len(batch)
 
 
-def _mark_dispatched(settings: Settings, event_id: str) -> None:
+def _mark_dispatched(settings: Settings, event_ids: list[str]) -> None:
     with session_for(settings.database_url) as session:
-        row = session.get(WebhookEventRow, event_id)
-        row.dispatched_at = utcnow()
-        session.add(row)
+        session.exec(update(WebhookEventRow).where(col(WebhookEventRow.id).in_(event_ids)).values(dispatched_at=utcnow()))
         session.commit()
 
 
