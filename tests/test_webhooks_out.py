@@ -22,8 +22,11 @@ from store.tables import SandboxOutboxEntry, WebhookAttemptRow, WebhookEndpointR
 from tests import harness
 from tests.harness import Stack, eventually, start_worker, stop
 from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
+from tests.scenarios.test_s3_s4_complaints import complaint
+from tests.test_exactly_once import RefusingPayments
 from tests.test_faults import address_of, short_policy
 from tests.webhook_receiver import WebhookReceiver
+from worker import Providers, sandbox_providers
 
 OWNER = "integrations@till.example"
 S1_EVENTS = ["case.opened", "case.customer_reached", "refund.paid", "case.closed"]
@@ -222,3 +225,28 @@ async def test_endpoints_are_the_integrators_own(live_stack: Stack):
 def _disabled(stack: Stack, endpoint_id: str) -> WebhookEndpointRow | None:
     [row] = stack.rows(WebhookEndpointRow, id=endpoint_id)
     return row if row.disabled_at is not None else None
+
+
+async def test_a_late_complaint_records_sla_and_escalation_events_in_the_outbox(stack: Stack):
+    """On the time-skipping server, without an endpoint: which events a complaint left unanswered produces."""
+    case_id = (await stack.api.post("/incidents", json=complaint("fb-late"))).json()["case_id"]
+    await stack.skip(timedelta(hours=30))  # past 75 % and past the deadline of the public complaint's reply
+    await eventually(lambda: "sla.breached" in _event_types(stack, case_id))
+    events = _event_types(stack, case_id)
+    assert {"case.opened", "sla.at_risk", "sla.breached", "case.escalated"} <= events
+
+
+def _event_types(stack: Stack, case_id: str) -> set[str]:
+    return {row.type for row in stack.rows(WebhookEventRow, case_id=case_id)}
+
+
+async def test_a_refund_refused_for_good_records_refund_failed_with_its_amount(time_skipping: WorkflowEnvironment,
+                                                                             settings: Settings):
+    providers = Providers(payments=RefusingPayments(settings.database_url), senders=sandbox_providers(settings).senders)
+    async with Stack.running(time_skipping, settings, providers) as stack:
+        case_id = (await stack.api.post("/transactions", json=till_record("T-WH-2"))).json()["case"]["case_id"]
+        await eventually(lambda: stack.texts_to(PHONE))
+        await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "1"})
+        [failed] = await eventually(lambda: stack.rows(WebhookEventRow, case_id=case_id, type="refund.failed"))
+    assert failed.payload["data"]["amount"] == {"amount_minor": 995, "currency": "EUR"}
+    assert not stack.rows(WebhookEventRow, case_id=case_id, type="refund.paid")
