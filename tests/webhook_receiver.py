@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from standardwebhooks import Webhook
@@ -14,6 +15,7 @@ from standardwebhooks import Webhook
 class Delivery:
     headers: dict[str, str]
     body: bytes
+    arrived_at: float = field(default_factory=time.time)
 
     @property
     def webhook_id(self) -> str:
