@@ -58,7 +58,7 @@ BAD_INCIDENTS = [
     ({"amount": {"amount_minor": 995, "currency": "eur"}}, ["body", "amount", "currency"], "pattern"),
     ({"customer": None}, ["body", "customer"], "valid dictionary"),
     ({"customer": {"name": ""}}, ["body", "customer", "name"], "at least 1"),
-    ({"customer": {"name": "A", "phone": "0401234567"}}, ["body", "customer", "phone"], "pattern"),
+    ({"customer": {"name": "A", "phone": "123"}}, ["body", "customer", "phone"], "too short"),
     ({"customer": {"name": "A", "email": "not-an-email"}}, ["body", "customer", "email"], "email"),
     ({"amount": None}, ["body"], "needs an amount above zero"),
     ({"kind": "teleportation"}, ["body", "kind"], "overcharge"),
