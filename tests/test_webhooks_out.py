@@ -113,7 +113,7 @@ async def until_disabled(stack: Stack, till: dict[str, str],
     """Registers the receiver for `case.opened`, opens a case, and waits until the endpoint is disabled."""
     endpoint = await register(stack, till, receiver.url, ["case.opened"])
     await open_complaint(stack, till, "fb-1")
-    return endpoint, await eventually(lambda: _disabled(stack, endpoint["id"]), within=20)
+    return endpoint, await eventually(lambda: _disabled(stack, endpoint["id"]), within=30)
 
 
 async def test_410_disables_the_endpoint_and_tells_its_owner(live_stack: Stack):

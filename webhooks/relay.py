@@ -66,12 +66,16 @@ def _mark_dispatched(settings: Settings, event_ids: list[str]) -> None:
 
 
 async def relay_forever(client: Client, settings: Settings) -> None:
-    """Never returns; only an error of a kind not foreseen ends it (the worker then exits, to be restarted)."""
+    """Never returns: a failure is logged and the next round tries again (what was not marked dispatched is
+    handed over again)."""
     while True:
         try:
             moved = await relay_once(client, settings)
         except (RPCError, OSError, SQLAlchemyError) as error:  # Temporal or the database away: try again shortly
             log.warning("webhook relay: %s", error)
+            moved = 0
+        except Exception:  # noqa: BLE001  (a relay that stops is events never sent: say so loudly, go on)
+            log.exception("webhook relay: unexpected failure; retrying")
             moved = 0
         if moved < BATCH:
             await asyncio.sleep(settings.webhook_relay_poll_seconds)
