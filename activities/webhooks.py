@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import httpx
 from temporalio import activity
 
 from providers.messaging import MessageSender
@@ -14,14 +13,14 @@ from store.db import session_for
 from store.tables import WebhookEndpointRow, WebhookEventRow, utcnow
 from store.webhook_endpoints import disable, record_attempt, signing_secrets, was_delivered
 from webhooks.destinations import UnsafeDestination, check_resolved
-from webhooks.sender import post, signed_headers
+from webhooks.sender import pinned_client, post, signed_headers
 
 
 class WebhookActivities:
     def __init__(self, settings: Settings, owner_email: MessageSender) -> None:
         self._settings = settings
         self._owner_email = owner_email
-        self._http = httpx.Client(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
+        self._http = pinned_client(settings.webhook_timeout_seconds)
 
     @activity.defn(name=WebhookActivity.attempt)
     def attempt_webhook(self, request: AttemptRequest) -> AttemptResult:
@@ -52,10 +51,11 @@ class WebhookActivities:
     def _send(self, endpoint: WebhookEndpointRow, event: WebhookEventRow) -> tuple[AttemptResult, str | None]:
         settings = self._settings
         try:
-            check_resolved(endpoint.url, settings.webhook_allowed_hosts, settings.webhook_allow_private_networks)
+            address = check_resolved(endpoint.url, settings.webhook_allowed_hosts,
+                                     settings.webhook_allow_private_networks)
         except UnsafeDestination as refused:
             return AttemptResult(outcome=DeliveryOutcome.refused), str(refused)
         now = utcnow()
         body = json.dumps(event.payload, separators=(",", ":"), ensure_ascii=False)
         headers = signed_headers(event.id, body, signing_secrets(endpoint, now), now)
-        return post(self._http, endpoint.url, headers, body)
+        return post(self._http, endpoint.url, address, headers, body)

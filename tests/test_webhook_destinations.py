@@ -3,12 +3,16 @@ judged by the addresses a name resolves to as well as by the name."""
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 
 import pytest
 
+from schemas.webhooks import DeliveryOutcome
 from tests.harness import Stack
+from tests.webhook_receiver import WebhookReceiver
 from webhooks.destinations import UnsafeDestination, check_resolved, check_url
+from webhooks.sender import pinned_client, post
 
 INSIDE = ["http://127.0.0.1:9/h", "http://localhost/h", "http://api.localhost/h", "http://10.0.0.5/h",
           "http://192.168.1.1/h", "http://169.254.169.254/latest/meta-data", "http://[::1]/h",
@@ -45,3 +49,18 @@ async def test_registering_an_endpoint_inside_the_network_is_a_422_naming_the_ur
         "url": url, "event_types": ["case.opened"], "owner_email": "ops@example.com"})
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["loc"] == ["body", "url"]
+
+
+def test_a_delivery_connects_to_the_checked_address_not_to_a_second_look_up():
+    """`hooks.invalid` resolves nowhere: the POST reaches the receiver only because it goes to the address the
+    guard checked, carrying the endpoint's name as its Host."""
+    with WebhookReceiver() as receiver:
+        url = f"http://hooks.invalid:{receiver.server_port}/hooks"
+        result, error = post(pinned_client(5), url, "127.0.0.1", {"webhook-id": "msg_1"}, "{}")
+    assert (result.outcome, error) == (DeliveryOutcome.delivered, None)
+    assert receiver.deliveries[0].headers["host"] == f"hooks.invalid:{receiver.server_port}"
+
+
+def test_the_checked_address_is_what_the_name_resolves_to():
+    name = socket.gethostname()
+    assert ipaddress.ip_address(check_resolved(f"http://{name}:8080/h", ["*"], allow_private=True)).is_loopback

@@ -2,7 +2,8 @@
 private, link-local or otherwise non-public addresses unless a development setting allows it.
 
 The name is checked when an endpoint is registered; the addresses it resolves to are checked again before every
-delivery, because a name that was public yesterday can point inside the network today.
+delivery, because a name that was public yesterday can point inside the network today, and the delivery connects
+to the address that was checked.
 """
 
 from __future__ import annotations
@@ -33,18 +34,20 @@ def check_url(url: str, allowed_hosts: list[str], allow_private: bool) -> str:
     return host
 
 
-def check_resolved(url: str, allowed_hosts: list[str], allow_private: bool) -> None:
-    """`check_url`, then every address the host resolves to now must be public."""
+def check_resolved(url: str, allowed_hosts: list[str], allow_private: bool) -> str:
+    """`check_url`, then every address the host resolves to now must be public; returns the address to connect
+    to, so the request goes where the check looked (a second look-up could answer otherwise: DNS rebinding)."""
     host = check_url(url, allowed_hosts, allow_private)
-    if allow_private:
-        return
     port = urlsplit(url).port or (443 if url.startswith("https") else 80)
     try:
         resolved = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
         raise UnsafeDestination(f"the host '{host}' does not resolve ({error.strerror})") from error
-    for _family, _type, _proto, _name, address in resolved:
-        _refuse_non_public(ipaddress.ip_address(address[0]))
+    addresses = [ipaddress.ip_address(address[0]) for _family, _type, _proto, _name, address in resolved]
+    if not allow_private:
+        for address in addresses:
+            _refuse_non_public(address)
+    return str(addresses[0])
 
 
 def _refuse_non_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> None:

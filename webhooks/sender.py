@@ -23,10 +23,22 @@ def signed_headers(event_id: str, body: str, secrets: list[str], now: datetime) 
             "user-agent": "service-recovery-webhooks/1"}
 
 
-def post(client: httpx.Client, url: str, headers: dict[str, str], body: str) -> tuple[AttemptResult, str | None]:
-    """The attempt's outcome, and a short error text when it failed before an answer came."""
+def pinned_client(timeout: float) -> httpx.Client:
+    """No redirects, no proxy from the environment, and no kept-alive connections: a connection is made to a
+    checked address for one endpoint's host, and must not carry another host's request."""
+    return httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False,
+                        limits=httpx.Limits(max_keepalive_connections=0))
+
+
+def post(client: httpx.Client, url: str, address: str, headers: dict[str, str],
+         body: str) -> tuple[AttemptResult, str | None]:
+    """POSTs to `address` (checked by the SSRF guard) as `url`'s host: its Host header, TLS name and certificate.
+    Returns the attempt's outcome, and a short error text when it failed before an answer came."""
+    target = httpx.URL(url)
+    headers = {**headers, "host": target.netloc.decode("ascii")}
     try:
-        response = client.post(url, content=body.encode(), headers=headers)
+        response = client.post(target.copy_with(host=address), content=body.encode(), headers=headers,
+                               extensions={"sni_hostname": target.host})
     except httpx.HTTPError as error:
         return AttemptResult(outcome=DeliveryOutcome.failed), f"{type(error).__name__}: {error}"
     code = response.status_code
