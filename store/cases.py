@@ -6,8 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql as postgresql_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, func, select
 
@@ -16,6 +14,7 @@ from schemas.incidents import IncidentIn
 from schemas.money import Money
 from schemas.progress import CaseProgress, CaseStatus, CaseStep
 from schemas.webhooks import EventType
+from store.dialects import insert_for
 from store.tables import CaseRow, MessageRow, RefundRow, TimelineRow, utcnow
 from store.webhook_outbox import record_event, record_progress_events
 
@@ -84,15 +83,7 @@ def apply_progress(session: Session, progress: CaseProgress, entry_key: str, **c
 
 def _insert_once(session: Session, table: type[SQLModel]):
     """INSERT ... ON CONFLICT DO NOTHING, in the database's own dialect: a retried step writes its line once."""
-    name = session.get_bind().dialect.name
-    if name not in _UPSERTS:
-        raise NotImplementedError(f"no insert-once for the {name} dialect; the read model runs on "
-                                  f"{' or '.join(sorted(_UPSERTS))}")
-    return _UPSERTS[name].insert(table).on_conflict_do_nothing()
-
-
-# The dialects the read model supports, each with its own INSERT ... ON CONFLICT.
-_UPSERTS = {"sqlite": sqlite_dialect, "postgresql": postgresql_dialect}
+    return insert_for(session, table).on_conflict_do_nothing()
 
 
 # Milestones keep their first time: a retried activity must not move "time to first contact".

@@ -10,14 +10,13 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.dialects import postgresql as postgresql_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlmodel import Session, col, func, select
 
 from schemas.money import Money
 from schemas.progress import CaseProgress, CaseStatus
 from schemas.webhooks import EventData, EventPayload, EventType
 from sla.clock import SlaState
+from store.dialects import insert_for
 from store.tables import CaseRow, RefundRow, WebhookEventRow, utcnow
 
 _CANCELLED = "cancelled"  # the outcome a case closed by a cancellation carries
@@ -62,8 +61,7 @@ def record_event(session: Session, case_id: str, event_type: EventType, event_ke
         case_id=case_id, external_id=case.external_id, kind=case.kind, status=case.status, step=case.step,
         sequence=sequence, amount=amount or _case_amount(case), outcome=case.outcome, satisfaction=case.satisfaction,
         links={"case": f"/cases/{case_id}", "timeline": f"/cases/{case_id}/timeline"}))
-    dialect = sqlite_dialect if session.get_bind().dialect.name == "sqlite" else postgresql_dialect
-    session.exec(dialect.insert(WebhookEventRow).values(
+    session.exec(insert_for(session, WebhookEventRow).values(
         id=event_id_for(event_key), event_key=event_key, case_id=case_id, tenant=case.integrator,
         type=event_type, sequence=sequence, payload=payload.model_dump(mode="json"), created_at=now,
     ).on_conflict_do_nothing(index_elements=["event_key"]))
