@@ -1,15 +1,15 @@
 """Outbound webhooks: integrators' endpoints (`webhook_endpoints`), the outbox of case events written with each
 step (`webhook_events`), and every delivery attempt (`webhook_attempts`). New tables only; nothing existing moves.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0003'
-down_revision = '0002'
+revision = '0004'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
