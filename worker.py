@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -76,7 +77,9 @@ def configured_providers(settings: Settings) -> Providers:
     return providers
 
 
-def build_worker(client: Client, settings: Settings, providers: Providers | None = None) -> Worker:
+def build_worker(client: Client, settings: Settings, providers: Providers | None = None,
+                 workflows: Sequence[type] = WORKFLOWS) -> Worker:
+    """`workflows`: a test may run variants of ours (a broken watch, to prove it cannot fail silently)."""
     providers = providers or configured_providers(settings)
     url = settings.database_url
     activity_objects = [
@@ -94,7 +97,7 @@ def build_worker(client: Client, settings: Settings, providers: Providers | None
     return Worker(
         client,
         task_queue=settings.temporal_task_queue,
-        workflows=WORKFLOWS,
+        workflows=workflows,
         workflow_runner=workflow_runner(),
         activities=activities,
         activity_executor=ThreadPoolExecutor(max_workers=settings.worker_activity_threads),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from temporalio import workflow
 
-from workflows.steps import RecoveryWorkflow
+from workflows.steps import RecoveryWorkflow, supervised
 
 with workflow.unsafe.imports_passed_through():
     from schemas.cases import CaseInput
@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
 @workflow.defn
 class ComplaintRecovery(RecoveryWorkflow):
     @workflow.run
+    @supervised
     async def run(self, case: CaseInput) -> CaseOutcome:
         await self.begin()
         await self.acknowledge()

@@ -9,12 +9,11 @@ An unanswered case escalates to the supervisors at the policy's share of the mon
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
 
-from workflows.steps import RecoveryWorkflow
+from workflows.steps import RecoveryWorkflow, supervised
 
 with workflow.unsafe.imports_passed_through():
     from schemas.cases import CaseInput
@@ -39,6 +38,7 @@ class DataMisuseInvestigation(RecoveryWorkflow):
         self._findings = findings
 
     @workflow.run
+    @supervised
     async def run(self, case: CaseInput) -> CaseOutcome:
         await self.begin()
         # The legal month runs from the complaint's arrival, on Temporal's clock (the workflow starts at intake).
@@ -47,7 +47,7 @@ class DataMisuseInvestigation(RecoveryWorkflow):
         self._set(CaseStep.investigate, CaseStatus.needs_attention)
         await self._record(f"{report.summary()}; the data protection officer is told; the owner's findings are "
                            f"due by {rules.answer_by(received):%Y-%m-%d}", "dpo", notify=rules.dpo_address)
-        asyncio.ensure_future(self._escalate_unless_answered(rules.escalation_at(received), rules.answer_due(received)))
+        self._watch(self._escalate_unless_answered(rules.escalation_at(received), rules.answer_due(received)))
 
         found_in_time = await self._investigate(until=rules.answer_by(received))
         await self._answer("data_misuse/answer")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from temporalio import workflow
 
-from workflows.steps import RecoveryWorkflow
+from workflows.steps import RecoveryWorkflow, supervised
 
 with workflow.unsafe.imports_passed_through():
     from schemas.cases import CaseInput
@@ -15,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
 @workflow.defn
 class DuplicatePurchaseRecovery(RecoveryWorkflow):
     @workflow.run
+    @supervised
     async def run(self, case: CaseInput) -> CaseOutcome:
         await self.begin()
         verification = await self.verify()

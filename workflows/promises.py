@@ -108,5 +108,8 @@ class PromiseSteps:
                    Level.supervisor: self.policy.supervisor_address,
                    Level.above_supervisor: self.policy.management_address}[due.level]
         deadline = self._sla.clocks[due.clock].deadline
-        await self._record(f"{due.clock.replace('_', ' ')} due {deadline:%Y-%m-%d %H:%M} UTC: {_NOTICE[due.level]}",
+        # A share can fall due while the clock is paused (a priority raised while we wait on the customer):
+        # the deadline itself is then not known until the pause ends.
+        when = f"due {deadline:%Y-%m-%d %H:%M} UTC" if deadline else "paused while we wait on the customer"
+        await self._record(f"{due.clock.replace('_', ' ')} {when}: {_NOTICE[due.level]}",
                            f"sla:{due.clock}:{due.level}", notify=address)

@@ -8,8 +8,10 @@ and the case's live state (a query).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import functools
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -56,6 +58,28 @@ _PAYMENTS = dict(start_to_close_timeout=timedelta(seconds=60),
                                           non_retryable_error_types=["RefundRejected"]))
 
 
+class WatchFailed(RuntimeError):
+    """A watch the case started (SLA, ownership, a legal deadline) failed. Not an ApplicationError on purpose:
+    it fails the workflow *task*, which Temporal retries and shows as stuck until a fixed worker is deployed,
+    instead of failing (ending) the case or leaving it running unwatched."""
+
+
+def supervised(run: Callable[..., Awaitable[CaseOutcome]]) -> Callable[..., Awaitable[CaseOutcome]]:
+    """Wraps a workflow's run: the story runs as a task beside the watches it starts (`_watch`), and the first
+    watch to fail stops the run with `WatchFailed`. Place it under `@workflow.run`."""
+
+    @functools.wraps(run)
+    async def run_watched(self: RecoveryWorkflow, *args: Any) -> CaseOutcome:
+        story = asyncio.ensure_future(run(self, *args))
+        await workflow.wait_condition(lambda: story.done() or self._watch_failure is not None)
+        if self._watch_failure is not None:
+            raise WatchFailed(f"a watch of {self.case.case_id} failed: {self._watch_failure!r}") \
+                from self._watch_failure
+        return story.result()
+
+    return run_watched
+
+
 class RecoveryWorkflow(PromiseSteps):
     """Base class of every recovery workflow type."""
 
@@ -83,6 +107,7 @@ class RecoveryWorkflow(PromiseSteps):
         self._compensation: CompensationGranted | None = None
         self._closed = False
         self._paid_by_hand: str | None = None
+        self._watch_failure: BaseException | None = None
 
     @property
     def policy(self) -> RecoveryPolicy:
@@ -124,9 +149,19 @@ class RecoveryWorkflow(PromiseSteps):
         """Starts the watches: on ownership (a case nobody owns escalates after the policy's limit) and on
         the case's SLA clocks, if its type and priority have targets."""
         if self._live.owner is None:
-            asyncio.ensure_future(self._escalate_if_unowned())
+            self._watch(self._escalate_if_unowned())
         if self._sla.clocks:
-            asyncio.ensure_future(self._keep_promises())
+            self._watch(self._keep_promises())
+
+    def _watch(self, watcher: Coroutine[Any, Any, None]) -> None:
+        """Starts a watch owned by the case: if it fails, the run fails its task (see `supervised`), never
+        just a log line while the case goes on unwatched."""
+        task = asyncio.ensure_future(watcher)
+        task.add_done_callback(self._watch_ended)
+
+    def _watch_ended(self, task: asyncio.Future[None]) -> None:
+        if not task.cancelled() and task.exception() is not None and self._watch_failure is None:
+            self._watch_failure = task.exception()
 
     async def verify(self) -> Verification:
         """Checks the report against our own records before we say anything to the customer."""
