@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.channels import Channel
+from schemas.inputs import EmailAddress, SingleLine, documented_rule, present
 from schemas.replies import ReplyIntent
+
+# RFC 5322 allows a Message-ID of a whole line (998 characters); Twilio's ids are 34. One limit for both doors, so
+# a webhook that passed its own model never fails the reply model built from it.
+ProviderMessageId = Annotated[str, Field(max_length=998)]
 
 
 class ReplyIn(BaseModel):
@@ -16,12 +22,14 @@ class ReplyIn(BaseModel):
     Give `intent` when it is known (an agent's form); otherwise the engine reads `text`.
     """
 
+    model_config = ConfigDict(json_schema_extra=documented_rule(present("intent"), present("text", pattern=r"\S")))
+
     channel: Channel
     text: str = Field(default="", max_length=2000)
     intent: ReplyIntent | None = None
     sender: str | None = Field(default=None, max_length=320)
-    provider_message_id: str | None = Field(default=None, max_length=200,
-                                            description="The carrier's id: a redelivered webhook is stored once.")
+    provider_message_id: ProviderMessageId | None = Field(
+        default=None, description="The carrier's id: a redelivered webhook is stored once.")
 
     @model_validator(mode="after")
     def _says_something(self) -> ReplyIn:
@@ -37,17 +45,17 @@ class ReplyAccepted(BaseModel):
 
 
 class AssignmentIn(BaseModel):
-    owner: str = Field(min_length=1, max_length=200, description="The named person accountable from now on.")
+    owner: SingleLine = Field(description="The named person accountable from now on.")
     reason: str = Field(min_length=3, max_length=500, description="Why: shown on the case's timeline.")
 
 
 class EmailReplyIn(BaseModel):
     """An inbound email, as a mail gateway posts it (already parsed)."""
 
-    sender: EmailStr
+    sender: EmailAddress
     subject: str = Field(default="", max_length=500)
     text: str = Field(max_length=20000)
-    message_id: str | None = Field(default=None, max_length=300)
+    message_id: ProviderMessageId | None = None
 
 
 class InboundMessageView(BaseModel):

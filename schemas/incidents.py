@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, BaseModel, EmailStr, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from schemas.channels import Channel, Language
+from schemas.inputs import EmailAddress, Instant, SingleLine, documented_rule, present, single_line
 from schemas.money import Money
 from schemas.phones import PhoneNumber, PhoneType, phone_type
 
 E164Phone = PhoneNumber  # accepted as written ("040 123 4567"), kept in E.164
 ExternalId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$", examples=["till-42-7781"])]
-ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+ShortText = SingleLine
 _TIME_ZONES = frozenset(available_timezones())
 
 
@@ -25,7 +25,8 @@ def _known_time_zone(name: str) -> str:
     return name
 
 
-TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_known_time_zone)]
+TimeZoneName = Annotated[str, Field(max_length=64, json_schema_extra={"enum": sorted(_TIME_ZONES)}),
+                         AfterValidator(_known_time_zone)]
 
 
 class IncidentKind(StrEnum):
@@ -52,8 +53,8 @@ class Customer(BaseModel):
 
     name: ShortText
     phone: E164Phone | None = None
-    email: EmailStr | None = None
-    city: str | None = Field(default=None, max_length=100, description="Helps the directory look-up by name.")
+    email: EmailAddress | None = None
+    city: single_line(100) | None = Field(default=None, description="Helps the directory look-up by name.")
     language: Language = Language.fi
     time_zone: TimeZoneName = "Europe/Helsinki"
     preferred_channel: Channel | None = None
@@ -69,6 +70,8 @@ class Customer(BaseModel):
 class IncidentIn(BaseModel):
     """`POST /incidents` body. `external_id` is the integrator's own id: posting it again returns the same case."""
 
+    model_config = ConfigDict(json_schema_extra=lambda schema: schema.update(_INCIDENT_RULE))
+
     external_id: ExternalId
     kind: IncidentKind
     source: IncidentSource
@@ -77,7 +80,7 @@ class IncidentIn(BaseModel):
     store: ShortText | None = Field(default=None, description="Where it happened, named to the customer.")
     transaction_ref: ExternalId | None = None
     description: str | None = Field(default=None, max_length=4000)
-    occurred_at: datetime | None = None
+    occurred_at: Instant | None = None
     owner: ShortText | None = Field(default=None, description="The accountable person; else the policy's triage owner.")
     topic: ShortText | None = Field(default=None, description="What the customer wrote about, in their words "
                                     "(named in the acknowledgement).", examples=["14 € charged twice for TV sport"])
@@ -92,3 +95,10 @@ class IncidentIn(BaseModel):
 
 
 MONEY_KINDS = frozenset({IncidentKind.overcharge, IncidentKind.undercharge, IncidentKind.duplicate_purchase})
+# What `_money_incidents_name_an_amount` demands, in the OpenAPI document: per kind, the fields it needs.
+_INCIDENT_RULE = documented_rule(
+    {"properties": {"kind": {"enum": sorted(set(IncidentKind) - MONEY_KINDS - {IncidentKind.complaint})}}},
+    {"allOf": [{"properties": {"kind": {"const": IncidentKind.complaint}}},
+               documented_rule(present("topic"), present("description", minLength=1))]},
+    {"allOf": [{"properties": {"kind": {"enum": sorted(MONEY_KINDS)}}},
+               present("amount", properties={"amount_minor": {"minimum": 1}})]})

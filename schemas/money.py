@@ -8,7 +8,9 @@ from typing import Annotated
 from babel import Locale
 from babel.numbers import NumberPattern, format_currency, parse_pattern
 from iso4217 import Currency
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from schemas.inputs import WholeNumber
 
 # The number of minor digits is ISO 4217's (the maintained `iso4217` table), never a display library's: CLDR
 # (Babel) says HUF has no decimals, ISO 4217 says two, and the difference is a 100x refund. Codes without a minor
@@ -29,7 +31,8 @@ def _iso_currency(code: str) -> str:
 
 
 CurrencyCode = Annotated[
-    str, Field(min_length=3, max_length=3, pattern="^[A-Z]{3}$", examples=["EUR"]),
+    str, Field(min_length=3, max_length=3, pattern="^[A-Z]{3}$", examples=["EUR"],
+               json_schema_extra={"enum": sorted(ISO_MINOR_DIGITS)}),
     AfterValidator(_iso_currency),
 ]
 
@@ -42,7 +45,7 @@ class Money(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    amount_minor: StrictInt = Field(ge=0, le=MAX_MINOR_UNITS, examples=[995])
+    amount_minor: WholeNumber = Field(ge=0, le=MAX_MINOR_UNITS, examples=[995])
     currency: CurrencyCode
 
     def __add__(self, other: Money) -> Money:

@@ -11,9 +11,10 @@ import calendar
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from schemas.incidents import E164Phone, ShortText
+from schemas.inputs import EmailAddress, documented_rule, present
 
 MAX_FINDINGS_CHARS = 2000  # the owner's findings travel in workflow history and in the customer's answer
 
@@ -38,14 +39,13 @@ class AccessRole(StrEnum):
 
 class RevealIn(BaseModel):
     fields: list[PersonalField] = Field(min_length=1, max_length=3)
-    purpose: str = Field(min_length=10, max_length=500, description="Why, in words the customer could be shown.",
+    purpose: str = Field(min_length=10, max_length=500, pattern=r"\S\s+\S",
+                         description="Why, in words the customer could be shown (a few words, not one).",
                          examples=["calling the customer back about the refund they asked for"])
 
     @field_validator("purpose")
     @classmethod
-    def _purpose_says_something(cls, purpose: str) -> str:
-        if len(purpose.split()) < 2:
-            raise ValueError("state the purpose in a few words")
+    def _trimmed(cls, purpose: str) -> str:
         return purpose.strip()
 
 
@@ -77,13 +77,16 @@ class SubjectRef(BaseModel):
 
     name: ShortText
     phone: E164Phone | None = None
-    email: EmailStr | None = None
+    email: EmailAddress | None = None
     case_ids: list[str] = Field(default_factory=list, max_length=100,
                                 description="Cases known to be this customer's even without matching contacts.")
 
 
 class DataSubjectRequest(SubjectRef):
     """`POST /customers/export` and `/customers/erase`: who, and the request this fulfils."""
+
+    model_config = ConfigDict(json_schema_extra=documented_rule(present("phone"), present("email"),
+                                                                present("case_ids", minItems=1)))
 
     reason: str = Field(min_length=3, max_length=500, examples=["customer's request by email of 2 May"])
 
@@ -127,7 +130,7 @@ class AccessQuery(BaseModel):
 class FindingsIn(BaseModel):
     """`POST /cases/{id}/findings`: what the investigation found and what was done about it."""
 
-    misuse_confirmed: bool
+    misuse_confirmed: StrictBool
     findings: str = Field(min_length=10, max_length=MAX_FINDINGS_CHARS, description="Told to the customer as written.")
     actions: str = Field(min_length=3, max_length=1000, description="What was done: told to the customer.")
 

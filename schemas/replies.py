@@ -7,9 +7,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, StrictInt, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from schemas.channels import Channel
+from schemas.inputs import WholeNumber
 
 
 def _valid_iban(text: str) -> str:
@@ -54,7 +55,7 @@ class IntentKind(StrEnum):
 class ReplyIntent(BaseModel):
     kind: IntentKind
     destination: RefundDestination | None = None
-    score: StrictInt | None = Field(default=None, ge=1, le=5)
+    score: WholeNumber | None = Field(default=None, ge=1, le=5)
 
 
 class CustomerReply(BaseModel):

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, StrictInt, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from schemas.incidents import Customer, ExternalId, ShortText
+from schemas.inputs import WholeNumber
 from schemas.money import MAX_MINOR_UNITS, CurrencyCode, Money
 
 
 class TransactionLine(BaseModel):
     product: ShortText
-    unit_price_minor: StrictInt = Field(ge=0, le=MAX_MINOR_UNITS)
-    quantity: StrictInt = Field(ge=1, le=10_000)
+    unit_price_minor: WholeNumber = Field(ge=0, le=MAX_MINOR_UNITS)
+    quantity: WholeNumber = Field(ge=1, le=10_000)
 
 
 class TransactionRecord(BaseModel):
@@ -21,18 +22,20 @@ class TransactionRecord(BaseModel):
     transaction_id: ExternalId
     currency: CurrencyCode
     lines: list[TransactionLine] = Field(min_length=1, max_length=1000)
-    charged_minor: StrictInt = Field(ge=0, le=MAX_MINOR_UNITS, description="The total actually charged.")
+    charged_minor: WholeNumber = Field(ge=0, le=MAX_MINOR_UNITS, description="The total actually charged.")
     customer: Customer | None = Field(default=None, description="The customer's contact, if the till knows it.")
 
     @model_validator(mode="after")
     def _total_is_representable(self) -> TransactionRecord:
-        if self.correct_total().amount_minor > MAX_MINOR_UNITS:
+        if self._lines_total() > MAX_MINOR_UNITS:
             raise ValueError("the lines add up to more than the largest amount accepted")
         return self
 
     def correct_total(self) -> Money:
-        total = sum(line.unit_price_minor * line.quantity for line in self.lines)
-        return Money(amount_minor=total, currency=self.currency)
+        return Money(amount_minor=self._lines_total(), currency=self.currency)
+
+    def _lines_total(self) -> int:
+        return sum(line.unit_price_minor * line.quantity for line in self.lines)
 
     def charged(self) -> Money:
         return Money(amount_minor=self.charged_minor, currency=self.currency)

@@ -10,7 +10,6 @@ import asyncio
 import base64
 import json
 import re
-import socket
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
@@ -19,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from google.protobuf import json_format
 from pydantic import BaseModel
@@ -50,6 +48,7 @@ from settings import Settings
 from stack.binaries import temporal_cli
 from store.api_keys import create_key
 from store.db import session_for
+from tests.harness import serving
 
 PHONE = "+358401234567"
 IBAN = "FI2112345600000785"
@@ -319,20 +318,3 @@ async def test_the_cli_reads_encrypted_histories_through_the_codec_server(dev_se
                              for run in encrypted_runs]
     assert f"texted {PHONE} about a refund to {IBAN}" in completed
     assert f"could not text {PHONE}" in failed
-
-
-@asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[str]:
-    """`app` on a free local port, on this event loop, for clients outside the process. The socket listens
-    before uvicorn starts, so a client connecting early waits in the backlog instead of being refused."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen()
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()

@@ -70,7 +70,7 @@ def supervised(run: Callable[..., Awaitable[CaseOutcome]]) -> Callable[..., Awai
 
     @functools.wraps(run)
     async def run_watched(self: RecoveryWorkflow, *args: Any) -> CaseOutcome:
-        story = asyncio.ensure_future(run(self, *args))
+        story = asyncio.ensure_future(_closed_quietly(run(self, *args)))
         await workflow.wait_condition(lambda: story.done() or self._watch_failure is not None)
         if self._watch_failure is not None:
             raise WatchFailed(f"a watch of {self.case.case_id} failed: {self._watch_failure!r}") \
@@ -78,6 +78,18 @@ def supervised(run: Callable[..., Awaitable[CaseOutcome]]) -> Callable[..., Awai
         return story.result()
 
     return run_watched
+
+
+async def _closed_quietly(story: Awaitable[CaseOutcome]) -> CaseOutcome:
+    """The story as its own task. A worker that drops a cached workflow without evicting it (at shutdown) leaves
+    the task to the garbage collector, whose close() runs the story's `finally` blocks outside the workflow's
+    loop; the SDK swallows that for the workflow's own task, and this does the same for the story's."""
+    try:
+        return await story
+    except Exception:
+        if workflow.in_workflow():
+            raise
+        raise GeneratorExit from None
 
 
 class RecoveryWorkflow(PromiseSteps):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 from temporalio.client import Client
 from temporalio.service import RPCError
 
@@ -14,6 +14,7 @@ from api.auth import AgentDep, SupervisorDep
 from api.case_access import load_visible_case
 from api.deps import SettingsDep, TemporalDep
 from intake.personal import missing_from_reply
+from schemas.inputs import SingleLine
 from schemas.progress import CaseStatus
 from schemas.sla import Priority
 from schemas.steps import Decision, PersonalReply, PriorityChange
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/cases", tags=["case actions"])
 
 class ResponseIn(BaseModel):
     text: str = Field(min_length=1, max_length=4000, description="The reply as the customer will read it.")
-    agent_name: str = Field(min_length=1, max_length=200, description="The name the reply is signed with.")
+    agent_name: SingleLine = Field(description="The name the reply is signed with.")
 
 
 class ApprovalIn(BaseModel):
@@ -33,7 +34,7 @@ class ApprovalIn(BaseModel):
 
 class PriorityIn(BaseModel):
     priority: Priority | None = None
-    public: bool = Field(default=False, description="The case has gone public: at least the public priority.")
+    public: StrictBool = Field(default=False, description="The case has gone public: at least the public priority.")
     reason: str = Field(min_length=3, max_length=500)
 
 

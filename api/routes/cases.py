@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -15,6 +14,7 @@ from privacy.masking import masked_message, masked_timeline
 from schemas.api import AssignmentIn, ReplyAccepted, ReplyIn
 from schemas.cases import CaseDetail, CasePage, TimelineEntryView
 from schemas.incidents import IncidentKind
+from schemas.inputs import FilterInstant
 from schemas.progress import CaseStatus
 from schemas.sla import Priority
 from schemas.steps import Assignment
@@ -35,8 +35,8 @@ def list_cases(
     owner: Annotated[str | None, Query(max_length=200)] = None,
     sla: Annotated[SlaState | None, Query(description="on_track, at_risk, breached or paused; nearest first")] = None,
     priority: Priority | None = None,
-    opened_after: datetime | None = None,
-    opened_before: datetime | None = None,
+    opened_after: FilterInstant | None = None,
+    opened_before: FilterInstant | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> CasePage:

@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from prometheus_client import CONTENT_TYPE_LATEST
-from pydantic import AwareDatetime
 
 from api.auth import ReaderDep
 from api.deps import SessionDep
@@ -16,6 +15,7 @@ from metrics.prometheus import exposition
 from metrics.read_model import CaseScope
 from metrics.summary import summarise
 from schemas.auth import Principal
+from schemas.inputs import FilterInstant
 from schemas.metrics import MetricsSummary
 
 router = APIRouter(prefix="/metrics", tags=["metrics"])
@@ -33,8 +33,8 @@ def prometheus_metrics(session: SessionDep, reader: ReaderDep) -> Response:
 def metrics_summary(
     session: SessionDep,
     reader: ReaderDep,
-    opened_from: Annotated[AwareDatetime | None, Query(description="Inclusive; default: 30 days earlier.")] = None,
-    opened_to: Annotated[AwareDatetime | None, Query(description="Exclusive; default: now.")] = None,
+    opened_from: Annotated[FilterInstant | None, Query(description="Inclusive; default: 30 days earlier.")] = None,
+    opened_to: Annotated[FilterInstant | None, Query(description="Exclusive; default: now.")] = None,
 ) -> MetricsSummary:
     """Time to first contact, refund and close, CSAT, share recovered and SLA compliance of the cases opened in
     [opened_from, opened_to), overall and per workflow type, first-contact channel and source."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
-from pydantic import AwareDatetime
 from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError
 
@@ -22,6 +21,7 @@ from privacy.reveal import RevealRefused, reveal
 from schemas.auth import Principal, Scope
 from schemas.data_subject import CustomerExport, ErasureReport
 from schemas.incidents import IncidentKind
+from schemas.inputs import FilterInstant
 from schemas.privacy import AccessRecordView, DataSubjectRequest, Findings, FindingsIn, Revealed, RevealIn
 from schemas.progress import CaseStatus
 from settings import Settings
@@ -79,8 +79,8 @@ def access_records(
     case_id: Annotated[str | None, Query(max_length=64)] = None,
     actor: Annotated[str | None, Query(max_length=200)] = None,
     flagged: bool | None = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: FilterInstant | None = None,
+    until: FilterInstant | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[AccessRecordView]:
