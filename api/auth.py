@@ -87,6 +87,7 @@ def require(scope: Scope):
     return check
 
 
+PrincipalDep = Annotated[Principal, Depends(current_principal)]  # any valid key; the route checks the scopes
 IntegratorDep = Annotated[Principal, Depends(require(Scope.incidents_write))]
 ReaderDep = Annotated[Principal, Depends(require(Scope.cases_read))]
 AgentDep = Annotated[Principal, Depends(require(Scope.cases_act))]

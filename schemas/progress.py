@@ -33,6 +33,7 @@ class CaseStep(StrEnum):
     follow_up = "follow_up"
     write_off = "write_off"
     close = "close"
+    note = "note"  # a person's internal note on the timeline (staff only, never sent)
 
 
 class CaseOutcome(StrEnum):
@@ -41,6 +42,11 @@ class CaseOutcome(StrEnum):
     customer_informed = "customer_informed"  # an undercharge above the limit, told without asking to pay
     not_confirmed = "not_confirmed"  # verification found no error
     unresolved = "unresolved"  # nobody could reach the customer; the owner closed it by hand
+    # Closed by a person (POST /cases/{id}/close) or cancelled (POST /cases/{id}/cancel):
+    resolved_by_hand = "resolved_by_hand"  # a person put it right outside the workflow
+    duplicate = "duplicate"  # another case recovers the same failure
+    not_a_failure = "not_a_failure"  # on a closer look, nothing went wrong
+    cancelled = "cancelled"  # the integrator or a supervisor withdrew it
 
 
 class CaseProgress(BaseModel):

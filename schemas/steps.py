@@ -91,3 +91,18 @@ class PriorityChange(BaseModel):
     priority: Priority
     reason: str = Field(min_length=3, max_length=500)
     changed_by: str = Field(max_length=200)
+
+
+class StopKind(StrEnum):
+    close = "close"  # a person closes the case with an outcome
+    cancel = "cancel"  # the integrator or a supervisor withdraws it; a customer already contacted is told
+
+
+class StopRequest(BaseModel):
+    """Stops a case at its next safe point: never halfway through paying (a refund in flight finishes and is
+    recorded first), and a refund not yet started is not started."""
+
+    kind: StopKind
+    outcome: CaseOutcome
+    reason: str = Field(min_length=3, max_length=500)
+    requested_by: str = Field(max_length=200)

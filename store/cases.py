@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from store.tables import CaseRow, MessageRow, RefundRow, TimelineRow, utcnow
 from store.webhook_outbox import record_event, record_progress_events
 
 SYSTEM_ACTOR = "engine"
+NOTE_STEP = CaseStep.note
 
 
 def open_case(
@@ -108,6 +110,11 @@ def add_timeline_entry(session: Session, case_id: str, entry_key: str, step: str
     session.add(TimelineRow(case_id=case_id, entry_key=entry_key, step=step, actor=actor, note=note))
 
 
+def add_note_entry(session: Session, case_id: str, author: str, text: str) -> None:
+    """A person's internal note; `timeline_of` shows it to staff only."""
+    add_timeline_entry(session, case_id, f"{case_id}:note:{uuid.uuid4().hex}", NOTE_STEP, author, text)
+
+
 def summary_of(row: CaseRow) -> CaseSummary:
     amount = Money(amount_minor=row.amount_minor, currency=row.currency) if row.currency else None
     return CaseSummary.model_validate({**row.model_dump(), "amount": amount})
@@ -144,8 +151,11 @@ def list_cases(
     return list(rows), total
 
 
-def timeline_of(session: Session, case_id: str) -> list[TimelineEntryView]:
-    rows = session.exec(select(TimelineRow).where(TimelineRow.case_id == case_id).order_by(TimelineRow.id)).all()
+def timeline_of(session: Session, case_id: str, with_notes: bool = True) -> list[TimelineEntryView]:
+    query = select(TimelineRow).where(TimelineRow.case_id == case_id)
+    if not with_notes:
+        query = query.where(TimelineRow.step != NOTE_STEP)
+    rows = session.exec(query.order_by(TimelineRow.id)).all()
     return [TimelineEntryView.model_validate(row, from_attributes=True) for row in rows]
 
 

@@ -75,13 +75,13 @@ class PromiseSteps:
         return decision.approved
 
     async def grant_goodwill(self, goodwill: GoodwillPolicy, value: Money) -> CompensationGranted:
-        granted: CompensationGranted = await workflow.execute_activity(
+        granted: CompensationGranted = await self._paid(workflow.execute_activity(
             ActivityName.grant_compensation,
             CompensationRequest(case_id=self.case.case_id, idempotency_key=f"{self.case.case_id}:goodwill",
                                 kind=goodwill.kind, product=goodwill.product, value=value,
                                 progress=self._progress(CaseStep.compensation,
                                                         f"goodwill {goodwill.kind}: {goodwill.product} ({value})")),
-            result_type=CompensationGranted, **self._read_model_options)
+            result_type=CompensationGranted, **self._read_model_options))
         self._compensation = granted
         return granted
 

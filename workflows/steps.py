@@ -11,11 +11,11 @@ import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 from workflows.contact_plan import Attempt, attempts, channel_order, quiet_hours_end
 from workflows.promises import PromiseSteps
@@ -43,6 +43,8 @@ with workflow.unsafe.imports_passed_through():
         LookupRequest,
         LookupResult,
         PersonalReply,
+        StopKind,
+        StopRequest,
         VerifyRequest,
     )
 
@@ -58,6 +60,9 @@ _PAYMENTS = dict(start_to_close_timeout=timedelta(seconds=60),
                                           non_retryable_error_types=["RefundRejected"]))
 
 
+T = TypeVar("T")
+
+
 class WatchFailed(RuntimeError):
     """A watch the case started (SLA, ownership, a legal deadline) failed. Not an ApplicationError on purpose:
     it fails the workflow *task*, which Temporal retries and shows as stuck until a fixed worker is deployed,
@@ -65,17 +70,26 @@ class WatchFailed(RuntimeError):
 
 
 def supervised(run: Callable[..., Awaitable[CaseOutcome]]) -> Callable[..., Awaitable[CaseOutcome]]:
-    """Wraps a workflow's run: the story runs as a task beside the watches it starts (`_watch`), and the first
-    watch to fail stops the run with `WatchFailed`. Place it under `@workflow.run`."""
+    """Wraps a workflow's run: the story runs as a task beside the watches it starts (`_watch`). The first watch
+    to fail stops the run with `WatchFailed`; a person's close or cancel stops the story at its next safe point
+    (see `StopRequest`). Place it under `@workflow.run`."""
 
     @functools.wraps(run)
     async def run_watched(self: RecoveryWorkflow, *args: Any) -> CaseOutcome:
         story = asyncio.ensure_future(_closed_quietly(run(self, *args)))
-        await workflow.wait_condition(lambda: story.done() or self._watch_failure is not None)
+        await workflow.wait_condition(lambda: story.done() or self._watch_failure is not None or self._may_stop())
         if self._watch_failure is not None:
             raise WatchFailed(f"a watch of {self.case.case_id} failed: {self._watch_failure!r}") \
                 from self._watch_failure
-        return story.result()
+        if story.done():
+            return story.result()
+        story.cancel()
+        try:
+            await story
+        except BaseException as ended:  # a step cut short ends in a cancellation, which is what was asked for
+            if not is_cancelled_exception(ended):
+                raise
+        return await self.stop_by_hand(self._stop)
 
     return run_watched
 
@@ -120,6 +134,8 @@ class RecoveryWorkflow(PromiseSteps):
         self._closed = False
         self._paid_by_hand: str | None = None
         self._watch_failure: BaseException | None = None
+        self._stop: StopRequest | None = None
+        self._paying = False  # a refund or goodwill is in flight: not a safe point to stop at
 
     @property
     def policy(self) -> RecoveryPolicy:
@@ -142,6 +158,12 @@ class RecoveryWorkflow(PromiseSteps):
     @workflow.signal
     def refund_paid_by_hand(self, confirmed_by: str) -> None:
         self._paid_by_hand = confirmed_by
+
+    @workflow.signal
+    def stop(self, request: StopRequest) -> None:
+        """A person closes or cancels the case; the first request counts."""
+        if self._stop is None and not self._closed:
+            self._stop = request
 
     @workflow.signal
     async def assign(self, assignment: Assignment) -> None:
@@ -174,6 +196,26 @@ class RecoveryWorkflow(PromiseSteps):
     def _watch_ended(self, task: asyncio.Future[None]) -> None:
         if not task.cancelled() and task.exception() is not None and self._watch_failure is None:
             self._watch_failure = task.exception()
+
+    async def stop_by_hand(self, request: StopRequest) -> CaseOutcome:
+        """Where a close or cancel ends the story: a customer we already reached hears that the case is
+        withdrawn (a close by hand is the person's to explain)."""
+        how = "cancelled" if request.kind is StopKind.cancel else "closed by hand"
+        if request.kind is StopKind.cancel and self._reached_on is not None:
+            await self.tell_customer("common/cancelled")
+        return await self.close(request.outcome, f"{how} by {request.requested_by}: {request.reason}")
+
+    async def _paid(self, payment: Awaitable[T]) -> T:
+        """Runs a payment (refund, goodwill) as a step that no close or cancel cuts short: it finishes and is
+        recorded first, and the case stops right after it."""
+        self._paying = True
+        try:
+            return await payment
+        finally:
+            self._paying = False
+
+    def _may_stop(self) -> bool:
+        return self._stop is not None and not self._paying and not self._closed
 
     async def verify(self) -> Verification:
         """Checks the report against our own records before we say anything to the customer."""
@@ -255,14 +297,14 @@ class RecoveryWorkflow(PromiseSteps):
         provider refuses for good, the owner pays by hand and confirms it; the story goes on from there."""
         self._live.refund_destination = destination.kind
         try:
-            await workflow.execute_activity(
+            await self._paid(workflow.execute_activity(
                 ActivityName.refund,
                 RefundRequest(case_id=self.case.case_id, idempotency_key=f"{self.case.case_id}:refund",
                               amount=amount, destination=destination,
                               original_payment_ref=self.case.incident.transaction_ref,
                               progress=self._progress(CaseStep.refund,
                                                       f"refund of {amount} to {destination.kind}: {why}")),
-                result_type=RefundResult, **_PAYMENTS)
+                result_type=RefundResult, **_PAYMENTS))
         except ActivityError as error:
             refusal = error.cause if isinstance(error.cause, ApplicationError) else None
             if refusal is None or refusal.type != "RefundRejected":

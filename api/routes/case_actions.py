@@ -1,5 +1,6 @@
 """What people do to a case besides reading it: an agent's personal reply, a supervisor's approval and
-priority. Each is handed to the case's workflow (a signal), which records it on the timeline."""
+priority, closing or cancelling it. Each is handed to the case's workflow (a signal), which records it on the
+timeline. Internal notes go straight onto the timeline: they change nothing in the case."""
 
 from __future__ import annotations
 
@@ -7,17 +8,21 @@ from typing import Literal
 
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, Field, StrictBool
+from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from api.auth import AgentDep, SupervisorDep
+from api.auth import AgentDep, PrincipalDep, SupervisorDep
 from api.case_access import load_visible_case
 from api.deps import SettingsDep, TemporalDep
 from intake.personal import missing_from_reply
+from schemas.auth import Scope
 from schemas.inputs import SingleLine
-from schemas.progress import CaseStatus
+from schemas.progress import CaseOutcome, CaseStatus
 from schemas.sla import Priority
-from schemas.steps import Decision, PersonalReply, PriorityChange
+from schemas.steps import Decision, PersonalReply, PriorityChange, StopKind, StopRequest
+from store.cases import add_note_entry
+from store.db import session_for
 
 router = APIRouter(prefix="/cases", tags=["case actions"])
 
@@ -30,6 +35,19 @@ class ResponseIn(BaseModel):
 class ApprovalIn(BaseModel):
     decision: Literal["approve", "reject"]
     reason: str = Field(min_length=3, max_length=500)
+
+
+class CloseIn(BaseModel):
+    outcome: Literal[CaseOutcome.resolved_by_hand, CaseOutcome.duplicate, CaseOutcome.not_a_failure]
+    reason: str = Field(min_length=3, max_length=500, description="Why: shown on the case's timeline.")
+
+
+class CancelIn(BaseModel):
+    reason: str = Field(min_length=3, max_length=500, description="Why: shown on the case's timeline.")
+
+
+class NoteIn(BaseModel):
+    text: str = Field(min_length=1, max_length=4000, pattern=r"\S", description="For staff only; never sent.")
 
 
 class PriorityIn(BaseModel):
@@ -87,6 +105,44 @@ async def change_priority(case_id: str, change: PriorityIn, settings: SettingsDe
     await _signal(temporal, case_id, "set_priority",
                   PriorityChange(priority=priority, reason=change.reason, changed_by=supervisor.id))
     return {"case_id": case_id, "priority": priority}
+
+
+@router.post("/{case_id}/close", status_code=status.HTTP_202_ACCEPTED)
+async def close_case(case_id: str, close: CloseIn, settings: SettingsDep, temporal: TemporalDep,
+                     agent: AgentDep) -> dict[str, str]:
+    """Closes the case by hand with an outcome, at its next safe point (a refund in flight finishes first)."""
+    await load_visible_case(settings, case_id, agent)
+    await _signal(temporal, case_id, "stop", StopRequest(kind=StopKind.close, outcome=close.outcome,
+                                                         reason=close.reason, requested_by=agent.id))
+    return {"case_id": case_id, "status": "closing"}
+
+
+@router.post("/{case_id}/cancel", status_code=status.HTTP_202_ACCEPTED)
+async def cancel_case(case_id: str, cancel: CancelIn, settings: SettingsDep, temporal: TemporalDep,
+                      principal: PrincipalDep) -> dict[str, str]:
+    """Withdraws the case: for the integrator who opened it, or a supervisor. It stops at its next safe point:
+    a refund in flight finishes and is recorded, one not started is not started; a customer already contacted
+    is told."""
+    if not (principal.may(Scope.cases_approve) or principal.may(Scope.incidents_write)):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only the integrator or a supervisor may cancel a case")
+    await load_visible_case(settings, case_id, principal)
+    await _signal(temporal, case_id, "stop", StopRequest(kind=StopKind.cancel, outcome=CaseOutcome.cancelled,
+                                                         reason=cancel.reason, requested_by=principal.id))
+    return {"case_id": case_id, "status": "cancelling"}
+
+
+@router.post("/{case_id}/notes", status_code=status.HTTP_201_CREATED)
+async def add_note(case_id: str, note: NoteIn, settings: SettingsDep, agent: AgentDep) -> dict[str, str]:
+    """An internal note on the timeline: staff see it, the integrator does not, the customer never does."""
+    await load_visible_case(settings, case_id, agent)
+
+    def write() -> None:
+        with session_for(settings.database_url) as session:
+            add_note_entry(session, case_id, agent.id, note.text)
+            session.commit()
+
+    await run_in_threadpool(write)
+    return {"case_id": case_id, "status": "noted"}
 
 
 async def _signal(temporal: Client, case_id: str, name: str, payload: BaseModel | str) -> None:

@@ -1,0 +1,119 @@
+"""A person closes or cancels a case, and keeps notes on it: a cancelled S1 case pays nothing afterwards and
+the customer already texted hears that it is closed; a refund in flight when the cancel comes finishes and is
+recorded; notes are for staff, never for the integrator or the customer."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass
+
+from temporalio.testing import WorkflowEnvironment
+
+from providers.payments import ProviderRefund
+from schemas.auth import PrincipalKind, Scope
+from schemas.money import Money
+from schemas.replies import RefundDestination
+from settings import Settings
+from tests.harness import Stack, eventually
+from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
+from worker import sandbox_providers
+
+NOTE = "Customer called: she is abroad until Friday, prefers email."
+
+
+def till(stack: Stack) -> dict[str, str]:
+    return stack.key("till-prisma", Scope.incidents_write, Scope.cases_read, kind=PrincipalKind.integrator)
+
+
+async def open_s1(stack: Stack, transaction_id: str) -> str:
+    verdict = (await stack.api.post("/transactions", json=till_record(transaction_id), headers=till(stack))).json()
+    await eventually(lambda: stack.texts_to(PHONE))  # asked where the 9.95 should go
+    return verdict["case"]["case_id"]
+
+
+async def test_cancel_mid_flight_pays_nothing_and_tells_the_customer_and_notes_stay_internal(stack: Stack):
+    case_id = await open_s1(stack, "T-7001")
+    agent = stack.key("aino.agent", Scope.cases_act, Scope.cases_read)
+    noted = await stack.api.post(f"/cases/{case_id}/notes", json={"text": NOTE}, headers=agent)
+    assert noted.status_code == 201
+    staff_view = (await stack.api.get(f"/cases/{case_id}/timeline", headers=agent)).json()
+    assert [(e["step"], e["actor"]) for e in staff_view if e["note"] == NOTE] == [("note", "aino.agent")]
+    integrator_view = (await stack.api.get(f"/cases/{case_id}/timeline", headers=till(stack))).json()
+    assert integrator_view and all(entry["note"] != NOTE for entry in integrator_view)
+
+    cancelled = await stack.api.post(f"/cases/{case_id}/cancel", headers=till(stack),
+                                     json={"reason": "the till report was a test transaction"})
+    assert cancelled.status_code == 202
+    assert await stack.env.client.get_workflow_handle(case_id).result() == "cancelled"
+    [_, told] = stack.texts_to(PHONE)
+    assert "closed" in told.body and stack.case(case_id).reference in told.body
+    late = await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "1", "sender": PHONE})
+    assert late.status_code in (202, 409)
+    case = (await stack.api.get(f"/cases/{case_id}")).json()
+    assert (case["status"], case["outcome"], case["refunds"], stack.ledger()) == ("closed", "cancelled", [], [])
+    assert all(NOTE not in text.body for text in stack.texts_to(PHONE)), "a note is never sent"
+
+
+async def test_close_by_hand_records_the_outcome_and_reason(stack: Stack):
+    case_id = await open_s1(stack, "T-7002")
+    agent = stack.key("aino.agent", Scope.cases_act, Scope.cases_read)
+    closed = await stack.api.post(f"/cases/{case_id}/close", headers=agent,
+                                  json={"outcome": "duplicate", "reason": "same sale as case T-7001"})
+    assert closed.status_code == 202
+    assert await stack.env.client.get_workflow_handle(case_id).result() == "duplicate"
+    timeline = (await stack.api.get(f"/cases/{case_id}/timeline", headers=agent)).json()
+    assert "closed by hand by aino.agent: same sale as case T-7001" in timeline[-1]["note"]
+    assert len(stack.texts_to(PHONE)) == 1 and stack.ledger() == []
+    again = await stack.api.post(f"/cases/{case_id}/close", headers=agent,
+                                 json={"outcome": "not_a_failure", "reason": "twice"})
+    assert again.status_code == 409
+
+
+async def test_only_the_integrator_or_a_supervisor_may_cancel_and_only_known_outcomes_close(stack: Stack):
+    case_id = await open_s1(stack, "T-7003")
+    agent = stack.key("aino.agent", Scope.cases_act, Scope.cases_read)
+    refused = await stack.api.post(f"/cases/{case_id}/cancel", headers=agent, json={"reason": "not mine to do"})
+    assert refused.status_code == 403
+    unknown = await stack.api.post(f"/cases/{case_id}/close", headers=agent,
+                                   json={"outcome": "recovered", "reason": "by hand"})
+    assert unknown.status_code == 422
+
+
+@dataclass
+class HeldPayments:
+    """The sandbox provider, holding each refund until the test lets it go: a refund in flight."""
+
+    inner: object
+    started: threading.Event
+    release: threading.Event
+    name: str = "held"
+
+    def refund(self, idempotency_key: str, amount: Money, destination: RefundDestination,
+               original_payment_ref: str | None) -> ProviderRefund:
+        self.started.set()
+        self.release.wait(timeout=30)
+        return self.inner.refund(idempotency_key, amount, destination, original_payment_ref)
+
+
+async def test_a_cancel_during_a_refund_lets_the_refund_finish_and_stops_after_it(dev_server: WorkflowEnvironment,
+                                                                                   settings: Settings):
+    providers = sandbox_providers(settings)
+    held = HeldPayments(providers.payments, threading.Event(), threading.Event())
+    providers.payments = held
+    async with Stack.running(dev_server, settings, providers=providers) as stack:
+        case_id = await open_s1(stack, "T-7004")
+        await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "card", "sender": PHONE})
+        await asyncio.to_thread(held.started.wait, 15)
+        supervisor = stack.key("sami.supervisor", Scope.cases_approve, Scope.cases_read)
+        cancelled = await stack.api.post(f"/cases/{case_id}/cancel", headers=supervisor,
+                                         json={"reason": "customer asked us to stop"})
+        assert cancelled.status_code == 202
+        await asyncio.sleep(1)
+        assert stack.ledger() == [], "held: the money has not moved yet"
+        held.release.set()
+        assert await stack.env.client.get_workflow_handle(case_id).result() == "cancelled"
+        [refund] = stack.refunds(case_id)
+        assert (refund.amount_minor, len(stack.ledger())) == (995, 1), "finished and recorded, once"
+        texts = [text.body for text in stack.texts_to(PHONE)]
+        assert len(texts) == 2 and "closed" in texts[1], "no thank-you after the cancel, but the word it is closed"
