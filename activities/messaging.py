@@ -9,7 +9,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from messages.render import render
-from providers.messaging import Delivery, MessageSender, RecipientRejected
+from providers.messaging import Delivery, MessageRefused, MessageSender, RecipientRejected
 from schemas.channels import Channel
 from schemas.messages import DeliveryStatus, MessageReceipt, OutboundMessage
 from schemas.steps import ActivityName
@@ -37,6 +37,8 @@ class MessagingActivities:
         except RecipientRejected as rejected:
             # A permanent refusal is an outcome for the contact plan to act on (next channel), not an error.
             delivery = Delivery(provider_ref=f"rejected: {rejected}"[:200], status=DeliveryStatus.rejected)
+        except MessageRefused as refused:
+            delivery = Delivery(provider_ref=f"refused: {refused}"[:200], status=DeliveryStatus.failed)
         with session_for(self._database_url) as session:
             row = MessageRow(case_id=message.case_id, idempotency_key=message.idempotency_key, direction="out",
                              channel=message.channel, to_address=message.to, body=rendered.body,

@@ -56,7 +56,8 @@ def render(template: str, language: Language, channel: Channel, facts: MessageFa
         context["amount"] = facts.amount.format(_MONEY_LOCALE[language]).replace("\xa0", " ").replace("\u202f", " ")
     module = compiled.make_module(context)
     body = str(module).strip()
-    return RenderedMessage(subject=getattr(module, "subject", "") or body.splitlines()[0][:78], body=body)
+    subject = getattr(module, "subject", "") or body.splitlines()[0][:78]
+    return RenderedMessage(subject=" ".join(subject.split()), body=body)  # one line: it becomes a mail header
 
 
 def _local_time(at: datetime, language: Language, time_zone: str, pattern: str | None = None) -> str:

@@ -21,3 +21,13 @@ class Language(StrEnum):
     fi = "fi"
     sv = "sv"
     en = "en"
+
+
+# A STOP to our texts also stops our calls to that number: the customer asked us to leave them alone. The one
+# opt-out rule, used by the consent store (every later case) and by the workflows (the cases open now).
+_STOPPED_TOGETHER = {Channel.sms: (Channel.sms, Channel.voice)}
+
+
+def stopped_by(channel: Channel) -> tuple[Channel, ...]:
+    """The channels a STOP received on `channel` stops."""
+    return _STOPPED_TOGETHER.get(channel, (channel,))

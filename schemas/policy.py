@@ -29,6 +29,10 @@ class ContactPolicy(BaseModel):
     attempt_spacing: timedelta = Field(default=timedelta(minutes=30), description="Between two calls that rang out.")
     call_outcome_wait: timedelta = Field(default=timedelta(minutes=5),
                                          description="How long a placed call may take to report answered or not.")
+    carrier_give_up_after: timedelta = Field(
+        default=timedelta(minutes=30), gt=timedelta(0),
+        description="A carrier failing transiently (down, throttling) is retried with backoff this long; then the "
+                    "plan moves to the next channel. Permanent refusals move on at once.")
     quiet_hours_start: time = Field(default=time(21, 0), description="Equal start and end: no quiet hours.")
     quiet_hours_end: time = time(8, 0)
 

@@ -5,16 +5,13 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from schemas.channels import Channel
+from schemas.channels import Channel, stopped_by
 from schemas.phones import as_phone_address
 from store.tables import ContactOptOutRow
 
-# A STOP to our texts also stops our calls to that number: the customer asked us to leave them alone.
-_STOPPED_TOGETHER = {Channel.sms: [Channel.sms, Channel.voice], Channel.email: [Channel.email]}
-
 
 def record_opt_out(session: Session, address: str, channel: Channel) -> list[Channel]:
-    stopped = _STOPPED_TOGETHER.get(channel, [channel])
+    stopped = list(stopped_by(channel))
     address = as_phone_address(address)  # one number, however the carrier wrote it
     for each in stopped:
         session.add(ContactOptOutRow(address=address, channel=each))

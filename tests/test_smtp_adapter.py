@@ -13,7 +13,7 @@ from email.policy import default as default_policy
 import pytest
 from aiosmtpd.controller import Controller
 
-from providers.messaging import RecipientRejected
+from providers.messaging import MessageRefused, RecipientRejected
 from providers.messaging.smtp import SmtpEmailSender, message_id_for
 from schemas.messages import DeliveryStatus
 
@@ -109,3 +109,17 @@ def test_an_unreachable_server_is_left_to_the_retry() -> None:
         pass
     with pytest.raises(ConnectionRefusedError):
         SmtpEmailSender("127.0.0.1", port, FROM).send("case-3:thank_you:1", "maija@example.fi", "Kiitos", BODY)
+
+
+def test_a_sender_the_relay_refuses_is_refused_for_good() -> None:
+    with smtp_server(Refuses("MAIL", "550 5.7.1 Sender not allowed")) as port:
+        with pytest.raises(MessageRefused, match="550"):
+            SmtpEmailSender("127.0.0.1", port, FROM).send("case-4:thank_you:1", "maija@example.fi", "Kiitos", BODY)
+
+
+def test_a_subject_with_a_line_break_is_refused_before_the_relay_sees_it() -> None:
+    inbox = Inbox()
+    with smtp_server(inbox) as port, pytest.raises(MessageRefused, match="compose"):
+        SmtpEmailSender("127.0.0.1", port, FROM).send("case-5:thank_you:1", "maija@example.fi",
+                                                       "Kiitos\r\nBcc: everyone@example.fi", BODY)
+    assert inbox.received == []

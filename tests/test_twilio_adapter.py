@@ -10,7 +10,7 @@ from xml.etree import ElementTree
 import pytest
 from twilio.base.exceptions import TwilioRestException
 
-from providers.messaging import RecipientRejected
+from providers.messaging import MessageRefused, RecipientRejected
 from providers.messaging.twilio import TwilioSmsSender, TwilioVoiceCaller, twilio_client
 from schemas.messages import DeliveryStatus
 from tests.http_standin import FormApiStandIn, Received, serving
@@ -85,7 +85,7 @@ def test_a_call_says_the_message_in_finnish_and_listens_for_the_answer(twilio: F
     assert delivery.status == DeliveryStatus.sent
 
 
-@pytest.mark.parametrize("code", [21211, 21610, 21614])
+@pytest.mark.parametrize("code", [21211, 21408, 21610, 21614])
 def test_a_number_that_can_never_receive_is_rejected_for_good(
         twilio: FakeTwilio, sms: TwilioSmsSender, code: int) -> None:
     twilio.fail_with = (400, {"code": code, "message": "rejected", "status": 400,
@@ -99,3 +99,18 @@ def test_a_throttled_send_is_left_to_the_retry(twilio: FakeTwilio, sms: TwilioSm
     with pytest.raises(TwilioRestException) as raised:
         sms.send(KEY, CUSTOMER, "", BODY)
     assert raised.value.code == 20429
+
+
+@pytest.mark.parametrize(("status", "code"), [(400, 21606), (400, 21617), (401, 20003), (403, 20008)])
+def test_a_message_or_account_twilio_refuses_is_refused_for_good(
+        twilio: FakeTwilio, sms: TwilioSmsSender, status: int, code: int) -> None:
+    twilio.fail_with = (status, {"code": code, "message": "refused", "status": status})
+    with pytest.raises(MessageRefused, match=f"code {code}"):
+        sms.send(KEY, CUSTOMER, "", BODY)
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_twilio_in_trouble_is_left_to_the_retry(twilio: FakeTwilio, sms: TwilioSmsSender, status: int) -> None:
+    twilio.fail_with = (status, {"code": 20500, "message": "Internal Server Error", "status": status})
+    with pytest.raises(TwilioRestException):
+        sms.send(KEY, CUSTOMER, "", BODY)

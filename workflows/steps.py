@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+from temporalio.exceptions import ActivityError, ApplicationError, RetryState, is_cancelled_exception
 
 from workflows.contact_plan import Attempt, attempts, channel_order, quiet_hours_end
 from workflows.promises import PromiseSteps
@@ -23,7 +23,7 @@ from workflows.sla_keeper import SlaKeeper
 
 with workflow.unsafe.imports_passed_through():
     from schemas.cases import CaseInput, ContactAttempt, LiveState, Verification
-    from schemas.channels import Channel
+    from schemas.channels import Channel, stopped_by
     from schemas.compensation import CompensationGranted
     from schemas.incidents import Customer
     from schemas.messages import DeliveryStatus, DeliveryUpdate, MessageFacts, MessageReceipt, OutboundMessage
@@ -106,6 +106,10 @@ async def _closed_quietly(story: Awaitable[CaseOutcome]) -> CaseOutcome:
         raise GeneratorExit from None
 
 
+# How a send that ended in an error was ended: out of time (the policy's bound) or refused for good.
+_GIVEN_UP = {RetryState.TIMEOUT, RetryState.NON_RETRYABLE_FAILURE, RetryState.MAXIMUM_ATTEMPTS_REACHED}
+
+
 class RecoveryWorkflow(PromiseSteps):
     """Base class of every recovery workflow type."""
 
@@ -146,8 +150,10 @@ class RecoveryWorkflow(PromiseSteps):
     @workflow.signal
     def customer_replied(self, reply: CustomerReply) -> None:
         if reply.intent.kind is IntentKind.opt_out:
-            self._unusable.add(reply.channel)
-            self._live.opted_out = sorted({*self._live.opted_out, reply.channel})
+            # Cases that took a STOP before the rule was shared stopped only the channel it came on.
+            stopped = stopped_by(reply.channel) if workflow.patched("one-opt-out-rule") else (reply.channel,)
+            self._unusable.update(stopped)
+            self._live.opted_out = sorted({*self._live.opted_out, *stopped})
             return
         self._inbox.append(reply)
 
@@ -371,17 +377,32 @@ class RecoveryWorkflow(PromiseSteps):
         self._sent_per_template[template] = sent_before + 1
         key = f"{self.case.case_id}:{template}:{sent_before}"
         self._set(step, status)
-        receipt: MessageReceipt = await workflow.execute_activity(
-            ActivityName.send_message,
-            OutboundMessage(case_id=self.case.case_id, idempotency_key=key, channel=attempt.channel,
-                            to=attempt.address, template=template, language=self._customer.language,
-                            facts=self._facts(),
-                            progress=self._progress(step, f"{attempt.channel} '{template}'", status)),
-            result_type=MessageReceipt, **_CARRIER)
+        try:
+            receipt: MessageReceipt = await workflow.execute_activity(
+                ActivityName.send_message,
+                OutboundMessage(case_id=self.case.case_id, idempotency_key=key, channel=attempt.channel,
+                                to=attempt.address, template=template, language=self._customer.language,
+                                facts=self._facts(),
+                                progress=self._progress(step, f"{attempt.channel} '{template}'", status)),
+                result_type=MessageReceipt, schedule_to_close_timeout=self.policy.contact.carrier_give_up_after,
+                **_CARRIER)
+        except ActivityError as error:
+            await self._gave_up_on(attempt, key, error)
+            return key, DeliveryStatus.failed
         outcome = receipt.status
         if attempt.channel is Channel.voice and outcome is DeliveryStatus.sent:
             outcome = await self._call_outcome(key)
         return key, outcome
+
+    async def _gave_up_on(self, attempt: Attempt, key: str, error: ActivityError) -> None:
+        """A carrier that kept failing for the policy's bound, or refused in a way the adapter could not turn
+        into an outcome: the channel is given up for this case, on the timeline; the plan goes on."""
+        if error.retry_state not in _GIVEN_UP:
+            raise error
+        reason = (f"still failing after {self.policy.contact.carrier_give_up_after}"
+                  if error.retry_state is RetryState.TIMEOUT else "refused")
+        last = error.cause.message if error.cause else error.message
+        await self._record(f"{attempt.channel} to the customer given up, {reason}: {last}"[:300], f"gave-up:{key}")
 
     async def _call_outcome(self, key: str) -> DeliveryStatus:
         """A placed call reports answered or not later, by webhook; silence means nobody answered."""

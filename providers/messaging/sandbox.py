@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from providers.faults import NO_FAULTS, FaultPlan
-from providers.messaging import Delivery
+from providers.messaging import Delivery, refuse_header_breaks
 from schemas.channels import Channel
 from schemas.messages import DeliveryStatus
 from store.db import session_for
@@ -27,6 +27,7 @@ class SandboxSender:
         self.outcomes = outcomes if outcomes is not None else {}
 
     def send(self, idempotency_key: str, to: str, subject: str, body: str) -> Delivery:
+        refuse_header_breaks(subject)  # as a real carrier would, so tests see what production would
         self.faults.before_effect()
         with session_for(self._database_url) as session:
             entry = SandboxOutboxEntry(idempotency_key=idempotency_key, channel=self.channel, to_address=to, body=body)

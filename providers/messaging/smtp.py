@@ -13,7 +13,7 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate
 
-from providers.messaging import Delivery, RecipientRejected
+from providers.messaging import Delivery, MessageRefused, RecipientRejected
 from schemas.channels import Channel
 from schemas.messages import DeliveryStatus
 
@@ -32,9 +32,13 @@ class SmtpEmailSender:
         self._timeout = timeout
 
     def send(self, idempotency_key: str, to: str, subject: str, body: str) -> Delivery:
-        """Hands the message to the relay. 5xx answers mean the address is dead; 4xx and network errors raise
-        as they are, so the activity retries them."""
-        message = self._compose(idempotency_key, to, subject, body)
+        """Hands the message to the relay. A 5xx about the recipient means the address is dead
+        (`RecipientRejected`); any other 5xx (our sender, our login, the message) and a message that cannot be
+        composed are `MessageRefused`. 4xx and network errors raise as they are, so the activity retries them."""
+        try:
+            message = self._compose(idempotency_key, to, subject, body)
+        except ValueError as error:  # e.g. a line break in a header: the same on every attempt
+            raise MessageRefused(f"cannot compose the email to {to}: {error}") from error
         try:
             with smtplib.SMTP(self._host, self._port, timeout=self._timeout) as smtp:
                 if self._starttls:
@@ -49,6 +53,10 @@ class SmtpEmailSender:
         except smtplib.SMTPDataError as error:
             if error.smtp_code >= 500:
                 raise RecipientRejected(f"{to}: {error.smtp_code} {error.smtp_error!r}") from error
+            raise
+        except smtplib.SMTPResponseException as error:  # sender refused, authentication, ... at the relay
+            if error.smtp_code >= 500:
+                raise MessageRefused(f"the relay refuses: {error.smtp_code} {error.smtp_error!r}") from error
             raise
         return Delivery(provider_ref=message["Message-ID"], status=DeliveryStatus.sent)
 

@@ -17,7 +17,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
 
-from providers.messaging import Delivery, RecipientRejected
+from providers.messaging import Delivery, MessageRefused, RecipientRejected
 from schemas.channels import Channel
 from schemas.messages import DeliveryStatus
 
@@ -30,10 +30,16 @@ _RECIPIENT_ERRORS = {
     13224: "invalid phone number for a call",
     21211: "invalid 'To' number",
     21217: "phone number does not appear to be valid",
+    21401: "invalid phone number",
+    21407: "this phone number type does not support SMS or MMS",
+    21408: "permission to send to this region is not enabled",
+    21421: "phone number is invalid",
     21610: "the recipient replied STOP (unsubscribed)",
     21612: "the 'To' number cannot be reached",
     21614: "the 'To' number is not a mobile number",
 }
+# HTTP statuses Twilio answers when trying again later may work: rate limited, or Twilio itself in trouble.
+_TRANSIENT_HTTP = {408, 409, 429}
 
 # Final statuses of a message or call. Any other (queued, accepted, sending, sent, ringing, ...) means Twilio
 # has it and the outcome comes later by status callback: DeliveryStatus.sent.
@@ -118,11 +124,15 @@ def with_reference(url: str, idempotency_key: str) -> str:
 
 @contextmanager
 def _recipient_errors(to: str) -> Iterator[None]:
-    """Twilio errors about the number become RecipientRejected; every other error is left to the retry."""
+    """Twilio errors about the number become RecipientRejected; other refusals (HTTP 4xx: 'From' number not
+    SMS-capable (21606), body too long (21617), authentication (20003), ...) are MessageRefused. Rate limits,
+    5xx and network errors are left to the retry."""
     try:
         yield
     except (TwilioRestException, TwilioServiceException) as error:
-        reason = _RECIPIENT_ERRORS.get(error.code)
-        if reason is None:
-            raise
-        raise RecipientRejected(f"{to}: Twilio {error.code}, {reason}") from error
+        if (reason := _RECIPIENT_ERRORS.get(error.code)) is not None:
+            raise RecipientRejected(f"{to}: Twilio {error.code}, {reason}") from error
+        status = getattr(error, "status", None)
+        if isinstance(status, int) and 400 <= status < 500 and status not in _TRANSIENT_HTTP:
+            raise MessageRefused(f"Twilio refuses ({status}, code {error.code}): {error}"[:300]) from error
+        raise
