@@ -1,5 +1,9 @@
-"""A customer's answer, from any door (an agent's form, an SMS webhook, an email webhook): read its intent,
-store it, honour a STOP everywhere, and hand it to the case's workflow."""
+"""A customer's answer, from any door (an agent's form, an SMS webhook, an email webhook): store it as it came,
+honour a STOP everywhere, and hand it to the case's workflow.
+
+What a reply *means* is decided by the workflow, which knows what it asked: "1" is a score when it asked for one,
+the card when it asked where the money should go. The API reads only what needs no context: a STOP, and an
+intent an agent states. So a slow or stopped worker never changes the meaning of a reply; it only delays it."""
 
 from __future__ import annotations
 
@@ -35,13 +39,12 @@ async def live_state(client: Client, case_id: str) -> LiveState | None:
 
 async def deliver_reply(client: Client, settings: Settings, case_id: str | None, reply: ReplyIn) -> ReplyAccepted:
     """Stores the reply (matched or not) before signalling, so an answer is never lost."""
-    live = await live_state(client, case_id) if case_id else None
-    intent = reply.intent or interpret_reply(reply.text, live.expecting if live else None)
+    intent = reply.intent or _stop_or_none(reply.text)
 
     def store() -> tuple[bool, list[str]]:
         with session_for(settings.database_url) as session:
             stored = record_inbound(session, case_id, reply, intent)
-            if intent.kind is not IntentKind.opt_out or not reply.sender:
+            if intent is None or intent.kind is not IntentKind.opt_out or not reply.sender:
                 return stored, [case_id] if case_id else []
             record_opt_out(session, reply.sender, reply.channel)
             return stored, [case.id for case in open_cases_of(session, reply.sender)]
@@ -54,7 +57,13 @@ async def deliver_reply(client: Client, settings: Settings, case_id: str | None,
     return ReplyAccepted(case_id=case_id, intent=intent, delivered_to_workflow=bool(cases_to_tell))
 
 
-async def _signal(client: Client, case_id: str, reply: ReplyIn, intent: ReplyIntent) -> None:
+def _stop_or_none(text: str) -> ReplyIntent | None:
+    """A STOP is a STOP whatever was asked; any other text is for the case to read."""
+    intent = interpret_reply(text)
+    return intent if intent.kind is IntentKind.opt_out else None
+
+
+async def _signal(client: Client, case_id: str, reply: ReplyIn, intent: ReplyIntent | None) -> None:
     message = CustomerReply(channel=reply.channel, text=reply.text, intent=intent, received_at=datetime.now(UTC))
     try:
         await client.get_workflow_handle(case_id).signal("customer_replied", message)

@@ -40,7 +40,8 @@ class ReplyIn(BaseModel):
 
 class ReplyAccepted(BaseModel):
     case_id: str | None = Field(description="Null when the reply matched no open case; it is kept for an agent.")
-    intent: ReplyIntent
+    intent: ReplyIntent | None = Field(description="The intent given, or a STOP; null when the case itself reads "
+                                                   "the text, knowing what it asked (\"1\": a score or the card).")
     delivered_to_workflow: bool
 
 

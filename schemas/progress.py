@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from schemas.sla import SlaSnapshot
 
@@ -57,3 +57,5 @@ class CaseProgress(BaseModel):
     status: CaseStatus = CaseStatus.open
     note: str
     sla: SlaSnapshot | None = None
+    seq: int = Field(default=0, ge=0, description="The workflow's count of read-model writes: a write older than "
+                                                 "the one already applied moves nothing back (0: unordered).")

@@ -59,12 +59,16 @@ class ReplyIntent(BaseModel):
 
 
 class CustomerReply(BaseModel):
-    """Delivered to the case's workflow as a signal; the API stores it before signalling."""
+    """Delivered to the case's workflow as a signal; the API stores it before signalling. `intent` is given
+    when an agent stated it or the text is a STOP; otherwise the workflow reads `text` knowing what it asked."""
 
     channel: Channel
     text: str = Field(default="", max_length=2000)
-    intent: ReplyIntent
+    intent: ReplyIntent | None
     received_at: datetime
+
+    def read_as(self, expecting: IntentKind | None) -> ReplyIntent:
+        return self.intent or interpret_reply(self.text, expecting)
 
 
 _STOP = re.compile(r"^\s*(stop|lopeta|sluta|unsubscribe)\s*[.!]?\s*$", re.IGNORECASE)

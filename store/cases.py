@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import and_, case, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, func, select
 
@@ -64,12 +64,18 @@ def apply_progress(session: Session, progress: CaseProgress, entry_key: str, **c
     Does not commit: the caller commits it together with its own write, so both land or neither.
     """
     now = utcnow()
-    # Progress proves the workflow runs, so its sealed input is no longer needed here (one column, same UPDATE).
-    values: dict[str, Any] = {"status": progress.status, "step": progress.step, "updated_at": now,
-                              "start_payload": None}
+    # Only forward: an activity finishing late (a watch's timeline line, a retry) carries an older `seq` and moves
+    # no status back, and nothing reopens a closed case. Milestones and the timeline line are written anyway.
+    newer = and_(CaseRow.progress_seq <= progress.seq,
+                 or_(CaseRow.status != CaseStatus.closed, progress.status == CaseStatus.closed))
+    moving = {"status": progress.status, "step": progress.step, "progress_seq": progress.seq}
     if progress.sla is not None:
-        values |= {"priority": progress.sla.priority, "sla_state": progress.sla.worst,
+        moving |= {"priority": progress.sla.priority, "sla_state": progress.sla.worst,
                    "sla_due_at": progress.sla.next_deadline}
+    values: dict[str, Any] = {name: case((newer, value), else_=getattr(CaseRow, name))
+                              for name, value in moving.items()}
+    # Progress proves the workflow runs, so its sealed input is no longer needed here (one column, same UPDATE).
+    values |= {"updated_at": now, "start_payload": None}
     for name, value in case_fields.items():
         column = getattr(CaseRow, name)
         values[name] = func.coalesce(column, value) if name in _SET_ONCE else value

@@ -17,11 +17,13 @@ from store.tables import CaseRow, MessageRow
 _REFERENCE = re.compile(r"\b([0-9A-F]{8})\b", re.IGNORECASE)
 
 
-def record_inbound(session: Session, case_id: str | None, reply: ReplyIn, intent: ReplyIntent) -> bool:
-    """Stores the reply (and a timeline line if it is matched). False when the carrier redelivered it."""
+def record_inbound(session: Session, case_id: str | None, reply: ReplyIn, intent: ReplyIntent | None) -> bool:
+    """Stores the reply (and a timeline line if it is matched). False when the carrier redelivered it. `intent`:
+    as stated by an agent, or a STOP; None when the case reads the text itself."""
     key = f"in:{reply.channel}:{reply.provider_message_id}" if reply.provider_message_id else None
     row = MessageRow(case_id=case_id, idempotency_key=key, direction="in", channel=reply.channel,
-                     from_address=reply.sender, body=reply.text or intent.model_dump_json(exclude_none=True))
+                     from_address=reply.sender,
+                     body=reply.text or (intent.model_dump_json(exclude_none=True) if intent else ""))
     session.add(row)
     try:
         session.flush()
@@ -31,7 +33,7 @@ def record_inbound(session: Session, case_id: str | None, reply: ReplyIn, intent
     if case_id is not None:
         add_timeline_entry(session, case_id, entry_key=f"{case_id}:in:{row.id}", step="contact",
                            actor=reply.sender or reply.channel,
-                           note=f"customer replied on {reply.channel}: {intent.kind}")
+                           note=f"customer replied on {reply.channel}" + (f": {intent.kind}" if intent else ""))
     session.commit()
     return True
 

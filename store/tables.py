@@ -53,6 +53,7 @@ class CaseRow(SQLModel, table=True):
     status: str = Field(max_length=40)
     step: str = Field(max_length=40)
     outcome: str | None = Field(default=None, max_length=40)
+    progress_seq: int = Field(default=0, description="The `seq` of the newest progress applied (read model order).")
     owner: str | None = Field(default=None, index=True, max_length=200)
     priority: str = Field(default="normal", max_length=16)
     sla_state: str | None = Field(default=None, max_length=16)

@@ -139,6 +139,7 @@ class RecoveryWorkflow(PromiseSteps):
         self._paid_by_hand: str | None = None
         self._watch_failure: BaseException | None = None
         self._stop: StopRequest | None = None
+        self._writes = 0
         self._paying = False  # a refund or goodwill is in flight: not a safe point to stop at
 
     @property
@@ -149,7 +150,7 @@ class RecoveryWorkflow(PromiseSteps):
 
     @workflow.signal
     def customer_replied(self, reply: CustomerReply) -> None:
-        if reply.intent.kind is IntentKind.opt_out:
+        if reply.intent is not None and reply.intent.kind is IntentKind.opt_out:
             # Cases that took a STOP before the rule was shared stopped only the channel it came on.
             stopped = stopped_by(reply.channel) if workflow.patched("one-opt-out-rule") else (reply.channel,)
             self._unusable.update(stopped)
@@ -276,7 +277,7 @@ class RecoveryWorkflow(PromiseSteps):
                     return None
                 if (reply := self._pending(expecting)) is not None:
                     self._inbox.remove(reply)
-                    return reply.intent
+                    return reply.read_as(expecting)
         finally:
             self._sla.resume(workflow.now())
             self._live.expecting = self._live.waiting_until = None
@@ -466,11 +467,13 @@ class RecoveryWorkflow(PromiseSteps):
                             compensation_product=self._compensation.product if self._compensation else None)
 
     def _pending(self, expecting: IntentKind) -> CustomerReply | None:
-        return next((reply for reply in self._inbox if reply.intent.kind == expecting), None)
+        """The first reply that answers what we asked, read knowing what we asked."""
+        return next((reply for reply in self._inbox if reply.read_as(expecting).kind == expecting), None)
 
     def _set(self, step: CaseStep, status: CaseStatus) -> None:
         self._live.step, self._live.status = step, status
 
     def _progress(self, step: CaseStep, note: str, status: CaseStatus = CaseStatus.open) -> CaseProgress:
+        self._writes += 1  # the read model applies writes in this order, whenever each activity finishes
         return CaseProgress(case_id=self.case.case_id, step=step, status=status, note=note,
-                            sla=self._sla.snapshot(workflow.now()))
+                            sla=self._sla.snapshot(workflow.now()), seq=self._writes)

@@ -19,7 +19,6 @@ from schemas.api import EmailReplyIn, InboundMessageView, ReplyAccepted, ReplyIn
 from schemas.auth import Principal, Scope
 from schemas.channels import Channel
 from schemas.messages import DeliveryStatus, DeliveryUpdate
-from schemas.replies import IntentKind, ReplyIntent
 from settings import Settings
 from store.db import session_for
 from store.messages import set_delivery_status
@@ -99,8 +98,7 @@ async def _deliver_or_keep(temporal, settings: Settings, case_id: str | None, re
     try:
         return await deliver_reply(temporal, settings, case_id, reply)
     except WorkflowGone:  # stored on the case already; a carrier must not retry it forever
-        intent = reply.intent or ReplyIntent(kind=IntentKind.free_text)
-        return ReplyAccepted(case_id=case_id, intent=intent, delivered_to_workflow=False)
+        return ReplyAccepted(case_id=case_id, intent=reply.intent, delivered_to_workflow=False)
 
 
 async def _twilio_form(request: Request, settings: Settings) -> dict[str, str]:
