@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import re
 
-from babel.numbers import format_decimal
+from babel.numbers import NumberFormatError, get_group_symbol, parse_decimal
 
+from messages.render import MONEY_LOCALE
 from schemas.money import Money
 from store.tables import CaseRow
 
+# A number as written: digits, perhaps grouped by spaces, dots or commas, not part of a word or reference.
+_NUMBER = re.compile(r"(?<![\w.,])\d(?:[\d\u00a0\u202f .,]*\d)?(?!\w)")
 _BLANKS = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\[[^\]]{2,40}\]|<[a-z _]{2,40}>|_{3,}", re.IGNORECASE)
 
 
@@ -22,21 +25,33 @@ def missing_from_reply(text: str, agent_name: str, case: CaseRow) -> list[str]:
     first_name = case.customer_name.split()[0]
     if first_name.casefold() not in folded:
         missing.append(f"it does not name the customer ({first_name})")
-    facts = case_facts(case)
-    if not any(fact.casefold() in folded for fact in facts):
-        missing.append(f"it states no fact of this case (e.g. {' or '.join(facts[:3])})")
+    amount = _amount_of(case)
+    words = [fact for fact in (case.store, case.reference) if fact]
+    if not (amount and states_amount(text, amount)) and not any(word.casefold() in folded for word in words):
+        examples = [amount.format(locale) for locale in ("fi_FI", "en_IE")] if amount else []
+        missing.append(f"it states no fact of this case (e.g. {' or '.join([*examples, *words][:3])})")
     if agent_name.casefold() not in folded:
         missing.append(f"it is not signed with the agent's name ({agent_name})")
     return missing
 
 
-def case_facts(case: CaseRow) -> list[str]:
-    """Things only this case's reply would say: its amount (as people write it), store, reference, topic."""
-    facts = []
-    if case.amount_minor is not None and case.currency:
-        amount = Money(amount_minor=case.amount_minor, currency=case.currency).as_decimal()
-        facts += [format_decimal(amount, format="#,##0.00", locale=locale) for locale in ("fi_FI", "en_IE")]
-        if amount == amount.to_integral():
-            facts.append(f"{int(amount)} €" if case.currency == "EUR" else f"{int(amount)} {case.currency}")
-    facts += [fact for fact in (case.store, case.reference) if fact]
-    return facts
+def states_amount(text: str, amount: Money) -> bool:
+    """Whether the text names `amount` as people write it in any of our customers' languages ("1 500" or
+    "1500" yen, "14,00 €" or "€14.00", "0,995" dinars): exactly, with the currency's ISO 4217 digits or fewer
+    trailing zeros, never rounded."""
+    wanted = amount.as_decimal()
+    for number in _NUMBER.findall(text):
+        for locale in MONEY_LOCALE.values():
+            grouped = re.sub(r"[ \u00a0\u202f]", get_group_symbol(locale), number)  # any space groups digits
+            try:  # strict: "15,00" is not 1500 in English, a misplaced group separator is no number
+                if parse_decimal(grouped, locale, strict=True) == wanted:
+                    return True
+            except NumberFormatError:
+                continue
+    return False
+
+
+def _amount_of(case: CaseRow) -> Money | None:
+    if case.amount_minor is None or not case.currency:
+        return None
+    return Money(amount_minor=case.amount_minor, currency=case.currency)

@@ -20,7 +20,7 @@ from schemas.messages import MessageFacts
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 FALLBACK_LANGUAGE = Language.en
 # Money is written the way the customer's language writes it: "9,95 €" in Finnish.
-_MONEY_LOCALE = {Language.fi: "fi_FI", Language.sv: "sv_FI", Language.en: "en_IE"}
+MONEY_LOCALE = {Language.fi: "fi_FI", Language.sv: "sv_FI", Language.en: "en_IE"}
 _DUE_FORMAT = {Language.fi: "EEEE d.M.yyyy 'klo' HH.mm", Language.sv: "EEEE d.M.yyyy 'kl.' HH.mm",
                Language.en: "EEEE d MMMM yyyy 'at' HH:mm"}
 
@@ -53,7 +53,7 @@ def render(template: str, language: Language, channel: Channel, facts: MessageFa
             line["at"] = _local_time(read.at, language, facts.time_zone)
     if facts.amount is not None:
         # Babel writes a no-break space ("9,95\xa0€"); outside GSM-7 it would make every SMS a costlier UCS-2 one.
-        context["amount"] = facts.amount.format(_MONEY_LOCALE[language]).replace("\xa0", " ").replace("\u202f", " ")
+        context["amount"] = facts.amount.format(MONEY_LOCALE[language]).replace("\xa0", " ").replace("\u202f", " ")
     module = compiled.make_module(context)
     body = str(module).strip()
     subject = getattr(module, "subject", "") or body.splitlines()[0][:78]
@@ -62,4 +62,4 @@ def render(template: str, language: Language, channel: Channel, facts: MessageFa
 
 def _local_time(at: datetime, language: Language, time_zone: str, pattern: str | None = None) -> str:
     return format_datetime(at, pattern or _DUE_FORMAT[language], tzinfo=ZoneInfo(time_zone),
-                           locale=_MONEY_LOCALE[language])
+                           locale=MONEY_LOCALE[language])
