@@ -22,8 +22,8 @@ def missing_from_reply(text: str, agent_name: str, case: CaseRow) -> list[str]:
     missing = []
     if blanks := _BLANKS.findall(text):
         missing.append(f"it is the bare template: fill in {', '.join(sorted(set(blanks))[:5])}")
-    first_name = case.customer_name.split()[0]
-    if first_name.casefold() not in folded:
+    first_name = next(iter(case.customer_name.split()), None)  # blank in cases opened before intake refused it
+    if first_name and first_name.casefold() not in folded:
         missing.append(f"it does not name the customer ({first_name})")
     amount = _amount_of(case)
     words = [fact for fact in (case.store, case.reference) if fact]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StrictInt
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
 
 # No control characters (CR, LF, tab, NUL, C1) and no Unicode line or paragraph separators: a single line stays
 # a single line in an email subject, an SMS and a log. At least one character that is not a space.
@@ -43,7 +43,13 @@ def _integral_number(value: object) -> object:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-WholeNumber = Annotated[StrictInt, BeforeValidator(_integral_number)]
+def whole_number(**bounds: int) -> object:
+    """An integer as JSON writes it, within `bounds` (ge, le, ...). The bounds come before the validator, or
+    pydantic leaves them out of the JSON schema of an optional field."""
+    return Annotated[int, Field(strict=True, **bounds), BeforeValidator(_integral_number)]
+
+
+WholeNumber = whole_number()
 
 
 def _deliverable_address(address: str) -> str:

@@ -7,10 +7,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from schemas.channels import Channel
-from schemas.inputs import WholeNumber
+from schemas.inputs import documented_rule, present, whole_number
 
 
 def _valid_iban(text: str) -> str:
@@ -24,7 +24,9 @@ def _valid_iban(text: str) -> str:
     return iban
 
 
-Iban = Annotated[str, Field(max_length=42, examples=["FI2112345600000785"]), AfterValidator(_valid_iban)]
+# `format: iban`: OpenAPI's custom format for what JSON Schema cannot check (the mod-97 check digits).
+Iban = Annotated[str, Field(max_length=42, examples=["FI2112345600000785"], json_schema_extra={"format": "iban"}),
+                 AfterValidator(_valid_iban)]
 
 
 class RefundDestinationKind(StrEnum):
@@ -34,6 +36,10 @@ class RefundDestinationKind(StrEnum):
 
 
 class RefundDestination(BaseModel):
+    model_config = ConfigDict(json_schema_extra=documented_rule(
+        {"allOf": [{"properties": {"kind": {"const": "bank_account"}}}, present("iban")]},
+        {"properties": {"kind": {"enum": ["original_card", "service_desk"]}, "iban": {"type": "null"}}}))
+
     kind: RefundDestinationKind
     iban: Iban | None = None
 
@@ -55,7 +61,7 @@ class IntentKind(StrEnum):
 class ReplyIntent(BaseModel):
     kind: IntentKind
     destination: RefundDestination | None = None
-    score: WholeNumber | None = Field(default=None, ge=1, le=5)
+    score: whole_number(ge=1, le=5) | None = None
 
 
 class CustomerReply(BaseModel):

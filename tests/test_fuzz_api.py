@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS as REGISTERED_CHECKS
 from schemathesis.config import SchemathesisConfig
@@ -28,7 +29,7 @@ from schemas.auth import Scope
 from tests.harness import Stack, serving
 
 # Fixed examples keep `make test` reproducible; FUZZ_EXAMPLES=500 FUZZ_SEED=random digs deeper by hand.
-EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES", "50"))
+EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES", "100"))
 RANDOM = os.environ.get("FUZZ_SEED") == "random"
 # Every check schemathesis has: no 5xx, the documented status codes, content types, headers and bodies, invalid
 # data refused, valid data accepted, auth not ignored, and the rest.
@@ -38,6 +39,17 @@ CHECKS = REGISTERED_CHECKS.get_all()
 RULES_OPENAPI_CANNOT_STATE = SchemathesisConfig.from_dict({"operations": [
     {"include-path": path, "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "401", "403", "422"]}}}
     for path in ("/transactions", "/metrics/summary")]})
+
+
+def _with_check_digits(account: str) -> str:
+    digits = "".join(str(int(char, 36)) for char in account + "FI00")
+    return f"FI{98 - int(digits) % 97:02d}{account}"
+
+
+# `format: iban` promises the mod-97 check digits: Finnish account numbers carrying them.
+schemathesis.openapi.format("iban", st.from_regex(r"\A[0-9]{14}\Z").map(_with_check_digits))
+
+
 Send = Callable[[Any, dict[str, str]], httpx.Response]
 
 

@@ -35,3 +35,10 @@ def test_a_reply_naming_the_yen_amount_as_written_is_personal():
     assert missing_from_reply("Hello Yuki, we refund the 1500 yen. Aino", "Aino", case) == []
     [missing] = missing_from_reply("Hello Yuki, we are sorry. Aino", "Aino", case)
     assert "¥1,500" in missing and "1,500.00" not in missing
+
+
+def test_a_case_whose_customer_name_is_blank_is_checked_without_failing():
+    case = CaseRow(id="case-2", reference="3F9A1C08", integrator="t", external_id="y", kind="complaint",
+                   source="feedback_form", status="open", step="personal_reply", customer_name=" ",
+                   store="Prisma Kaleva", opened_at="2026-01-01T00:00:00Z")
+    assert missing_from_reply("Hello, about your visit to Prisma Kaleva. Aino", "Aino", case) == []
