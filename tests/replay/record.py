@@ -14,7 +14,7 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from schemas.auth import Scope
+from schemas.auth import PrincipalKind, Scope
 from schemas.privacy import PrivacyPolicy
 from stack.binaries import temporal_test_server
 from store.tables import SandboxOutboxEntry
@@ -47,6 +47,17 @@ async def _record_overcharge(stack: Stack) -> str:
     await stack.skip(stack.settings.policy.follow_up_delay)
     await eventually(lambda: stack.texts_to(PHONE)[2:])
     await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "4"})
+    return case_id
+
+
+async def _record_overcharge_stopped_and_cancelled(stack: Stack) -> str:
+    """A STOP by text (the shared opt-out rule, patched in) and then a cancel at a safe point."""
+    case_id = (await stack.api.post("/transactions", json=till_record("R-7"))).json()["case"]["case_id"]
+    await eventually(lambda: stack.texts_to(PHONE))
+    carrier = stack.key("twilio", Scope.messages_inbound, kind=PrincipalKind.integrator)
+    await stack.api.post("/webhooks/twilio/sms", headers=carrier,
+                         data={"From": PHONE, "Body": "STOP", "MessageSid": "SM-record-stop"})
+    await stack.api.post(f"/cases/{case_id}/cancel", json={"reason": "recorded for replay"})
     return case_id
 
 
@@ -112,6 +123,7 @@ async def _record_webhook_delivery(stack: Stack) -> str:
 
 
 RECORDINGS = {"overcharge": _record_overcharge, "undercharge": _record_undercharge,
+              "overcharge_stopped_and_cancelled": _record_overcharge_stopped_and_cancelled,
               "duplicate_purchase": _record_duplicate_purchase, "complaint": _record_complaint,
               "data_misuse": _record_data_misuse, "webhook_delivery": _record_webhook_delivery}
 
