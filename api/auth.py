@@ -76,20 +76,24 @@ async def current_principal(
     return principal
 
 
-def require(scope: Scope):
-    """A dependency that lets the call through only for a principal holding `scope` (admin holds all)."""
+def require(scope: Scope, *alternatives: Scope):
+    """A dependency that lets the call through only for a principal holding `scope` or one of `alternatives`
+    (admin holds all)."""
+    scopes = (scope, *alternatives)
 
     async def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
-        if not principal.may(scope):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"this API key lacks the scope '{scope}'")
+        if not any(principal.may(each) for each in scopes):
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                f"this API key lacks the scope '{' or '.join(str(each) for each in scopes)}'")
         return principal
 
     return check
 
 
-PrincipalDep = Annotated[Principal, Depends(current_principal)]  # any valid key; the route checks the scopes
 IntegratorDep = Annotated[Principal, Depends(require(Scope.incidents_write))]
 ReaderDep = Annotated[Principal, Depends(require(Scope.cases_read))]
 AgentDep = Annotated[Principal, Depends(require(Scope.cases_act))]
 SupervisorDep = Annotated[Principal, Depends(require(Scope.cases_approve))]
+# Withdrawing a case: the integrator that opened it (its own cases only), or a supervisor.
+IntegratorOrSupervisorDep = Annotated[Principal, Depends(require(Scope.cases_approve, Scope.incidents_write))]
 AdminDep = Annotated[Principal, Depends(require(Scope.admin))]

@@ -23,7 +23,15 @@ def single_line(max_length: int) -> object:
 
 SingleLine = single_line(200)
 
-Instant = Annotated[AwareDatetime, Field(description="With a time zone, e.g. 2026-05-05T09:00:00+03:00 or ...Z.")]
+def _written_out(value: object) -> object:
+    """A datetime arrives as text (RFC 3339); a number is not silently read as seconds since 1970."""
+    if isinstance(value, int | float):
+        raise ValueError("write the datetime as text with a time zone, e.g. 2026-05-05T09:00:00+03:00")
+    return value
+
+
+Instant = Annotated[AwareDatetime, BeforeValidator(_written_out),
+                    Field(description="With a time zone, e.g. 2026-05-05T09:00:00+03:00 or ...Z.")]
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
@@ -33,7 +41,7 @@ def _within_kept_years(instant: datetime) -> datetime:
     return min(max(instant, EARLIEST), LATEST)
 
 
-FilterInstant = Annotated[AwareDatetime, AfterValidator(_within_kept_years), Field(
+FilterInstant = Annotated[AwareDatetime, BeforeValidator(_written_out), AfterValidator(_within_kept_years), Field(
     description="With a time zone. A bound before 1970 or after 2099 filters as if it were that year's edge: "
                 "no case lies outside, and date arithmetic near year 1 or 9999 would overflow.")]
 

@@ -79,3 +79,10 @@ async def test_an_integer_written_as_true_or_as_text_is_refused_and_as_3_0_taken
     for amount, status in ((True, 422), ("995", 422), (995.5, 422), (995.0, 201)):
         body = incident(f"num-{status}-{amount}", amount={"amount_minor": amount, "currency": "EUR"})
         assert (await live_stack.api.post("/incidents", json=body)).status_code == status, amount
+
+
+async def test_a_datetime_as_a_number_or_without_a_zone_is_refused_in_a_body(live_stack: Stack):
+    for occurred_at in (0, 1767225600, "2026-01-01T00:00:00"):
+        body = incident(f"when-{occurred_at}", occurred_at=occurred_at)
+        response = await live_stack.api.post("/incidents", json=body)
+        assert response.status_code == 422 and _fields(response) == [["body", "occurred_at"]], occurred_at

@@ -41,6 +41,10 @@ async def test_a_score_sent_while_the_worker_is_down_is_read_as_a_score_and_reop
             notes = await eventually(lambda: [row.note for row in stack.rows(TimelineRow, case_id=case_id)
                                               if "rated the recovery" in row.note], within=30)
             assert "the customer rated the recovery 1/5: reopened" in notes[0]
-            live = (await stack.api.get(f"/cases/{case_id}")).json()["live"]
+            for _ in range(100):  # reopened: waiting for a person's reply again
+                live = (await stack.api.get(f"/cases/{case_id}")).json()["live"]
+                if live["step"] == "personal_reply":
+                    break
+                await asyncio.sleep(0.1)
             assert (live["satisfaction"], live["step"]) == (1, "personal_reply")
             await stack.idle(case_id)
