@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 
-from workflows.steps import RecoveryWorkflow, supervised
+from workflows.steps import RecoveryWorkflow
+from workflows.supervision import supervised
 
 with workflow.unsafe.imports_passed_through():
     from schemas.cases import CaseInput

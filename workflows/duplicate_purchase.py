@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from temporalio import workflow
 
-from workflows.steps import RecoveryWorkflow, supervised
+from workflows.steps import RecoveryWorkflow
+from workflows.supervision import supervised
 
 with workflow.unsafe.imports_passed_through():
     from schemas.cases import CaseInput

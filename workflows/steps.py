@@ -7,19 +7,17 @@ and the case's live state (a query).
 
 from __future__ import annotations
 
-import asyncio
-import functools
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, RetryState, is_cancelled_exception
+from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 from workflows.contact_plan import Attempt, attempts, channel_order, quiet_hours_end
 from workflows.promises import PromiseSteps
 from workflows.sla_keeper import SlaKeeper
+from workflows.supervision import Supervision
 
 with workflow.unsafe.imports_passed_through():
     from schemas.cases import CaseInput, ContactAttempt, LiveState, Verification
@@ -43,7 +41,6 @@ with workflow.unsafe.imports_passed_through():
         LookupRequest,
         LookupResult,
         PersonalReply,
-        StopKind,
         StopRequest,
         VerifyRequest,
     )
@@ -60,57 +57,11 @@ _PAYMENTS = dict(start_to_close_timeout=timedelta(seconds=60),
                                           non_retryable_error_types=["RefundRejected"]))
 
 
-T = TypeVar("T")
-
-
-class WatchFailed(RuntimeError):
-    """A watch the case started (SLA, ownership, a legal deadline) failed. Not an ApplicationError on purpose:
-    it fails the workflow *task*, which Temporal retries and shows as stuck until a fixed worker is deployed,
-    instead of failing (ending) the case or leaving it running unwatched."""
-
-
-def supervised(run: Callable[..., Awaitable[CaseOutcome]]) -> Callable[..., Awaitable[CaseOutcome]]:
-    """Wraps a workflow's run: the story runs as a task beside the watches it starts (`_watch`). The first watch
-    to fail stops the run with `WatchFailed`; a person's close or cancel stops the story at its next safe point
-    (see `StopRequest`). Place it under `@workflow.run`."""
-
-    @functools.wraps(run)
-    async def run_watched(self: RecoveryWorkflow, *args: Any) -> CaseOutcome:
-        story = asyncio.ensure_future(_closed_quietly(run(self, *args)))
-        await workflow.wait_condition(lambda: story.done() or self._watch_failure is not None or self._may_stop())
-        if self._watch_failure is not None:
-            raise WatchFailed(f"a watch of {self.case.case_id} failed: {self._watch_failure!r}") \
-                from self._watch_failure
-        if story.done():
-            return story.result()
-        story.cancel()
-        try:
-            await story
-        except BaseException as ended:  # a step cut short ends in a cancellation, which is what was asked for
-            if not is_cancelled_exception(ended):
-                raise
-        return await self.stop_by_hand(self._stop)
-
-    return run_watched
-
-
-async def _closed_quietly(story: Awaitable[CaseOutcome]) -> CaseOutcome:
-    """The story as its own task. A worker that drops a cached workflow without evicting it (at shutdown) leaves
-    the task to the garbage collector, whose close() runs the story's `finally` blocks outside the workflow's
-    loop; the SDK swallows that for the workflow's own task, and this does the same for the story's."""
-    try:
-        return await story
-    except Exception:
-        if workflow.in_workflow():
-            raise
-        raise GeneratorExit from None
-
-
 # How a send that ended in an error was ended: out of time (the policy's bound) or refused for good.
 _GIVEN_UP = {RetryState.TIMEOUT, RetryState.NON_RETRYABLE_FAILURE, RetryState.MAXIMUM_ATTEMPTS_REACHED}
 
 
-class RecoveryWorkflow(PromiseSteps):
+class RecoveryWorkflow(PromiseSteps, Supervision):
     """Base class of every recovery workflow type."""
 
     _read_model_options = _READ_MODEL
@@ -167,12 +118,6 @@ class RecoveryWorkflow(PromiseSteps):
         self._paid_by_hand = confirmed_by
 
     @workflow.signal
-    def stop(self, request: StopRequest) -> None:
-        """A person closes or cancels the case; the first request counts."""
-        if self._stop is None and not self._closed:
-            self._stop = request
-
-    @workflow.signal
     async def assign(self, assignment: Assignment) -> None:
         """Hands the case to a named owner; the reason goes on the timeline."""
         self._assignments += 1
@@ -193,36 +138,6 @@ class RecoveryWorkflow(PromiseSteps):
             self._watch(self._escalate_if_unowned())
         if self._sla.clocks:
             self._watch(self._keep_promises())
-
-    def _watch(self, watcher: Coroutine[Any, Any, None]) -> None:
-        """Starts a watch owned by the case: if it fails, the run fails its task (see `supervised`), never
-        just a log line while the case goes on unwatched."""
-        task = asyncio.ensure_future(watcher)
-        task.add_done_callback(self._watch_ended)
-
-    def _watch_ended(self, task: asyncio.Future[None]) -> None:
-        if not task.cancelled() and task.exception() is not None and self._watch_failure is None:
-            self._watch_failure = task.exception()
-
-    async def stop_by_hand(self, request: StopRequest) -> CaseOutcome:
-        """Where a close or cancel ends the story: a customer we already reached hears that the case is
-        withdrawn (a close by hand is the person's to explain)."""
-        how = "cancelled" if request.kind is StopKind.cancel else "closed by hand"
-        if request.kind is StopKind.cancel and self._reached_on is not None:
-            await self.tell_customer("common/cancelled")
-        return await self.close(request.outcome, f"{how} by {request.requested_by}: {request.reason}")
-
-    async def _paid(self, payment: Awaitable[T]) -> T:
-        """Runs a payment (refund, goodwill) as a step that no close or cancel cuts short: it finishes and is
-        recorded first, and the case stops right after it."""
-        self._paying = True
-        try:
-            return await payment
-        finally:
-            self._paying = False
-
-    def _may_stop(self) -> bool:
-        return self._stop is not None and not self._paying and not self._closed
 
     async def verify(self) -> Verification:
         """Checks the report against our own records before we say anything to the customer."""

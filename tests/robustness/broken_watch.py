@@ -10,7 +10,7 @@ from temporalio import workflow
 from schemas.cases import CaseInput
 from schemas.progress import CaseOutcome
 from workflows.complaint import ComplaintRecovery
-from workflows.steps import supervised
+from workflows.supervision import supervised
 
 
 @workflow.defn(sandboxed=False)  # a test module: its imports (the harness, FastAPI) stay out of the sandbox

@@ -1,0 +1,105 @@
+"""Who owns what a case runs besides its story: the watches it starts (SLA, ownership, a legal deadline), and a
+person's close or cancel. `@supervised` (under `@workflow.run`) runs the story as a task beside the watches and
+waits for whichever comes first: the story's end, a failing watch (the workflow task fails: Temporal retries it and
+shows the case stuck until a fixed worker is deployed, never a log line while the case goes on unwatched), or a
+close or cancel (the story stops at its next safe point). Mixed into `RecoveryWorkflow`, whose state it uses."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.exceptions import is_cancelled_exception
+
+with workflow.unsafe.imports_passed_through():
+    from schemas.progress import CaseOutcome
+    from schemas.steps import StopKind, StopRequest
+
+T = TypeVar("T")
+
+
+class WatchFailed(RuntimeError):
+    """A watch the case started (SLA, ownership, a legal deadline) failed. Not an ApplicationError on purpose:
+    it fails the workflow *task*, which Temporal retries and shows as stuck until a fixed worker is deployed,
+    instead of failing (ending) the case or leaving it running unwatched."""
+
+
+def supervised(run: Callable[..., Awaitable[CaseOutcome]]) -> Callable[..., Awaitable[CaseOutcome]]:
+    """Wraps a workflow's run: the story runs as a task beside the watches it starts (`_watch`). The first watch
+    to fail stops the run with `WatchFailed`; a person's close or cancel stops the story at its next safe point
+    (see `StopRequest`). Place it under `@workflow.run`."""
+
+    @functools.wraps(run)
+    async def run_watched(self: Supervision, *args: Any) -> CaseOutcome:
+        story = asyncio.ensure_future(_closed_quietly(run(self, *args)))
+        await workflow.wait_condition(lambda: story.done() or self._watch_failure is not None or self._may_stop())
+        if self._watch_failure is not None:
+            raise WatchFailed(f"a watch of {self.case.case_id} failed: {self._watch_failure!r}") \
+                from self._watch_failure
+        if story.done():
+            return story.result()
+        story.cancel()
+        try:
+            await story
+        except BaseException as ended:  # a step cut short ends in a cancellation, which is what was asked for
+            if not is_cancelled_exception(ended):
+                raise
+        return await self.stop_by_hand(self._stop)
+
+    return run_watched
+
+
+async def _closed_quietly(story: Awaitable[CaseOutcome]) -> CaseOutcome:
+    """The story as its own task. A worker that drops a cached workflow without evicting it (at shutdown) leaves
+    the task to the garbage collector, whose close() runs the story's `finally` blocks outside the workflow's
+    loop; the SDK swallows that for the workflow's own task, and this does the same for the story's."""
+    try:
+        return await story
+    except Exception:
+        if workflow.in_workflow():
+            raise
+        raise GeneratorExit from None
+
+
+class Supervision:
+    """The watches and the stop request of a case; state (`_watch_failure`, `_stop`, `_paying`) is set up by
+    `RecoveryWorkflow`, whose `tell_customer` and `close` a stop ends with."""
+
+    @workflow.signal
+    def stop(self, request: StopRequest) -> None:
+        """A person closes or cancels the case; the first request counts."""
+        if self._stop is None and not self._closed:
+            self._stop = request
+
+    def _watch(self, watcher: Coroutine[Any, Any, None]) -> None:
+        """Starts a watch owned by the case: if it fails, the run fails its task (see `supervised`), never
+        just a log line while the case goes on unwatched."""
+        task = asyncio.ensure_future(watcher)
+        task.add_done_callback(self._watch_ended)
+
+    def _watch_ended(self, task: asyncio.Future[None]) -> None:
+        if not task.cancelled() and task.exception() is not None and self._watch_failure is None:
+            self._watch_failure = task.exception()
+
+    async def stop_by_hand(self, request: StopRequest) -> CaseOutcome:
+        """Where a close or cancel ends the story: a customer we already reached hears that the case is
+        withdrawn (a close by hand is the person's to explain)."""
+        how = "cancelled" if request.kind is StopKind.cancel else "closed by hand"
+        if request.kind is StopKind.cancel and self._reached_on is not None:
+            await self.tell_customer("common/cancelled")
+        return await self.close(request.outcome, f"{how} by {request.requested_by}: {request.reason}")
+
+    async def _paid(self, payment: Awaitable[T]) -> T:
+        """Runs a payment (refund, goodwill) as a step that no close or cancel cuts short: it finishes and is
+        recorded first, and the case stops right after it."""
+        self._paying = True
+        try:
+            return await payment
+        finally:
+            self._paying = False
+
+    def _may_stop(self) -> bool:
+        return self._stop is not None and not self._paying and not self._closed
