@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from providers.messaging import MessageRefused
 from providers.messaging.smtp import SmtpEmailSender
 from schemas.channels import Channel
 from schemas.messages import DeliveryStatus
@@ -53,6 +55,13 @@ async def open_case(stack: Stack, transaction_id: str) -> str:
 
 def timeline(stack: Stack, case_id: str) -> list[str]:
     return [entry.note for entry in stack.rows(TimelineRow, case_id=case_id)]
+
+
+def test_the_sandbox_refuses_a_subject_no_mail_header_can_carry(settings: Settings):
+    sandbox = sandbox_providers(settings).senders[Channel.email]
+    with pytest.raises(MessageRefused, match="line break"):
+        sandbox.send("case-1:ack:0", EMAIL, "Prisma\r\nBcc: all@example.com", "Hello")
+    assert sandbox.send("case-1:ack:1", EMAIL, "Prisma Kaleva", "Hello").status is DeliveryStatus.delivered
 
 
 async def test_a_relay_refusing_every_message_moves_on_to_the_next_channel_then_the_owner(
