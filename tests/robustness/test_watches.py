@@ -15,7 +15,7 @@ from sla.calendar import BusinessCalendar
 from tests.harness import Stack, eventually
 from tests.robustness.broken_watch import ComplaintWithBrokenWatch
 from tests.scenarios.test_s3_s4_complaints import OWNER, PHONE, clock_to, complaint, emails_to
-from worker import build_worker
+from worker import WORKFLOWS, build_worker
 from workflows import registry
 
 FIXED = {"agent_name": "Aino", "text": "Hello Jari, about the sports package on Elisa Viihde: it is fixed. Aino"}
@@ -66,7 +66,7 @@ async def test_a_broken_watch_fails_the_workflow_task_and_the_case_does_not_go_o
                                                                                   monkeypatch):
     monkeypatch.setitem(registry.WORKFLOW_FOR_KIND, IncidentKind.complaint, ComplaintWithBrokenWatch)
     stack = live_stack
-    workflows = [*registry.ALL_WORKFLOWS, ComplaintWithBrokenWatch]
+    workflows = [*WORKFLOWS, ComplaintWithBrokenWatch]
     async with build_worker(stack.env.client, stack.settings.model_copy(
             update={"temporal_task_queue": f"{stack.settings.temporal_task_queue}-broken"}), workflows=workflows):
         stack.settings.temporal_task_queue += "-broken"

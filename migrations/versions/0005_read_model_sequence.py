@@ -2,15 +2,15 @@
 that finishes late (an older sequence) moves no status back (store/cases.py: apply_progress). Cases that exist
 already start at 0, which every write of a running workflow passes.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0004'
-down_revision = '0003'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
