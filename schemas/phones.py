@@ -64,7 +64,9 @@ def phone_type(e164: str) -> PhoneType:
     return PhoneType.landline if kind == PhoneNumberType.FIXED_LINE else PhoneType.unknown
 
 
+# `format: phone`: OpenAPI's custom format for what JSON Schema cannot check (a number that exists in its plan).
 PhoneNumber = Annotated[str, Field(min_length=1, max_length=40, examples=["+358401234567", "040 123 4567"],
+                                   json_schema_extra={"format": "phone"},
                                    description="As written; stored in E.164. Without a country code, the "
                                    "policy's default region (FI) applies."),
                         AfterValidator(normalise_phone)]

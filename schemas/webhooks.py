@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, UrlConstraints
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints
 
+from schemas.inputs import EmailAddress
 from schemas.money import Money
 
 PAYLOAD_VERSION = 1
@@ -63,7 +64,7 @@ class EndpointIn(BaseModel):
     url: WebhookUrl
     event_types: list[EventType] = Field(min_length=1, max_length=len(EventType))
     description: str = Field(default="", max_length=500)
-    owner_email: EmailStr = Field(description="Told when the endpoint is disabled (410, or retries ran out).")
+    owner_email: EmailAddress = Field(description="Told when the endpoint is disabled (410, or retries ran out).")
     tenant: str | None = Field(default=None, max_length=200, description="Admins only; integrators get their own.")
 
 
@@ -75,7 +76,7 @@ class EndpointUpdate(BaseModel):
     url: WebhookUrl | None = None
     event_types: list[EventType] | None = Field(default=None, min_length=1, max_length=len(EventType))
     description: str | None = Field(default=None, max_length=500)
-    owner_email: EmailStr | None = None
+    owner_email: EmailAddress | None = None
     enabled: bool | None = None
 
 

@@ -48,6 +48,9 @@ def _with_check_digits(account: str) -> str:
 
 # `format: iban` promises the mod-97 check digits: Finnish account numbers carrying them.
 schemathesis.openapi.format("iban", st.from_regex(r"\A[0-9]{14}\Z").map(_with_check_digits))
+# `format: phone` promises a number that exists: Finnish mobile numbers, in E.164 or as people write them.
+schemathesis.openapi.format("phone", st.from_regex(r"\A[0-9]{7}\Z").flatmap(
+    lambda digits: st.sampled_from([f"+35840{digits}", f"040 {digits[:3]} {digits[3:]}"])))
 
 
 Send = Callable[[Any, dict[str, str]], httpx.Response]
