@@ -2,8 +2,9 @@
 revision before it uses it, one process at a time, and refuses a schema it does not know.
 
 Databases from before migrations (release 95ea828 and `make run`s of it, tables made by `create_all`) have no
-`alembic_version`; when their tables are exactly those of the first revision they are stamped with it and then
-upgraded like any other. `python -m store.migrate` (`make migrate`) does the same by hand, or reports where a
+`alembic_version`; when their tables and columns are exactly those of the first revision they are stamped with it
+(after creating any index of that revision they lack: releases before 95ea828 had fewer) and then upgraded like
+any other. `python -m store.migrate` (`make migrate`) does the same by hand, or reports where a
 database stands (`current`).
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +23,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, create_engine, inspect, text
+from sqlalchemy import Connection, Index, MetaData, create_engine, inspect, text
 from sqlalchemy.engine import Engine, make_url
 
 from settings import PROJECT_DIR
@@ -30,6 +32,7 @@ BEFORE_MIGRATIONS = "0001"  # the first revision: the schema `create_all` made a
 VERSION_TABLE = "alembic_version"
 # Any constant shared by every process of the engine: PostgreSQL serialises migrations on it.
 _PG_LOCK_KEY = 0x5EC0_7E12
+log = logging.getLogger(__name__)
 WHAT_TO_RUN = "`make migrate` (or `python -m store.migrate upgrade` with DATABASE_URL set)"
 
 
@@ -88,7 +91,28 @@ def _adopt_database_from_before_migrations(connection: Connection) -> None:
             "The database has tables but no schema revision, and they are not those of release 95ea828 (the "
             f"first revision), so it cannot be upgraded safely. Differences: {'; '.join(differences)}. Move the "
             f"data to a database made by {WHAT_TO_RUN}, or start afresh.")
+    _create_missing_first_revision_indexes(connection)
     command.stamp(alembic_config(connection), BEFORE_MIGRATIONS)
+
+
+def _create_missing_first_revision_indexes(connection: Connection) -> None:
+    """Same columns is not same schema: a database from before 95ea828 lacks `ix_cases_status_kind_opened`, and
+    stamped as it is, no later revision would ever add it. Indexes are derived data, so creating them is safe."""
+    tables = MetaData()
+    tables.reflect(connection)
+    present = {(table, name) for table, name, _, _ in _indexes(connection)}
+    for table, name, columns, unique in _first_revision_indexes():
+        if (table, name) not in present:
+            log.warning("adopting a database from before migrations: creating its missing index %s on %s", name,
+                        table)
+            Index(name, *(tables.tables[table].c[column] for column in columns), unique=unique).create(connection)
+
+
+def _indexes(connection: Connection) -> list[tuple[str, str, tuple[str, ...], bool]]:
+    inspector = inspect(connection)
+    return [(table, index["name"], tuple(index["column_names"]), bool(index["unique"]))
+            for table in inspector.get_table_names() if table != VERSION_TABLE
+            for index in inspector.get_indexes(table)]
 
 
 def _tables(connection: Connection) -> dict[str, set[str]]:
@@ -97,13 +121,22 @@ def _tables(connection: Connection) -> dict[str, set[str]]:
             for table in inspector.get_table_names() if table != VERSION_TABLE}
 
 
-@lru_cache(maxsize=1)
 def _first_revision_tables() -> dict[str, set[str]]:
-    """What the first revision creates, read back from an in-memory database it was run on."""
+    return _first_revision_schema()[0]
+
+
+def _first_revision_indexes() -> list[tuple[str, str, tuple[str, ...], bool]]:
+    return _first_revision_schema()[1]
+
+
+@lru_cache(maxsize=1)
+def _first_revision_schema() -> tuple[dict[str, set[str]], list[tuple[str, str, tuple[str, ...], bool]]]:
+    """What the first revision creates (tables with their columns, indexes), read back from an in-memory database
+    it was run on."""
     engine = create_engine("sqlite://")
     with engine.begin() as connection:
         command.upgrade(alembic_config(connection), BEFORE_MIGRATIONS)
-        return _tables(connection)
+        return _tables(connection), _indexes(connection)
 
 
 def _known_revisions() -> set[str]:

@@ -82,6 +82,19 @@ def test_a_release_95ea828_database_is_adopted_and_upgraded_with_its_cases(tmp_p
     assert status == ("waiting_on_customer",)
 
 
+def test_a_database_from_before_95ea828_gets_the_first_revisions_missing_index_when_adopted(tmp_path: Path):
+    """Same columns, one index fewer (`ix_cases_status_kind_opened` came with 95ea828): stamped as it is, no
+    revision would ever add it, and every migration-vs-code comparison would differ from then on."""
+    release_95ea828_var(tmp_path)
+    url = f"sqlite:///{tmp_path / 'recovery.db'}"
+    with create_engine(url).begin() as connection:
+        connection.execute(text("DROP INDEX ix_cases_status_kind_opened"))
+
+    assert differences(url) == []  # engine_for adopted and upgraded it
+    indexes = {index["name"] for index in inspect(create_engine(url)).get_indexes("cases")}
+    assert "ix_cases_status_kind_opened" in indexes
+
+
 def test_a_schema_newer_than_the_release_is_refused_saying_what_to_do(tmp_path: Path):
     url = f"sqlite:///{tmp_path / 'recovery.db'}"
     engine_for(url)
