@@ -7,6 +7,11 @@ process runs it beside its Temporal worker (`worker.py`). Any number may run at 
 too: the workflow id is the case id and duplicates are rejected, so the losers of a race learn the workflow
 exists and simply forget the input. Cases younger than `reconcile_grace` are left alone: their intake may still
 be starting them.
+
+A start that fails for one case alone (its input no longer opens: a key dropped from PAYLOAD_KEYS; or Temporal
+refuses that start) is counted on the case with its reason (`start_attempts`, `start_error`) and tried again
+later, each time twice as late up to `MAX_RETRY_DELAY` (`start_retry_at`), so it never holds the head of the
+queue. /metrics counts such cases (`recovery_cases_start_failing`) for an operator.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from store import cases as case_store
 from store.db import session_for
 
 BATCH = 100  # cases per pass; a longer backlog takes a few passes
+MAX_RETRY_DELAY = timedelta(hours=1)  # a case that keeps failing is still tried hourly (a key may come back)
 log = logging.getLogger(__name__)
 
 
@@ -30,28 +36,39 @@ async def start_pending(client: Client, settings: Settings) -> int:
     """One pass over the oldest pending cases; returns how many workflows it started (not merely found).
     Raises `WorkflowNotStarted` when Temporal is still away: the rest of the pass would fail the same way. A case
     whose start alone is refused is logged and skipped, so it cannot hold up the others."""
-    opened_before = datetime.now(UTC) - timedelta(seconds=settings.reconcile_grace)
-    pending = await asyncio.to_thread(_pending, settings, opened_before)
+    now = datetime.now(UTC)
+    pending = await asyncio.to_thread(_pending, settings, now - timedelta(seconds=settings.reconcile_grace), now)
     started = 0
-    for case_id, sealed in pending:
-        started += await _start_one(client, settings, case_id, sealed)
+    for case_id, sealed, attempts in pending:
+        started += await _start_one(client, settings, case_id, sealed, attempts)
     return started
 
 
-async def _start_one(client: Client, settings: Settings, case_id: str, sealed: bytes) -> bool:
+async def _start_one(client: Client, settings: Settings, case_id: str, sealed: bytes, attempts: int = 0) -> bool:
     """True if this call started the case's workflow; the kept input is forgotten once Temporal has it."""
     try:
-        started = await ensure_workflow(client, settings, await unseal(client, sealed))
+        case = await unseal(client, sealed)
     except ValueError as error:  # a key dropped from PAYLOAD_KEYS, or an input today's schema refuses
-        log.error("case %s cannot be started: its recorded input does not open (%s)", case_id, error)
+        await _failed(settings, case_id, attempts, f"its recorded input does not open ({error})")
         return False
+    # Read just now, but the case may have been started, or its customer erased, since: never contact them then.
+    if not await asyncio.to_thread(_still_pending, settings, case_id, sealed):
+        return False
+    try:
+        started = await ensure_workflow(client, settings, case)
     except WorkflowNotStarted as refused:
         if refused.temporal_away:
             raise
-        log.error("case %s: Temporal refused its start; tried again next pass: %s", case_id, refused)
+        await _failed(settings, case_id, attempts, f"Temporal refused its start ({refused})")
         return False
     await asyncio.to_thread(_forget_input, settings, case_id)
     return started
+
+
+async def _failed(settings: Settings, case_id: str, attempts: int, reason: str) -> None:
+    delay = min(timedelta(seconds=settings.reconcile_interval) * 2 ** attempts, MAX_RETRY_DELAY)
+    log.error("case %s cannot be started: %s; tried again in %s", case_id, reason, delay)
+    await asyncio.to_thread(_mark_failed, settings, case_id, reason, datetime.now(UTC) + delay)
 
 
 async def keep_reconciling(client: Client, settings: Settings) -> None:
@@ -68,9 +85,19 @@ async def keep_reconciling(client: Client, settings: Settings) -> None:
         await asyncio.sleep(settings.reconcile_interval)
 
 
-def _pending(settings: Settings, opened_before: datetime) -> list[tuple[str, bytes]]:
+def _pending(settings: Settings, opened_before: datetime, now: datetime) -> list[tuple[str, bytes, int]]:
     with session_for(settings.database_url) as session:
-        return case_store.pending_starts(session, opened_before, BATCH)
+        return case_store.pending_starts(session, opened_before, now, BATCH)
+
+
+def _still_pending(settings: Settings, case_id: str, sealed: bytes) -> bool:
+    with session_for(settings.database_url) as session:
+        return case_store.still_holds_input(session, case_id, sealed)
+
+
+def _mark_failed(settings: Settings, case_id: str, reason: str, retry_at: datetime) -> None:
+    with session_for(settings.database_url) as session:
+        case_store.mark_start_failed(session, case_id, reason, retry_at)
 
 
 def _forget_input(settings: Settings, case_id: str) -> None:

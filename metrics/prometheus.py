@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 from metrics.read_model import CaseScope, milestone_seconds
 from metrics.sla import sla_breaches_by_kind_and_source
 from schemas.progress import CaseStatus
+from store.cases import failing_starts
 from store.tables import CaseRow, CompensationRow, RefundRow
 
 _MINUTE, _HOUR, _DAY = 60, 3600, 86400
@@ -97,6 +98,10 @@ class ReadModelCollector:
         yield from (histogram.family(case_rows) for histogram in HISTOGRAMS)
         yield from _money_families(self._session, RefundRow.__table__, "refund", self._scope)
         yield from _money_families(self._session, CompensationRow.__table__, "compensation", self._scope)
+        yield GaugeMetricFamily("recovery_cases_start_failing", "Cases recorded whose workflow could not be started "
+                                "(their input no longer opens, or Temporal refused that start): each names why in "
+                                "start_error and is tried again later; an operator should look.",
+                                value=failing_starts(self._session, self._scope.conditions()))
 
 
 def _case_query(scope: CaseScope):

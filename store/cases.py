@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, col, func, select
+from sqlmodel import Session, SQLModel, col, func, or_, select
 
 from schemas.cases import CaseSummary, MessageView, RefundView, TimelineEntryView
 from schemas.incidents import IncidentIn
@@ -98,18 +98,41 @@ def _insert_once(session: Session, table: type[SQLModel]):
 _SET_ONCE = frozenset({"first_contact_at", "refunded_at", "closed_at"})
 
 
-def pending_starts(session: Session, opened_before: datetime, limit: int) -> list[tuple[str, bytes]]:
-    """Cases whose workflow is not known to run, oldest first: (case id, sealed workflow input)."""
-    query = (select(CaseRow.id, CaseRow.start_payload)
-             .where(col(CaseRow.start_payload).is_not(None), CaseRow.opened_at < opened_before)
+def pending_starts(session: Session, opened_before: datetime, now: datetime,
+                   limit: int) -> list[tuple[str, bytes, int]]:
+    """Cases whose workflow is not known to run and whose next try is due, oldest first: (case id, sealed
+    workflow input, failed starts so far). A case whose start failed waits until its `start_retry_at`, so it
+    cannot hold the head of the queue."""
+    query = (select(CaseRow.id, CaseRow.start_payload, CaseRow.start_attempts)
+             .where(col(CaseRow.start_payload).is_not(None), CaseRow.opened_at < opened_before,
+                    or_(col(CaseRow.start_retry_at).is_(None), col(CaseRow.start_retry_at) <= now))
              .order_by(col(CaseRow.opened_at)).limit(limit))
-    return [(case_id, payload) for case_id, payload in session.exec(query).all()]
+    return [(case_id, payload, attempts) for case_id, payload, attempts in session.exec(query).all()]
 
 
 def mark_started(session: Session, case_id: str) -> None:
     """Temporal holds the case's workflow (started now or before): forget the sealed input."""
     session.exec(update(CaseRow).where(CaseRow.id == case_id).values(start_payload=None))
     session.commit()
+
+
+def mark_start_failed(session: Session, case_id: str, reason: str, retry_at: datetime) -> None:
+    """Counts a start that failed for this case alone, says why, and when to try again."""
+    session.exec(update(CaseRow).where(CaseRow.id == case_id, col(CaseRow.start_payload).is_not(None))
+                 .values(start_attempts=CaseRow.start_attempts + 1, start_error=reason[:300],
+                         start_retry_at=retry_at))
+    session.commit()
+
+
+def still_holds_input(session: Session, case_id: str, sealed: bytes) -> bool:
+    """The case still waits for its start with this very input (not erased, not started meanwhile)."""
+    return session.exec(select(CaseRow.start_payload).where(CaseRow.id == case_id)).first() == sealed
+
+
+def failing_starts(session: Session, scope: list[Any]) -> int:
+    """Cases holding an input whose start failed at least once: waiting for an operator or their next try."""
+    return session.exec(select(func.count()).select_from(CaseRow).where(
+        col(CaseRow.start_payload).is_not(None), CaseRow.start_attempts > 0, *scope)).one()
 
 
 def add_timeline_entry(session: Session, case_id: str, entry_key: str, step: str, actor: str, note: str) -> None:

@@ -75,6 +75,12 @@ class CaseRow(SQLModel, table=True):
     # the payload codec like everything sent to Temporal. Set until the workflow is known to run, so a case whose
     # start failed can be started later (intake/reconciler.py); then emptied, the workflow holding it from there.
     start_payload: bytes | None = Field(default=None, sa_type=LargeBinary)
+    # Starts of the kept input that failed for this case alone (its input no longer opens, Temporal refused it):
+    # how many, why the last one did, and when the reconciler tries again, so such cases wait their turn
+    # instead of holding the head of its queue, and an operator finds them (/metrics, the case itself).
+    start_attempts: int = Field(default=0)
+    start_error: str | None = Field(default=None, max_length=300)
+    start_retry_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class TimelineRow(SQLModel, table=True):

@@ -13,17 +13,22 @@ from pathlib import Path
 
 import httpx
 from pydantic import SecretStr
+from sqlalchemy import update
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from intake import reconciler
 from intake.cases import unseal
 from intake.reconciler import start_pending
+from metrics.prometheus import exposition
+from metrics.read_model import CaseScope
 from schemas.cases import CaseInput
 from schemas.incidents import IncidentIn
 from settings import Settings
+from store.db import session_for
 from store.tables import CaseRow
 from temporal_client import data_converter
 from tests.harness import Stack, eventually, start_worker, stop
@@ -152,3 +157,56 @@ async def test_reconcilers_racing_each_other_start_each_kept_case_once(dev_serve
         assert [len(stack.texts_to(phone(n))) for n in range(5)] == [1] * 5, "each customer texted once"
         again = await stack.api.post("/incidents", json=bodies[0])
         assert again.status_code == 200 and len(stack.rows(CaseRow)) == 5, "posting again finds the case"
+
+
+async def kept_while_away(stack: Stack, settings: Settings, keyring: str | None, *bodies: dict) -> Client:
+    """Posts each body while Temporal is away, through an API sealing with `keyring` (None: the settings' keys);
+    the cases keep their input."""
+    sealed = settings.model_copy(update={"intake_start_timeout": 3.0}
+                                 | ({"payload_keys": SecretStr(keyring)} if keyring else {}))
+    nowhere = await Client.connect(f"127.0.0.1:{free_port()}", lazy=True, data_converter=data_converter(sealed))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(sealed, temporal=nowhere)),
+                                 base_url="http://api", headers=stack.api.headers) as cut_off:
+        for body in bodies:
+            assert (await cut_off.post("/incidents", json=body)).status_code == 503
+    return nowhere
+
+
+async def test_cases_whose_input_no_longer_opens_do_not_stop_newer_cases_from_starting(
+        dev_server: WorkflowEnvironment, settings: Settings, monkeypatch):
+    """Two cases sealed with key k1, since dropped, fill a (shrunk) pass; the newer case must still start, and the
+    two are counted on the case and in /metrics for an operator instead of only logged."""
+    monkeypatch.setattr(reconciler, "BATCH", 2)
+    settings = settings.model_copy(update={"reconcile_grace": 0.0})
+    async with asyncio.timeout(90), Stack.running(dev_server, settings, with_worker=False) as stack:
+        await kept_while_away(stack, settings, keys("k1"), incident("till-old-key-1"), incident("till-old-key-2"))
+        await kept_while_away(stack, settings, keys("k2"), incident("till-new-key"))
+        newer = max(stack.rows(CaseRow), key=lambda row: row.opened_at)
+        k2_only = settings.model_copy(update={"payload_keys": SecretStr(keys("k2"))})
+        client = await Client.connect(dev_server.client.service_client.config.target_host,
+                                      namespace=dev_server.client.namespace, data_converter=data_converter(k2_only))
+
+        passes = [await start_pending(client, k2_only) for _ in range(2)]
+
+        assert passes == [0, 1], "the second pass reaches the newer case"
+        assert [run async for run in client.list_workflows(f"WorkflowId = '{newer.id}'")]
+        unopenable = [row for row in stack.rows(CaseRow) if row.id != newer.id]
+        assert [(row.start_attempts, row.start_payload is not None) for row in unopenable] == [(1, True)] * 2
+        assert all("does not open" in row.start_error and row.start_retry_at for row in unopenable)
+        with session_for(settings.database_url) as session:
+            assert b"recovery_cases_start_failing 2.0" in exposition(session, CaseScope())
+
+
+async def test_the_reconciler_does_not_start_a_case_erased_or_started_after_it_read_the_input(
+        dev_server: WorkflowEnvironment, settings: Settings):
+    """The race with erasure: the reconciler has read a case's input, then the row changes (here: emptied, as
+    erasure or another start does); it must not start the workflow, so an erased customer is never contacted."""
+    async with asyncio.timeout(90), Stack.running(dev_server, settings, with_worker=False) as stack:
+        await kept_while_away(stack, settings, None, incident("till-erased-meanwhile"))
+        [case] = stack.rows(CaseRow)
+        with session_for(settings.database_url) as session:
+            session.exec(update(CaseRow).where(CaseRow.id == case.id).values(start_payload=None))
+            session.commit()
+
+        assert await reconciler._start_one(dev_server.client, settings, case.id, case.start_payload) is False
+        assert not [run async for run in dev_server.client.list_workflows(f"WorkflowId = '{case.id}'")]
