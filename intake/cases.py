@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from datetime import UTC, datetime
 
 from starlette.concurrency import run_in_threadpool
@@ -43,6 +44,7 @@ class WorkflowNotStarted(Exception):
         self.temporal_away = temporal_away
 
 
+log = logging.getLogger(__name__)
 _AWAY = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED}
 
 
@@ -88,7 +90,12 @@ async def _input_of_existing(client: Client, row: CaseRow, posted: CaseInput) ->
     """The input the case was opened with, while it is kept; once the workflow runs, any input will do (the
     start is then refused as a duplicate), so this post's, with the case's own reference, time and owner."""
     if row.start_payload is not None:
-        return await unseal(client, row.start_payload)
+        try:
+            return await unseal(client, row.start_payload)
+        except ValueError as error:  # its key dropped from PAYLOAD_KEYS: the poster cannot fix that, an operator can
+            log.error("case %s: its kept input does not open (%s); restore its payload key", row.id, error)
+            raise WorkflowNotStarted(row.id, "its recorded input cannot be opened by this server (a payload key "
+                                     "is missing); an operator must restore the key", temporal_away=False) from None
     return posted.model_copy(update={"reference": row.reference, "opened_at": row.opened_at, "owner": row.owner,
                                      "priority": Priority(row.priority)})
 

@@ -210,3 +210,32 @@ async def test_the_reconciler_does_not_start_a_case_erased_or_started_after_it_r
 
         assert await reconciler._start_one(dev_server.client, settings, case.id, case.start_payload) is False
         assert not [run async for run in dev_server.client.list_workflows(f"WorkflowId = '{case.id}'")]
+
+
+async def test_posting_again_a_case_whose_kept_input_no_longer_opens_answers_503_not_500(
+        dev_server: WorkflowEnvironment, settings: Settings):
+    async with asyncio.timeout(90), Stack.running(dev_server, settings, with_worker=False) as stack:
+        await kept_while_away(stack, settings, keys("k1"), incident("till-key-dropped"))
+        k2_only = settings.model_copy(update={"payload_keys": SecretStr(keys("k2"))})
+        client = await Client.connect(dev_server.client.service_client.config.target_host,
+                                      namespace=dev_server.client.namespace, data_converter=data_converter(k2_only))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(k2_only, temporal=client)),
+                                     base_url="http://api", headers=stack.api.headers) as api:
+            again = await api.post("/incidents", json=incident("till-key-dropped"))
+        [case] = stack.rows(CaseRow)
+        assert again.status_code == 503, again.text
+        assert case.id in again.json()["detail"] and "payload key" in again.json()["detail"]
+
+
+async def test_readiness_names_the_dependency_but_never_the_errors_text(stack: Stack, settings: Settings):
+    """/readyz answers anyone: a database driver's message (host, port, user) stays in the log."""
+    port = free_port()
+    app = create_app(settings, temporal=stack.env.client)
+    # The database it was made with goes away: its URL now names a server nobody runs.
+    app.state.settings = settings.model_copy(
+        update={"database_url": f"postgresql+psycopg://ops_user:pw@127.0.0.1:{port}/cases"})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as api:
+        ready = await api.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["database"] == "down: error (OperationalError)", ready.json()
+    assert "ops_user" not in ready.text and str(port) not in ready.text

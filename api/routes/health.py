@@ -4,6 +4,7 @@ loop: the database is asked on a thread, Temporal over the client's own async ca
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 
 from fastapi import APIRouter, Response, status
@@ -18,11 +19,12 @@ from store.db import session_for
 router = APIRouter(tags=["health"])
 CHECK_SECONDS = 2.0  # a dependency slower than this to say "yes" is as good as down for a load balancer
 OK = "ok"
+log = logging.getLogger(__name__)
 
 
 class Readiness(BaseModel):
     status: str = Field(examples=["ready", "not ready"])
-    database: str = Field(examples=[OK, "down: OperationalError: unable to open database file"])
+    database: str = Field(examples=[OK, "down: error (OperationalError)"])
     temporal: str = Field(examples=[OK, "down: no answer within 2 s"])
 
 
@@ -37,22 +39,27 @@ async def healthz() -> dict[str, str]:
             responses={503: {"model": Readiness, "description": "A dependency is down; it is named."}})
 async def readyz(response: Response, settings: SettingsDep, temporal: TemporalDep) -> Readiness:
     """Readiness: the database and Temporal both answer. 503 names the one that does not."""
-    database, temporal_state = await asyncio.gather(_check(_database, settings), _check(_temporal, temporal))
+    database, temporal_state = await asyncio.gather(_check("database", _database, settings),
+                                                    _check("temporal", _temporal, temporal))
     ready = database == OK and temporal_state == OK
     if not ready:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     return Readiness(status="ready" if ready else "not ready", database=database, temporal=temporal_state)
 
 
-async def _check(probe, target) -> str:
+async def _check(name: str, probe, target) -> str:
+    """"ok" or "down: <reason class>". The answer goes to anyone who asks, so it never carries the error's text
+    (a driver's message names hosts, ports and users); the log has it."""
     try:
         async with asyncio.timeout(CHECK_SECONDS):
             await probe(target)
         return OK
     except TimeoutError:
+        log.warning("readiness: %s gave no answer within %g s", name, CHECK_SECONDS)
         return f"down: no answer within {CHECK_SECONDS:g} s"
     except Exception as error:  # noqa: BLE001  (whatever the failure, the answer is "down, because ...")
-        return f"down: {type(error).__name__}: {error}"[:300]
+        log.warning("readiness: %s is down: %s: %s", name, type(error).__name__, error)
+        return f"down: error ({type(error).__name__})"
 
 
 async def _database(settings: Settings) -> None:
