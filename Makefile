@@ -6,29 +6,35 @@ VENV := .venv
 BIN := $(VENV)/bin
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
+# Named after the pinned version: changing UV_VERSION makes every target re-install uv, then re-sync the venv.
+UV_STAMP := $(TOOLS)/.uv-$(UV_VERSION)
 STAMP := $(VENV)/.installed
+# The test suite starts its own PostgreSQL server from these binaries (Debian's package `postgresql`).
+POSTGRES_BINARIES ?= /usr/lib/postgresql/*/bin/initdb
 # uv uses this machine's Python and never downloads one of its own.
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
 .PHONY: run test lint bench server worker api keys clean lock upgrade check-lock migrate postgres
 
-$(UV):
+$(UV_STAMP):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet uv==$(UV_VERSION)
+	rm -f $(TOOLS)/.uv-*
+	touch $(UV_STAMP)
 
 # --locked: refuse to install if uv.lock does not match pyproject.toml (someone forgot `make lock`).
-$(STAMP): pyproject.toml uv.lock $(UV)
+$(STAMP): pyproject.toml uv.lock $(UV_STAMP)
 	$(UV) sync --locked --extra dev --quiet
 	touch $(STAMP)
 
 ## lock: re-resolve uv.lock after editing pyproject.toml (keeps every other pin); then run make test
-lock: $(UV)
+lock: $(UV_STAMP)
 	$(UV) lock
 	$(MAKE) test
 
 ## upgrade: move every pin to the newest release the ranges allow, then the whole suite must pass
-upgrade: $(UV)
+upgrade: $(UV_STAMP)
 	$(UV) lock --upgrade
 	$(MAKE) test
 
@@ -44,11 +50,20 @@ run: $(STAMP)
 test: $(STAMP) lint postgres
 	$(BIN)/python -m pytest
 
-## postgres: Debian's PostgreSQL server binaries, installed once if missing (the tests start their own server)
+## postgres: Debian's PostgreSQL server binaries, installed once if missing (the tests start their own server);
+## as root with apt-get, else through sudo; if neither can, it says what to install and stops
 postgres:
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	@if ! ls $(POSTGRES_BINARIES) >/dev/null 2>&1; then \
 		echo "Installing PostgreSQL (Debian package postgresql) for the test suite"; \
-		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; \
+		if [ "$$(id -u)" = 0 ]; then as_root=""; elif command -v sudo >/dev/null 2>&1; then as_root=sudo; \
+		else as_root=none; fi; \
+		if [ "$$as_root" = none ] || ! { $$as_root apt-get update && \
+			$$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; }; then \
+			echo "Could not install PostgreSQL (needs root or sudo, and apt-get). Install the PostgreSQL server" \
+				"binaries yourself (Debian/Ubuntu: 'sudo apt-get install postgresql'; initdb must match" \
+				"$(POSTGRES_BINARIES)), then run make test again." >&2; \
+			exit 1; \
+		fi; \
 	fi
 
 ## migrate: bring DATABASE_URL's schema to the newest migration (API and worker also do it when they start)
