@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import os
 import socket
@@ -151,10 +152,13 @@ class Stack:
 
 
 async def eventually(check: Callable[[], T], within: float = 15.0, interval: float = 0.05) -> T:
-    """Polls until `check` returns something truthy; fails with the last value after `within` seconds."""
+    """Polls until `check` returns something truthy (or a coroutine that does); fails with the last value after
+    `within` seconds."""
     deadline = time.monotonic() + within
     while True:
         value = check()
+        if inspect.isawaitable(value):
+            value = await value
         if value:
             return value
         if time.monotonic() > deadline:

@@ -18,10 +18,11 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlmodel import col, func, select
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from bench.incidents import incident
-from bench.processes import Api, api_client, start_api, start_worker
+from bench.processes import Api, Child, api_client, start_api, start_worker
 from schemas.auth import PrincipalKind, Scope
 from settings import Settings
 from store.api_keys import create_key
@@ -44,6 +45,20 @@ def admin_headers(database_url: str) -> dict[str, str]:
     with session_for(database_url) as session:
         key = create_key(session, "till-and-desk", PrincipalKind.integrator, {Scope.admin})
     return {"Authorization": f"Bearer {key}"}
+
+
+async def worked_by(client: Client, database_url: str, worker: Child) -> bool:
+    """Some contacted case's history shows this worker process (its client identity, pid@host) taking a task."""
+    identity = f"{worker.process.pid}@"
+    with session_for(database_url) as session:
+        contacted = session.exec(select(CaseRow.id).where(col(CaseRow.first_contact_at).is_not(None))).all()
+    for case_id in contacted:
+        async for event in client.get_workflow_handle(case_id).fetch_history_events():
+            took = (event.workflow_task_started_event_attributes.identity
+                    or event.activity_task_started_event_attributes.identity)
+            if took.startswith(identity):
+                return True
+    return False
 
 
 async def post_all(clients: list[httpx.AsyncClient]) -> dict[int, list[httpx.Response]]:
@@ -83,7 +98,11 @@ async def test_two_apis_and_two_workers_one_killed_lose_no_case_and_pay_each_onc
         posting = asyncio.ensure_future(post_all(clients))
         await eventually(lambda: count(url, col(CaseRow.first_contact_at).is_not(None)) >= KILL_AFTER_FIRST_CONTACTS,
                          within=WITHIN_SECONDS, interval=0.1)
+        # The kill must matter: worker-1 is up, polls the queue and has worked cases when it dies.
+        assert workers[0].process.poll() is None, "worker-1 died before the kill"
+        await eventually(lambda: worked_by(dev_server.client, url, workers[0]), within=WITHIN_SECONDS, interval=0.3)
         workers[0].process.send_signal(signal.SIGKILL)
+        assert workers[0].process.wait(timeout=30) == -signal.SIGKILL, "worker-1 ended by the SIGKILL, not before"
         answers = await posting
         posted = time.monotonic()
 
@@ -108,9 +127,15 @@ async def test_two_apis_and_two_workers_one_killed_lose_no_case_and_pay_each_onc
         await eventually(lambda: count(url, table=RefundRow) >= INCIDENTS, within=WITHIN_SECONDS, interval=0.3)
         with session_for(url) as session:
             refunds = Counter(session.exec(select(RefundRow.case_id)).all())
-            ledger = session.exec(select(SandboxLedgerEntry.idempotency_key)).all()
-        assert refunds == Counter(case_ids)  # one each
-        assert len(ledger) == len(set(ledger)) == INCIDENTS
+            paid = session.exec(select(SandboxLedgerEntry.idempotency_key, SandboxLedgerEntry.amount_minor,
+                                       SandboxLedgerEntry.currency)).all()
+        # One overcharge per case, so one money event per case: the read model and the provider's own books
+        # must each show exactly one refund of it, of the amount overcharged; a payment under any other key
+        # (a second refund of the same sale) would count twice for its case here.
+        assert refunds == Counter(case_ids)
+        paid_per_case = Counter(key.split(":")[0] for key, _, _ in paid)
+        assert paid_per_case == Counter(case_ids), "the provider paid each case's overcharge once"
+        assert {(amount, currency) for _, amount, currency in paid} == {(995, "EUR")}
         print(f"\n2 APIs + 2 workers on PostgreSQL, serving {started - launched:.1f} s after launch: "
               f"{INCIDENTS + POSTED_TO_BOTH} posts in {posted - started:.1f} s, "
               f"all {INCIDENTS} customers contacted {contacted - started:.1f} s after the first post "
