@@ -55,9 +55,7 @@ class CustomerHasOpenCases(Exception):
 def erase_customer(session: Session, subject: SubjectRef, requested_by: str, reason: str) -> ErasureRow:
     """Removes the customer's personal data from every table in one transaction, and logs the erasure."""
     cases = customer_cases(session, subject)
-    # A case still holding its input has no workflow yet; the reconciler may be starting it this very moment.
-    if still_open := [case.id for case in cases
-                      if case.status != CaseStatus.closed or case.start_payload is not None]:
+    if still_open := [case.id for case in cases if case.status != CaseStatus.closed]:
         raise CustomerHasOpenCases(still_open)
     case_ids = [case.id for case in cases]
     addresses = customer_addresses(subject, cases)
