@@ -1,8 +1,9 @@
 """The phases in order, each with the processes it needs, and nothing left running afterwards.
 
 a (intake) runs first, with no worker anywhere. b's baseline runs on its own worker, ours on our worker and API;
-both are up during b's interleaved rounds (each idle while the other side runs), then the bare worker stops.
-Our worker and API then serve c, f and d (d adds 100,000 rows, so it comes after the phases that write cases).
+both are up during b's interleaved rounds (each idle while the other side runs). Our worker and API then serve
+c, f and d (d adds 100,000 rows, so it comes after the phases that write cases) and stop; g's 2 APIs and 2
+workers on PostgreSQL then take their turns with the bare worker, which stops after g.
 e gets a fresh worker, so its idle figure is clean.
 """
 
@@ -17,7 +18,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from bench import end_to_end, first_contact, history, intake, memory, queries
+from bench import end_to_end, first_contact, history, intake, memory, queries, scaled_out
 from bench.config import BenchConfig
 from bench.context import Bench
 from bench.policies import instant
@@ -53,13 +54,15 @@ async def run(config: BenchConfig) -> tuple[list[Figure], dict[str, Any]]:
 
 async def phases(bench: Bench) -> list[Figure]:
     figures = await intake.run(bench)
-    async with bare_worker(bench) as (bare, queue), our_stack(bench) as (api, worker):
-        ours, baselines = await end_to_end.rounds(bench, api, worker, bare, queue)
-        figures.append(await end_to_end.compared(bench, ours, baselines))
-        median_rate = statistics.median(one.rate for one in ours)
-        figures.append(await first_contact.run(bench, api, median_rate))
-        figures.append(await history.run(bench, api, ours[-1].case_ids[0]))
-        figures.extend(await queries.run(bench, api, [case for one in ours for case in one.case_ids]))
+    async with bare_worker(bench) as (bare, queue):
+        async with our_stack(bench) as (api, worker):
+            ours, baselines = await end_to_end.rounds(bench, api, worker, bare, queue)
+            figures.append(await end_to_end.compared(bench, ours, baselines))
+            median_rate = statistics.median(one.rate for one in ours)
+            figures.append(await first_contact.run(bench, api, median_rate))
+            figures.append(await history.run(bench, api, ours[-1].case_ids[0]))
+            figures.extend(await queries.run(bench, api, [case for one in ours for case in one.case_ids]))
+        figures.append(await scaled_out.run(bench, bare, queue))  # our single stack stopped: it competes no more
     figures.append(await memory.run(bench))
     return sorted(figures, key=lambda figure: figure.section)
 
