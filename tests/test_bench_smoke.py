@@ -1,6 +1,6 @@
-"""`make bench` works end to end: in a tiny configuration it reports every figure of issue 6 (a to f) and the 2+2 PostgreSQL set-up (g), each
-beside its target and whether it is met, and each speed ratio as the median of interleaved rounds with its
-spread (issue 10). Timing values are not asserted: tests check behaviour, not speed."""
+"""`make bench` works end to end: in a tiny configuration it reports every figure of issue 6 (a to f) and of the
+2+2 PostgreSQL set-up (g), each beside its target and whether it is met, and each speed ratio as the median of
+interleaved rounds with its spread (issue 10). Timing values are not asserted: tests check behaviour, not speed."""
 
 from __future__ import annotations
 
