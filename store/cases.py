@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, col, func, or_, select
+from sqlmodel import Session, SQLModel, col, func, select
 
 from schemas.cases import CaseSummary, MessageView, RefundView, TimelineEntryView
 from schemas.incidents import IncidentIn

@@ -2,15 +2,15 @@
 reconciler tries such a case again later instead of holding it at the head of its queue, and an operator sees it
 (intake/reconciler.py). Existing cases start at 0 attempts.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0004'
-down_revision = '0003'
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
