@@ -24,7 +24,7 @@ from api.routes import (
 )
 from intake.cases import WorkflowNotStarted
 from providers.messaging.mail import email_sender
-from schemas.phones import default_region
+from schemas.phones import at_the_edge, default_region
 from settings import Settings, get_settings
 from store.db import engine_for
 from temporal_client import connect, payload_codec
@@ -85,8 +85,9 @@ class PhoneRegion:
         self.app, self.region = app, region
 
     async def __call__(self, scope, receive, send) -> None:
-        token = default_region.set(self.region)
+        token, edge = default_region.set(self.region), at_the_edge.set(True)
         try:
             await self.app(scope, receive, send)
         finally:
+            at_the_edge.reset(edge)
             default_region.reset(token)

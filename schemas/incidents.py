@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from schemas.channels import Channel, Language
 from schemas.inputs import EmailAddress, Instant, SingleLine, documented_rule, present, single_line
 from schemas.money import Money
-from schemas.phones import PhoneNumber, PhoneType, phone_type
+from schemas.phones import PhoneNumber, PhoneType, at_the_edge, phone_type
 
 E164Phone = PhoneNumber  # accepted as written ("040 123 4567"), kept in E.164
 ExternalId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$", examples=["till-42-7781"])]
@@ -63,7 +63,10 @@ class Customer(BaseModel):
 
     @model_validator(mode="after")
     def _tell_landlines_apart(self) -> Customer:
-        self.phone_type = phone_type(self.phone) if self.phone else None
+        # Only once, where the case comes in: the saved type decides the channels on every replay, whatever a later
+        # `phonenumbers` metadata says of the number.
+        if self.phone and (self.phone_type is None or at_the_edge.get()):
+            self.phone_type = phone_type(self.phone)
         return self
 
 

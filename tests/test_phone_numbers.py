@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from intake.cases import open_case
 from schemas.auth import PrincipalKind, Scope
+from schemas.incidents import Customer, IncidentIn
 from schemas.phones import PhoneType, normalise_phone, phone_type
 from schemas.policy import RecoveryPolicy
 from settings import Settings
@@ -93,3 +95,33 @@ async def test_the_policy_sets_the_default_region(time_skipping, tmp_path):
         assert (await stack.api.post("/transactions", json=record)).status_code == 200
         await eventually(lambda: stack.texts_to("+46701234567"))
     assert RecoveryPolicy().phone_region == "FI"
+
+
+async def test_a_number_accepted_before_still_runs_its_case(stack: Stack):
+    """`+358401234` passed the old E.164 pattern but is no valid Finnish number: a case saved with it must still
+    decode in the worker (on every workflow task) and go on, not fail its workflow task forever."""
+    incident = IncidentIn.model_validate({
+        "external_id": "P-6", "kind": "overcharge", "source": "till",
+        "amount": {"amount_minor": 995, "currency": "EUR"},
+        "customer": {"name": "Maija Meikäläinen", "phone": "+358401234", "phone_type": "mobile"}})
+    opened = await open_case(stack.env.client, stack.settings, "till-1", incident)
+
+    [text] = await eventually(lambda: stack.texts_to("+358401234"))
+    assert "9,95 €" in text.body and stack.case(opened.case_id).customer_phone == "+358401234"
+
+
+def test_the_saved_phone_type_is_kept_on_every_decode():
+    """Decided once where the case came in; a later metadata release must not reorder a replayed case's channels."""
+    saved = Customer(name="Maija", phone="+35891234567", phone_type=PhoneType.mobile)
+    assert Customer.model_validate(saved.model_dump()).phone_type is PhoneType.mobile
+
+
+@pytest.mark.parametrize("written", ["0700 123456", "0600 12345", "0800 12345", "+1 900 555 0199"])
+async def test_premium_shared_cost_and_toll_free_numbers_are_a_422(stack: Stack, written: str):
+    incident = {"external_id": f"P-7-{written}", "kind": "overcharge", "source": "till",
+                "amount": {"amount_minor": 995, "currency": "EUR"},
+                "customer": {"name": "Maija Meikäläinen", "phone": written}}
+    response = await stack.api.post("/incidents", json=incident)
+    assert response.status_code == 422, response.text
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "customer", "phone"] and "not a mobile or landline" in error["msg"]
