@@ -13,14 +13,13 @@ from store.db import session_for
 from store.tables import WebhookEndpointRow, WebhookEventRow, utcnow
 from store.webhook_endpoints import disable, record_attempt, signing_secrets, was_delivered
 from webhooks.destinations import UnsafeDestination, check_resolved
-from webhooks.sender import pinned_client, post, signed_headers
+from webhooks.sender import post, signed_headers
 
 
 class WebhookActivities:
     def __init__(self, settings: Settings, owner_email: MessageSender) -> None:
         self._settings = settings
         self._owner_email = owner_email
-        self._http = pinned_client(settings.webhook_timeout_seconds)
 
     @activity.defn(name=WebhookActivity.attempt)
     def attempt_webhook(self, request: AttemptRequest) -> AttemptResult:
@@ -39,14 +38,13 @@ class WebhookActivities:
 
     @activity.defn(name=WebhookActivity.disable_endpoint)
     def disable_webhook_endpoint(self, request: DisableRequest) -> None:
+        """Idempotent, and the owner is told at least once: the notice is sent on every try (keyed by when the
+        endpoint was disabled, so a provider that takes keys sends it once) until a try gets through."""
         with session_for(self._settings.database_url) as session:
             endpoint = disable(session, request.endpoint_id, request.reason)
         if endpoint is not None:
             self._owner_email.send(f"{endpoint.id}:disabled:{endpoint.disabled_at.isoformat()}", endpoint.owner_email,
-                                   f"Webhook endpoint {endpoint.url} disabled",
-                                   f"We stopped sending webhooks to {endpoint.url} ({endpoint.id}): {request.reason}. "
-                                   "Fix the receiver, then enable it again with PATCH /webhook-endpoints/"
-                                   f"{endpoint.id} {{\"enabled\": true}} and redeliver what it missed.")
+                                   f"Webhook endpoint {endpoint.url} disabled", _disabled_notice(endpoint))
 
     def _send(self, endpoint: WebhookEndpointRow, event: WebhookEventRow) -> tuple[AttemptResult, str | None]:
         settings = self._settings
@@ -58,4 +56,10 @@ class WebhookActivities:
         now = utcnow()
         body = json.dumps(event.payload, separators=(",", ":"), ensure_ascii=False)
         headers = signed_headers(event.id, body, signing_secrets(endpoint, now), now)
-        return post(self._http, endpoint.url, address, headers, body)
+        return post(endpoint.url, address, headers, body, settings.webhook_timeout_seconds)
+
+
+def _disabled_notice(endpoint: WebhookEndpointRow) -> str:
+    return (f"We stopped sending webhooks to {endpoint.url} ({endpoint.id}): {endpoint.disabled_reason}. "
+            f"Fix the receiver, then enable it again with PATCH /webhook-endpoints/{endpoint.id} "
+            "{\"enabled\": true} and redeliver what it missed.")

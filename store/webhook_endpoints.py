@@ -57,10 +57,11 @@ def signing_secrets(row: WebhookEndpointRow, now: datetime) -> list[str]:
 
 
 def disable(session: Session, endpoint_id: str, reason: str) -> WebhookEndpointRow | None:
-    """Disables the endpoint once; None when it was already disabled (so its owner is told once)."""
+    """Disables the endpoint (once: a retry finds it disabled and returns it as it is, so the owner's notice, keyed
+    by when it was disabled, is sent again until it goes out); None when there is no such endpoint."""
     row = session.get(WebhookEndpointRow, endpoint_id)
     if row is None or row.disabled_at is not None:
-        return None
+        return row
     row.disabled_at, row.disabled_reason = utcnow(), reason[:500]
     session.add(row)
     session.commit()

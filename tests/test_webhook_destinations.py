@@ -3,8 +3,12 @@ judged by the addresses a name resolves to as well as by the name."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ipaddress
 import socket
+import threading
+import time
 
 import pytest
 
@@ -12,7 +16,7 @@ from schemas.webhooks import DeliveryOutcome
 from tests.harness import Stack
 from tests.webhook_receiver import WebhookReceiver
 from webhooks.destinations import UnsafeDestination, check_resolved, check_url
-from webhooks.sender import pinned_client, post
+from webhooks.sender import post
 
 INSIDE = ["http://127.0.0.1:9/h", "http://localhost/h", "http://api.localhost/h", "http://10.0.0.5/h",
           "http://192.168.1.1/h", "http://169.254.169.254/latest/meta-data", "http://[::1]/h",
@@ -56,7 +60,7 @@ def test_a_delivery_connects_to_the_checked_address_not_to_a_second_look_up():
     guard checked, carrying the endpoint's name as its Host."""
     with WebhookReceiver() as receiver:
         url = f"http://hooks.invalid:{receiver.server_port}/hooks"
-        result, error = post(pinned_client(5), url, "127.0.0.1", {"webhook-id": "msg_1"}, "{}")
+        result, error = post(url, "127.0.0.1", {"webhook-id": "msg_1"}, "{}", 5)
     assert (result.outcome, error) == (DeliveryOutcome.delivered, None)
     assert receiver.deliveries[0].headers["host"] == f"hooks.invalid:{receiver.server_port}"
 
@@ -64,3 +68,60 @@ def test_a_delivery_connects_to_the_checked_address_not_to_a_second_look_up():
 def test_the_checked_address_is_what_the_name_resolves_to():
     name = socket.gethostname()
     assert ipaddress.ip_address(check_resolved(f"http://{name}:8080/h", ["*"], allow_private=True)).is_loopback
+
+
+class _RawReceiver:
+    """A receiver misbehaving below HTTP: `answer(connection)` writes whatever it likes after the request."""
+
+    def __init__(self, answer) -> None:
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self.port = self._socket.getsockname()[1]
+        self.sent = 0
+        self._answer = answer
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        connection, _ = self._socket.accept()
+        connection.recv(65536)
+        with contextlib.suppress(OSError):
+            self._answer(self, connection)
+        connection.close()
+
+    def write(self, connection: socket.socket, data: bytes) -> None:
+        connection.sendall(data)
+        self.sent += len(data)
+
+
+def _drip(receiver: _RawReceiver, connection: socket.socket) -> None:
+    receiver.write(connection, b"HTTP/1.1 200 OK\r\n")
+    for _ in range(600):  # a header byte every 0.2 s: each read is quick, the answer never ends
+        receiver.write(connection, b"X")
+        time.sleep(0.2)
+
+
+def _flood(receiver: _RawReceiver, connection: socket.socket) -> None:
+    receiver.write(connection, b"HTTP/1.1 200 OK\r\nContent-Length: 10000000000\r\n\r\n")
+    chunk = b"0" * 65536
+    while receiver.sent < 10_000_000_000:
+        receiver.write(connection, chunk)
+
+
+async def test_a_receiver_dripping_its_answer_cannot_hold_an_attempt_past_its_deadline():
+    receiver = _RawReceiver(_drip)
+    url = f"http://hooks.example.com:{receiver.port}/hooks"
+    result, error = await asyncio.wait_for(asyncio.to_thread(post, url, "127.0.0.1", {}, "{}", 1.0), timeout=20)
+    assert result.outcome is DeliveryOutcome.failed and error == "no complete answer within 1 s"
+
+
+async def test_a_huge_answer_is_not_read():
+    receiver = _RawReceiver(_flood)
+    url = f"http://hooks.example.com:{receiver.port}/hooks"
+    result, error = await asyncio.wait_for(asyncio.to_thread(post, url, "127.0.0.1", {}, "{}", 10.0), timeout=20)
+    assert (result.outcome, error) == (DeliveryOutcome.delivered, None)
+    assert receiver.sent < 100_000_000, "the body was left unread, not taken whole into memory"
+
+
+def test_a_name_look_up_that_hangs_is_bounded(monkeypatch):
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: time.sleep(3))
+    with pytest.raises(UnsafeDestination, match="did not resolve within 0.5 s"):
+        check_resolved("http://hooks.example.com/h", ["*"], allow_private=False, within=0.5)

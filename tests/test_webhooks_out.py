@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from activities.webhooks import WebhookActivities
 from schemas.auth import PrincipalKind, Scope
 from schemas.progress import CaseOutcome
+from schemas.webhooks import DisableRequest
 from settings import Settings
 from store.tables import SandboxOutboxEntry, WebhookAttemptRow, WebhookEndpointRow, WebhookEventRow
 from tests import harness
@@ -250,3 +252,35 @@ async def test_a_refund_refused_for_good_records_refund_failed_with_its_amount(t
         [failed] = await eventually(lambda: stack.rows(WebhookEventRow, case_id=case_id, type="refund.failed"))
     assert failed.payload["data"]["amount"] == {"amount_minor": 995, "currency": "EUR"}
     assert not stack.rows(WebhookEventRow, case_id=case_id, type="refund.paid")
+
+
+class _MailOnSecondTry:
+    """An owner's mail server that is down for the first notice, as SMTP sometimes is."""
+
+    name, channel = "flaky-smtp", "email"
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, str]] = []
+        self.tries = 0
+
+    def send(self, idempotency_key: str, to: str, subject: str, body: str):
+        self.tries += 1
+        if self.tries == 1:
+            raise ConnectionError("mail server down")
+        self.sent.append((idempotency_key, to, body))
+
+
+async def test_the_owner_is_told_even_when_the_first_notice_fails(stack: Stack):
+    endpoint = await register(stack, integrator(stack), "https://hooks.till.example/h", ["case.opened"])
+    mail = _MailOnSecondTry()
+    activities = WebhookActivities(stack.settings, owner_email=mail)
+    request = DisableRequest(endpoint_id=endpoint["id"], reason="the receiver answered 410 Gone")
+
+    with pytest.raises(ConnectionError):
+        activities.disable_webhook_endpoint(request)
+    activities.disable_webhook_endpoint(request)  # the activity's retry: the endpoint is disabled already
+
+    [(key, to, body)] = mail.sent
+    assert to == OWNER and "410 Gone" in body
+    activities.disable_webhook_endpoint(request)  # once more: the same key, so a keyed provider sends it once
+    assert mail.sent[1][0] == key

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
+
+# getaddrinfo cannot be cancelled: look-ups run on a few threads of their own and are waited for a bounded time, so
+# a stalled resolver holds at most these threads, never the activities' pool.
+_RESOLVER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-dns")
+_LOOK_UP_SECONDS = 5.0
 
 
 class UnsafeDestination(ValueError):
@@ -34,15 +40,17 @@ def check_url(url: str, allowed_hosts: list[str], allow_private: bool) -> str:
     return host
 
 
-def check_resolved(url: str, allowed_hosts: list[str], allow_private: bool) -> str:
+def check_resolved(url: str, allowed_hosts: list[str], allow_private: bool, within: float = _LOOK_UP_SECONDS) -> str:
     """`check_url`, then every address the host resolves to now must be public; returns the address to connect
     to, so the request goes where the check looked (a second look-up could answer otherwise: DNS rebinding)."""
     host = check_url(url, allowed_hosts, allow_private)
     port = urlsplit(url).port or (443 if url.startswith("https") else 80)
     try:
-        resolved = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        resolved = _RESOLVER.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM).result(timeout=within)
     except socket.gaierror as error:
         raise UnsafeDestination(f"the host '{host}' does not resolve ({error.strerror})") from error
+    except TimeoutError:
+        raise UnsafeDestination(f"the host '{host}' did not resolve within {within:g} s") from None
     addresses = [ipaddress.ip_address(address[0]) for _family, _type, _proto, _name, address in resolved]
     if not allow_private:
         for address in addresses:

@@ -3,6 +3,7 @@ and reads the receiver's answer. No redirects are followed: a 3xx is a failed at
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
@@ -13,6 +14,7 @@ from schemas.webhooks import AttemptResult, DeliveryOutcome
 
 # A receiver cannot push a retry further out than this with Retry-After.
 MAX_RETRY_AFTER = timedelta(hours=24)
+_ANSWER_BYTES = 4096  # of a receiver's answer body, at most
 
 
 def signed_headers(event_id: str, body: str, secrets: list[str], now: datetime) -> dict[str, str]:
@@ -23,31 +25,59 @@ def signed_headers(event_id: str, body: str, secrets: list[str], now: datetime) 
             "user-agent": "service-recovery-webhooks/1"}
 
 
-def pinned_client(timeout: float) -> httpx.Client:
-    """No redirects, no proxy from the environment, and no kept-alive connections: a connection is made to a
-    checked address for one endpoint's host, and must not carry another host's request."""
-    return httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False,
-                        limits=httpx.Limits(max_keepalive_connections=0))
-
-
-def post(client: httpx.Client, url: str, address: str, headers: dict[str, str],
-         body: str) -> tuple[AttemptResult, str | None]:
+def post(url: str, address: str, headers: dict[str, str], body: str,
+         deadline_seconds: float) -> tuple[AttemptResult, str | None]:
     """POSTs to `address` (checked by the SSRF guard) as `url`'s host: its Host header, TLS name and certificate.
-    Returns the attempt's outcome, and a short error text when it failed before an answer came."""
+    Returns the attempt's outcome, and a short error text when it failed before an answer came.
+
+    The whole attempt (connect, send, the answer's head and the first bytes of its body) has `deadline_seconds`,
+    however slowly a receiver drips its answer: httpx's own timeouts are per read. Run on a loop of its own so the
+    deadline can cancel it; the activity's thread is back within the deadline."""
+    try:
+        return asyncio.run(_post_within(url, address, headers, body, deadline_seconds))
+    except TimeoutError:
+        return AttemptResult(outcome=DeliveryOutcome.failed), f"no complete answer within {deadline_seconds:g} s"
+
+
+async def _post_within(url: str, address: str, headers: dict[str, str], body: str,
+                       deadline_seconds: float) -> tuple[AttemptResult, str | None]:
     target = httpx.URL(url)
     headers = {**headers, "host": target.netloc.decode("ascii")}
-    try:
-        response = client.post(target.copy_with(host=address), content=body.encode(), headers=headers,
-                               extensions={"sni_hostname": target.host})
-    except httpx.HTTPError as error:
-        return AttemptResult(outcome=DeliveryOutcome.failed), f"{type(error).__name__}: {error}"
+    async with asyncio.timeout(deadline_seconds), _pinned_client(deadline_seconds) as client:
+        try:
+            async with client.stream("POST", target.copy_with(host=address), content=body.encode(), headers=headers,
+                                     extensions={"sni_hostname": target.host}) as response:
+                await _read_at_most(response, _ANSWER_BYTES)
+        except httpx.HTTPError as error:
+            return AttemptResult(outcome=DeliveryOutcome.failed), f"{type(error).__name__}: {error}"[:500]
+    return _outcome_of(response), None
+
+
+def _pinned_client(timeout: float) -> httpx.AsyncClient:
+    """No redirects, no proxy from the environment, and no kept-alive connections: a connection is made to a
+    checked address for one endpoint's host, and must not carry another host's request."""
+    return httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False,
+                             limits=httpx.Limits(max_keepalive_connections=0))
+
+
+async def _read_at_most(response: httpx.Response, limit: int) -> None:
+    """Nothing of a receiver's body is used: a little is read (so a receiver that answers before reading our
+    request is not cut off mid-answer) and the rest left unread, however large."""
+    read = 0
+    async for chunk in response.aiter_raw():
+        read += len(chunk)
+        if read >= limit:
+            return
+
+
+def _outcome_of(response: httpx.Response) -> AttemptResult:
     code = response.status_code
     if 200 <= code < 300:
-        return AttemptResult(outcome=DeliveryOutcome.delivered, response_code=code), None
+        return AttemptResult(outcome=DeliveryOutcome.delivered, response_code=code)
     if code == 410:
-        return AttemptResult(outcome=DeliveryOutcome.gone, response_code=code), None
+        return AttemptResult(outcome=DeliveryOutcome.gone, response_code=code)
     retry_after = _retry_after(response) if code == 429 or code >= 500 else None
-    return AttemptResult(outcome=DeliveryOutcome.failed, response_code=code, retry_after=retry_after), None
+    return AttemptResult(outcome=DeliveryOutcome.failed, response_code=code, retry_after=retry_after)
 
 
 def _retry_after(response: httpx.Response) -> timedelta | None:

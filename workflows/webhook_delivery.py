@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from schemas.webhooks import (
@@ -24,10 +25,15 @@ with workflow.unsafe.imports_passed_through():
         WebhookStream,
     )
 
-# The POST itself never raises (its failures are outcomes); what is retried here is our own database. Time for
-# the receiver's 15 s, a slow name look-up and the bookkeeping.
+# The POST itself never raises (its failures are outcomes, and it has 15 s in all, the name look-up 5 s more); what
+# is retried here is our own database, a few times. An attempt that still does not finish counts as a failed
+# attempt on the delivery schedule (see `_attempt`), so a stuck receiver or database never retries without end.
+_OUR_SIDE = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 _ATTEMPT = dict(start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)))
+                retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1),
+                                         maximum_attempts=5))
+# Disabling and telling the owner touches no receiver: retried until it is done.
+_DISABLE = dict(start_to_close_timeout=timedelta(seconds=30), retry_policy=_OUR_SIDE)
 # How long a stream stays open for the case's next event before it ends (the next event starts a new one).
 _LINGER = timedelta(seconds=30)
 _JITTER = 0.2  # each wait is stretched or shrunk by up to this share, so retries from many cases spread out
@@ -82,12 +88,15 @@ class WebhookDelivery:
     async def _attempt(self, stream: WebhookStream, job: WebhookJob, attempt: int) -> AttemptResult:
         request = AttemptRequest(endpoint_id=stream.endpoint_id, event_id=job.event_id, job_id=job.job_id,
                                  attempt=attempt, redelivery=job.redelivery)
-        return await workflow.execute_activity(WebhookActivity.attempt, request, result_type=AttemptResult,
-                                               **_ATTEMPT)
+        try:
+            return await workflow.execute_activity(WebhookActivity.attempt, request, result_type=AttemptResult,
+                                                   **_ATTEMPT)
+        except ActivityError:
+            return AttemptResult(outcome=DeliveryOutcome.failed)
 
     async def _disable(self, stream: WebhookStream, reason: str) -> None:
         await workflow.execute_activity(WebhookActivity.disable_endpoint,
-                                        DisableRequest(endpoint_id=stream.endpoint_id, reason=reason), **_ATTEMPT)
+                                        DisableRequest(endpoint_id=stream.endpoint_id, reason=reason), **_DISABLE)
 
     @staticmethod
     def _backoff(wait: timedelta, result: AttemptResult) -> timedelta:
