@@ -20,7 +20,11 @@ from webhooks.sender import post
 
 INSIDE = ["http://127.0.0.1:9/h", "http://localhost/h", "http://api.localhost/h", "http://10.0.0.5/h",
           "http://192.168.1.1/h", "http://169.254.169.254/latest/meta-data", "http://[::1]/h",
-          "http://[::ffff:127.0.0.1]/h", "http://100.64.0.1/h", "http://0.0.0.0/h"]
+          "http://[::ffff:127.0.0.1]/h", "http://100.64.0.1/h", "http://0.0.0.0/h",
+          # IPv6 forms that lead to an IPv4 address inside, and IPv6's own old internal range:
+          "http://[64:ff9b::a00:5]/h", "http://[64:ff9b:1::a9fe:a9fe]/h", "http://[2002:7f00:1::1]/h",
+          "http://[::7f00:1]/h", "http://[::ffff:0:7f00:1]/h", "http://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/h",
+          "http://[fec0::1]/h"]
 
 
 @pytest.mark.parametrize("url", INSIDE)
@@ -45,6 +49,8 @@ def test_only_http_and_allowed_hosts():
         check_url("https://evil.example.net/h", ["*.example.com"], allow_private=False)
     assert check_url("https://hooks.example.com/h", ["*.example.com"], allow_private=False) == "hooks.example.com"
     assert check_url("https://93.184.216.34/h", ["*"], allow_private=False) == "93.184.216.34"
+    assert check_url("https://[64:ff9b::5db8:d822]/h", ["*"], allow_private=False)  # NAT64 of a public address
+    assert check_url("https://[2606:4700::1111]/h", ["*"], allow_private=False)
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:9/h", "http://169.254.169.254/latest/meta-data"])

@@ -59,10 +59,26 @@ def check_resolved(url: str, allowed_hosts: list[str], allow_private: bool, with
 
 
 def _refuse_non_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> None:
-    mapped = getattr(address, "ipv4_mapped", None)
-    address = mapped or address
-    if not address.is_global or address.is_multicast:
-        raise UnsafeDestination(f"{address} is not a public address")
+    for checked in (address, *_embedded_ipv4(address)):
+        if not checked.is_global or checked.is_multicast or getattr(checked, "is_site_local", False):
+            raise UnsafeDestination(f"{address} is not a public address")
+
+
+# IPv6 forms that carry an IPv4 address in their last 32 bits and reach it through a translator or a tunnel:
+# NAT64 (well-known and local-use prefixes), IPv4-compatible (deprecated) and SIIT.
+_IPV4_IN_LAST_32_BITS = [ipaddress.ip_network(network)
+                         for network in ("64:ff9b::/96", "64:ff9b:1::/48", "::/96", "::ffff:0:0:0/96")]
+
+
+def _embedded_ipv4(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to (mapped, 6to4, Teredo, NAT64, ...): each is judged too, so
+    `64:ff9b::a00:5` is refused as 10.0.0.5 is."""
+    if address.version == 4:
+        return []
+    embedded = [address.ipv4_mapped, address.sixtofour, *(address.teredo or ())]
+    if any(address in network for network in _IPV4_IN_LAST_32_BITS):
+        embedded.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return [found for found in embedded if found is not None]
 
 
 def _as_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
