@@ -135,20 +135,23 @@ class WebhookActivity(StrEnum):
     disable_endpoint = "disable_webhook_endpoint"
 
 
-class WebhookStream(BaseModel):
-    """One endpoint's events about one case: delivered one after another, in the case's order."""
-
-    endpoint_id: str
-    case_id: str
-    schedule: list[timedelta] = Field(description="Waits between attempts; its length is the retries allowed.")
-
-
 class WebhookJob(BaseModel):
     """One event to deliver. `job_id` is the event id, or a fresh id when someone asked for a redelivery."""
 
     job_id: str
     event_id: str
     redelivery: bool = False
+
+
+class WebhookStream(BaseModel):
+    """One endpoint's events about one case: delivered one after another, in the case's order."""
+
+    endpoint_id: str
+    case_id: str
+    schedule: list[timedelta] = Field(description="Waits between attempts; its length is the retries allowed.")
+    queued: list[WebhookJob] = Field(default=[], description="Carried over when the stream continues as new.")
+    history_limit: int = Field(default=2000, description="Events of history after which the stream continues as "
+                               "new (sooner if Temporal suggests it), so redeliveries cannot grow it without end.")
 
 
 class AttemptRequest(BaseModel):

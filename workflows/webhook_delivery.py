@@ -47,8 +47,8 @@ def stream_id(endpoint_id: str, case_id: str) -> str:
 class WebhookDelivery:
     @workflow.init
     def __init__(self, stream: WebhookStream) -> None:
-        self._queue: list[WebhookJob] = []
-        self._seen: set[str] = set()
+        self._queue: list[WebhookJob] = list(stream.queued)
+        self._seen: set[str] = {job.job_id for job in stream.queued}
 
     @workflow.signal
     def enqueue(self, job: WebhookJob) -> None:
@@ -60,13 +60,22 @@ class WebhookDelivery:
     @workflow.run
     async def run(self, stream: WebhookStream) -> None:
         while True:
+            if self._history_too_long(stream):
+                workflow.continue_as_new(stream.model_copy(update={"queued": self._queue}))
             try:
                 await workflow.wait_condition(lambda: bool(self._queue), timeout=_LINGER)
             except TimeoutError:
-                return
+                # An event may have come in the same workflow task as the timer: it is sent, never dropped.
+                if not self._queue or not workflow.patched("webhook-linger-keeps-queue"):
+                    return
             job = self._queue.pop(0)
             if not await self._deliver(stream, job):
                 return  # the endpoint is disabled: what is queued waits for a redelivery
+
+    @staticmethod
+    def _history_too_long(stream: WebhookStream) -> bool:
+        info = workflow.info()
+        return info.is_continue_as_new_suggested() or info.get_current_history_length() > stream.history_limit
 
     async def _deliver(self, stream: WebhookStream, job: WebhookJob) -> bool:
         """True once the endpoint took the event; False when the endpoint is (now) disabled."""
