@@ -284,3 +284,24 @@ async def test_the_owner_is_told_even_when_the_first_notice_fails(stack: Stack):
     assert to == OWNER and "410 Gone" in body
     activities.disable_webhook_endpoint(request)  # once more: the same key, so a keyed provider sends it once
     assert mail.sent[1][0] == key
+
+
+async def test_no_key_acts_on_another_tenants_endpoints(stack: Stack):
+    till, shop = integrator(stack, "till-01"), integrator(stack, "shop-02")
+    mine = await register(stack, till, "https://hooks.till.example/recovery", ["case.opened"])
+    base = f"/webhook-endpoints/{mine['id']}"
+    assert (await stack.api.patch(base, headers=shop, json={"url": "https://evil.example/h"})).status_code == 404
+    assert (await stack.api.post(f"{base}/rotate-secret", headers=shop)).status_code == 404
+    assert (await stack.api.get(f"{base}/deliveries", headers=shop)).status_code == 404
+    shops_case = await open_complaint(stack, shop, "fb-shop")
+    [shops_event] = await eventually(lambda: stack.rows(WebhookEventRow, case_id=shops_case))
+    assert (await stack.api.post(f"{base}/deliveries/{shops_event.id}/redeliver", headers=till)).status_code == 404
+    assert (await stack.api.post(f"{base}/deliveries/{shops_event.id}/redeliver", headers=shop)).status_code == 404
+
+    staff = stack.key("ops-anna", Scope.webhooks_manage)  # a person's key with the scope but not admin
+    assert (await stack.api.patch(base, headers=staff, json={"url": "https://evil.example/h"})).status_code == 403
+    assert (await stack.api.post(f"{base}/rotate-secret", headers=staff)).status_code == 403
+    assert (await stack.api.post("/webhook-endpoints", headers=staff, json={
+        "url": "https://evil.example/h", "event_types": ["case.opened"], "owner_email": OWNER})).status_code == 403
+    [row] = stack.rows(WebhookEndpointRow, id=mine["id"])
+    assert row.url == "https://hooks.till.example/recovery" and row.secret == mine["secret"]

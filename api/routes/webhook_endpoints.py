@@ -6,12 +6,12 @@ their recent attempts, and queues redeliveries.
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.exceptions import RequestValidationError
 from sqlmodel import Session
+from temporalio.service import RPCError
 
 from api.auth import require
 from api.deps import SessionDep, SettingsDep, TemporalDep
@@ -35,7 +35,19 @@ from webhooks.relay import hand_over
 
 router = APIRouter(prefix="/webhook-endpoints", tags=["webhooks"],
                    responses={404: {"model": Problem, "description": "No such endpoint, or not this key's."}})
-ManagerDep = Annotated[Principal, Depends(require(Scope.webhooks_manage))]
+# One redelivery of an event per endpoint in this window: asking again inside it queues nothing more (the stream
+# drops a job id it has seen), so a loop calling redeliver cannot grow the stream without end.
+REDELIVERY_WINDOW_SECONDS = 60
+
+
+async def _manager(principal: Annotated[Principal, Depends(require(Scope.webhooks_manage))]) -> Principal:
+    """An integrator manages its own endpoints; anyone else acts on every tenant's, so must be an admin."""
+    if not principal.sees_only_own_cases and not principal.may(Scope.admin):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only an admin manages other tenants' webhook endpoints")
+    return principal
+
+
+ManagerDep = Annotated[Principal, Depends(_manager)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=EndpointWithSecret)
@@ -99,10 +111,12 @@ def deliveries(endpoint_id: str, session: SessionDep, manager: ManagerDep,
 
 @router.post("/{endpoint_id}/deliveries/{event_id}/redeliver", status_code=status.HTTP_202_ACCEPTED,
              response_model=RedeliveryAccepted,
-             responses={409: {"model": Problem, "description": "The endpoint is disabled: enable it first."}})
+             responses={409: {"model": Problem, "description": "The endpoint is disabled: enable it first."},
+                        503: {"model": Problem, "description": "Temporal is unreachable: ask again shortly."}})
 async def redeliver(endpoint_id: str, event_id: str, session: SessionDep, settings: SettingsDep,
                     temporal: TemporalDep, manager: ManagerDep) -> RedeliveryAccepted:
-    """Sends the event again (same `webhook-id`), after the case's events already queued for this endpoint."""
+    """Sends the event again (same `webhook-id`), after the case's events already queued for this endpoint. Asked
+    again within a minute, it is sent once."""
     row = _visible(session, endpoint_id, manager)
     event = session.get(WebhookEventRow, event_id)
     if event is None or row.tenant not in (None, event.tenant):
@@ -110,8 +124,12 @@ async def redeliver(endpoint_id: str, event_id: str, session: SessionDep, settin
     if row.disabled_at is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, "the endpoint is disabled: enable it first")
     stream = WebhookStream(endpoint_id=row.id, case_id=event.case_id, schedule=settings.webhook_retry_schedule)
-    job = WebhookJob(job_id=f"{event.id}:redelivery:{uuid.uuid4().hex[:12]}", event_id=event.id, redelivery=True)
-    await hand_over(temporal, settings, stream, job)
+    window = int(utcnow().timestamp()) // REDELIVERY_WINDOW_SECONDS
+    job = WebhookJob(job_id=f"{event.id}:redelivery:{window}", event_id=event.id, redelivery=True)
+    try:
+        await hand_over(temporal, settings, stream, job)
+    except RPCError as error:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "Temporal is unreachable: ask again") from error
     return RedeliveryAccepted(event_id=event.id, endpoint_id=row.id)
 
 
