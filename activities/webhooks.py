@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 from temporalio import activity
 
@@ -14,6 +15,9 @@ from store.tables import WebhookEndpointRow, WebhookEventRow, utcnow
 from store.webhook_endpoints import disable, record_attempt, signing_secrets, was_delivered
 from webhooks.destinations import UnsafeDestination, check_resolved
 from webhooks.sender import post, signed_headers
+
+log = logging.getLogger(__name__)
+REFUSED_SHOWN = "not sent: the URL's host resolves to an address this service does not call"
 
 
 class WebhookActivities:
@@ -52,7 +56,9 @@ class WebhookActivities:
             address = check_resolved(endpoint.url, settings.webhook_allowed_hosts,
                                      settings.webhook_allow_private_networks)
         except UnsafeDestination as refused:
-            return AttemptResult(outcome=DeliveryOutcome.refused), str(refused)
+            # The detail (an internal address, an internal name) is for the operator's log, not the integrator.
+            log.warning("webhook endpoint %s refused: %s", endpoint.id, refused)
+            return AttemptResult(outcome=DeliveryOutcome.refused), REFUSED_SHOWN
         now = utcnow()
         body = json.dumps(event.payload, separators=(",", ":"), ensure_ascii=False)
         headers = signed_headers(event.id, body, signing_secrets(endpoint, now), now)

@@ -8,25 +8,30 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import time
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.webhooks import WebhookActivities
+from activities.webhooks import REFUSED_SHOWN, WebhookActivities
+from api.app import create_app
 from schemas.auth import PrincipalKind, Scope
 from schemas.progress import CaseOutcome
 from schemas.webhooks import DisableRequest
 from settings import Settings
 from store.tables import SandboxOutboxEntry, WebhookAttemptRow, WebhookEndpointRow, WebhookEventRow
+from temporal_client import data_converter
 from tests import harness
 from tests.harness import Stack, eventually, start_worker, stop
 from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
 from tests.scenarios.test_s3_s4_complaints import complaint
 from tests.test_exactly_once import RefusingPayments
-from tests.test_faults import address_of, short_policy
+from tests.test_faults import address_of, free_port, short_policy
 from tests.webhook_receiver import WebhookReceiver
 from worker import Providers, sandbox_providers
 
@@ -305,3 +310,30 @@ async def test_no_key_acts_on_another_tenants_endpoints(stack: Stack):
         "url": "https://evil.example/h", "event_types": ["case.opened"], "owner_email": OWNER})).status_code == 403
     [row] = stack.rows(WebhookEndpointRow, id=mine["id"])
     assert row.url == "https://hooks.till.example/recovery" and row.secret == mine["secret"]
+
+
+async def test_redeliver_while_temporal_is_down_is_a_503(stack: Stack, settings: Settings):
+    till = integrator(stack)
+    endpoint = await register(stack, till, "https://hooks.till.example/h", ["case.opened"])
+    case_id = await open_complaint(stack, till, "fb-outage")
+    [event] = await eventually(lambda: stack.rows(WebhookEventRow, case_id=case_id))
+    nowhere = await Client.connect(f"127.0.0.1:{free_port()}", lazy=True, data_converter=data_converter(settings))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings, temporal=nowhere)),
+                                 base_url="http://api", headers=till) as cut_off:
+        again = await cut_off.post(f"/webhook-endpoints/{endpoint['id']}/deliveries/{event.id}/redeliver")
+    assert again.status_code == 503, again.text
+
+
+async def test_a_refused_destination_is_shown_without_its_internal_address(time_skipping: WorkflowEnvironment,
+                                                                          settings: Settings):
+    settings = settings.model_copy(update={"webhook_allow_private_networks": False})
+    async with Stack.running(time_skipping, settings) as stack:
+        till = integrator(stack)
+        # This machine's name passes the check at registration but resolves to a loopback address.
+        endpoint = await register(stack, till, f"http://{socket.gethostname()}/hooks", ["case.opened"])
+        await open_complaint(stack, till, "fb-inside")
+        url = f"/webhook-endpoints/{endpoint['id']}/deliveries"
+        [shown] = await eventually(lambda: stack.rows(WebhookAttemptRow, endpoint_id=endpoint["id"]))
+        [delivery] = (await stack.api.get(url, headers=till)).json()
+    assert delivery["outcome"] == "refused" and delivery["error"] == REFUSED_SHOWN
+    assert "127." not in shown.error and socket.gethostname() not in shown.error

@@ -6,6 +6,7 @@ their recent attempts, and queues redeliveries.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
@@ -127,8 +128,9 @@ async def redeliver(endpoint_id: str, event_id: str, session: SessionDep, settin
     window = int(utcnow().timestamp()) // REDELIVERY_WINDOW_SECONDS
     job = WebhookJob(job_id=f"{event.id}:redelivery:{window}", event_id=event.id, redelivery=True)
     try:
-        await hand_over(temporal, settings, stream, job)
-    except RPCError as error:
+        async with asyncio.timeout(settings.intake_start_timeout):
+            await hand_over(temporal, settings, stream, job)
+    except (RPCError, RuntimeError, TimeoutError) as error:  # RuntimeError: a lazy client that cannot connect
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "Temporal is unreachable: ask again") from error
     return RedeliveryAccepted(event_id=event.id, endpoint_id=row.id)
 
