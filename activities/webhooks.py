@@ -12,7 +12,7 @@ from schemas.webhooks import AttemptRequest, AttemptResult, DeliveryOutcome, Dis
 from settings import Settings
 from store.db import session_for
 from store.tables import WebhookEndpointRow, WebhookEventRow, utcnow
-from store.webhook_endpoints import disable, record_attempt, signing_secrets, was_delivered
+from store.webhook_endpoints import disable, record_attempt, record_missed, signing_secrets, was_delivered
 from webhooks.destinations import UnsafeDestination, check_resolved
 from webhooks.sender import post, signed_headers
 
@@ -32,6 +32,8 @@ class WebhookActivities:
             endpoint = session.get(WebhookEndpointRow, request.endpoint_id)
             event = session.get(WebhookEventRow, request.event_id)
             if endpoint is None or endpoint.disabled_at is not None:
+                if endpoint is not None:
+                    record_missed(session, endpoint.id, event.id, request.job_id)
                 return AttemptResult(outcome=DeliveryOutcome.endpoint_disabled)
             if not request.redelivery and was_delivered(session, endpoint.id, event.id):
                 return AttemptResult(outcome=DeliveryOutcome.delivered)

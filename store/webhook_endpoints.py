@@ -9,7 +9,15 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from schemas.webhooks import AttemptRequest, AttemptResult, DeliveryView, EndpointIn, EndpointView, EndpointWithSecret
+from schemas.webhooks import (
+    AttemptRequest,
+    AttemptResult,
+    DeliveryOutcome,
+    DeliveryView,
+    EndpointIn,
+    EndpointView,
+    EndpointWithSecret,
+)
 from store.tables import WebhookAttemptRow, WebhookEndpointRow, WebhookEventRow, utcnow
 
 # After a rotation the old secret still signs for a day, so receivers can roll their configuration over.
@@ -36,10 +44,6 @@ def endpoints_of(session: Session, tenant: str | None) -> list[WebhookEndpointRo
     if tenant is not None:
         query = query.where(WebhookEndpointRow.tenant == tenant)
     return list(session.exec(query).all())
-
-
-def enabled_endpoints(session: Session) -> list[WebhookEndpointRow]:
-    return list(session.exec(select(WebhookEndpointRow).where(col(WebhookEndpointRow.disabled_at).is_(None))).all())
 
 
 def rotate_secret(session: Session, row: WebhookEndpointRow) -> WebhookEndpointRow:
@@ -77,6 +81,14 @@ def record_attempt(session: Session, request: AttemptRequest, result: AttemptRes
         session.commit()
     except IntegrityError:  # a retried activity: the first record of this attempt stands
         session.rollback()
+
+
+def record_missed(session: Session, endpoint_id: str, event_id: str, job_id: str | None = None) -> None:
+    """An event not sent because the endpoint is disabled (attempt 0): shown in its deliveries, to redeliver."""
+    request = AttemptRequest(endpoint_id=endpoint_id, event_id=event_id, job_id=job_id or event_id, attempt=0,
+                             redelivery=False)
+    record_attempt(session, request, AttemptResult(outcome=DeliveryOutcome.endpoint_disabled),
+                   "not sent: the endpoint was disabled; redeliver it once enabled")
 
 
 def was_delivered(session: Session, endpoint_id: str, event_id: str) -> bool:

@@ -337,3 +337,22 @@ async def test_a_refused_destination_is_shown_without_its_internal_address(time_
         [delivery] = (await stack.api.get(url, headers=till)).json()
     assert delivery["outcome"] == "refused" and delivery["error"] == REFUSED_SHOWN
     assert "127." not in shown.error and socket.gethostname() not in shown.error
+
+
+async def test_events_missed_while_disabled_show_and_are_sent_once_redelivered(stack: Stack):
+    till = integrator(stack)
+    with WebhookReceiver() as receiver:
+        endpoint = await register(stack, till, receiver.url, ["case.opened"])
+        base = f"/webhook-endpoints/{endpoint['id']}"
+        await stack.api.patch(base, headers=till, json={"enabled": False})
+        case_id = await open_complaint(stack, till, "fb-missed")
+        [missed] = await eventually(lambda: stack.rows(WebhookAttemptRow, endpoint_id=endpoint["id"]))
+        [shown] = (await stack.api.get(f"{base}/deliveries", headers=till)).json()
+        assert shown["outcome"] == "endpoint_disabled" and shown["case_id"] == case_id
+        assert receiver.deliveries == []
+
+        await stack.api.patch(base, headers=till, json={"enabled": True})
+        again = await stack.api.post(f"{base}/deliveries/{missed.event_id}/redeliver", headers=till)
+        assert again.status_code == 202, again.text
+        [delivery] = await eventually(lambda: receiver.deliveries)
+    assert delivery.webhook_id == missed.event_id

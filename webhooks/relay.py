@@ -23,8 +23,8 @@ from temporalio.service import RPCError
 from schemas.webhooks import WebhookJob, WebhookStream
 from settings import Settings
 from store.db import session_for
-from store.tables import WebhookEventRow, utcnow
-from store.webhook_endpoints import enabled_endpoints
+from store.tables import WebhookEndpointRow, WebhookEventRow, utcnow
+from store.webhook_endpoints import endpoints_of, record_missed
 from store.webhook_outbox import pending_events
 from workflows.webhook_delivery import WebhookDelivery, stream_id
 
@@ -42,25 +42,31 @@ async def hand_over(client: Client, settings: Settings, stream: WebhookStream, j
 async def relay_once(client: Client, settings: Settings) -> int:
     """Hands over the events waiting in the outbox; returns how many there were."""
 
-    def waiting() -> list[tuple[WebhookEventRow, list[str]]]:
+    def waiting() -> list[tuple[WebhookEventRow, list[WebhookEndpointRow]]]:
         with session_for(settings.database_url) as session:
-            endpoints = enabled_endpoints(session)
-            return [(event, [e.id for e in endpoints if e.hears(event.tenant, event.type)])
+            endpoints = endpoints_of(session, None)
+            return [(event, [e for e in endpoints if e.hears(event.tenant, event.type)])
                     for event in pending_events(session, BATCH)]
 
     batch = await run_in_threadpool(waiting)
-    for event, endpoint_ids in batch:
-        for endpoint_id in endpoint_ids:
-            stream = WebhookStream(endpoint_id=endpoint_id, case_id=event.case_id,
-                                   schedule=settings.webhook_retry_schedule)
-            await hand_over(client, settings, stream, WebhookJob(job_id=event.id, event_id=event.id))
+    for event, hearing in batch:
+        for endpoint in hearing:
+            if endpoint.disabled_at is None:
+                stream = WebhookStream(endpoint_id=endpoint.id, case_id=event.case_id,
+                                       schedule=settings.webhook_retry_schedule)
+                await hand_over(client, settings, stream, WebhookJob(job_id=event.id, event_id=event.id))
     if batch:
-        await run_in_threadpool(_mark_dispatched, settings, [event.id for event, _ in batch])
+        missed = [(endpoint.id, event.id) for event, hearing in batch for endpoint in hearing if endpoint.disabled_at]
+        await run_in_threadpool(_mark_dispatched, settings, [event.id for event, _ in batch], missed)
     return len(batch)
 
 
-def _mark_dispatched(settings: Settings, event_ids: list[str]) -> None:
+def _mark_dispatched(settings: Settings, event_ids: list[str], missed: list[tuple[str, str]]) -> None:
+    """Events handed over; an event a disabled endpoint would have heard shows in its deliveries as not sent, so
+    its owner can redeliver it once the endpoint is enabled again."""
     with session_for(settings.database_url) as session:
+        for endpoint_id, event_id in missed:
+            record_missed(session, endpoint_id, event_id)
         session.exec(update(WebhookEventRow).where(col(WebhookEventRow.id).in_(event_ids)).values(dispatched_at=utcnow()))
         session.commit()
 

@@ -70,7 +70,11 @@ class WebhookDelivery:
                     return
             job = self._queue.pop(0)
             if not await self._deliver(stream, job):
-                return  # the endpoint is disabled: what is queued waits for a redelivery
+                # The endpoint is disabled: what is queued is recorded as not sent, to redeliver once enabled.
+                if workflow.patched("webhook-disabled-queue-recorded"):
+                    for queued in self._queue:
+                        await self._attempt(stream, queued, attempt=1)
+                return
 
     @staticmethod
     def _history_too_long(stream: WebhookStream) -> bool:
