@@ -46,3 +46,10 @@ def test_quiet_hours_follow_the_customers_own_time_zone():
     at_2130_utc = datetime(2026, 11, 23, 21, 30, tzinfo=UTC)
     assert quiet_hours_end(at_2130_utc, "Europe/Lisbon", POLICY) == datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
     assert quiet_hours_end(datetime(2026, 11, 23, 19, 0, tzinfo=UTC), "Europe/Lisbon", POLICY) is None
+
+
+def test_a_landline_only_customer_is_called_where_the_kind_would_text():
+    """Undercharges text, then email: a customer known only by a landline is called in the text's place."""
+    landline_only = Customer(name="Liisa", phone="+35891234567")
+    assert channel_order(POLICY, IncidentKind.undercharge, landline_only) == [(Channel.voice, "+35891234567")]
+    assert channel_order(POLICY, IncidentKind.undercharge, BOTH)[0][0] is Channel.sms, "mobiles are still texted"

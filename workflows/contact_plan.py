@@ -27,10 +27,14 @@ class Attempt:
     last_on_channel: bool
 
 
-def channel_order(policy: ContactPolicy, kind: IncidentKind, customer: Customer) -> list[tuple[Channel, str]]:
+def channel_order(policy: ContactPolicy, kind: IncidentKind, customer: Customer,
+                  call_landlines: bool = True) -> list[tuple[Channel, str]]:
     """The policy's order for this kind, with the customer's preferred channel first, where we have an address.
-    A landline cannot take a text: it is called, or the customer emailed, instead."""
+    A landline cannot take a text: it is called instead (in the text's place when the kind's order has no call),
+    or the customer emailed."""
     order = policy.channels_for(kind)
+    if call_landlines and customer.phone_type is PhoneType.landline and Channel.voice not in order:
+        order = [Channel.voice if channel is Channel.sms else channel for channel in order]
     if customer.preferred_channel in order:
         order = [customer.preferred_channel, *(c for c in order if c != customer.preferred_channel)]
     texts = customer.phone if customer.phone_type is not PhoneType.landline else None

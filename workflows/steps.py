@@ -265,7 +265,9 @@ class RecoveryWorkflow(PromiseSteps, Supervision):
         customer = self._customer
         if customer.phone_type is PhoneType.landline and not workflow.patched("landlines-not-texted"):
             customer = customer.model_copy(update={"phone_type": None})  # opened before: texted, as it was then
-        order = channel_order(self.policy.contact, self.case.incident.kind, customer)
+        landline = customer.phone_type is PhoneType.landline
+        call_landlines = landline and workflow.patched("landlines-called-in-the-texts-place")
+        order = channel_order(self.policy.contact, self.case.incident.kind, customer, call_landlines)
         order.sort(key=lambda step: step[0] != self._reached_on)
         return attempts(self.policy.contact, order, self._unusable)
 
