@@ -118,7 +118,7 @@ def test_the_saved_phone_type_is_kept_on_every_decode():
 
 @pytest.mark.parametrize("written", ["0700 123456", "0600 12345", "0800 12345", "+1 900 555 0199"])
 async def test_premium_shared_cost_and_toll_free_numbers_are_a_422(stack: Stack, written: str):
-    incident = {"external_id": f"P-7-{written}", "kind": "overcharge", "source": "till",
+    incident = {"external_id": f"P-7-{len(written)}", "kind": "overcharge", "source": "till",
                 "amount": {"amount_minor": 995, "currency": "EUR"},
                 "customer": {"name": "Maija Meikäläinen", "phone": written}}
     response = await stack.api.post("/incidents", json=incident)
