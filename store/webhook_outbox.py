@@ -13,13 +13,12 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from schemas.money import Money
-from schemas.progress import CaseProgress, CaseStatus
+from schemas.progress import CaseOutcome, CaseProgress, CaseStatus
 from schemas.webhooks import EventData, EventPayload, EventType
 from sla.clock import SlaState
 from store.dialects import insert_for
 from store.tables import CaseRow, RefundRow, WebhookEventRow, utcnow
 
-_CANCELLED = "cancelled"  # the outcome a case closed by a cancellation carries
 _SLA_EVENTS = {SlaState.at_risk: EventType.sla_at_risk, SlaState.breached: EventType.sla_breached}
 
 
@@ -35,7 +34,7 @@ def record_progress_events(session: Session, progress: CaseProgress, entry_key: 
         record_event(session, case_id, EventType.refund_paid, f"{case_id}:refund_paid",
                      amount=_refunded(session, case_id))
     if "closed_at" in fields:
-        cancelled = fields.get("outcome") == _CANCELLED
+        cancelled = fields.get("outcome") == CaseOutcome.cancelled  # POST /cases/{id}/cancel
         record_event(session, case_id, EventType.cancelled if cancelled else EventType.closed, f"{case_id}:closed")
     worst = progress.sla.worst if progress.sla is not None else None
     if worst in _SLA_EVENTS:

@@ -356,3 +356,12 @@ async def test_events_missed_while_disabled_show_and_are_sent_once_redelivered(s
         assert again.status_code == 202, again.text
         [delivery] = await eventually(lambda: receiver.deliveries)
     assert delivery.webhook_id == missed.event_id
+
+
+async def test_a_cancelled_case_records_case_cancelled(stack: Stack):
+    case_id = (await stack.api.post("/incidents", json=complaint("fb-cancel"))).json()["case_id"]
+    await eventually(lambda: "case.opened" in _event_types(stack, case_id))
+    cancelled = await stack.api.post(f"/cases/{case_id}/cancel", json={"reason": "posted twice by mistake"})
+    assert cancelled.status_code == 202, cancelled.text
+    await eventually(lambda: "case.cancelled" in _event_types(stack, case_id))
+    assert "case.closed" not in _event_types(stack, case_id)
