@@ -33,7 +33,7 @@ class WebhookActivities:
             event = session.get(WebhookEventRow, request.event_id)
             if endpoint is None or endpoint.disabled_at is not None:
                 if endpoint is not None:
-                    record_missed(session, endpoint.id, event.id, request.job_id)
+                    record_missed(session, endpoint.id, request.event_id, request.job_id)
                 return AttemptResult(outcome=DeliveryOutcome.endpoint_disabled)
             if not request.redelivery and was_delivered(session, endpoint.id, event.id):
                 return AttemptResult(outcome=DeliveryOutcome.delivered)
