@@ -180,7 +180,9 @@ def list_cases(
     return list(rows), total
 
 
-def timeline_of(session: Session, case_id: str, with_notes: bool = True) -> list[TimelineEntryView]:
+def timeline_of(session: Session, case_id: str, with_notes: bool = False) -> list[TimelineEntryView]:
+    """The case's timeline; staff's internal notes only when asked for (`with_notes`): they are written about
+    the case for colleagues, so neither the integrator nor the customer's data export gets them."""
     query = select(TimelineRow).where(TimelineRow.case_id == case_id)
     if not with_notes:
         query = query.where(TimelineRow.step != NOTE_STEP)

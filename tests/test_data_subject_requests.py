@@ -22,6 +22,7 @@ pytestmark = pytest.mark.both_databases  # the read model's behaviour on SQLite 
 NAME, PHONE, EMAIL = "Eeva Erämaa", "+358405550199", "eeva.eramaa@example.fi"
 IBAN, IBAN_AS_WRITTEN = "FI2112345600000785", "FI21 1234 5600 0007 85"
 TRACES = (NAME, NAME.casefold(), PHONE, EMAIL, IBAN, IBAN_AS_WRITTEN)
+STAFF_NOTE = "Colleagues: she was upset on the phone, call rather than text."
 SUBJECT = {"name": NAME, "phone": PHONE, "reason": "the customer's request by email"}
 
 
@@ -46,7 +47,9 @@ async def customer_with_a_history(stack: Stack) -> str:
         add_customer(session, NAME, city="Oulu", phone=PHONE, email=EMAIL)
     case_id = (await stack.api.post("/incidents", json=overcharged())).json()["case_id"]
     await eventually(lambda: stack.texts_to(PHONE))
-    owner = stack.key("aino.agent", Scope.cases_read)
+    owner = stack.key("aino.agent", Scope.cases_read, Scope.cases_act)
+    assert (await stack.api.post(f"/cases/{case_id}/notes", headers=owner,
+                                 json={"text": STAFF_NOTE})).status_code == 201
     assert (await stack.api.post(f"/cases/{case_id}/reveal", headers=owner, json={
         "fields": ["phone"], "purpose": "calling the customer about the refund"})).status_code == 200
     await text_from_customer(stack, f"Please pay it to {IBAN_AS_WRITTEN}, {NAME}", "SM-1")
@@ -76,6 +79,7 @@ async def test_the_export_holds_everything_about_the_customer(stack: Stack, cust
     assert len([m for m in case["messages"] if m["direction"] == "out"]) == 3
     assert [(r["amount"]["amount_minor"], r["destination"]) for r in case["refunds"]] == [(1400, "bank_account")]
     assert {"intake", "refund", "close"} <= {entry["step"] for entry in case["timeline"]}
+    assert all(entry["note"] != STAFF_NOTE for entry in case["timeline"]), "staff notes are not the customer's"
     assert [reply["body"] for reply in export["unmatched_replies"]] == ["Thanks again!"]
     assert export["directory_entries"] == [{"name": NAME, "city": "Oulu", "phone": PHONE, "email": EMAIL}]
     purposes = [record["purpose"] for record in export["access_records"]]

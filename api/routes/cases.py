@@ -70,7 +70,7 @@ async def get_case(case_id: str, settings: SettingsDep, temporal: TemporalDep, r
 @router.get("/{case_id}/timeline", response_model=list[TimelineEntryView])
 def get_timeline(case_id: str, session: SessionDep, reader: ReaderDep) -> list[TimelineEntryView]:
     visible_case(session.get(CaseRow, case_id), case_id, reader)
-    entries = case_store.timeline_of(session, case_id, with_notes=not reader.sees_only_own_cases)  # staff only
+    entries = case_store.timeline_of(session, case_id, with_notes=not reader.sees_only_own_cases)
     return [masked_timeline(entry) for entry in entries]
 
 
