@@ -11,7 +11,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBas
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import SettingsDep
-from schemas.auth import Principal, Scope
+from schemas.auth import Principal, PrincipalKind, Scope
 from store.api_keys import authenticate
 from store.db import session_for
 
@@ -90,10 +90,30 @@ def require(scope: Scope, *alternatives: Scope):
     return check
 
 
+def require_by_kind(person: Scope, integrator: Scope | None):
+    """A dependency for a route whose right depends on who calls: a person's key needs `person`, an integrator's
+    key `integrator` (None: no integrator at all), so that a scope meant for systems gives no person a right."""
+
+    async def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        needed = person if principal.kind is PrincipalKind.person else integrator
+        if needed is None:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "only a person's key may do this, not an integrator's")
+        if not principal.may(needed):
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                f"this API key lacks the scope '{needed}' (for {principal.kind} keys)")
+        return principal
+
+    return check
+
+
 IntegratorDep = Annotated[Principal, Depends(require(Scope.incidents_write))]
 ReaderDep = Annotated[Principal, Depends(require(Scope.cases_read))]
 AgentDep = Annotated[Principal, Depends(require(Scope.cases_act))]
 SupervisorDep = Annotated[Principal, Depends(require(Scope.cases_approve))]
-# Withdrawing a case: the integrator that opened it (its own cases only), or a supervisor.
-IntegratorOrSupervisorDep = Annotated[Principal, Depends(require(Scope.cases_approve, Scope.incidents_write))]
+# Closing a case and noting on it: people (agents), never a system holding cases:act.
+StaffAgentDep = Annotated[Principal, Depends(require_by_kind(person=Scope.cases_act, integrator=None))]
+# Withdrawing a case: the integrator that opened it (its own cases only), or a supervisor; not any person who
+# happens to hold incidents:write.
+IntegratorOrSupervisorDep = Annotated[Principal, Depends(
+    require_by_kind(person=Scope.cases_approve, integrator=Scope.incidents_write))]
 AdminDep = Annotated[Principal, Depends(require(Scope.admin))]

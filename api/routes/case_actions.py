@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from api.auth import AgentDep, IntegratorOrSupervisorDep, SupervisorDep
+from api.auth import AgentDep, IntegratorOrSupervisorDep, StaffAgentDep, SupervisorDep
 from api.case_access import load_visible_case
 from api.deps import SettingsDep, TemporalDep
 from intake.personal import missing_from_reply
@@ -108,7 +108,7 @@ async def change_priority(case_id: str, change: PriorityIn, settings: SettingsDe
 
 @router.post("/{case_id}/close", status_code=status.HTTP_202_ACCEPTED)
 async def close_case(case_id: str, close: CloseIn, settings: SettingsDep, temporal: TemporalDep,
-                     agent: AgentDep) -> dict[str, str]:
+                     agent: StaffAgentDep) -> dict[str, str]:
     """Closes the case by hand with an outcome, at its next safe point (a refund in flight finishes first)."""
     await load_visible_case(settings, case_id, agent)
     await _signal(temporal, case_id, "stop", StopRequest(kind=StopKind.close, outcome=close.outcome,
@@ -129,7 +129,7 @@ async def cancel_case(case_id: str, cancel: CancelIn, settings: SettingsDep, tem
 
 
 @router.post("/{case_id}/notes", status_code=status.HTTP_201_CREATED)
-async def add_note(case_id: str, note: NoteIn, settings: SettingsDep, agent: AgentDep) -> dict[str, str]:
+async def add_note(case_id: str, note: NoteIn, settings: SettingsDep, agent: StaffAgentDep) -> dict[str, str]:
     """An internal note on the timeline: staff see it, the integrator does not, the customer never does."""
     await load_visible_case(settings, case_id, agent)
 

@@ -80,6 +80,24 @@ async def test_only_the_integrator_or_a_supervisor_may_cancel_and_only_known_out
     assert unknown.status_code == 422
 
 
+async def test_a_person_with_incidents_write_may_not_cancel_nor_an_integrator_with_cases_act_close_or_note(
+        stack: Stack):
+    case_id = await open_s1(stack, "T-7004")
+    clerk = stack.key("clerk.with.till.rights", Scope.incidents_write, Scope.cases_read)
+    refused = await stack.api.post(f"/cases/{case_id}/cancel", headers=clerk, json={"reason": "not a supervisor"})
+    assert refused.status_code == 403 and "cases:approve" in refused.text
+    tool = stack.key("till-prisma", Scope.incidents_write, Scope.cases_read, Scope.cases_act,
+                     kind=PrincipalKind.integrator)
+    closed = await stack.api.post(f"/cases/{case_id}/close", headers=tool,
+                                  json={"outcome": "duplicate", "reason": "a system may not decide this"})
+    noted = await stack.api.post(f"/cases/{case_id}/notes", headers=tool, json={"text": "a system's note"})
+    assert (closed.status_code, noted.status_code) == (403, 403)
+    supervisor = stack.key("sanna.supervisor", Scope.cases_approve, Scope.cases_read)
+    assert (await stack.api.post(f"/cases/{case_id}/cancel", headers=supervisor,
+                                 json={"reason": "withdrawn by the store"})).status_code == 202
+    assert await stack.env.client.get_workflow_handle(case_id).result() == "cancelled"
+
+
 @dataclass
 class HeldPayments:
     """The sandbox provider, holding each refund until the test lets it go: a refund in flight."""
