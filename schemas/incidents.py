@@ -9,7 +9,7 @@ from zoneinfo import available_timezones
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from schemas.channels import Channel, Language
-from schemas.inputs import EmailAddress, Instant, SingleLine, documented_rule, present, single_line
+from schemas.inputs import EmailAddress, PastInstant, SingleLine, documented_rule, present, single_line
 from schemas.money import Money
 from schemas.phones import PhoneNumber, PhoneType, at_the_edge, phone_type
 
@@ -83,7 +83,7 @@ class IncidentIn(BaseModel):
     store: ShortText | None = Field(default=None, description="Where it happened, named to the customer.")
     transaction_ref: ExternalId | None = None
     description: str | None = Field(default=None, max_length=4000)
-    occurred_at: Instant | None = None
+    occurred_at: PastInstant | None = None
     owner: ShortText | None = Field(default=None, description="The accountable person; else the policy's triage owner.")
     topic: ShortText | None = Field(default=None, description="What the customer wrote about, in their words "
                                     "(named in the acknowledgement).", examples=["14 € charged twice for TV sport"])

@@ -4,7 +4,7 @@ zone), and so that what the OpenAPI document calls valid is accepted (3.0 is an 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from email_validator import EmailNotValidError, validate_email
@@ -30,20 +30,35 @@ def _written_out(value: object) -> object:
     return value
 
 
-Instant = Annotated[AwareDatetime, BeforeValidator(_written_out),
-                    Field(description="With a time zone, e.g. 2026-05-05T09:00:00+03:00 or ...Z.")]
-
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+CLOCK_SKEW = timedelta(minutes=5)  # a sender's clock a little ahead of ours is not an event in the future
+# The words of the 422s below: the fuzz test accepts a refused valid-looking datetime only when they are named.
+PAST_INSTANT_RULE = "must not lie in the future nor before 1970"
+KEPT_YEARS_RULE = "must lie within the years 1970 to 2099 (UTC)"
+
+
+def _in_the_past(instant: datetime) -> datetime:
+    """An event that happened: not ahead of our clock, not before 1970. Year 1 at +14:00 or year 9999 at -14:00
+    parse, but would overflow wherever the instant is moved to UTC or has time added to it."""
+    if not EARLIEST <= instant <= datetime.now(UTC) + CLOCK_SKEW:
+        raise ValueError(f"{PAST_INSTANT_RULE} (a clock up to {CLOCK_SKEW.seconds // 60} minutes ahead is tolerated)")
+    return instant
 
 
 def _within_kept_years(instant: datetime) -> datetime:
-    return min(max(instant, EARLIEST), LATEST)
+    """A filter's bound: no case lies outside these years, and date arithmetic near year 1 or 9999 overflows."""
+    if not EARLIEST <= instant < LATEST:
+        raise ValueError(KEPT_YEARS_RULE)
+    return instant
 
 
+PastInstant = Annotated[AwareDatetime, BeforeValidator(_written_out), AfterValidator(_in_the_past), Field(
+    description="With a time zone, e.g. 2026-05-05T09:00:00+03:00 or ...Z; not in the future (a clock ahead by "
+                "up to 5 minutes is tolerated) and not before 1970.")]
 FilterInstant = Annotated[AwareDatetime, BeforeValidator(_written_out), AfterValidator(_within_kept_years), Field(
-    description="With a time zone. A bound before 1970 or after 2099 filters as if it were that year's edge: "
-                "no case lies outside, and date arithmetic near year 1 or 9999 would overflow.")]
+    description="With a time zone; from 1970-01-01T00:00:00Z up to, not including, 2100-01-01T00:00:00Z. A bound "
+                "outside those years is refused (422 naming the parameter).")]
 
 
 def _integral_number(value: object) -> object:

@@ -4,9 +4,12 @@ a name of one space, a long Message-ID from a mail gateway."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from schemas.auth import Scope
+from schemas.inputs import CLOCK_SKEW, KEPT_YEARS_RULE, PAST_INSTANT_RULE
 from tests.harness import Stack
 from tests.scenarios.test_s3_s4_complaints import OWNER, PHONE, complaint
 from tests.test_intake import incident
@@ -29,12 +32,28 @@ async def test_a_datetime_without_a_zone_is_refused_naming_the_parameter(live_st
 
 
 @pytest.mark.parametrize(("path", "name"), FILTERS)
-async def test_datetimes_at_the_ends_of_the_calendar_filter_as_unbounded(live_stack: Stack, path, name):
+async def test_datetimes_at_the_ends_of_the_calendar_are_refused_naming_the_parameter_and_limit(
+        live_stack: Stack, path, name):
     for instant in FAR_ENDS:
         response = await live_stack.api.get(path, params={name: instant})
-        assert response.status_code in (200, 422), (instant, response.text)  # 422: an empty metrics period
-        if response.status_code == 422:
-            assert "opened_from must be before opened_to" in response.text
+        assert response.status_code == 422, (instant, response.text)
+        assert _fields(response) == [["query", name]] and KEPT_YEARS_RULE in response.text, instant
+    for instant in ("1970-01-01T00:00:00Z", "2099-12-31T23:59:59Z"):  # the kept years' own ends are served
+        assert (await live_stack.api.get(path, params={name: instant})).status_code in (200, 422)
+    period = {"opened_from": "2026-01-01T00:00:00Z", "opened_to": "9999-12-31T23:59:59Z"}
+    refused = await live_stack.api.get("/metrics/summary", params=period)
+    assert _fields(refused) == [["query", "opened_to"]] and "before" not in refused.text, "the limit, not the order"
+
+
+async def test_when_an_incident_occurred_lies_between_1970_and_now(live_stack: Stack):
+    soon = (datetime.now(UTC) + CLOCK_SKEW / 2).isoformat()
+    for occurred_at in (*FAR_ENDS, "1969-12-31T23:59:59Z", (datetime.now(UTC) + timedelta(hours=1)).isoformat()):
+        response = await live_stack.api.post("/incidents", json=incident("far", occurred_at=occurred_at))
+        assert response.status_code == 422, (occurred_at, response.text)
+        assert _fields(response) == [["body", "occurred_at"]] and PAST_INSTANT_RULE in response.text
+    for number, occurred_at in enumerate(("1970-01-01T00:00:00Z", "2026-01-01T00:00:00+14:00", soon)):
+        response = await live_stack.api.post("/incidents", json=incident(f"near-{number}", occurred_at=occurred_at))
+        assert response.status_code == 201, (occurred_at, response.text)
 
 
 @pytest.mark.parametrize(("field", "value"), [
