@@ -36,6 +36,7 @@ class MessageFacts(BaseModel):
     amount: Money | None = Field(default=None, description="Formatted for the customer's language when rendered.")
     case_reference: str
     refund_destination: str | None = None
+    refunded: bool = Field(default=False, description="The refund has gone out (a closing message says it stays).")
     time_zone: str = "Europe/Helsinki"
     topic: str | None = Field(default=None, description="What the customer wrote about.")
     reply_due: datetime | None = Field(default=None, description="When a person will have replied, at the latest.")

@@ -20,7 +20,8 @@ TEMPLATES = sorted({path.relative_to(TEMPLATE_DIR).as_posix().split(".")[0]
 MINIMAL = MessageFacts(customer_name="Maija", case_reference="3F9A1C07")
 FULL = MessageFacts(
     customer_name="Maija Meikäläinen", case_reference="3F9A1C07", store="Prisma Kaleva",
-    amount=Money(amount_minor=995, currency="EUR"), refund_destination="bank_account", topic="9,95 € too much",
+    amount=Money(amount_minor=995, currency="EUR"), refund_destination="bank_account", refunded=True,
+    topic="9,95 € too much",
     reply_due=datetime(2027, 12, 7, 10, tzinfo=UTC), reply_text="Hello Maija, it is fixed. Aino",
     voucher_code="GW-1234", compensation_product="one month of the sports package",
     access_report=AccessReport(since=datetime(2027, 1, 1, tzinfo=UTC), total=1, refused=1, reads=[

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, RetryState
+from temporalio.exceptions import ActivityError, ApplicationError, RetryState, is_cancelled_exception
 
 from workflows.contact_plan import Attempt, attempts, channel_order, quiet_hours_end
 from workflows.promises import PromiseSteps
@@ -78,6 +78,8 @@ class RecoveryWorkflow(PromiseSteps, Supervision):
         self._sent_per_template: dict[str, int] = {}
         self._assignments = 0
         self._reached_on: Channel | None = None  # once a channel works, the case keeps using it first
+        self._sending: Channel | None = None  # a send in flight: if a stop cuts it short, it may have gone out
+        self._refunded = False
         # The promise runs from when the case's workflow started, on Temporal's clock (so it replays the same).
         started = workflow.info().start_time
         self._sla = SlaKeeper(case.policy.sla, case.incident.kind, case.priority, started_at=started)
@@ -227,6 +229,7 @@ class RecoveryWorkflow(PromiseSteps, Supervision):
                               progress=self._progress(CaseStep.refund,
                                                       f"refund of {amount} to {destination.kind}: {why}")),
                 result_type=RefundResult, **_PAYMENTS))
+            self._refunded = True
         except ActivityError as error:
             refusal = error.cause if isinstance(error.cause, ApplicationError) else None
             if refusal is None or refusal.type != "RefundRejected":
@@ -235,6 +238,7 @@ class RecoveryWorkflow(PromiseSteps, Supervision):
                                      "please pay it by hand and confirm")
             await workflow.wait_condition(lambda: self._paid_by_hand is not None)
             await self._record(f"refund of {amount} paid by hand by {self._paid_by_hand}", "refund:manual")
+            self._refunded = True
 
     async def follow_up(self) -> int | None:
         """After the policy delay, asks how it went (1-5). Returns the score, or None without an answer."""
@@ -295,6 +299,7 @@ class RecoveryWorkflow(PromiseSteps, Supervision):
         self._sent_per_template[template] = sent_before + 1
         key = f"{self.case.case_id}:{template}:{sent_before}"
         self._set(step, status)
+        self._sending = attempt.channel  # cleared when the send ends, not when a stop cancels it
         try:
             receipt: MessageReceipt = await workflow.execute_activity(
                 ActivityName.send_message,
@@ -305,8 +310,11 @@ class RecoveryWorkflow(PromiseSteps, Supervision):
                 result_type=MessageReceipt, schedule_to_close_timeout=self.policy.contact.carrier_give_up_after,
                 **_CARRIER)
         except ActivityError as error:
+            if not is_cancelled_exception(error):  # cut short by a stop: the carrier may have taken it
+                self._sending = None
             await self._gave_up_on(attempt, key, error)
             return key, DeliveryStatus.failed
+        self._sending = None
         outcome = receipt.status
         if attempt.channel is Channel.voice and outcome is DeliveryStatus.sent:
             outcome = await self._call_outcome(key)
@@ -378,6 +386,7 @@ class RecoveryWorkflow(PromiseSteps, Supervision):
         return MessageFacts(customer_name=self._customer.name, store=incident.store,
                             amount=self._live.verified_amount or incident.amount,
                             case_reference=self.case.reference, refund_destination=self._live.refund_destination,
+                            refunded=self._refunded,
                             time_zone=self._customer.time_zone, topic=incident.topic or incident.description,
                             reply_due=first_reply.deadline if first_reply else None, reply_text=self._reply_text,
                             voucher_code=self._compensation.code if self._compensation else None,

@@ -85,9 +85,11 @@ class Supervision:
             self._watch_failure = task.exception()
 
     async def stop_by_hand(self, request: StopRequest) -> CaseOutcome:
-        """Where a close or cancel ends the story: a customer we already reached hears that the case is
-        withdrawn (a close by hand is the person's to explain)."""
+        """Where a close or cancel ends the story: a customer we already reached, or may have reached (a send
+        the stop cut short), hears that the case is withdrawn (a close by hand is the person's to explain)."""
         how = "cancelled" if request.kind is StopKind.cancel else "closed by hand"
+        if self._reached_on is None and self._sending is not None and workflow.patched("stop-after-a-send-in-flight"):
+            self._reached_on = self._sending  # the carrier may have taken it before the stop came: told, so tell
         if request.kind is StopKind.cancel and self._reached_on is not None:
             await self.tell_customer("common/cancelled")
         return await self.close(request.outcome, f"{how} by {request.requested_by}: {request.reason}")

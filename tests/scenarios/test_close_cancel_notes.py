@@ -12,6 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from providers.payments import ProviderRefund
 from schemas.auth import PrincipalKind, Scope
+from schemas.channels import Channel
 from schemas.money import Money
 from schemas.replies import RefundDestination
 from settings import Settings
@@ -48,6 +49,8 @@ async def test_cancel_mid_flight_pays_nothing_and_tells_the_customer_and_notes_s
     assert await stack.env.client.get_workflow_handle(case_id).result() == "cancelled"
     [_, told] = stack.texts_to(PHONE)
     assert "closed" in told.body and stack.case(case_id).reference in told.body
+    assert "no longer read" in told.body and "contact our customer service" in told.body, "not: answer this"
+    assert "refund" not in told.body, "nothing was paid"
     late = await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "1", "sender": PHONE})
     assert late.status_code in (202, 409)
     case = (await stack.api.get(f"/cases/{case_id}")).json()
@@ -135,3 +138,38 @@ async def test_a_cancel_during_a_refund_lets_the_refund_finish_and_stops_after_i
         assert (refund.amount_minor, len(stack.ledger())) == (995, 1), "finished and recorded, once"
         texts = [text.body for text in stack.texts_to(PHONE)]
         assert len(texts) == 2 and "closed" in texts[1], "no thank-you after the cancel, but the word it is closed"
+        assert "The refund of €9.95 we already made stays yours" in texts[1]
+
+
+@dataclass
+class HeldFirstText:
+    """The sandbox carrier, holding the case's first text until the test lets it go: a send in flight, which
+    the carrier may already have taken when the cancel comes."""
+
+    inner: object
+    started: threading.Event
+    release: threading.Event
+    name: str = "held"
+
+    def send(self, idempotency_key: str, to: str, subject: str, body: str):
+        if not self.started.is_set():
+            self.started.set()
+            self.release.wait(timeout=30)
+        return self.inner.send(idempotency_key, to, subject, body)
+
+
+async def test_a_cancel_during_the_first_send_tells_the_customer_as_the_text_may_have_gone(
+        dev_server: WorkflowEnvironment, settings: Settings):
+    providers = sandbox_providers(settings)
+    held = HeldFirstText(providers.senders[Channel.sms], threading.Event(), threading.Event())
+    providers.senders[Channel.sms] = held
+    async with Stack.running(dev_server, settings, providers=providers) as stack:
+        verdict = (await stack.api.post("/transactions", json=till_record("T-7005"), headers=till(stack))).json()
+        case_id = verdict["case"]["case_id"]
+        await asyncio.to_thread(held.started.wait, 15)
+        assert (await stack.api.post(f"/cases/{case_id}/cancel", headers=till(stack),
+                                     json={"reason": "entered twice at the till"})).status_code == 202
+        assert await stack.env.client.get_workflow_handle(case_id).result() == "cancelled"
+        held.release.set()  # the carrier delivers the question after all
+        await eventually(lambda: len(stack.texts_to(PHONE)) == 2)
+        assert sum("is closed" in text.body or "closed case" in text.body for text in stack.texts_to(PHONE)) == 1
