@@ -278,23 +278,30 @@ class RecoveryWorkflow(PromiseSteps, Supervision):
     async def _deliver(self, plan: Iterator[Attempt], template: str, step: CaseStep,
                        status: CaseStatus) -> str | None:
         """Works through the plan until a message gets through; returns its key, or None if none did."""
+        given_up: set[Channel] = set()  # channels whose carrier gave up on this message (the address may be fine)
         for attempt in plan:
+            if attempt.channel in given_up:
+                continue
             if attempt.channel.quiet_at_night:
                 await self._wait_out_quiet_hours()
             key, outcome = await self._send(attempt, template, step, status)
-            self._live.contact_attempts.append(ContactAttempt(channel=attempt.channel, status=outcome,
-                                                              at=workflow.now()))
-            if outcome.reached:
+            self._live.contact_attempts.append(ContactAttempt(channel=attempt.channel, status=outcome or
+                                                              DeliveryStatus.failed, at=workflow.now()))
+            if outcome is None:
+                given_up.add(attempt.channel)
+            elif outcome.reached:
                 self._reached_on = attempt.channel
                 return key
-            if outcome is DeliveryStatus.no_answer and not attempt.last_on_channel:
+            elif outcome is DeliveryStatus.no_answer and not attempt.last_on_channel:
                 await workflow.sleep(self.policy.contact.attempt_spacing)
             elif outcome is not DeliveryStatus.no_answer:
                 self._unusable.add(attempt.channel)  # failed, bounced or rejected: this address will not work
         return None
 
     async def _send(self, attempt: Attempt, template: str, step: CaseStep,
-                    status: CaseStatus) -> tuple[str, DeliveryStatus]:
+                    status: CaseStatus) -> tuple[str, DeliveryStatus | None]:
+        """Sends one message on one channel: its key and the carrier's outcome, or None when the carrier gave up
+        on this message (see `_gave_up_on`)."""
         sent_before = self._sent_per_template.get(template, 0)
         self._sent_per_template[template] = sent_before + 1
         key = f"{self.case.case_id}:{template}:{sent_before}"
@@ -313,7 +320,9 @@ class RecoveryWorkflow(PromiseSteps, Supervision):
             if not is_cancelled_exception(error):  # cut short by a stop: the carrier may have taken it
                 self._sending = None
             await self._gave_up_on(attempt, key, error)
-            return key, DeliveryStatus.failed
+            # An outage (a deploy, a carrier down for the policy's bound) or a message the carrier refuses says
+            # nothing about the address: the next message tries the channel again. Before the patch: dead.
+            return key, None if workflow.patched("give-up-on-the-message-not-the-address") else DeliveryStatus.failed
         self._sending = None
         outcome = receipt.status
         if attempt.channel is Channel.voice and outcome is DeliveryStatus.sent:
@@ -322,7 +331,7 @@ class RecoveryWorkflow(PromiseSteps, Supervision):
 
     async def _gave_up_on(self, attempt: Attempt, key: str, error: ActivityError) -> None:
         """A carrier that kept failing for the policy's bound, or refused in a way the adapter could not turn
-        into an outcome: the channel is given up for this case, on the timeline; the plan goes on."""
+        into an outcome: this message is given up on the channel, on the timeline; the plan goes on."""
         if error.retry_state not in _GIVEN_UP:
             raise error
         reason = (f"still failing after {self.policy.contact.carrier_give_up_after}"

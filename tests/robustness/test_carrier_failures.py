@@ -102,3 +102,21 @@ async def test_a_relay_that_stays_busy_is_given_up_after_the_policys_bound(dev_s
             assert "€9.95" in text.body
             assert any(note.startswith("email to the customer given up, still failing after 0:00:04")
                        for note in timeline(stack, case_id))
+
+
+async def test_an_outage_gives_up_on_the_message_not_on_the_address(dev_server: WorkflowEnvironment,
+                                                                    settings: Settings):
+    """The relay is down for longer than the policy's bound (a deploy): the question is given up by email, and
+    with the phone failing too the case goes to its owner. The relay is back for the next message: the thank-you
+    goes by email, because an outage says nothing about the customer's address."""
+    contact = settings.policy.contact.model_copy(update={"carrier_give_up_after": timedelta(seconds=3)})
+    settings.policy = settings.policy.model_copy(update={"contact": contact, "reply_timeout": timedelta(seconds=5)})
+    inbox = BusyFirst(busy=1_000)
+    with smtp_server(inbox) as port:
+        providers = providers_with_smtp(settings, port, phone_outcome=DeliveryStatus.failed)
+        async with Stack.running(dev_server, settings, providers=providers) as stack:
+            case_id = await open_case(stack, "T-8004")
+            await eventually(lambda: any("could not reach" in note for note in timeline(stack, case_id)), within=30)
+            inbox.busy = 0
+            [(_, recipients, thanks)] = await eventually(lambda: inbox.received, within=30)
+            assert recipients == [EMAIL] and "refunded €9.95 to your card" in thanks.get_content()
