@@ -8,12 +8,13 @@ from sqlmodel import select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from messages.render import render
+from messages.render import RenderedMessage, render
 from providers.messaging import Delivery, MessageRefused, MessageSender, RecipientRejected
 from schemas.channels import Channel
 from schemas.messages import DeliveryStatus, MessageReceipt, OutboundMessage
 from schemas.steps import ActivityName
 from store.cases import apply_progress
+from store.consent import opted_out_channels
 from store.db import session_for
 from store.tables import MessageRow, utcnow
 
@@ -32,13 +33,7 @@ class MessagingActivities:
         if sender is None:
             raise ApplicationError(f"no carrier configured for {message.channel}", non_retryable=True)
         rendered = render(message.template, message.language, message.channel, message.facts)
-        try:
-            delivery = sender.send(message.idempotency_key, message.to, rendered.subject, rendered.body)
-        except RecipientRejected as rejected:
-            # A permanent refusal is an outcome for the contact plan to act on (next channel), not an error.
-            delivery = Delivery(provider_ref=f"rejected: {rejected}"[:200], status=DeliveryStatus.rejected)
-        except MessageRefused as refused:
-            delivery = Delivery(provider_ref=f"refused: {refused}"[:200], status=DeliveryStatus.failed)
+        delivery = self._refused_by_consent(message) or _sent(sender, message, rendered)
         with session_for(self._database_url) as session:
             row = MessageRow(case_id=message.case_id, idempotency_key=message.idempotency_key, direction="out",
                              channel=message.channel, to_address=message.to, body=rendered.body,
@@ -50,10 +45,29 @@ class MessagingActivities:
             session.commit()
             return _receipt(row)
 
+    def _refused_by_consent(self, message: OutboundMessage) -> Delivery | None:
+        """The consent store has the last word: a STOP that came after the case was opened (its workflow still
+        starting, or not yet signalled) is honoured here, by the one opt-out rule the store keeps."""
+        with session_for(self._database_url) as session:
+            if message.channel not in opted_out_channels(session, message.to, None):
+                return None
+        return Delivery(provider_ref="not sent: the customer opted out of this channel",
+                        status=DeliveryStatus.rejected)
+
     def _recorded(self, idempotency_key: str) -> MessageReceipt | None:
         with session_for(self._database_url) as session:
             row = session.exec(select(MessageRow).where(MessageRow.idempotency_key == idempotency_key)).first()
             return _receipt(row) if row else None
+
+
+def _sent(sender: MessageSender, message: OutboundMessage, rendered: RenderedMessage) -> Delivery:
+    try:
+        return sender.send(message.idempotency_key, message.to, rendered.subject, rendered.body)
+    except RecipientRejected as rejected:
+        # A permanent refusal is an outcome for the contact plan to act on (next channel), not an error.
+        return Delivery(provider_ref=f"rejected: {rejected}"[:200], status=DeliveryStatus.rejected)
+    except MessageRefused as refused:
+        return Delivery(provider_ref=f"refused: {refused}"[:200], status=DeliveryStatus.failed)
 
 
 def _receipt(row: MessageRow) -> MessageReceipt:

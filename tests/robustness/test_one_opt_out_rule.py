@@ -3,9 +3,12 @@ and in the customer's other open cases alike, for the rest of each case."""
 
 from __future__ import annotations
 
+from intake import cases as intake_cases
 from schemas.auth import PrincipalKind, Scope
 from schemas.channels import Channel, stopped_by
-from store.tables import SandboxOutboxEntry
+from store.consent import record_opt_out
+from store.db import session_for
+from store.tables import MessageRow, SandboxOutboxEntry
 from tests.harness import Stack, eventually
 from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
 
@@ -35,3 +38,17 @@ async def test_stop_by_text_means_no_call_and_no_text_afterwards_in_every_open_c
         await stack.idle(case_id)
     to_the_number = stack.rows(SandboxOutboxEntry, to_address=PHONE)
     assert [entry.channel for entry in to_the_number] == ["sms", "sms"], "nothing after STOP: no thanks, no call"
+
+
+async def test_a_stop_the_case_did_not_start_with_is_honoured_by_the_carrier_step(stack: Stack, monkeypatch):
+    """A STOP that lands while a case is being opened (after intake read the consent store, before the workflow
+    sends): the consent store has the last word at the send, so the number is neither texted nor called."""
+    monkeypatch.setattr(intake_cases, "opted_out_channels", lambda session, phone, email: [])  # read too early
+    with session_for(stack.settings.database_url) as session:
+        record_opt_out(session, PHONE, Channel.sms)
+    case_id = (await stack.api.post("/transactions", json=till_record("STOP-3"))).json()["case"]["case_id"]
+    await eventually(lambda: stack.case(case_id).status == "needs_attention")
+    assert stack.rows(SandboxOutboxEntry, to_address=PHONE) == [], "no text and no call after the STOP"
+    refused = stack.rows(MessageRow, case_id=case_id, direction="out")
+    assert {(row.channel, row.status) for row in refused} <= {("sms", "rejected"), ("voice", "rejected")}
+    assert refused and all("opted out" in row.provider_ref for row in refused)
