@@ -16,8 +16,10 @@ from schemas.channels import Channel
 from schemas.money import Money
 from schemas.replies import RefundDestination
 from settings import Settings
+from store.tables import CompensationRow
 from tests.harness import Stack, eventually
 from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
+from tests.scenarios.test_s3_s4_complaints import OWNER, complaint
 from worker import sandbox_providers
 
 NOTE = "Customer called: she is abroad until Friday, prefers email."
@@ -173,3 +175,28 @@ async def test_a_cancel_during_the_first_send_tells_the_customer_as_the_text_may
         held.release.set()  # the carrier delivers the question after all
         await eventually(lambda: len(stack.texts_to(PHONE)) == 2)
         assert sum("is closed" in text.body or "closed case" in text.body for text in stack.texts_to(PHONE)) == 1
+
+
+async def test_a_cancel_during_a_complaints_refund_grants_no_goodwill_after_it(dev_server: WorkflowEnvironment,
+                                                                              settings: Settings):
+    """A complaint pays its refund and its goodwill in one go: the cancel that comes during the refund lets the
+    refund finish, and no goodwill starts after it."""
+    providers = sandbox_providers(settings)
+    held = HeldPayments(providers.payments, threading.Event(), threading.Event())
+    providers.payments = held
+    async with Stack.running(dev_server, settings, providers=providers) as stack:
+        small = {"amount_minor": 100, "currency": "EUR"}  # goodwill capped at 3 x 1 EUR: no approval needed
+        case_id = (await stack.api.post("/incidents", json=complaint("form-cancel", source="feedback_form",
+                                                                     amount=small))).json()["case_id"]
+        replied = await stack.api.post(f"/cases/{case_id}/responses", headers=stack.key(OWNER, Scope.cases_act), json={
+            "agent_name": "Aino", "text": "Hello Jari, about the sports package on Elisa Viihde: it is fixed. Aino"})
+        assert replied.status_code == 202, replied.text
+        await asyncio.to_thread(held.started.wait, 15)
+        supervisor = stack.key("sami.supervisor", Scope.cases_approve, Scope.cases_read)
+        assert (await stack.api.post(f"/cases/{case_id}/cancel", headers=supervisor,
+                                     json={"reason": "the customer withdrew the complaint"})).status_code == 202
+        await asyncio.sleep(1)
+        held.release.set()
+        assert await stack.env.client.get_workflow_handle(case_id).result() == "cancelled"
+        assert len(stack.refunds(case_id)) == 1, "the refund in flight finished and was recorded"
+        assert stack.rows(CompensationRow, case_id=case_id) == [], "no goodwill after the cancel"
