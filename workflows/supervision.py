@@ -35,10 +35,7 @@ def supervised(run: Callable[..., Awaitable[CaseOutcome]]) -> Callable[..., Awai
     @functools.wraps(run)
     async def run_watched(self: Supervision, *args: Any) -> CaseOutcome:
         story = asyncio.ensure_future(_closed_quietly(run(self, *args)))
-        await workflow.wait_condition(lambda: story.done() or self._watch_failure is not None or self._may_stop())
-        if self._watch_failure is not None:
-            raise WatchFailed(f"a watch of {self.case.case_id} failed: {self._watch_failure!r}") \
-                from self._watch_failure
+        await self._watched_until(lambda: story.done() or self._may_stop())
         if story.done():
             return story.result()
         story.cancel()
@@ -47,7 +44,9 @@ def supervised(run: Callable[..., Awaitable[CaseOutcome]]) -> Callable[..., Awai
         except BaseException as ended:  # a step cut short ends in a cancellation, which is what was asked for
             if not is_cancelled_exception(ended):
                 raise
-        return await self.stop_by_hand(self._stop)
+        stopping = asyncio.ensure_future(self.stop_by_hand(self._stop))
+        await self._watched_until(stopping.done)  # the watches still run while the stop tells and closes
+        return stopping.result()
 
     return run_watched
 
@@ -73,6 +72,13 @@ class Supervision:
         """A person closes or cancels the case; the first request counts."""
         if self._stop is None and not self._closed:
             self._stop = request
+
+    async def _watched_until(self, condition: Callable[[], bool]) -> None:
+        """Waits for `condition`; a watch failing first (or meanwhile) fails the run with `WatchFailed`."""
+        await workflow.wait_condition(lambda: condition() or self._watch_failure is not None)
+        if self._watch_failure is not None:
+            raise WatchFailed(f"a watch of {self.case.case_id} failed: {self._watch_failure!r}") \
+                from self._watch_failure
 
     def _watch(self, watcher: Coroutine[Any, Any, None]) -> None:
         """Starts a watch owned by the case: if it fails, the run fails its task (see `supervised`), never

@@ -24,3 +24,18 @@ class ComplaintWithBrokenWatch(ComplaintRecovery):
     async def _broken_watch(self) -> None:
         await workflow.sleep(timedelta(seconds=1))
         raise KeyError("injected: the watch looked up a clock that is not there")
+
+
+@workflow.defn(sandboxed=False)
+class ComplaintWhoseWatchBreaksAtTheClose(ComplaintRecovery):
+    """Its watch breaks while a person's cancel is closing the case: the stop path is watched too."""
+
+    @workflow.run
+    @supervised
+    async def run(self, case: CaseInput) -> CaseOutcome:
+        self._watch(self._breaks_at_the_close())
+        return await ComplaintRecovery.run.__wrapped__(self, case)
+
+    async def _breaks_at_the_close(self) -> None:
+        await workflow.wait_condition(lambda: self._closed)
+        raise KeyError("injected: the watch broke while the case was closing")

@@ -13,7 +13,7 @@ from schemas.auth import Scope
 from schemas.incidents import IncidentKind
 from sla.calendar import BusinessCalendar
 from tests.harness import Stack, eventually
-from tests.robustness.broken_watch import ComplaintWithBrokenWatch
+from tests.robustness.broken_watch import ComplaintWhoseWatchBreaksAtTheClose, ComplaintWithBrokenWatch
 from tests.scenarios.test_s3_s4_complaints import OWNER, PHONE, clock_to, complaint, emails_to
 from worker import WORKFLOWS, build_worker
 from workflows import registry
@@ -66,7 +66,7 @@ async def test_a_broken_watch_fails_the_workflow_task_and_the_case_does_not_go_o
                                                                                   monkeypatch):
     monkeypatch.setitem(registry.WORKFLOW_FOR_KIND, IncidentKind.complaint, ComplaintWithBrokenWatch)
     stack = live_stack
-    workflows = [*WORKFLOWS, ComplaintWithBrokenWatch]
+    workflows = [*WORKFLOWS, ComplaintWithBrokenWatch, ComplaintWhoseWatchBreaksAtTheClose]
     async with build_worker(stack.env.client, stack.settings.model_copy(
             update={"temporal_task_queue": f"{stack.settings.temporal_task_queue}-broken"}), workflows=workflows):
         stack.settings.temporal_task_queue += "-broken"
@@ -75,19 +75,43 @@ async def test_a_broken_watch_fails_the_workflow_task_and_the_case_does_not_go_o
         handle = stack.env.client.get_workflow_handle(case_id)
         await eventually(lambda: stack.texts_to(PHONE))  # acknowledged, then the watch breaks a second later
 
-        async def task_failures() -> list[str]:
-            return [event.workflow_task_failed_event_attributes.failure.message
-                    async for event in handle.fetch_history_events()
-                    if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED]
-
-        for _ in range(200):
-            if failures := await task_failures():
-                break
-            await asyncio.sleep(0.1)
+        failures = await _task_failures(handle)
         assert any("a watch of" in failure and "injected" in failure for failure in failures), failures
 
         await stack.api.post(f"/cases/{case_id}/responses", json=FIXED, headers=stack.key(OWNER, Scope.cases_act))
         await asyncio.sleep(2)
         assert len(stack.texts_to(PHONE)) == 1, "a case whose watch broke must not go on unwatched"
         assert (await handle.describe()).status.name == "RUNNING", "stuck in sight, not failed or closed"
+        await handle.terminate("test finished")
+
+
+async def _task_failures(handle) -> list[str]:
+    """The workflow task failures in the case's history, once there are any (20 s at most)."""
+    for _ in range(200):
+        failures = [event.workflow_task_failed_event_attributes.failure.message
+                    async for event in handle.fetch_history_events()
+                    if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED]
+        if failures:
+            return failures
+        await asyncio.sleep(0.1)
+    return []
+
+
+async def test_a_watch_breaking_while_a_cancel_closes_the_case_fails_the_task_too(live_stack: Stack, monkeypatch):
+    monkeypatch.setitem(registry.WORKFLOW_FOR_KIND, IncidentKind.complaint, ComplaintWhoseWatchBreaksAtTheClose)
+    stack = live_stack
+    workflows = [*WORKFLOWS, ComplaintWithBrokenWatch, ComplaintWhoseWatchBreaksAtTheClose]
+    async with build_worker(stack.env.client, stack.settings.model_copy(
+            update={"temporal_task_queue": f"{stack.settings.temporal_task_queue}-broken"}), workflows=workflows):
+        stack.settings.temporal_task_queue += "-broken"
+        case_id = (await stack.api.post("/incidents", json=complaint("form-9003", source="feedback_form",
+                                                                     amount=SMALL))).json()["case_id"]
+        handle = stack.env.client.get_workflow_handle(case_id)
+        await eventually(lambda: stack.texts_to(PHONE))  # acknowledged
+        supervisor = stack.key("sami.supervisor", Scope.cases_approve, Scope.cases_read)
+        assert (await stack.api.post(f"/cases/{case_id}/cancel", headers=supervisor,
+                                     json={"reason": "withdrawn"})).status_code == 202
+        failures = await _task_failures(handle)
+        assert any("a watch of" in failure and "while the case was closing" in failure for failure in failures)
+        assert (await handle.describe()).status.name == "RUNNING", "stuck in sight, not closed as if all were well"
         await handle.terminate("test finished")
