@@ -66,6 +66,9 @@ class RecoveryPolicy(BaseModel):
         default_factory=lambda: {"EUR": 2500, "SEK": 25000, "USD": 2500},
         description="Per currency, in minor units: a refund plus compensation above it waits for a supervisor. "
         "Currencies not listed always wait.")
+    refund_give_up_after: timedelta = Field(
+        default=timedelta(hours=6), description="A refund the provider has not answered in this time (retried, "
+        "queue time included) goes to the owner with its outcome unknown: check the provider before paying by hand.")
     approval_timeout: timedelta = Field(default=timedelta(hours=4),
                                         description="A decision not made in this time escalates.")
     goodwill: dict[IncidentKind, GoodwillPolicy] = Field(default_factory=lambda: {

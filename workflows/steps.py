@@ -228,17 +228,25 @@ class RecoveryWorkflow(PromiseSteps, Supervision):
                               original_payment_ref=self.case.incident.transaction_ref,
                               progress=self._progress(CaseStep.refund,
                                                       f"refund of {amount} to {destination.kind}: {why}")),
-                result_type=RefundResult, **_PAYMENTS))
+                result_type=RefundResult, schedule_to_close_timeout=self.policy.refund_give_up_after, **_PAYMENTS))
             self._refunded = True
         except ActivityError as error:
-            refusal = error.cause if isinstance(error.cause, ApplicationError) else None
-            if refusal is None or refusal.type != "RefundRejected":
-                raise
-            await self.hand_to_owner(f"the payment provider refused the refund of {amount} ({refusal.message}): "
-                                     "please pay it by hand and confirm")
+            await self.hand_to_owner(self._refund_for_the_owner(amount, error))
             await workflow.wait_condition(lambda: self._paid_by_hand is not None)
             await self._record(f"refund of {amount} paid by hand by {self._paid_by_hand}", "refund:manual")
             self._refunded = True
+
+    def _refund_for_the_owner(self, amount: Money, error: ActivityError) -> str:
+        """Why a refund goes to the owner: refused for good (pay by hand), or out of time with no answer, when
+        the provider may have paid: never assumed unpaid, so the owner checks before paying (never twice)."""
+        refusal = error.cause if isinstance(error.cause, ApplicationError) else None
+        if refusal is not None and refusal.type == "RefundRejected":
+            return f"the payment provider refused the refund of {amount} ({refusal.message}): please pay it by hand " \
+                   "and confirm"
+        if error.retry_state is RetryState.TIMEOUT:
+            return f"the refund of {amount} got no answer from the provider in {self.policy.refund_give_up_after}: " \
+                   "outcome unknown, check the provider before paying by hand (never twice), then confirm"
+        raise error
 
     async def follow_up(self) -> int | None:
         """After the policy delay, asks how it went (1-5). Returns the score, or None without an answer."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from dataclasses import dataclass
+from datetime import timedelta
 
 from temporalio.testing import WorkflowEnvironment
 
@@ -200,3 +201,31 @@ async def test_a_cancel_during_a_complaints_refund_grants_no_goodwill_after_it(d
         assert await stack.env.client.get_workflow_handle(case_id).result() == "cancelled"
         assert len(stack.refunds(case_id)) == 1, "the refund in flight finished and was recorded"
         assert stack.rows(CompensationRow, case_id=case_id) == [], "no goodwill after the cancel"
+
+
+class ProviderDown:
+    """A payment provider that never answers: every refund attempt fails as a transient error."""
+
+    name = "down"
+
+    def refund(self, idempotency_key: str, amount: Money, destination: RefundDestination,
+               original_payment_ref: str | None) -> ProviderRefund:
+        raise ConnectionError("the payment provider does not answer")
+
+
+async def test_a_refund_out_of_time_goes_to_the_owner_as_unknown_and_a_cancel_completes(
+        dev_server: WorkflowEnvironment, settings: Settings):
+    settings.policy = settings.policy.model_copy(update={"refund_give_up_after": timedelta(seconds=3)})
+    providers = sandbox_providers(settings)
+    providers.payments = ProviderDown()
+    async with Stack.running(dev_server, settings, providers=providers) as stack:
+        case_id = await open_s1(stack, "T-7006")
+        await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "card", "sender": PHONE})
+        await eventually(lambda: stack.case(case_id).status == "needs_attention", within=30)
+        agent = stack.key("aino.agent", Scope.cases_read)
+        notes = [entry["note"] for entry in (await stack.api.get(f"/cases/{case_id}/timeline", headers=agent)).json()]
+        assert any("outcome unknown, check the provider before paying by hand" in note for note in notes), notes
+        assert (await stack.api.post(f"/cases/{case_id}/cancel", headers=till(stack),
+                                     json={"reason": "the provider is down"})).status_code == 202
+        assert await stack.env.client.get_workflow_handle(case_id).result() == "cancelled"
+        assert stack.refunds(case_id) == [] and stack.ledger() == []
