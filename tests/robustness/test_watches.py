@@ -4,6 +4,8 @@ and a watch that breaks stops the case where everyone can see it (a failing work
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -64,12 +66,8 @@ async def test_priority_raised_on_a_paused_clock_keeps_escalating_at_the_new_dea
 
 async def test_a_broken_watch_fails_the_workflow_task_and_the_case_does_not_go_on(live_stack: Stack,
                                                                                   monkeypatch):
-    monkeypatch.setitem(registry.WORKFLOW_FOR_KIND, IncidentKind.complaint, ComplaintWithBrokenWatch)
     stack = live_stack
-    workflows = [*WORKFLOWS, ComplaintWithBrokenWatch, ComplaintWhoseWatchBreaksAtTheClose]
-    async with build_worker(stack.env.client, stack.settings.model_copy(
-            update={"temporal_task_queue": f"{stack.settings.temporal_task_queue}-broken"}), workflows=workflows):
-        stack.settings.temporal_task_queue += "-broken"
+    async with complaints_run_by(stack, monkeypatch, ComplaintWithBrokenWatch):
         case_id = (await stack.api.post("/incidents", json=complaint("form-9002", source="feedback_form",
                                                                      amount=SMALL))).json()["case_id"]
         handle = stack.env.client.get_workflow_handle(case_id)
@@ -85,6 +83,17 @@ async def test_a_broken_watch_fails_the_workflow_task_and_the_case_does_not_go_o
         await handle.terminate("test finished")
 
 
+@asynccontextmanager
+async def complaints_run_by(stack: Stack, monkeypatch, workflow_class: type) -> AsyncIterator[None]:
+    """Complaints opened meanwhile run as `workflow_class`, on a worker of their own."""
+    monkeypatch.setitem(registry.WORKFLOW_FOR_KIND, IncidentKind.complaint, workflow_class)
+    workflows = [*WORKFLOWS, ComplaintWithBrokenWatch, ComplaintWhoseWatchBreaksAtTheClose]
+    async with build_worker(stack.env.client, stack.settings.model_copy(
+            update={"temporal_task_queue": f"{stack.settings.temporal_task_queue}-broken"}), workflows=workflows):
+        stack.settings.temporal_task_queue += "-broken"
+        yield
+
+
 async def _task_failures(handle) -> list[str]:
     """The workflow task failures in the case's history, once there are any (20 s at most)."""
     for _ in range(200):
@@ -98,12 +107,8 @@ async def _task_failures(handle) -> list[str]:
 
 
 async def test_a_watch_breaking_while_a_cancel_closes_the_case_fails_the_task_too(live_stack: Stack, monkeypatch):
-    monkeypatch.setitem(registry.WORKFLOW_FOR_KIND, IncidentKind.complaint, ComplaintWhoseWatchBreaksAtTheClose)
     stack = live_stack
-    workflows = [*WORKFLOWS, ComplaintWithBrokenWatch, ComplaintWhoseWatchBreaksAtTheClose]
-    async with build_worker(stack.env.client, stack.settings.model_copy(
-            update={"temporal_task_queue": f"{stack.settings.temporal_task_queue}-broken"}), workflows=workflows):
-        stack.settings.temporal_task_queue += "-broken"
+    async with complaints_run_by(stack, monkeypatch, ComplaintWhoseWatchBreaksAtTheClose):
         case_id = (await stack.api.post("/incidents", json=complaint("form-9003", source="feedback_form",
                                                                      amount=SMALL))).json()["case_id"]
         handle = stack.env.client.get_workflow_handle(case_id)
