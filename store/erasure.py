@@ -16,7 +16,7 @@ import logging
 import re
 import time
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, or_, select
 
@@ -138,15 +138,25 @@ def _delete(session: Session, table: type, *conditions) -> int:
 def _scrub_column(session: Session, table: type, column: str, secrets: set[str]) -> int:
     if not secrets:
         return 0
-    # Case-insensitive on both databases ("MAIJA MEIKÄLÄINEN" is her too): lower() on both sides, which is
-    # Unicode-aware on PostgreSQL and, through store/db.py's override, on SQLite.
-    attribute = col(getattr(table, column))
-    rows = session.exec(select(table).where(or_(*(attribute.icontains(secret, autoescape=True)
+    # A pre-filter, case-insensitive on both databases whatever their locale ("MAIJA MEIKÄLÄINEN" is her too):
+    # lower() folds ASCII everywhere, but non-ASCII letters only under a UTF-8 ctype on PostgreSQL, so each of
+    # those is a one-character wildcard here. The regex in _scrub then decides exactly.
+    lowered = func.lower(col(getattr(table, column)))
+    rows = session.exec(select(table).where(or_(*(lowered.like(_locale_free_pattern(secret), escape="\\")
                                                   for secret in secrets)))).all()
     for row in rows:
         setattr(row, column, _scrub(getattr(row, column), secrets))
         session.add(row)
     return len(rows)
+
+
+def _locale_free_pattern(secret: str) -> str:
+    """'Erämaa' -> '%er_maa%': ASCII lower-cased, LIKE's own characters escaped, anything else matched by '_'."""
+    def one(char: str) -> str:
+        if not char.isascii():
+            return "_"
+        return "\\" + char if char in "%_\\" else char.lower()
+    return "%" + "".join(one(char) for char in secret) + "%"
 
 
 def _scrub(text: str, secrets: set[str]) -> str:

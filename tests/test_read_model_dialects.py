@@ -93,3 +93,12 @@ def test_a_retried_step_writes_its_timeline_line_once(database_url: str):
             session.commit()
 
     assert [line.note for line in timeline(database_url, case_id)].count("texted the customer") == 1
+
+
+def test_erasure_finds_a_name_whatever_the_databases_locale() -> None:
+    """PostgreSQL folds 'Ä' only under a UTF-8 ctype; the pre-filter must not depend on it, so every non-ASCII
+    letter is a one-character wildcard and the exact, Unicode-aware match is made afterwards in Python."""
+    from store.erasure import _locale_free_pattern
+
+    assert _locale_free_pattern("MAIJA Meikäläinen") == "%maija meik_l_inen%"
+    assert _locale_free_pattern("50%_off\\") == "%50\\%\\_off\\\\%"
