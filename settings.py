@@ -7,7 +7,7 @@ from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.policy import RecoveryPolicy
@@ -37,7 +37,10 @@ class Settings(BaseSettings):
         "hold at most one, so pool + overflow >= WORKER_ACTIVITY_THREADS keeps activities from queueing for one.")
     payload_keys: SecretStr | None = Field(
         default=None, description="Workflow payload encryption keys 'k2:BASE64,k1:BASE64', the first current "
-        "(`python -m security.codec new-key`). Unset: payloads reach Temporal in clear; `make run` sets a dev key.")
+        "(`python -m security.codec new-key`). Required: the worker and API refuse to start without them unless "
+        "ALLOW_UNENCRYPTED_PAYLOADS is set; `make run` makes a dev key.")
+    allow_unencrypted_payloads: bool = Field(
+        default=False, description="Development only: let payloads (names, phones, emails) reach Temporal in clear.")
     temporal_ui_origins: list[str] = ["http://localhost:8233", "http://127.0.0.1:8233"]
 
     api_host: str = "127.0.0.1"
@@ -53,6 +56,9 @@ class Settings(BaseSettings):
                                    "whose start may still be in flight (over intake_start_timeout).")
     api_key_cache_seconds: float = Field(default=5.0, description="How long a verified key is trusted without a "
                                          "database look-up; a revoked key works at most this much longer.")
+    api_rate_per_second: float = Field(default=50.0, description="Requests per second per API key, on average, "
+                                       "in each API process (0: no limit); over it: 429 with Retry-After.")
+    api_rate_burst: int = Field(default=200, ge=1, description="Requests a key may send at once above the rate.")
     worker_activity_threads: int = 32
     worker_max_cached_workflows: int = Field(
         default=400, description="Workflows kept in memory; others replay their (short) history when they wake.")
@@ -69,11 +75,16 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     smtp_from_address: str = "Customer care <care@example.com>"
     twilio_account_sid: str | None = None
-    twilio_auth_token: SecretStr | None = Field(default=None, description="Also checks Twilio's webhook signatures.")
+    twilio_auth_token: SecretStr | None = Field(
+        default=None, description="Required with TWILIO_ACCOUNT_SID; also checks Twilio's webhook signatures.")
     twilio_from_number: str | None = None
     twilio_api_base_url: str = "https://api.twilio.com"
     public_base_url: str = Field(default="http://127.0.0.1:8000",
-                                 description="Where carriers reach our webhooks (status reports, call answers).")
+                                 description="Where carriers reach our webhooks (status reports, call answers); "
+                                 "Twilio's signatures are checked against it.")
+    mail_gateway_secret: SecretStr | None = Field(
+        default=None, description="Shared secret of the inbound mail gateway's body signature (X-Signature-256). "
+        "Unset: the email webhook refuses every post.")
     twilio_voice_language: str = "fi-FI"
     stripe_api_key: SecretStr | None = Field(default=None, description="Unset: refunds go to the sandbox ledger.")
     stripe_api_base: str = "https://api.stripe.com"
@@ -91,6 +102,26 @@ class Settings(BaseSettings):
                  timedelta(hours=24)],
         description="Waits between attempts after the first (about three days); tests compress it.")
     webhook_relay_poll_seconds: float = Field(default=0.25, description="How often the worker looks for new events.")
+
+
+    @model_validator(mode="after")
+    def _twilio_signs_its_webhooks(self) -> Settings:
+        if self.twilio_account_sid and self.twilio_auth_token is None:
+            raise ValueError("TWILIO_AUTH_TOKEN is required with TWILIO_ACCOUNT_SID: without it nobody could tell "
+                             "Twilio's webhooks from anyone's")
+        return self
+
+    def require_payload_keys(self) -> None:
+        """Called by the worker and the API as they start (see `MissingPayloadKeys`)."""
+        if self.payload_keys is None and not self.allow_unencrypted_payloads:
+            raise MissingPayloadKeys()
+
+
+class MissingPayloadKeys(RuntimeError):
+    def __init__(self) -> None:
+        super().__init__("PAYLOAD_KEYS is not set: customers' names, phone numbers and emails would reach Temporal "
+                         "in clear. Create a key with `python -m security.codec new-key` and set PAYLOAD_KEYS, or "
+                         "set ALLOW_UNENCRYPTED_PAYLOADS=true on a development machine.")
 
 
 @lru_cache

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from providers.payments import PaymentProvider
 from providers.payments.sandbox import SandboxPayments
 from providers.payments.stripe import StripePayments, stripe_client
 from schemas.channels import Channel
-from settings import Settings, get_settings
+from settings import MissingPayloadKeys, Settings, get_settings
 from store.db import engine_for
 from temporal_client import connect
 from webhooks.relay import relay_forever
@@ -109,6 +110,11 @@ def build_worker(client: Client, settings: Settings, providers: Providers | None
 async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
     settings = get_settings()
+    try:
+        settings.require_payload_keys()
+    except MissingPayloadKeys as missing:
+        logging.critical("%s", missing)
+        sys.exit(2)
     engine_for(settings.database_url)  # the schema at the newest migration, or a clear refusal, before polling
     runtime = runtime_with_prometheus(settings.worker_metrics_address) if settings.worker_metrics_address else None
     client = await connect(settings, runtime)

@@ -22,7 +22,7 @@ class CaseStoreActivities:
     def record_case_event(self, event: CaseEvent) -> None:
         """Writes the timeline line (and owner) first, then tells staff: a retry never loses the line."""
         with session_for(self._database_url) as session:
-            fields = {"owner": event.owner} if event.owner else {}
+            fields = {"owner": event.owner, "assigned_by": event.assigned_by} if event.owner else {}
             apply_progress(session, event.progress, entry_key=event.entry_key, **fields)
             if is_escalation(event.entry_key, event.notify):
                 record_event(session, event.progress.case_id, EventType.escalated, f"{event.entry_key}:escalated")

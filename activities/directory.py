@@ -19,13 +19,14 @@ class DirectoryActivities:
     def look_up_customer(self, request: LookupRequest) -> LookupResult:
         """Two people of one name are never guessed between: only a single match returns details."""
         with session_for(self._database_url) as session:
-            matches = find_by_name(session, request.name, request.city)
+            case = session.get(CaseRow, request.case_id)
+            matches = find_by_name(session, case.tenant, request.name, request.city)
             single = matches[0] if len(matches) == 1 else None
             if single is not None:  # on the case, so the customer's answer from that number matches it
-                case = session.get(CaseRow, request.case_id)
                 case.customer_phone, case.customer_email = single.phone, single.email
                 session.add(case)
-            record_access(session, actor=request.requested_by, role=AccessRole.engine, case_id=request.case_id,
+            record_access(session, tenant=case.tenant, actor=request.requested_by, role=AccessRole.engine,
+                          case_id=request.case_id,
                           subject=request.name, fields=["phone", "email"] if single else ["name"],
                           purpose=request.purpose, entry_key=f"{request.case_id}:look_up")
             session.commit()

@@ -9,6 +9,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from messages.render import RenderedMessage, render
+from privacy.masking import MASKED, mask_address, mask_text
 from providers.messaging import Delivery, MessageRefused, MessageSender, RecipientRejected
 from schemas.channels import Channel
 from schemas.messages import DeliveryStatus, MessageReceipt, OutboundMessage
@@ -16,7 +17,7 @@ from schemas.steps import ActivityName
 from store.cases import apply_progress
 from store.consent import opted_out_channels
 from store.db import session_for
-from store.tables import MessageRow, utcnow
+from store.tables import CaseRow, MessageRow, utcnow
 
 
 class MessagingActivities:
@@ -49,7 +50,8 @@ class MessagingActivities:
         """The consent store has the last word: a STOP that came after the case was opened (its workflow still
         starting, or not yet signalled) is honoured here, by the one opt-out rule the store keeps."""
         with session_for(self._database_url) as session:
-            if message.channel not in opted_out_channels(session, message.to, None):
+            tenant = session.get(CaseRow, message.case_id).tenant  # a STOP holds within its own tenant
+            if message.channel not in opted_out_channels(session, tenant, message.to, None):
                 return None
         return Delivery(provider_ref="not sent: the customer opted out of this channel",
                         status=DeliveryStatus.rejected)
@@ -65,9 +67,18 @@ def _sent(sender: MessageSender, message: OutboundMessage, rendered: RenderedMes
         return sender.send(message.idempotency_key, message.to, rendered.subject, rendered.body)
     except RecipientRejected as rejected:
         # A permanent refusal is an outcome for the contact plan to act on (next channel), not an error.
-        return Delivery(provider_ref=f"rejected: {rejected}"[:200], status=DeliveryStatus.rejected)
+        return Delivery(provider_ref=f"rejected: {_without_address(str(rejected), message.to)}"[:200],
+                        status=DeliveryStatus.rejected)
     except MessageRefused as refused:
-        return Delivery(provider_ref=f"refused: {refused}"[:200], status=DeliveryStatus.failed)
+        return Delivery(provider_ref=f"refused: {_without_address(str(refused), message.to)}"[:200],
+                        status=DeliveryStatus.failed)
+    except Exception as error:  # noqa: BLE001  (retried by Temporal, which stores the text: no address in it)
+        raise ApplicationError(_without_address(str(error), message.to), type=type(error).__name__) from None
+
+
+def _without_address(text: str, address: str) -> str:
+    """A carrier's error text with the customer's address masked: Temporal keeps failures in the history."""
+    return mask_text(text.replace(address, mask_address(address) or MASKED))
 
 
 def _receipt(row: MessageRow) -> MessageReceipt:

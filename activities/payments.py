@@ -6,6 +6,7 @@ from sqlmodel import select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from privacy.masking import mask_text
 from providers.payments import PaymentProvider, RefundRejected
 from schemas.refunds import RefundRequest, RefundResult
 from schemas.steps import ActivityName
@@ -33,7 +34,8 @@ class PaymentActivities:
                 record_event(session, request.case_id, EventType.refund_failed, f"{request.idempotency_key}:failed",
                              amount=request.amount)
                 session.commit()
-            raise ApplicationError(str(rejected), type="RefundRejected", non_retryable=True) from rejected
+            # Temporal keeps the text in the history: the bank account it may quote is masked, the cause dropped.
+            raise ApplicationError(mask_text(str(rejected)), type="RefundRejected", non_retryable=True) from None
         with session_for(self._database_url) as session:
             row = session.exec(select(RefundRow).where(RefundRow.idempotency_key == request.idempotency_key)).first()
             if row is None:

@@ -11,7 +11,7 @@ from schemas.money import Money
 from schemas.steps import ActivityName, VerifyRequest
 from store.cases import apply_progress
 from store.db import session_for
-from store.tables import TransactionRow
+from store.tables import CaseRow, TransactionRow
 
 
 class VerificationActivities:
@@ -21,7 +21,8 @@ class VerificationActivities:
     @activity.defn(name=ActivityName.verify_incident)
     def verify_incident(self, request: VerifyRequest) -> Verification:
         with session_for(self._database_url) as session:
-            verification = _verify(session, request.incident)
+            tenant = session.get(CaseRow, request.progress.case_id).tenant
+            verification = _verify(session, tenant, request.incident)
             progress = request.progress.model_copy(update={"note": verification.detail})
             apply_progress(session, progress, entry_key=f"{progress.case_id}:verify")
             session.commit()
@@ -32,12 +33,14 @@ class VerificationActivities:
 _TILL_ERRORS = frozenset({IncidentKind.overcharge, IncidentKind.undercharge})
 
 
-def _verify(session: Session, incident: IncidentIn) -> Verification:
+def _verify(session: Session, tenant: str, incident: IncidentIn) -> Verification:
+    """Only the tenant's own till records count: another company's record proves nothing here."""
     reported = incident.amount
     record = None
     if incident.kind in _TILL_ERRORS and incident.transaction_ref and incident.store:
         record = session.exec(select(TransactionRow).where(
-            TransactionRow.store == incident.store, TransactionRow.transaction_id == incident.transaction_ref)).first()
+            TransactionRow.tenant == tenant, TransactionRow.store == incident.store,
+            TransactionRow.transaction_id == incident.transaction_ref)).first()
     if record is None:
         return Verification(confirmed=True, amount=reported,
                             detail=f"{incident.kind} of {reported} taken from the reporter's record")

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
 from api.auth import VerifiedKeys
 from api.errors import GUARDED, ONE_CASE, OPENS_CASES
+from api.limits import BodyLimit, RateLimiter
 from api.routes import (
+    accounts,
     case_actions,
     cases,
     codec,
@@ -27,6 +31,7 @@ from providers.messaging.mail import email_sender
 from schemas.phones import at_the_edge, default_region
 from settings import Settings, get_settings
 from store.db import engine_for
+from store.erasure import purge_pending
 from temporal_client import connect, payload_codec
 
 MAX_BODY_BYTES = 256 * 1024  # far below Temporal's payload limits; incidents are small
@@ -39,9 +44,13 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     async def lifespan(app: FastAPI):
         engine_for(settings.database_url)
         if getattr(app.state, "temporal", None) is None:
+            settings.require_payload_keys()  # a process of its own: never one that would send data in clear
             # lazy: the API starts (and /readyz says why it is not ready) while Temporal is away
             app.state.temporal = await connect(settings, lazy=True)
+        # An erasure answered just before a restart may not have been purged from the files yet.
+        purging = asyncio.create_task(run_in_threadpool(purge_pending, engine_for(settings.database_url)))
         yield
+        await purging
 
     app = FastAPI(title="Service-recovery engine", version="0.1.0", lifespan=lifespan,
                   description="Report a failure; the engine contacts the customer, refunds once, and follows up.")
@@ -54,12 +63,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     if temporal is not None:
         engine_for(settings.database_url)
 
-    @app.middleware("http")
-    async def limit_body_size(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return JSONResponse(status_code=413, content={"detail": f"request body over {MAX_BODY_BYTES} bytes"})
-        return await call_next(request)
+    app.state.rate_limiter = RateLimiter(settings.api_rate_per_second, settings.api_rate_burst)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
 
     @app.exception_handler(WorkflowNotStarted)
     async def workflow_not_started(request: Request, error: WorkflowNotStarted) -> JSONResponse:
@@ -67,7 +72,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
                             headers={"Retry-After": str(settings.intake_retry_after_seconds)})
 
     app.add_middleware(PhoneRegion, region=settings.policy.phone_region)
-    routers = (incidents, transactions, cases, case_actions, privacy, inbound, codec, metrics, webhook_endpoints)
+    routers = (incidents, transactions, cases, case_actions, privacy, inbound, codec, metrics, webhook_endpoints,
+               accounts)
     about_one_case = (cases, case_actions, privacy)
     opening_cases = (incidents, transactions)
     app.include_router(health.router)

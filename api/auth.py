@@ -11,6 +11,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBas
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import SettingsDep
+from api.limits import RateLimiter, retry_after
 from schemas.auth import Principal, PrincipalKind, Scope
 from store.api_keys import authenticate
 from store.db import session_for
@@ -60,6 +61,7 @@ async def current_principal(
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "an API key is required (Authorization: Bearer <key>)",
                             headers={"WWW-Authenticate": "Bearer"})
 
+    _within_rate(request, presented)
     verified: VerifiedKeys = request.app.state.verified_keys
     if (principal := verified.get(presented)) is not None:
         return principal
@@ -76,9 +78,16 @@ async def current_principal(
     return principal
 
 
+def _within_rate(request: Request, presented: str) -> None:
+    """Per key, counted before the key is looked up: a flood of guesses costs the database nothing more."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    if (wait := limiter.wait_needed(_fingerprint(presented))) > 0:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "too many requests with this API key",
+                            headers={"Retry-After": retry_after(wait)})
+
+
 def require(scope: Scope, *alternatives: Scope):
-    """A dependency that lets the call through only for a principal holding `scope` or one of `alternatives`
-    (admin holds all)."""
+    """A dependency that lets the call through only for a principal holding `scope` or one of `alternatives`."""
     scopes = (scope, *alternatives)
 
     async def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
@@ -117,3 +126,4 @@ StaffAgentDep = Annotated[Principal, Depends(require_by_kind(person=Scope.cases_
 IntegratorOrSupervisorDep = Annotated[Principal, Depends(
     require_by_kind(person=Scope.cases_approve, integrator=Scope.incidents_write))]
 AdminDep = Annotated[Principal, Depends(require(Scope.admin))]
+PrivacyDep = Annotated[Principal, Depends(require(Scope.privacy))]

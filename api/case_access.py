@@ -1,4 +1,4 @@
-"""Which principal may see which case: integrators only the cases they opened; staff all of them."""
+"""Which principal may see which case: only cases of its own tenant; an integrator only the cases it opened."""
 
 from __future__ import annotations
 
@@ -11,9 +11,15 @@ from store.db import session_for
 from store.tables import CaseRow
 
 
+def may_see(row: CaseRow, principal: Principal) -> bool:
+    if row.tenant != principal.tenant:
+        return False
+    return not principal.sees_only_own_cases or row.integrator == principal.id
+
+
 def visible_case(row: CaseRow | None, case_id: str, principal: Principal) -> CaseRow:
     """Others' cases are as if they did not exist (404, not 403: an id reveals nothing)."""
-    if row is None or (principal.sees_only_own_cases and row.integrator != principal.id):
+    if row is None or not may_see(row, principal):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no case {case_id}")
     return row
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import HTTPException, status
 from pydantic import BaseModel
 
 
@@ -16,12 +17,20 @@ def _answer(description: str) -> dict[str, Any]:
     return {"model": Problem, "description": description}
 
 
+def invalid_field(location: str, field: str, kind: str, message: str) -> HTTPException:
+    """A 422 in the shape FastAPI gives its own validation errors, for a rule checked beyond the schema (an
+    unknown account, say): clients read one shape whatever caught the mistake."""
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                         [{"loc": [location, field], "type": kind, "msg": message}])
+
+
 # Every route behind an API key (all but health and the docs).
 GUARDED: dict[int | str, dict[str, Any]] = {
     400: _answer("The body could not be parsed (not JSON, or not UTF-8)."),
     401: _answer("No API key, or an unknown or revoked one."),
     403: _answer("The key lacks the route's scope, or the action is not this principal's to take."),
     413: _answer("The request body is over the size limit."),
+    429: _answer("Too many requests with this key; Retry-After says when to try again."),
 }
 # Routes about one case.
 ONE_CASE: dict[int | str, dict[str, Any]] = {

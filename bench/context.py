@@ -14,11 +14,12 @@ from temporalio.client import Client
 
 from bench.config import BenchConfig
 from bench.cpu import CpuMeter
-from bench.incidents import INTEGRATOR
+from bench.incidents import INTEGRATOR, TENANT
 from bench.server import TemporalServer
-from schemas.auth import PrincipalKind, Scope
+from schemas.auth import AccountIn, PrincipalKind, Role, Scope
 from schemas.policy import RecoveryPolicy
 from settings import Settings
+from store.accounts import create_account
 from store.api_keys import create_key
 from store.db import engine_for, session_for
 
@@ -79,6 +80,9 @@ class Bench:
         """Creates the tables and two keys: the till that reports incidents, and a supervisor who reads and acts."""
         engine_for(self.database_url)
         with session_for(self.database_url) as session:
-            self.keys["till"] = create_key(session, INTEGRATOR, PrincipalKind.integrator, {Scope.incidents_write})
-            self.keys["supervisor"] = create_key(session, SUPERVISOR, PrincipalKind.person,
-                                                 {Scope.cases_read, Scope.cases_act})
+            create_account(session, TENANT, AccountIn(id=SUPERVISOR, display_name="Bench supervisor",
+                                                      email=f"{SUPERVISOR}@example.com", roles={Role.supervisor}))
+            self.keys["till"] = create_key(session, TENANT, INTEGRATOR, PrincipalKind.integrator,
+                                           {Scope.incidents_write})[1]
+            self.keys["supervisor"] = create_key(session, TENANT, SUPERVISOR, PrincipalKind.person,
+                                                 {Scope.cases_read, Scope.cases_act})[1]

@@ -8,7 +8,7 @@ that tells the whole S1 story: the customer answers the SMS and the satisfaction
 from __future__ import annotations
 
 from bench.context import Bench
-from bench.incidents import incident
+from bench.incidents import bench_system, incident
 from bench.policies import story
 from bench.processes import Api, api_client
 from bench.readings import eventually, outbound_count
@@ -39,7 +39,7 @@ async def tell_the_story(bench: Bench, api: Api) -> str:
     instant one); the answers go through the API, as a carrier's webhook would deliver them."""
     settings = bench.settings("ours", story())
     reported = incident(bench.tag("f"), 0)
-    opened = await open_case(bench.client, settings, "bench-story", IncidentIn.model_validate(reported))
+    opened = await open_case(bench.client, settings, bench_system("bench-story"), IncidentIn.model_validate(reported))
     phone = reported["customer"]["phone"]
     async with api_client(api, bench.headers("supervisor")) as http:
         for text, messages_before in (("1", 1), ("5", 3)):

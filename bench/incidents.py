@@ -6,11 +6,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from intake.cases import case_id_for, reference_for
+from schemas.auth import Principal, PrincipalKind, Scope
 from schemas.cases import CaseInput
 from schemas.incidents import IncidentIn
 from schemas.policy import RecoveryPolicy
 
 INTEGRATOR = "bench-till"
+TENANT = "bench"
+
+
+def bench_system(name: str) -> Principal:
+    """An integrator of the bench's tenant, as the API would see its key."""
+    return Principal(id=name, kind=PrincipalKind.integrator, tenant=TENANT, scopes=frozenset({Scope.incidents_write}))
 
 
 def incident(run: str, number: int) -> dict[str, Any]:
@@ -29,6 +36,6 @@ def case_input(run: str, number: int, policy: RecoveryPolicy) -> CaseInput:
 
 
 def case_input_for(reported: IncidentIn, policy: RecoveryPolicy) -> CaseInput:
-    case_id = case_id_for(INTEGRATOR, reported.external_id)
+    case_id = case_id_for(TENANT, INTEGRATOR, reported.external_id)
     return CaseInput(case_id=case_id, reference=reference_for(case_id), incident=reported, policy=policy,
                      opened_at=datetime.now(UTC), owner=policy.triage_owner)

@@ -22,7 +22,7 @@ from temporalio.common import WorkflowIDReusePolicy
 
 from bench.context import Bench
 from bench.cpu import CpuMeter
-from bench.incidents import INTEGRATOR, case_input, incident
+from bench.incidents import INTEGRATOR, bench_system, case_input, incident
 from bench.load import Call, closed_loop, paced
 from bench.policies import instant
 from bench.processes import Api, api_client, start_api
@@ -106,7 +106,8 @@ def raw_starter(bench: Bench, task_queue: str, run: str, count: int) -> Call:
 
 def opener(bench: Bench, settings: Settings, run: str) -> Call:
     async def open_one(number: int) -> None:
-        await open_case(bench.client, settings, INTEGRATOR, IncidentIn.model_validate(incident(run, number)))
+        reported = IncidentIn.model_validate(incident(run, number))
+        await open_case(bench.client, settings, bench_system(INTEGRATOR), reported)
 
     return open_one
 

@@ -14,7 +14,7 @@ import asyncio
 import time
 
 from bench.context import Bench
-from bench.incidents import incident
+from bench.incidents import bench_system, incident
 from bench.load import closed_loop
 from bench.policies import instant, waiting
 from bench.processes import Child, start_worker
@@ -54,7 +54,7 @@ async def run(bench: Bench) -> Figure:
 async def warm_up(bench: Bench) -> None:
     """One case run to its close: the worker is polling, and its workflow sandbox is built, before we measure."""
     settings = bench.settings("memory", instant())
-    opened = await open_case(bench.client, settings, "bench-memory-warm",
+    opened = await open_case(bench.client, settings, bench_system("bench-memory-warm"),
                              IncidentIn.model_validate(incident(bench.tag("e-warm"), 0)))
     await bench.finished([opened.case_id], within=60)
 
@@ -63,7 +63,7 @@ async def open_waiting_cases(bench: Bench, count: int) -> None:
     settings = bench.settings("memory", waiting())
 
     async def open_one(number: int) -> None:
-        await open_case(bench.client, settings, WAITING_INTEGRATOR,
+        await open_case(bench.client, settings, bench_system(WAITING_INTEGRATOR),
                         IncidentIn.model_validate(incident(bench.tag("e"), number)))
 
     await closed_loop(count, bench.config.concurrency, open_one)

@@ -52,11 +52,13 @@ class Api:
 
 def environment(settings: Settings, **extra: str) -> dict[str, str]:
     """Everything the child needs to know, the way an operator would set it. The carriers are blanked (env
-    beats `.env`): the bench measures the sandbox carriers, and must never text a real phone."""
+    beats `.env`): the bench measures the sandbox carriers, and must never text a real phone. Payloads in clear
+    unless PAYLOAD_KEYS is set (then production's cost is measured); no rate limit, which would cap the figures."""
     return {**os.environ, "PYTHONUNBUFFERED": "1", "TEMPORAL_ADDRESS": settings.temporal_address,
             "TEMPORAL_NAMESPACE": settings.temporal_namespace, "TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
             "DATABASE_URL": settings.database_url, "POLICY": settings.policy.model_dump_json(),
-            "SMTP_HOST": "", "TWILIO_ACCOUNT_SID": "", **extra}
+            "SMTP_HOST": "", "TWILIO_ACCOUNT_SID": "", "ALLOW_UNENCRYPTED_PAYLOADS": "true",
+            "API_RATE_PER_SECOND": "0", **extra}
 
 
 def spawn(name: str, argv: list[str], env: dict[str, str], directory: Path) -> Child:

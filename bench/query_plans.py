@@ -16,6 +16,7 @@ from sqlalchemy import event, text
 from temporalio.client import Client
 
 from bench.context import Bench
+from bench.incidents import TENANT
 from schemas.cases import LiveState
 from store import cases as case_store
 from store.db import engine_for, session_for
@@ -67,11 +68,11 @@ def plan(database_url: str, sql: str, parameters: Any) -> list[str]:
 
 
 def lister(filters: dict[str, Any]) -> Callable[[Any], object]:
-    """The API's `GET /cases` call into the store, for a supervisor (who sees every integrator's cases).
+    """The API's `GET /cases` call into the store, for a supervisor (who sees every case of the tenant).
     Filters the store takes but the bench does not set are passed as None, so a new filter does not break us."""
     arguments = {name: None for name in inspect.signature(case_store.list_cases).parameters if name != "session"}
     arguments.update({name: value for name, value in filters.items() if not name.startswith("opened_")},
-                     limit=50, offset=filters.get("offset", 0))
+                     tenant=TENANT, limit=50, offset=filters.get("offset", 0))
     arguments.update({name: datetime.fromisoformat(value) for name, value in filters.items()
                       if name.startswith("opened_")})
     return lambda session: case_store.list_cases(session, **arguments)

@@ -7,6 +7,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
+from bench.incidents import TENANT
 from store.db import engine_for
 from store.tables import CaseRow
 
@@ -32,7 +33,7 @@ def _row(chooser: random.Random, number: int, now: datetime) -> dict[str, Any]:
     status = _pick(chooser, STATUSES) if now - opened_at < timedelta(days=14) else "closed"
     closed = status == "closed"
     return {
-        "id": f"case-seed{number:019d}", "reference": f"S{number:07d}",
+        "id": f"case-seed{number:019d}", "reference": f"S{number:07d}", "tenant": TENANT,
         "integrator": f"seed-integrator-{number % SEED_INTEGRATOR_COUNT}", "external_id": f"seed-{number}",
         "kind": _pick(chooser, KINDS), "source": chooser.choice(SOURCES), "status": status,
         "step": "close" if closed else chooser.choice(["verify", "contact", "refund", "follow_up"]),

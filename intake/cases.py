@@ -1,4 +1,4 @@
-"""Open a case once per (integrator, external id), and make sure its workflow runs.
+"""Open a case once per (tenant, integrator, external id), and make sure its workflow runs.
 
 The case row is written first, with the workflow's input sealed in it (`start_payload`), so a case is never
 lost: if Temporal is unreachable the caller gets a 503 (`WorkflowNotStarted`), and the case is started later
@@ -14,6 +14,7 @@ import hashlib
 import logging
 from datetime import UTC, datetime
 
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
@@ -22,12 +23,14 @@ from temporalio.converter import DataConverter
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from schemas.auth import Principal
 from schemas.cases import CaseInput, OpenedCase
 from schemas.incidents import IncidentIn
 from schemas.sla import Priority
 from security.codec import EncryptionCodec
 from settings import Settings
 from store import cases as case_store
+from store.accounts import active_account
 from store.consent import opted_out_channels
 from store.db import session_for
 from store.tables import CaseRow
@@ -48,9 +51,13 @@ log = logging.getLogger(__name__)
 _AWAY = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED}
 
 
-def case_id_for(integrator: str, external_id: str) -> str:
+class UnknownOwner(ValueError):
+    """The incident suggests an owner who is no active staff account of the tenant."""
+
+
+def case_id_for(tenant: str, integrator: str, external_id: str) -> str:
     """Derived from the business key, so every path to the same incident names the same case and workflow."""
-    digest = hashlib.sha256(f"{integrator}\x00{external_id}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{tenant}\x00{integrator}\x00{external_id}".encode()).hexdigest()
     return f"case-{digest[:24]}"
 
 
@@ -59,10 +66,11 @@ def reference_for(case_id: str) -> str:
     return case_id.removeprefix("case-")[:8].upper()
 
 
-async def open_case(client: Client, settings: Settings, integrator: str, incident: IncidentIn) -> OpenedCase:
-    """Records the case (or finds it) and starts its workflow; raises `WorkflowNotStarted` if Temporal cannot."""
-    case_id = case_id_for(integrator, incident.external_id)
-    row, created, case = await run_in_threadpool(_record, settings, client.data_converter, integrator, case_id,
+async def open_case(client: Client, settings: Settings, opener: Principal, incident: IncidentIn) -> OpenedCase:
+    """Records the case (or finds it) and starts its workflow; raises `WorkflowNotStarted` if Temporal cannot, and
+    `UnknownOwner` if the incident suggests an owner the tenant has no account for."""
+    case_id = case_id_for(opener.tenant, opener.id, incident.external_id)
+    row, created, case = await run_in_threadpool(_record, settings, client.data_converter, opener, case_id,
                                                  incident)
     if not created:
         case = await _input_of_existing(client, row, case)
@@ -71,19 +79,33 @@ async def open_case(client: Client, settings: Settings, integrator: str, inciden
                       links={"self": f"/cases/{case_id}", "timeline": f"/cases/{case_id}/timeline"})
 
 
-def _record(settings: Settings, converter: DataConverter, integrator: str, case_id: str,
+def _record(settings: Settings, converter: DataConverter, opener: Principal, case_id: str,
             incident: IncidentIn) -> tuple[CaseRow, bool, CaseInput]:
     """One session (this runs once per post, on the hot path): the channels already stopped, the workflow's
     whole input (the incident, the policy as it is now), and the case row holding that input sealed."""
     with session_for(settings.database_url) as session:
-        opted_out = opted_out_channels(session, incident.customer.phone, incident.customer.email)
+        owner = _owner(session, opener.tenant, incident.owner, settings.policy.triage_owner)
+        incident = incident.model_copy(update={"owner": owner})
+        opted_out = opted_out_channels(session, opener.tenant, incident.customer.phone, incident.customer.email)
         case = CaseInput(case_id=case_id, reference=reference_for(case_id), incident=incident,
-                         policy=settings.policy, opened_at=datetime.now(UTC),
-                         owner=incident.owner or settings.policy.triage_owner,
+                         policy=settings.policy, opened_at=datetime.now(UTC), owner=owner,
                          priority=settings.policy.sla.priority_for(incident.source), opted_out=opted_out)
-        row, created = case_store.open_case(session, case_id, case.reference, integrator, incident, case.opened_at,
-                                            case.owner, case.priority, start_payload=seal(converter, case))
+        row, created = case_store.open_case(session, case_id, case.reference, opener.tenant, opener.id, incident,
+                                            case.opened_at, case.owner, case.priority,
+                                            start_payload=seal(converter, case))
     return row, created, case
+
+
+def _owner(session: Session, tenant: str, suggested: str | None, triage_owner: str | None) -> str | None:
+    """A case's owner is a staff account, never a name an integrator made up: a suggestion must be one of the
+    tenant's accounts; without one, the triage owner if the tenant has that account, else nobody (escalates)."""
+    if suggested is not None:
+        account = active_account(session, tenant, suggested)
+        if account is None:
+            raise UnknownOwner(f"no staff account '{suggested}' in this tenant")
+        return account.id
+    account = active_account(session, tenant, triage_owner) if triage_owner else None
+    return account.id if account else None
 
 
 async def _input_of_existing(client: Client, row: CaseRow, posted: CaseInput) -> CaseInput:

@@ -1,5 +1,5 @@
 """A customer's answer, from any door (an agent's form, an SMS webhook, an email webhook): store it as it came,
-honour a STOP everywhere, and hand it to the case's workflow.
+honour a STOP in every case of the tenant it answers, and hand it to the case's workflow.
 
 What a reply *means* is decided by the workflow, which knows what it asked: "1" is a score when it asked for one,
 the card when it asked where the money should go. The API reads only what needs no context: a STOP, and an
@@ -37,17 +37,19 @@ async def live_state(client: Client, case_id: str) -> LiveState | None:
         return None
 
 
-async def deliver_reply(client: Client, settings: Settings, case_id: str | None, reply: ReplyIn) -> ReplyAccepted:
-    """Stores the reply (matched or not) before signalling, so an answer is never lost."""
+async def deliver_reply(client: Client, settings: Settings, tenant: str, case_id: str | None, reply: ReplyIn,
+                        sender_auth: str | None = None) -> ReplyAccepted:
+    """Stores the reply (matched or not) before signalling, so an answer is never lost. `tenant` is the one
+    the reply came to (its case's, or the carrier key's): a STOP ends contact within that tenant only."""
     intent = reply.intent or _stop_or_none(reply.text)
 
     def store() -> tuple[bool, list[str]]:
         with session_for(settings.database_url) as session:
-            stored = record_inbound(session, case_id, reply, intent)
+            stored = record_inbound(session, tenant, case_id, reply, intent, sender_auth)
             if intent is None or intent.kind is not IntentKind.opt_out or not reply.sender:
                 return stored, [case_id] if case_id else []
-            record_opt_out(session, reply.sender, reply.channel)
-            return stored, [case.id for case in open_cases_of(session, reply.sender)]
+            record_opt_out(session, tenant, reply.sender, reply.channel)
+            return stored, [case.id for case in open_cases_of(session, tenant, reply.sender)]
 
     stored, cases_to_tell = await run_in_threadpool(store)
     if not stored:  # a redelivered webhook: the first delivery already did everything

@@ -61,15 +61,17 @@ def milestone_seconds() -> list[Label]:
 
 @dataclass(frozen=True)
 class CaseScope:
-    """Which cases count: an integrator's key sees only the cases it opened; a period bounds the summary."""
+    """Which cases count: a tenant's (None: all, for the bench), an integrator's key only the cases it opened;
+    a period bounds the summary."""
 
+    tenant: str | None = None
     integrator: str | None = None
     opened_from: datetime | None = None
     opened_to: datetime | None = None
 
     def conditions(self) -> list[ColumnElement[bool]]:
         """WHERE conditions on CaseRow; each one is served by an index (integrator, opened_at)."""
-        conditions = []
+        conditions = [] if self.tenant is None else [CaseRow.tenant == self.tenant]
         if self.integrator is not None:
             conditions.append(CaseRow.integrator == self.integrator)
         if self.opened_from is not None:

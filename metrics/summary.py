@@ -30,10 +30,11 @@ NO_CHANNEL = "none"  # the case has had no outbound message (yet), e.g. an under
 SCORES = range(1, 6)
 
 
-def summarise(session: Session, opened_from: datetime, opened_to: datetime,
+def summarise(session: Session, opened_from: datetime, opened_to: datetime, tenant: str | None = None,
               integrator: str | None = None) -> MetricsSummary:
-    """The summary of the cases opened in [opened_from, opened_to); of one integrator's cases when given."""
-    scope = CaseScope(integrator=integrator, opened_from=opened_from, opened_to=opened_to)
+    """The summary of the cases opened in [opened_from, opened_to): of one tenant's cases, and of one
+    integrator's when given."""
+    scope = CaseScope(tenant=tenant, integrator=integrator, opened_from=opened_from, opened_to=opened_to)
     facts = _case_facts(scope)
     tallies: dict[GroupKey, _Tally] = defaultdict(_Tally)
     for row in session.exec(_counts(facts)):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from privacy.rules import may_reveal, refusal_reason, role_of
+from privacy.rules import refusal_reason, role_of
 from schemas.auth import Principal
 from schemas.privacy import PersonalField, Revealed, RevealIn
 from store.directory import record_access
@@ -24,13 +24,15 @@ class RevealRefused(Exception):
 def reveal(session: Session, principal: Principal, case: CaseRow, request: RevealIn) -> Revealed:
     """The record is committed before any value is returned: there is no read without its record, and a
     refused attempt is recorded too (flagged), whatever happens to the request afterwards."""
-    allowed = may_reveal(principal, case)
-    record = record_access(session, actor=principal.id, role=role_of(principal), case_id=case.id,
+    refusal = refusal_reason(principal, case)
+    allowed = refusal is None
+    record = record_access(session, tenant=principal.tenant, actor=principal.id, role=role_of(principal),
+                           case_id=case.id,
                            subject=case.customer_name, fields=sorted(set(request.fields)), purpose=request.purpose,
                            flagged=not allowed)
     session.commit()
     if not allowed:
-        raise RevealRefused(record, refusal_reason(principal, case))
+        raise RevealRefused(record, refusal)
     asked = set(request.fields)
     return Revealed(case_id=case.id, access_record_id=record.id,
                     phone=case.customer_phone if PersonalField.phone in asked else None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -50,13 +50,26 @@ class AssignmentIn(BaseModel):
     reason: str = Field(min_length=3, max_length=500, description="Why: shown on the case's timeline.")
 
 
+AuthResult = Literal["pass", "fail", "softfail", "neutral", "none", "temperror", "permerror"]
+
+
 class EmailReplyIn(BaseModel):
-    """An inbound email, as a mail gateway posts it (already parsed)."""
+    """An inbound email, as a mail gateway posts it (already parsed), with the gateway's authentication
+    verdicts on the sender's domain (SPF on the envelope, DKIM on the signature)."""
 
     sender: EmailAddress
     subject: str = Field(default="", max_length=500)
     text: str = Field(max_length=20000)
     message_id: ProviderMessageId | None = None
+    spf: AuthResult = "none"
+    dkim: AuthResult = "none"
+
+    @property
+    def sender_authenticated(self) -> bool:
+        return self.dkim == "pass" or self.spf == "pass"
+
+    def verdict(self) -> str:
+        return f"spf={self.spf} dkim={self.dkim}"
 
 
 class InboundMessageView(BaseModel):

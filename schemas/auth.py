@@ -1,44 +1,121 @@
-"""Who is calling, and what they may do."""
+"""Who is calling, and what they may do.
+
+Two kinds of callers hold API keys: systems (an integrator's till or web shop, a carrier's webhooks) and staff
+accounts (a person's key for their tools; the console of a later issue signs the same accounts in with a
+password). Every key belongs to one tenant (one integrator company): it sees and changes only that tenant's data.
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, EmailStr, Field
 
 
 class Scope(StrEnum):
     incidents_write = "incidents:write"  # integrators: report incidents and till records
-    cases_read = "cases:read"  # agents (integrators: only the cases they opened)
-    cases_act = "cases:act"  # agents: record replies, notes, reassign
+    cases_read = "cases:read"  # staff and integrators (integrators: only the cases they opened)
+    cases_act = "cases:act"  # agents: record replies, notes, reassign, reveal their own cases' contacts
     cases_approve = "cases:approve"  # supervisors
     messages_inbound = "messages:inbound"  # carriers' webhooks: inbound SMS/email and delivery reports
     webhooks_manage = "webhooks:manage"  # integrators: their webhook endpoints (admins: staff tools' too)
     payloads_decode = "payloads:decode"  # opening encrypted workflow payloads (Temporal UI/CLI codec server)
-    admin = "admin"  # keys, data-subject requests; implies every other scope
+    privacy = "privacy"  # the data protection officer: the access record, data-subject export and erasure
+    admin = "admin"  # staff accounts and API keys of the tenant
+
+
+class Role(StrEnum):
+    agent = "agent"
+    supervisor = "supervisor"
+    admin = "admin"
+    dpo = "dpo"
+
+
+# What each staff role may do; an account's key holds at most the union of its roles' scopes.
+ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
+    Role.agent: frozenset({Scope.cases_read, Scope.cases_act}),
+    Role.supervisor: frozenset({Scope.cases_read, Scope.cases_act, Scope.cases_approve}),
+    Role.admin: frozenset({Scope.admin, Scope.payloads_decode, Scope.webhooks_manage}),
+    Role.dpo: frozenset({Scope.privacy}),
+}
 
 
 class PrincipalKind(StrEnum):
-    integrator = "integrator"  # a system: a till, a web shop, a contact-centre tool
-    person = "person"  # an agent, a supervisor, an administrator
+    integrator = "integrator"  # a tenant's system: a till, a web shop, a contact-centre tool
+    carrier = "carrier"  # a carrier's webhooks (Twilio, the mail gateway), bound to the tenant whose number it is
+    person = "person"  # a staff account's key: an agent, a supervisor, an administrator, the DPO
+
+
+# The scopes a system key may carry; a person's key is bounded by the account's roles instead.
+KIND_SCOPES: dict[PrincipalKind, frozenset[Scope]] = {
+    PrincipalKind.integrator: frozenset({Scope.incidents_write, Scope.cases_read, Scope.webhooks_manage}),
+    PrincipalKind.carrier: frozenset({Scope.messages_inbound}),
+}
+
+
+def scopes_of(roles: set[Role] | frozenset[Role] | list[Role]) -> frozenset[Scope]:
+    return frozenset().union(*(ROLE_SCOPES[Role(role)] for role in roles))
 
 
 class Principal(BaseModel):
+    """`id` is the account id for a person's key, the system's name otherwise."""
+
     id: str
     kind: PrincipalKind
+    tenant: str
     scopes: frozenset[Scope]
 
     def may(self, scope: Scope) -> bool:
-        return scope in self.scopes or Scope.admin in self.scopes
+        return scope in self.scopes
+
+    @property
+    def account(self) -> str | None:
+        """The staff account behind the key; None for systems, which are never a case's owner or approver."""
+        return self.id if self.kind is PrincipalKind.person else None
 
     @property
     def sees_only_own_cases(self) -> bool:
-        return self.kind is PrincipalKind.integrator and Scope.admin not in self.scopes
+        return self.kind is PrincipalKind.integrator
 
 
 class ApiKeyView(BaseModel):
     key_id: str
     principal: str
     kind: PrincipalKind
+    tenant: str
     scopes: list[Scope]
     revoked: bool
+
+
+class AccountIn(BaseModel):
+    """A new staff account, as an administrator creates it (CLI or `POST /accounts`)."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{1,62}$", description="Stable id, e.g. aino.virtanen.")
+    display_name: str = Field(min_length=1, max_length=200)
+    email: EmailStr
+    roles: set[Role] = Field(min_length=1)
+    password: str | None = Field(default=None, min_length=12, max_length=200,
+                                 description="For signing in to the console; keys work without one.")
+
+
+class AccountView(BaseModel):
+    id: str
+    tenant: str
+    display_name: str
+    email: str
+    roles: list[Role]
+    disabled: bool
+
+
+class KeyIn(BaseModel):
+    """A new API key. The kind is never assumed: a key made for a till must say it is an integrator's."""
+
+    kind: PrincipalKind
+    principal: str = Field(min_length=1, max_length=200,
+                           description="The account id for `person`, the system's name otherwise.")
+    scopes: set[Scope] | None = Field(default=None, description="Default: everything the account or kind may do.")
+
+
+class KeyCreated(BaseModel):
+    key_id: str
+    key: str = Field(description="Shown only this once.")

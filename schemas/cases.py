@@ -51,6 +51,7 @@ class LiveState(BaseModel):
     status: CaseStatus
     step: CaseStep
     owner: str | None = None
+    assigned_by: str | None = Field(default=None, description="Who handed the case to its owner last.")
     opted_out: list[Channel] = Field(default_factory=list)
     contact_attempts: list[ContactAttempt] = Field(default_factory=list)
     sla: SlaSnapshot | None = None

@@ -55,4 +55,14 @@ class ErasureReport(BaseModel):
     erased: dict[str, int] = Field(description="Rows whose personal data was removed or replaced, per table.")
     kept: dict[str, int] = Field(description="Financial records kept as the law requires (they hold no personal "
                                  "data): refunds per table.")
-    file_purged: bool = Field(description="The database file and its log were rewritten without the old values.")
+    file_purged: bool = Field(description="The database's files hold none of the old values any more. Usually "
+                              "false in this answer: the purge runs right after it, in the background, and "
+                              "`GET /customers/erasures/{id}` shows when it is done.")
+
+
+class ErasureView(BaseModel):
+    erasure_id: int
+    at: datetime
+    cases: list[str]
+    erased: dict[str, int]
+    purged_at: datetime | None = Field(description="When the old values left the database's files too.")

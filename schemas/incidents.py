@@ -84,7 +84,8 @@ class IncidentIn(BaseModel):
     transaction_ref: ExternalId | None = None
     description: str | None = Field(default=None, max_length=4000)
     occurred_at: PastInstant | None = None
-    owner: ShortText | None = Field(default=None, description="The accountable person; else the policy's triage owner.")
+    owner: ShortText | None = Field(default=None, description="A suggested owner: a staff account's id or email in "
+                                    "this tenant (unknown: 422); else the policy's triage owner.")
     topic: ShortText | None = Field(default=None, description="What the customer wrote about, in their words "
                                     "(named in the acknowledgement).", examples=["14 € charged twice for TV sport"])
 

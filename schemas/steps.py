@@ -41,11 +41,12 @@ class CaseEvent(BaseModel):
     progress: CaseProgress
     entry_key: str
     owner: str | None = None
+    assigned_by: str | None = Field(default=None, description="With `owner`: who handed the case over.")
     notify: str | None = Field(default=None, description="Staff address to tell, e.g. the supervisors.")
 
 
 class Assignment(BaseModel):
-    owner: str = Field(min_length=1, max_length=200)
+    owner: str = Field(min_length=1, max_length=200, description="A staff account id, checked at the API.")
     reason: str = Field(min_length=3, max_length=500)
     assigned_by: str = Field(default="", max_length=200)
 
@@ -72,7 +73,7 @@ class LookupResult(BaseModel):
 
 
 class Decision(BaseModel):
-    """A supervisor's decision on a refund or compensation that needed approval."""
+    """A supervisor's decision on a refund or compensation that needed approval. `decided_by` is a staff account."""
 
     approved: bool
     reason: str = Field(min_length=3, max_length=500)
@@ -106,3 +107,16 @@ class StopRequest(BaseModel):
     outcome: CaseOutcome
     reason: str = Field(min_length=3, max_length=500)
     requested_by: str = Field(max_length=200)
+
+
+def decision_refusal(decision: Decision, owner: str | None, assigned_by: str | None, waiting: bool) -> str | None:
+    """Why a decision may not count (None: it counts). Four eyes: the approver is neither the case's owner nor
+    whoever handed it to its owner last (an owner could otherwise reassign the case away and approve it). The
+    API answers 409 with this reason; the workflow applies the same rule to whatever reaches it."""
+    if not waiting:
+        return "the case is not waiting for an approval"
+    if decision.decided_by == owner:
+        return f"{decision.decided_by} owns the case and cannot decide on it (four eyes)"
+    if decision.decided_by == assigned_by:
+        return f"{decision.decided_by} reassigned the case last and cannot decide on it (four eyes)"
+    return None

@@ -5,17 +5,29 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from schemas.auth import PrincipalKind, Scope
-from store.api_keys import authenticate, create_key
+from schemas.auth import AccountIn, Role, Scope
+from store.accounts import create_account
+from store.api_keys import authenticate, create_unbounded_key
 from store.db import session_for
+from store.tables import StaffAccountRow
+
+DEV_TENANT = "dev"
+DEVELOPER = AccountIn(id="developer", display_name="Developer", email="developer@example.com", roles=set(Role))
+# The policy's default triage owner, so that cases opened in development have an owner as in the README.
+TRIAGE = AccountIn(id="duty.manager", display_name="Duty manager", email="duty.manager@example.com",
+                   roles={Role.supervisor})
 
 
 def ensure_dev_api_key(database_url: str, path: Path) -> str:
-    """Reuses the key in `path` if the database still knows it; otherwise makes a new all-scopes key there."""
+    """Reuses the key in `path` if the database still knows it; otherwise makes a new all-scopes key there,
+    for a `developer` account of the `dev` tenant holding every role (and the triage owner's account)."""
     with session_for(database_url) as session:
         if path.exists() and authenticate(session, path.read_text().strip()) is not None:
             return path.read_text().strip()
-        key = create_key(session, "developer", PrincipalKind.person, set(Scope))
+        for account in (DEVELOPER, TRIAGE):
+            if session.get(StaffAccountRow, account.id) is None:
+                create_account(session, DEV_TENANT, account)
+        key = create_unbounded_key(session, DEV_TENANT, DEVELOPER.id, set(Scope))[1]
     path.write_text(key)
     os.chmod(path, 0o600)
     return key

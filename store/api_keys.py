@@ -1,5 +1,8 @@
 """API keys: `sre_<key id>_<secret>`. Only a SHA-256 of the secret is stored (the secret is 256 random bits,
-so a slow password hash would add latency and no safety)."""
+so a slow password hash would add latency and no safety).
+
+Every key belongs to a tenant; a person's key belongs to a staff account as well, is bounded by the account's
+roles, and stops working when the account is disabled."""
 
 from __future__ import annotations
 
@@ -9,19 +12,42 @@ import secrets
 
 from sqlmodel import Session, select
 
-from schemas.auth import ApiKeyView, Principal, PrincipalKind, Scope
-from store.tables import ApiKeyRow, utcnow
+from schemas.auth import KIND_SCOPES, ApiKeyView, Principal, PrincipalKind, Scope, scopes_of
+from store.accounts import roles_of
+from store.tables import ApiKeyRow, StaffAccountRow, utcnow
 
 PREFIX = "sre"
 
 
-def create_key(session: Session, principal: str, kind: PrincipalKind, scopes: set[Scope]) -> str:
-    """Stores a new key and returns its full text: the only time the secret is ever shown."""
-    key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
-    session.add(ApiKeyRow(key_id=key_id, secret_hash=_digest(secret), principal=principal, kind=kind,
-                          scopes=sorted(scopes)))
-    session.commit()
-    return f"{PREFIX}_{key_id}_{secret}"
+class KeyRefused(ValueError):
+    """The key asked for is not one this principal may hold (unknown account, scopes beyond its roles)."""
+
+
+def allowed_scopes(session: Session, tenant: str, kind: PrincipalKind, principal: str) -> frozenset[Scope]:
+    if kind is not PrincipalKind.person:
+        return KIND_SCOPES[kind]
+    account = session.get(StaffAccountRow, principal)
+    if account is None or account.tenant != tenant or account.disabled_at is not None:
+        raise KeyRefused(f"no active staff account {principal} in tenant {tenant}")
+    return scopes_of(roles_of(account))
+
+
+def create_key(session: Session, tenant: str, principal: str, kind: PrincipalKind,
+               scopes: set[Scope] | None = None) -> tuple[str, str]:
+    """Stores a new key and returns (key id, full text): the only time the secret is ever shown. Scopes
+    default to all the principal may hold, and may not exceed them."""
+    allowed = allowed_scopes(session, tenant, kind, principal)
+    granted = allowed if scopes is None else frozenset(scopes)
+    if not granted or granted - allowed:
+        raise KeyRefused(f"a {kind} key for {principal} may hold only {', '.join(sorted(allowed))}")
+    return _store(session, ApiKeyRow(key_id=secrets.token_hex(8), secret_hash="", principal=principal, kind=kind,
+                                     tenant=tenant, scopes=sorted(granted)))
+
+
+def create_unbounded_key(session: Session, tenant: str, principal: str, scopes: set[Scope]) -> tuple[str, str]:
+    """A person's key holding exactly `scopes`, whatever roles: for `make run`'s developer and tests only."""
+    return _store(session, ApiKeyRow(key_id=secrets.token_hex(8), secret_hash="", principal=principal,
+                                     kind=PrincipalKind.person, tenant=tenant, scopes=sorted(scopes)))
 
 
 def authenticate(session: Session, presented: str) -> Principal | None:
@@ -31,12 +57,17 @@ def authenticate(session: Session, presented: str) -> Principal | None:
     row = session.get(ApiKeyRow, parts[1])
     if row is None or row.revoked_at is not None or not hmac.compare_digest(row.secret_hash, _digest(parts[2])):
         return None
-    return Principal(id=row.principal, kind=row.kind, scopes=frozenset(row.scopes))
+    if row.kind == PrincipalKind.person:
+        account = session.get(StaffAccountRow, row.principal)
+        if account is None or account.disabled_at is not None:
+            return None
+    return Principal(id=row.principal, kind=row.kind, tenant=row.tenant, scopes=frozenset(row.scopes))
 
 
-def revoke_key(session: Session, key_id: str) -> bool:
+def revoke_key(session: Session, key_id: str, tenant: str | None = None) -> bool:
+    """`tenant` None: any tenant's key (the command line, run by the operator)."""
     row = session.get(ApiKeyRow, key_id)
-    if row is None or row.revoked_at is not None:
+    if row is None or row.revoked_at is not None or (tenant is not None and row.tenant != tenant):
         return False
     row.revoked_at = utcnow()
     session.add(row)
@@ -44,10 +75,20 @@ def revoke_key(session: Session, key_id: str) -> bool:
     return True
 
 
-def list_keys(session: Session) -> list[ApiKeyView]:
-    rows = session.exec(select(ApiKeyRow).order_by(ApiKeyRow.created_at)).all()
-    return [ApiKeyView(key_id=row.key_id, principal=row.principal, kind=row.kind, scopes=row.scopes,
-                       revoked=row.revoked_at is not None) for row in rows]
+def list_keys(session: Session, tenant: str | None = None) -> list[ApiKeyView]:
+    query = select(ApiKeyRow).order_by(ApiKeyRow.created_at)
+    if tenant is not None:
+        query = query.where(ApiKeyRow.tenant == tenant)
+    return [ApiKeyView(key_id=row.key_id, principal=row.principal, kind=row.kind, tenant=row.tenant,
+                       scopes=row.scopes, revoked=row.revoked_at is not None) for row in session.exec(query).all()]
+
+
+def _store(session: Session, row: ApiKeyRow) -> tuple[str, str]:
+    secret = secrets.token_urlsafe(32)
+    row.secret_hash = _digest(secret)
+    session.add(row)
+    session.commit()
+    return row.key_id, f"{PREFIX}_{row.key_id}_{secret}"
 
 
 def _digest(secret: str) -> str:

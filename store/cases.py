@@ -24,16 +24,16 @@ NOTE_STEP = CaseStep.note
 
 
 def open_case(
-    session: Session, case_id: str, reference: str, integrator: str, incident: IncidentIn,
+    session: Session, case_id: str, reference: str, tenant: str, integrator: str, incident: IncidentIn,
     opened_at: datetime, owner: str | None, priority: str = "normal", start_payload: bytes | None = None,
 ) -> tuple[CaseRow, bool]:
-    """Inserts the case, or returns the one this integrator already opened with this external id.
+    """Inserts the case, or returns the one this integrator of this tenant already opened with this external id.
 
     The unique constraint, not a prior look-up, decides: two concurrent posts cannot both create.
     `start_payload` is the sealed workflow input, kept until the workflow is known to run.
     """
     row = CaseRow(
-        id=case_id, reference=reference, owner=owner, priority=priority, integrator=integrator,
+        id=case_id, reference=reference, owner=owner, priority=priority, tenant=tenant, integrator=integrator,
         external_id=incident.external_id, kind=incident.kind, source=incident.source, status=CaseStatus.open,
         step=CaseStep.intake,
         customer_name=incident.customer.name, customer_phone=incident.customer.phone,
@@ -53,7 +53,8 @@ def open_case(
     except IntegrityError:
         session.rollback()
         existing = session.exec(
-            select(CaseRow).where(CaseRow.integrator == integrator, CaseRow.external_id == incident.external_id)
+            select(CaseRow).where(CaseRow.tenant == tenant, CaseRow.integrator == integrator,
+                                  CaseRow.external_id == incident.external_id)
         ).one()
         return existing, False
 
@@ -150,13 +151,14 @@ def summary_of(row: CaseRow) -> CaseSummary:
 
 
 def list_cases(
-    session: Session, *, integrator: str | None, status: str | None, kind: str | None, owner: str | None,
+    session: Session, *, tenant: str, integrator: str | None, status: str | None, kind: str | None,
+    owner: str | None,
     sla_state: str | None = None, priority: str | None = None,
     opened_after: datetime | None, opened_before: datetime | None, limit: int, offset: int,
 ) -> tuple[list[CaseRow], int]:
     """Newest first; filtered by SLA state, the deadline nearest first (what is about to break leads).
     Every filter hits an index (status/kind/sla state + time)."""
-    conditions = []
+    conditions = [CaseRow.tenant == tenant]
     if integrator is not None:
         conditions.append(CaseRow.integrator == integrator)
     if status is not None:

@@ -1,5 +1,8 @@
 """Database engine per URL, its schema brought to the newest migration on first use (store/migrate.py).
-SQLite gets WAL and a busy timeout, because the API and the worker write to one file."""
+SQLite gets WAL and a busy timeout, because the API and the worker write to one file; `secure_delete`, so that
+a deleted or overwritten value is zeroed in the file at once (an erasure leaves no bytes behind); and incremental
+auto-vacuum, so the space it frees is given back in small steps, never by a whole-file VACUUM that would lock
+out every other process."""
 
 from __future__ import annotations
 
@@ -34,6 +37,8 @@ def engine_for(database_url: str) -> Engine:
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect on a new file (before its first table)
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")

@@ -17,13 +17,15 @@ from store.tables import CaseRow, MessageRow
 _REFERENCE = re.compile(r"\b([0-9A-F]{8})\b", re.IGNORECASE)
 
 
-def record_inbound(session: Session, case_id: str | None, reply: ReplyIn, intent: ReplyIntent | None) -> bool:
+def record_inbound(session: Session, tenant: str, case_id: str | None, reply: ReplyIn, intent: ReplyIntent | None,
+                   sender_auth: str | None = None) -> bool:
     """Stores the reply (and a timeline line if it is matched). False when the carrier redelivered it. `intent`:
     as stated by an agent, or a STOP; None when the case reads the text itself."""
-    key = f"in:{reply.channel}:{reply.provider_message_id}" if reply.provider_message_id else None
-    row = MessageRow(case_id=case_id, idempotency_key=key, direction="in", channel=reply.channel,
+    key = f"in:{tenant}:{reply.channel}:{reply.provider_message_id}" if reply.provider_message_id else None
+    row = MessageRow(case_id=case_id, tenant=tenant, idempotency_key=key, direction="in", channel=reply.channel,
                      from_address=reply.sender,
-                     body=reply.text or (intent.model_dump_json(exclude_none=True) if intent else ""))
+                     body=reply.text or (intent.model_dump_json(exclude_none=True) if intent else ""),
+                     sender_auth=sender_auth)
     session.add(row)
     try:
         session.flush()
@@ -38,12 +40,12 @@ def record_inbound(session: Session, case_id: str | None, reply: ReplyIn, intent
     return True
 
 
-def match_open_case(session: Session, sender: str, text: str) -> str | None:
-    """The sender's open case: the one whose reference the text quotes, else their only open case.
+def match_open_case(session: Session, tenant: str, sender: str, text: str) -> str | None:
+    """The sender's open case in the tenant: the one whose reference the text quotes, else their only open case.
 
     Never a guess: a sender with several open cases and no reference stays unmatched, for an agent to see.
     """
-    candidates = open_cases_of(session, sender)
+    candidates = open_cases_of(session, tenant, sender)
     quoted = {match.upper() for match in _REFERENCE.findall(text)}
     by_reference = [case for case in candidates if case.reference in quoted]
     if len(by_reference) == 1:
@@ -51,13 +53,14 @@ def match_open_case(session: Session, sender: str, text: str) -> str | None:
     return candidates[0].id if len(candidates) == 1 else None
 
 
-def open_cases_of(session: Session, address: str) -> list[CaseRow]:
+def open_cases_of(session: Session, tenant: str, address: str) -> list[CaseRow]:
     address = as_phone_address(address)  # "040 123 4567" from a gateway is the case's +358401234567
     return list(session.exec(select(CaseRow).where(
-        or_(CaseRow.customer_phone == address, CaseRow.customer_email == address),
+        CaseRow.tenant == tenant, or_(CaseRow.customer_phone == address, CaseRow.customer_email == address),
         CaseRow.status != CaseStatus.closed)).all())
 
 
-def unmatched(session: Session, limit: int) -> list[MessageRow]:
-    return list(session.exec(select(MessageRow).where(MessageRow.direction == "in", col(MessageRow.case_id).is_(None))
+def unmatched(session: Session, tenant: str, limit: int) -> list[MessageRow]:
+    return list(session.exec(select(MessageRow).where(MessageRow.direction == "in", col(MessageRow.case_id).is_(None),
+                                                      MessageRow.tenant == tenant)
                              .order_by(col(MessageRow.id).desc()).limit(limit)).all())

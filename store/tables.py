@@ -33,7 +33,7 @@ class UtcDateTime(TypeDecorator):
 class CaseRow(SQLModel, table=True):
     __tablename__ = "cases"
     __table_args__ = (
-        UniqueConstraint("integrator", "external_id", name="uq_case_external_id"),
+        UniqueConstraint("tenant", "integrator", "external_id", name="uq_case_external_id"),
         Index("ix_cases_status_opened", "status", "opened_at"),
         Index("ix_cases_kind_opened", "kind", "opened_at"),
         Index("ix_cases_sla_due", "sla_state", "sla_due_at"),
@@ -46,6 +46,8 @@ class CaseRow(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=64)
     reference: str = Field(index=True, max_length=16)
+    # Few tenants per deployment: no index of its own, the status/kind/time indexes serve and tenant filters.
+    tenant: str = Field(max_length=64)
     integrator: str = Field(max_length=200)
     external_id: str = Field(max_length=200)
     kind: str = Field(max_length=40)
@@ -54,7 +56,8 @@ class CaseRow(SQLModel, table=True):
     step: str = Field(max_length=40)
     outcome: str | None = Field(default=None, max_length=40)
     progress_seq: int = Field(default=0, description="The `seq` of the newest progress applied (read model order).")
-    owner: str | None = Field(default=None, index=True, max_length=200)
+    owner: str | None = Field(default=None, index=True, max_length=200)  # a staff account id
+    assigned_by: str | None = Field(default=None, max_length=200)  # who made the last reassignment
     priority: str = Field(default="normal", max_length=16)
     sla_state: str | None = Field(default=None, max_length=16)
     sla_due_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
@@ -103,6 +106,7 @@ class MessageRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_id: str | None = Field(default=None, index=True, max_length=64)
     idempotency_key: str | None = Field(default=None, unique=True, max_length=300)
+    tenant: str | None = Field(default=None, index=True, max_length=64)  # inbound: the carrier key's tenant
     direction: str = Field(max_length=8)  # "out" | "in"
     channel: str = Field(max_length=16)
     to_address: str | None = Field(default=None, max_length=320)
@@ -111,6 +115,7 @@ class MessageRow(SQLModel, table=True):
     status: str | None = Field(default=None, max_length=16)
     provider: str | None = Field(default=None, max_length=40)
     provider_ref: str | None = Field(default=None, max_length=200)
+    sender_auth: str | None = Field(default=None, max_length=64)  # inbound email: the gateway's SPF/DKIM verdict
     created_at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
 
 
@@ -130,8 +135,9 @@ class RefundRow(SQLModel, table=True):
 
 class TransactionRow(SQLModel, table=True):
     __tablename__ = "transactions"
-    __table_args__ = (UniqueConstraint("store", "transaction_id", name="uq_store_transaction"),)
+    __table_args__ = (UniqueConstraint("tenant", "store", "transaction_id", name="uq_tenant_store_transaction"),)
     id: int | None = Field(default=None, primary_key=True)
+    tenant: str = Field(max_length=64)
     store: str = Field(max_length=200)
     transaction_id: str = Field(max_length=200)
     currency: str = Field(max_length=3)
@@ -171,8 +177,9 @@ class ApiKeyRow(SQLModel, table=True):
     __tablename__ = "api_keys"
     key_id: str = Field(primary_key=True, max_length=32)
     secret_hash: str = Field(max_length=64)
-    principal: str = Field(index=True, max_length=200)
+    principal: str = Field(index=True, max_length=200)  # the account id for a person's key
     kind: str = Field(max_length=20)
+    tenant: str = Field(max_length=64)
     scopes: list = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
@@ -183,6 +190,7 @@ class CustomerDirectoryRow(SQLModel, table=True):
 
     __tablename__ = "customer_directory"
     id: int | None = Field(default=None, primary_key=True)
+    tenant: str = Field(index=True, max_length=64)
     name_key: str = Field(index=True, max_length=200)  # casefolded, whitespace-collapsed name
     name: str = Field(max_length=200)
     city: str | None = Field(default=None, max_length=100)
@@ -196,6 +204,7 @@ class AccessRecordRow(SQLModel, table=True):
     __tablename__ = "access_records"
     id: int | None = Field(default=None, primary_key=True)
     entry_key: str | None = Field(default=None, unique=True, max_length=300)
+    tenant: str = Field(index=True, max_length=64)
     at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow, index=True)
     actor: str = Field(max_length=200)
     role: str = Field(default="", max_length=40)  # the actor's role then: what the customer is told (S5)
@@ -207,11 +216,13 @@ class AccessRecordRow(SQLModel, table=True):
 
 
 class ContactOptOutRow(SQLModel, table=True):
-    """A customer's STOP: honoured on this channel and address from then on, in every case."""
+    """A customer's STOP: honoured on this channel and address from then on, in every case of the tenant whose
+    message it answered (another company's messages are another relationship)."""
 
     __tablename__ = "contact_opt_outs"
-    __table_args__ = (UniqueConstraint("address", "channel", name="uq_opt_out"),)
+    __table_args__ = (UniqueConstraint("tenant", "address", "channel", name="uq_opt_out"),)
     id: int | None = Field(default=None, primary_key=True)
+    tenant: str = Field(max_length=64)
     address: str = Field(max_length=320)
     channel: str = Field(max_length=16)
     at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
@@ -237,11 +248,40 @@ class ErasureRow(SQLModel, table=True):
 
     __tablename__ = "erasures"
     id: int | None = Field(default=None, primary_key=True)
+    tenant: str = Field(max_length=64)
     at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
     requested_by: str = Field(max_length=200)
     reason: str = Field(max_length=500)
     case_ids: list = Field(sa_column=Column(JSON, nullable=False))
     counts: dict = Field(sa_column=Column(JSON, nullable=False))
+    purged_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # the file's old bytes gone too
+
+
+class StaffAccountRow(SQLModel, table=True):
+    """A person who works cases: owner, approver, reader of personal data. Keys and console sessions (a later
+    issue) sign in as an account; `password_hash` is argon2id (pwdlib), absent for key-only accounts."""
+
+    __tablename__ = "staff_accounts"
+    id: str = Field(primary_key=True, max_length=64)
+    tenant: str = Field(index=True, max_length=64)
+    display_name: str = Field(max_length=200)
+    email: str = Field(unique=True, max_length=320)
+    roles: list = Field(sa_column=Column(JSON, nullable=False))
+    password_hash: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
+    disabled_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class StaffSessionRow(SQLModel, table=True):
+    """A signed-in person (the console's cookie holds the token; only its SHA-256 is stored). Ends when signed
+    out, when idle or too old, or when the account is disabled."""
+
+    __tablename__ = "staff_sessions"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    account_id: str = Field(index=True, max_length=64)
+    created_at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
+    last_seen_at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
+    ended_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class WebhookEndpointRow(SQLModel, table=True):
@@ -266,7 +306,7 @@ class WebhookEndpointRow(SQLModel, table=True):
 
     def hears(self, tenant: str, event_type: str) -> bool:
         """Whether this endpoint asked for this type of event about this tenant's cases."""
-        return self.tenant in (None, tenant) and event_type in self.event_types
+        return self.tenant == tenant and event_type in self.event_types
 
 
 class WebhookEventRow(SQLModel, table=True):

@@ -9,9 +9,10 @@ from schemas.transactions import TransactionRecord
 from store.tables import TransactionRow
 
 
-def record_transaction(session: Session, record: TransactionRecord) -> None:
+def record_transaction(session: Session, tenant: str, record: TransactionRecord) -> None:
     """Keeps the first copy of a transaction; a till resending it changes nothing."""
-    session.add(TransactionRow(store=record.store, transaction_id=record.transaction_id, currency=record.currency,
+    session.add(TransactionRow(tenant=tenant, store=record.store, transaction_id=record.transaction_id,
+                               currency=record.currency,
                                correct_total_minor=record.correct_total().amount_minor,
                                charged_minor=record.charged_minor,
                                lines=[line.model_dump() for line in record.lines]))

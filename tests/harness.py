@@ -28,16 +28,22 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from schemas.auth import PrincipalKind, Scope
+from api.routes.inbound import body_signature
+from schemas.auth import ROLE_SCOPES, AccountIn, PrincipalKind, Role, Scope
 from schemas.policy import ContactPolicy, RecoveryPolicy
 from settings import PROJECT_DIR, Settings
-from store.api_keys import create_key
+from store.accounts import create_account
+from store.api_keys import create_key, create_unbounded_key
 from store.db import session_for
-from store.tables import CaseRow, MessageRow, RefundRow, SandboxLedgerEntry, SandboxOutboxEntry
+from store.tables import CaseRow, MessageRow, RefundRow, SandboxLedgerEntry, SandboxOutboxEntry, StaffAccountRow
 from webhooks.relay import relay_running
 from worker import Providers, build_worker
 
 T = TypeVar("T")
+TENANT = "acme"
+STAFF = {"aino.agent": Role.agent, "duty.manager": Role.agent, "ville.clerk": Role.agent,
+         "legal.counsel": Role.agent}
+MAIL_GATEWAY_SECRET = "test-mail-gateway-secret"
 # Tests run at any hour; the one about quiet hours turns them on itself.
 NO_QUIET_HOURS = ContactPolicy(quiet_hours_start=clock_time(0, 0), quiet_hours_end=clock_time(0, 0))
 
@@ -46,6 +52,7 @@ def test_settings(directory: Path) -> Settings:
     """A database of the test's own and a task queue of its own, so tests never see each other's cases."""
     return Settings(
         database_url=f"sqlite:///{directory / 'recovery.db'}",
+        mail_gateway_secret=MAIL_GATEWAY_SECRET,
         api_key_cache_seconds=0.5,
         temporal_task_queue=f"test-{uuid.uuid4().hex[:12]}",
         policy=RecoveryPolicy(reply_timeout=timedelta(hours=4), follow_up_delay=timedelta(days=2),
@@ -68,7 +75,8 @@ class Stack:
         converter (payload encryption) than the environment's."""
         client = client or env.client
         app = create_app(settings, temporal=client)
-        admin_key = _new_key(settings, f"admin-{uuid.uuid4().hex[:8]}", PrincipalKind.person, {Scope.admin})
+        _seed_staff(settings)
+        admin_key = _new_key(settings, f"admin-{uuid.uuid4().hex[:8]}", PrincipalKind.person, set(Scope))
         worker = build_worker(client, settings, providers) if with_worker else nullcontext()
         relay = relay_running(client, settings) if with_worker else nullcontext()  # as worker.py runs it
         async with worker, relay, httpx.AsyncClient(
@@ -121,9 +129,11 @@ class Stack:
                 return
             await asyncio.sleep(0.05)
 
-    def key(self, principal: str, *scopes: Scope, kind: PrincipalKind = PrincipalKind.person) -> dict[str, str]:
-        """Headers carrying a new API key for `principal` with exactly `scopes`."""
-        return {"Authorization": f"Bearer {_new_key(self.settings, principal, kind, set(scopes))}"}
+    def key(self, principal: str, *scopes: Scope, kind: PrincipalKind = PrincipalKind.person,
+            tenant: str = TENANT) -> dict[str, str]:
+        """Headers carrying a new API key for `principal` with exactly `scopes` (a person: a staff account of
+        that name, made if missing)."""
+        return {"Authorization": f"Bearer {_new_key(self.settings, principal, kind, set(scopes), tenant)}"}
 
     # -- reading what happened, straight from the database ------------------------------------------
 
@@ -183,16 +193,41 @@ async def serving(app: FastAPI) -> AsyncIterator[str]:
         sock.close()
 
 
-def _new_key(settings: Settings, principal: str, kind: PrincipalKind, scopes: set[Scope]) -> str:
+def _new_key(settings: Settings, principal: str, kind: PrincipalKind, scopes: set[Scope],
+             tenant: str = TENANT) -> str:
+    """A system's key is bounded by its kind as in production; a person's holds exactly `scopes` (tests give
+    odd mixes, e.g. a key with `cases:approve` alone), for an account whose roles cover them."""
     with session_for(settings.database_url) as session:
-        return create_key(session, principal, kind, scopes)
+        if kind is not PrincipalKind.person:
+            return create_key(session, tenant, principal, kind, scopes)[1]
+        if session.get(StaffAccountRow, principal) is None:
+            roles = {role for role, allowed in ROLE_SCOPES.items() if allowed & scopes} or {Role.agent}
+            create_account(session, tenant, AccountIn(id=principal, display_name=principal.title(),
+                                                      email=f"{principal}@example.com", roles=roles))
+        return create_unbounded_key(session, tenant, principal, scopes)[1]
+
+
+def _seed_staff(settings: Settings) -> None:
+    """The staff the stories name as owners; an incident may suggest only an existing account."""
+    with session_for(settings.database_url) as session:
+        for name, role in STAFF.items():
+            if session.get(StaffAccountRow, name) is None:
+                create_account(session, TENANT, AccountIn(id=name, display_name=name.title(),
+                                                          email=f"{name}@example.com", roles={role}))
+
+
+def sign_email(settings: Settings, body: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+    """The mail gateway's post: the JSON body and its signature header."""
+    content = json.dumps(body).encode()
+    return content, {"X-Signature-256": body_signature(settings.mail_gateway_secret.get_secret_value(), content),
+                     "Content-Type": "application/json"}
 
 
 def start_worker(address: str, settings: Settings, log: Path | None, **more_env: str) -> subprocess.Popen:
     """`python worker.py` as production runs it, on the test's server, task queue and database."""
     environment = {**os.environ, "TEMPORAL_ADDRESS": address, "TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
-                   "DATABASE_URL": settings.database_url, "POLICY": settings.policy.model_dump_json(), **more_env,
-                   **_webhook_environment(settings)}
+                   "DATABASE_URL": settings.database_url, "POLICY": settings.policy.model_dump_json(),
+                   "ALLOW_UNENCRYPTED_PAYLOADS": "true", **more_env, **_webhook_environment(settings)}
     with log.open("ab") if log else open(os.devnull, "wb") as output:
         return subprocess.Popen([sys.executable, "worker.py"], cwd=PROJECT_DIR, env=environment,
                                 stdout=output, stderr=subprocess.STDOUT)

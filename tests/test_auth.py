@@ -10,7 +10,10 @@ from fastapi.routing import APIRoute
 
 from schemas.auth import PrincipalKind, Scope
 from security.keys_cli import main as keys_cli
-from tests.harness import Stack
+from store.accounts import verify_password
+from store.db import session_for
+from store.tables import StaffAccountRow
+from tests.harness import TENANT, Stack
 from tests.scenarios.test_s1_till_overcharge import till_record
 
 pytestmark = pytest.mark.both_databases  # the read model's behaviour on SQLite and PostgreSQL alike
@@ -61,17 +64,48 @@ async def test_a_wrong_or_revoked_key_is_refused(stack: Stack, monkeypatch, caps
 
     monkeypatch.setenv("DATABASE_URL", stack.settings.database_url)
     __import__("settings").get_settings.cache_clear()
-    assert keys_cli(["create", "--principal", "ann.agent", "--scope", "cases:read"]) == 0
+    with pytest.raises(SystemExit):  # the kind is never assumed
+        keys_cli(["create", "--tenant", TENANT, "--principal", "till-7", "--scope", "cases:read"])
+    assert "--kind" in capsys.readouterr().err
+    assert keys_cli(["account-create", "--tenant", TENANT, "--id", "ann.agent", "--name", "Ann Agent",
+                     "--email", "ann@example.com", "--role", "agent"]) == 0
+    assert keys_cli(["create", "--tenant", TENANT, "--kind", "person", "--principal", "ann.agent",
+                     "--scope", "cases:approve"]) == 2, "beyond the account's roles"
+    capsys.readouterr()
+    assert keys_cli(["create", "--tenant", TENANT, "--kind", "person", "--principal", "ann.agent"]) == 0
     key = capsys.readouterr().out.strip()
     headers = {"Authorization": f"Bearer {key}"}
     assert (await stack.api.get("/cases", headers=headers)).status_code == 200
 
-    assert keys_cli(["list"]) == 0
-    assert "ann.agent" in capsys.readouterr().out and key not in capsys.readouterr().out
+    assert keys_cli(["list", "--tenant", TENANT]) == 0
+    listed = capsys.readouterr().out
+    assert "ann.agent" in listed and "cases:act,cases:read" in listed and key not in listed
     assert keys_cli(["revoke", key.split("_")[1]]) == 0
     await asyncio.sleep(stack.settings.api_key_cache_seconds + 0.1)  # a verified key is trusted this long
     assert (await stack.api.get("/cases", headers=headers)).status_code == 401
     __import__("settings").get_settings.cache_clear()
+
+
+async def test_an_administrator_manages_the_tenants_accounts_and_keys(stack: Stack):
+    admin = stack.key("ada.admin", Scope.admin)
+    made = await stack.api.post("/accounts", headers=admin, json={
+        "id": "olli.owner", "display_name": "Olli", "email": "olli@example.com", "roles": ["agent"],
+        "password": "correct horse battery staple"})
+    assert made.status_code == 201 and made.json()["roles"] == ["agent"]
+    assert "password" not in made.text
+    assert (await stack.api.post("/keys", headers=admin, json={"principal": "till-9"})).status_code == 422, \
+        "a key without a kind is refused"
+    person = await stack.api.post("/keys", headers=admin, json={"kind": "person", "principal": "olli.owner"})
+    olli = {"Authorization": f"Bearer {person.json()['key']}"}
+    assert (await stack.api.get("/cases", headers=olli)).status_code == 200
+    assert (await stack.api.get("/accounts", headers=olli)).status_code == 403
+    with session_for(stack.settings.database_url) as session:
+        assert verify_password(session, "olli@example.com", "correct horse battery staple").id == "olli.owner"
+        assert verify_password(session, "olli@example.com", "wrong") is None
+        assert session.get(StaffAccountRow, "olli.owner").password_hash.startswith("$argon2id$")
+    assert (await stack.api.post("/accounts/olli.owner/disable", headers=admin)).status_code == 204
+    await asyncio.sleep(stack.settings.api_key_cache_seconds + 0.1)
+    assert (await stack.api.get("/cases", headers=olli)).status_code == 401, "a disabled account's keys stop"
 
 
 async def test_an_integrator_sees_only_the_cases_it_opened(stack: Stack):

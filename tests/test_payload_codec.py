@@ -32,8 +32,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from api.auth import VerifiedKeys
+from api.limits import RateLimiter
 from api.routes import codec as codec_routes
-from schemas.auth import PrincipalKind, Scope
+from schemas.auth import AccountIn, PrincipalKind, Role, Scope
 from security import codec as codec_module
 from security.codec import (
     ENCODING,
@@ -46,6 +47,7 @@ from security.codec import (
 )
 from settings import Settings
 from stack.binaries import temporal_cli
+from store.accounts import create_account
 from store.api_keys import create_key
 from store.db import session_for
 from tests.harness import serving
@@ -171,8 +173,11 @@ def codec_app(codec: EncryptionCodec | None) -> tuple[FastAPI, str]:
     app.state.codec = codec
     app.state.settings = Settings(database_url=database_url)
     app.state.verified_keys = VerifiedKeys(ttl_seconds=0)
+    app.state.rate_limiter = RateLimiter(per_second=0, burst=1)
     with session_for(database_url) as session:
-        key = create_key(session, "ann.admin", PrincipalKind.person, {Scope.payloads_decode})
+        create_account(session, "acme", AccountIn(id="ann.admin", display_name="Ann", email="ann@example.com",
+                                                  roles={Role.admin}))
+        key = create_key(session, "acme", "ann.admin", PrincipalKind.person, {Scope.payloads_decode})[1]
     return app, key
 
 

@@ -31,21 +31,27 @@ def test_the_legal_month_ends_on_the_same_day_of_the_next_month_or_its_last_day(
     assert received < rules.escalation_at(received) < rules.answer_by(received) < due
 
 
-def _case(status: str = "open", owner: str = "aino.agent") -> CaseRow:
-    return CaseRow(id="case-1", reference="X", integrator="i", external_id="e", kind="overcharge", source="till",
-                   status=status, step="contact", owner=owner, customer_name="Maija", opened_at=datetime.now(UTC))
+def _case(status: str = "open", owner: str = "aino.agent", assigned_by: str | None = None) -> CaseRow:
+    return CaseRow(id="case-1", reference="X", tenant="acme", integrator="i", external_id="e", kind="overcharge",
+                   source="till", status=status, step="contact", owner=owner, assigned_by=assigned_by,
+                   customer_name="Maija", opened_at=datetime.now(UTC))
 
 
 def _person(name: str, *scopes: Scope, kind: PrincipalKind = PrincipalKind.person) -> Principal:
-    return Principal(id=name, kind=kind, scopes=frozenset(scopes))
+    return Principal(id=name, kind=kind, tenant="acme", scopes=frozenset(scopes))
 
 
 def test_only_the_owner_or_a_supervisor_of_an_open_case_may_reveal():
-    owner, clerk = _person("aino.agent", Scope.cases_read), _person("ville.clerk", Scope.cases_read, Scope.cases_act)
-    supervisor = _person("sari", Scope.cases_read, Scope.cases_approve)
+    owner = _person("aino.agent", Scope.cases_read, Scope.cases_act)
+    clerk = _person("ville.clerk", Scope.cases_read, Scope.cases_act)
+    supervisor = _person("sari", Scope.cases_read, Scope.cases_act, Scope.cases_approve)
     assert may_reveal(owner, _case()) and may_reveal(supervisor, _case())
+    assert may_reveal(owner, _case(assigned_by="sari")), "a supervisor handed the case over"
+    assert not may_reveal(owner, _case(assigned_by="aino.agent")), "a case one took oneself is no reason"
     assert not may_reveal(clerk, _case()), "someone else's case is no reason"
     assert not may_reveal(owner, _case(status="closed")), "a closed case is no reason"
+    assert not may_reveal(_person("aino.agent", Scope.cases_read), _case()), "reading alone is not acting"
     till = _person("till-1", Scope.cases_read, kind=PrincipalKind.integrator)
-    assert [role_of(p) for p in (owner, supervisor, till, _person("dpo", Scope.admin))] == [
+    assert not may_reveal(till, _case(owner="till-1")), "an integrator is never an owner who may read"
+    assert [role_of(p) for p in (owner, supervisor, till, _person("dpo", Scope.privacy))] == [
         AccessRole.agent, AccessRole.supervisor, AccessRole.integrated_system, AccessRole.administrator]

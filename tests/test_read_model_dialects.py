@@ -24,6 +24,7 @@ from store.tables import AccessRecordRow, CaseRow, TimelineRow
 pytestmark = pytest.mark.both_databases
 
 NAME, PHONE = "Eeva Erämaa", "+358405550199"
+TENANT = "acme"
 LONGEST_EMAIL = f"{'e' * 64}@{'.'.join(['d' * 63] * 4)}"[:320]
 
 
@@ -34,7 +35,7 @@ def a_case(database_url: str, external_id: str = "cc-1", status: CaseStatus = Ca
         "external_id": external_id, "kind": "overcharge", "source": "contact_centre", "store": "Prisma Kaleva",
         "amount": {"amount_minor": 1400, "currency": "EUR"}, "customer": {"name": name, "phone": phone}})
     with session_for(database_url) as session:
-        row, _ = open_case(session, f"case-{external_id}", external_id.upper()[:8], "till-01", incident,
+        row, _ = open_case(session, f"case-{external_id}", external_id.upper()[:8], TENANT, "till-01", incident,
                            datetime.now(UTC), owner="aino.agent")
         row.status = status
         session.add(row)
@@ -53,7 +54,7 @@ def test_a_reply_from_the_longest_email_address_lands_on_the_timeline(database_u
     case_id = a_case(database_url)
     reply = ReplyIn(channel="email", text="To my card, please", sender=LONGEST_EMAIL)
     with session_for(database_url) as session:
-        assert record_inbound(session, case_id, reply, ReplyIntent(kind=IntentKind.refund_destination))
+        assert record_inbound(session, TENANT, case_id, reply, ReplyIntent(kind=IntentKind.refund_destination))
 
     assert timeline(database_url, case_id)[-1].actor == LONGEST_EMAIL
 
@@ -62,7 +63,8 @@ def test_an_export_reason_of_the_longest_allowed_length_is_recorded_whole(databa
     reason = "the customer's request by registered letter, " + "x" * 455  # 500 characters, the API's limit
     purpose = f"data subject request, export: {reason}"
     with session_for(database_url) as session:
-        record_access(session, actor="dpo", role="admin", case_id=None, subject=NAME, fields=["all"], purpose=purpose)
+        record_access(session, tenant=TENANT, actor="dpo", role="admin", case_id=None, subject=NAME, fields=["all"],
+                      purpose=purpose)
         session.commit()
         assert session.exec(select(AccessRecordRow.purpose)).one() == purpose
 
@@ -75,7 +77,7 @@ def test_erasure_finds_the_name_however_it_was_capitalised(database_url: str):
         add_timeline_entry(session, other, f"{other}:note:1", "note", "aino.agent", f"Called {NAME.upper()} back")
         add_timeline_entry(session, other, f"{other}:note:2", "note", "aino.agent", f"{NAME.lower()} says hello")
         session.commit()
-        erase_customer(session, SubjectRef(name=NAME, phone=PHONE), requested_by="dpo", reason="her request")
+        erase_customer(session, TENANT, SubjectRef(name=NAME, phone=PHONE), requested_by="dpo", reason="her request")
 
     notes = [line.note for line in timeline(database_url, other) if line.step == "note"]
     assert notes == [f"Called {ERASED} back", f"{ERASED} says hello"]

@@ -23,12 +23,13 @@ from temporalio.testing import WorkflowEnvironment
 
 from bench.incidents import incident
 from bench.processes import Api, Child, api_client, start_api, start_worker
-from schemas.auth import PrincipalKind, Scope
+from schemas.auth import AccountIn, Role, Scope
 from settings import Settings
-from store.api_keys import create_key
+from store.accounts import create_account
+from store.api_keys import create_unbounded_key
 from store.db import session_for
 from store.tables import CaseRow, RefundRow, SandboxLedgerEntry
-from tests.harness import eventually
+from tests.harness import TENANT, eventually
 
 INCIDENTS, POSTED_TO_BOTH = 200, 20
 KILL_AFTER_FIRST_CONTACTS = 30  # early: its lost activities' 30 s timeout then overlaps the posting
@@ -42,8 +43,11 @@ def count(database_url: str, *conditions, table=CaseRow) -> int:
 
 
 def admin_headers(database_url: str) -> dict[str, str]:
+    """One key that reports incidents and answers them: a person's key holding every scope."""
     with session_for(database_url) as session:
-        key = create_key(session, "till-and-desk", PrincipalKind.integrator, {Scope.admin})
+        create_account(session, TENANT, AccountIn(id="till-and-desk", display_name="Till and desk",
+                                                  email="till-and-desk@example.com", roles=set(Role)))
+        key = create_unbounded_key(session, TENANT, "till-and-desk", set(Scope))[1]
     return {"Authorization": f"Bearer {key}"}
 
 

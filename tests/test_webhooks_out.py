@@ -27,7 +27,7 @@ from settings import Settings
 from store.tables import SandboxOutboxEntry, WebhookAttemptRow, WebhookEndpointRow, WebhookEventRow
 from temporal_client import data_converter
 from tests import harness
-from tests.harness import Stack, eventually, start_worker, stop
+from tests.harness import TENANT, Stack, eventually, start_worker, stop
 from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
 from tests.scenarios.test_s3_s4_complaints import complaint
 from tests.test_exactly_once import RefusingPayments
@@ -47,9 +47,9 @@ def settings(tmp_path: Path) -> Settings:
                                        "webhook_retry_schedule": [timedelta(milliseconds=100)] * 4})
 
 
-def integrator(stack: Stack, name: str = "till-01") -> dict[str, str]:
+def integrator(stack: Stack, name: str = "till-01", tenant: str = TENANT) -> dict[str, str]:
     return stack.key(name, Scope.incidents_write, Scope.cases_read, Scope.webhooks_manage,
-                     kind=PrincipalKind.integrator)
+                     kind=PrincipalKind.integrator, tenant=tenant)
 
 
 async def register(stack: Stack, key: dict[str, str], url: str, events: list[str]) -> dict:
@@ -72,7 +72,7 @@ async def test_an_s1_case_reaches_the_integrator_as_signed_events_in_order_each_
     till = integrator(stack)
     with WebhookReceiver() as receiver:
         endpoint = await register(stack, till, receiver.url, S1_EVENTS)
-        assert endpoint["secret"].startswith("whsec_") and endpoint["tenant"] == "till-01"
+        assert endpoint["secret"].startswith("whsec_") and endpoint["tenant"] == TENANT
 
         verdict = (await stack.api.post("/transactions", headers=till, json=till_record("T-WH-1"))).json()
         case_id = verdict["case"]["case_id"]
@@ -213,14 +213,15 @@ async def test_redelivery_and_secret_rotation(live_stack: Stack):
 
 
 async def test_endpoints_are_the_integrators_own(live_stack: Stack):
+    """Another tenant's integrator neither sees nor registers for this tenant's endpoints."""
     stack = live_stack
-    till, shop = integrator(stack, "till-01"), integrator(stack, "shop-02")
+    till, shop = integrator(stack, "till-01"), integrator(stack, "shop-02", tenant="rival")
     mine = await register(stack, till, "https://hooks.till.example/recovery", ["case.closed"])
     assert (await stack.api.get(f"/webhook-endpoints/{mine['id']}", headers=shop)).status_code == 404
     assert (await stack.api.get("/webhook-endpoints", headers=shop)).json() == []
     assert [e["id"] for e in (await stack.api.get("/webhook-endpoints", headers=till)).json()] == [mine["id"]]
     foreign = await stack.api.post("/webhook-endpoints", headers=shop, json={
-        "url": "https://shop.example/h", "event_types": ["case.opened"], "owner_email": OWNER, "tenant": "till-01"})
+        "url": "https://shop.example/h", "event_types": ["case.opened"], "owner_email": OWNER, "tenant": TENANT})
     assert foreign.status_code == 403
 
     disabled = await stack.api.patch(f"/webhook-endpoints/{mine['id']}", headers=till, json={"enabled": False})

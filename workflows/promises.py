@@ -12,8 +12,9 @@ with workflow.unsafe.imports_passed_through():
     from schemas.compensation import CompensationGranted, CompensationRequest, GoodwillPolicy
     from schemas.money import Money
     from schemas.progress import CaseStatus, CaseStep
-    from schemas.steps import ActivityName, Decision, PersonalReply, PriorityChange
+    from schemas.steps import ActivityName, Decision, PersonalReply, PriorityChange, decision_refusal
 
+FOUR_EYES_PATCH = "four-eyes-owner-and-reassigner"
 _NOTICE = {Level.owner_warned: "owner warned", Level.supervisor: "escalated to the supervisors",
            Level.above_supervisor: "escalated above the supervisors"}
 
@@ -22,9 +23,21 @@ class PromiseSteps:
     # -- signals -------------------------------------------------------------------------------------
 
     @workflow.signal
-    def decide(self, decision: Decision) -> None:
-        if decision.decided_by != self._live.owner:  # four eyes, here as at the API
+    async def decide(self, decision: Decision) -> None:
+        """Four eyes, here as at the API (which answers 409 for a decision this refuses). One that slips past
+        the API's check (a reassignment in between) is refused here and the refusal goes on the timeline."""
+        if not workflow.patched(FOUR_EYES_PATCH):
+            if decision.decided_by != self._live.owner:  # the rule before reassigners counted
+                self._decision = decision
+            return
+        waiting = self._live.status == CaseStatus.waiting_on_approval
+        refusal = decision_refusal(decision, self._live.owner, self._live.assigned_by, waiting)
+        if refusal is None:
             self._decision = decision
+            return
+        self._refused_decisions += 1
+        await self._record(f"decision by {decision.decided_by} refused: {refusal}",
+                           f"approval:refused:{self._refused_decisions}")
 
     @workflow.signal
     def personal_reply(self, reply: PersonalReply) -> None:

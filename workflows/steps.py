@@ -85,6 +85,7 @@ class RecoveryWorkflow(PromiseSteps, Supervision):
         self._sla = SlaKeeper(case.policy.sla, case.incident.kind, case.priority, started_at=started)
         self._live.sla = self._sla.snapshot(started)
         self._decision: Decision | None = None
+        self._refused_decisions = 0
         self._personal_replies: list[PersonalReply] = []
         self._reply_text: str | None = None
         self._compensation: CompensationGranted | None = None
@@ -124,8 +125,10 @@ class RecoveryWorkflow(PromiseSteps, Supervision):
         """Hands the case to a named owner; the reason goes on the timeline."""
         self._assignments += 1
         previous, self._live.owner = self._live.owner, assignment.owner
+        self._live.assigned_by = assignment.assigned_by or None
         await self._record(f"owner {previous or 'none'} -> {assignment.owner} by {assignment.assigned_by}: "
-                           f"{assignment.reason}", f"assign:{self._assignments}", owner=assignment.owner)
+                           f"{assignment.reason}", f"assign:{self._assignments}", owner=assignment.owner,
+                           assigned_by=self._live.assigned_by)
 
     @workflow.query
     def state(self) -> LiveState:
@@ -390,11 +393,12 @@ class RecoveryWorkflow(PromiseSteps, Supervision):
                                "escalation:unowned", notify=self.policy.supervisor_address)
 
     async def _record(self, note: str, key: str, owner: str | None = None, notify: str | None = None,
-                      status: CaseStatus | None = None) -> None:
+                      status: CaseStatus | None = None, assigned_by: str | None = None) -> None:
         progress = self._progress(self._live.step, note, status or self._live.status)
         await workflow.execute_activity(
             ActivityName.record_case_event,
-            CaseEvent(progress=progress, entry_key=f"{self.case.case_id}:{key}", owner=owner, notify=notify),
+            CaseEvent(progress=progress, entry_key=f"{self.case.case_id}:{key}", owner=owner, notify=notify,
+                      assigned_by=assigned_by),
             **_READ_MODEL)
 
     def _facts(self) -> MessageFacts:

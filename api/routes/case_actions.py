@@ -16,10 +16,11 @@ from api.auth import AgentDep, IntegratorOrSupervisorDep, StaffAgentDep, Supervi
 from api.case_access import load_visible_case
 from api.deps import SettingsDep, TemporalDep
 from intake.personal import missing_from_reply
+from intake.replies import live_state
 from schemas.inputs import SingleLine
 from schemas.progress import CaseOutcome, CaseStatus
 from schemas.sla import Priority
-from schemas.steps import Decision, PersonalReply, PriorityChange, StopKind, StopRequest
+from schemas.steps import Decision, PersonalReply, PriorityChange, StopKind, StopRequest, decision_refusal
 from store.cases import add_note_entry
 from store.db import session_for
 
@@ -81,15 +82,18 @@ async def confirm_manual_refund(case_id: str, settings: SettingsDep, temporal: T
 @router.post("/{case_id}/approvals", status_code=status.HTTP_202_ACCEPTED)
 async def decide(case_id: str, approval: ApprovalIn, settings: SettingsDep, temporal: TemporalDep,
                  supervisor: SupervisorDep) -> dict[str, str]:
-    """A supervisor's decision on a refund or compensation above the policy's threshold. Four eyes: the case's
-    own owner cannot approve it."""
-    case = await load_visible_case(settings, case_id, supervisor)
-    if case.owner == supervisor.id:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "the case owner cannot decide on their own case (four eyes)")
-    if case.status != CaseStatus.waiting_on_approval:
-        raise HTTPException(status.HTTP_409_CONFLICT, f"the case is not waiting for approval (it is {case.status})")
-    await _signal(temporal, case_id, "decide", Decision(approved=approval.decision == "approve",
-                                                        reason=approval.reason, decided_by=supervisor.id))
+    """A supervisor's decision on a refund or compensation above the policy's threshold. Four eyes: neither the
+    case's owner nor whoever reassigned it last may decide (409, as for a case not waiting for a decision).
+    The rule is the workflow's own, checked here against its live state."""
+    await load_visible_case(settings, case_id, supervisor)
+    decision = Decision(approved=approval.decision == "approve", reason=approval.reason, decided_by=supervisor.id)
+    live = await live_state(temporal, case_id)
+    if live is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "the case's workflow does not answer: no decision taken")
+    refusal = decision_refusal(decision, live.owner, live.assigned_by, live.status == CaseStatus.waiting_on_approval)
+    if refusal is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, refusal)
+    await _signal(temporal, case_id, "decide", decision)
     return {"case_id": case_id, "decision": approval.decision}
 
 

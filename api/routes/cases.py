@@ -9,6 +9,7 @@ from temporalio.service import RPCError
 from api.auth import AgentDep, ReaderDep
 from api.case_access import load_visible_case, visible_case
 from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.errors import invalid_field
 from intake.replies import WorkflowGone, deliver_reply, live_state
 from privacy.masking import masked_message, masked_timeline
 from schemas.api import AssignmentIn, ReplyAccepted, ReplyIn
@@ -20,6 +21,7 @@ from schemas.sla import Priority
 from schemas.steps import Assignment
 from sla.clock import SlaState
 from store import cases as case_store
+from store.accounts import active_account
 from store.db import session_for
 from store.tables import CaseRow
 
@@ -42,7 +44,8 @@ def list_cases(
 ) -> CasePage:
     """Newest first, filtered by status, kind, owner, priority, SLA state and opening time."""
     only_from = reader.id if reader.sees_only_own_cases else None
-    rows, total = case_store.list_cases(session, integrator=only_from, status=status_, kind=kind, owner=owner,
+    rows, total = case_store.list_cases(session, tenant=reader.tenant, integrator=only_from, status=status_,
+                                        kind=kind, owner=owner,
                                         sla_state=sla, priority=priority,
                                         opened_after=opened_after, opened_before=opened_before,
                                         limit=limit, offset=offset)
@@ -81,7 +84,7 @@ async def post_reply(
     """The customer's answer for this case: an agent recording a call, or a system that matched it itself."""
     await load_visible_case(settings, case_id, agent)
     try:
-        return await deliver_reply(temporal, settings, case_id, reply)
+        return await deliver_reply(temporal, settings, agent.tenant, case_id, reply)
     except WorkflowGone as gone:
         raise HTTPException(status.HTTP_409_CONFLICT,
                             f"the reply is recorded on the case, but its workflow no longer runs ({gone})") from gone
@@ -91,11 +94,20 @@ async def post_reply(
 async def assign(
     case_id: str, assignment: AssignmentIn, settings: SettingsDep, temporal: TemporalDep, agent: AgentDep
 ) -> dict[str, str]:
-    """Hands the case to a named owner, with a reason; the case's workflow records it on the timeline."""
+    """Hands the case to one of the tenant's staff accounts (by id or email; unknown: 422), with a reason; the
+    case's workflow records it on the timeline. Whoever reassigns may not then approve the case (four eyes)."""
     await load_visible_case(settings, case_id, agent)
+
+    def find_owner() -> str | None:
+        with session_for(settings.database_url) as session:
+            account = active_account(session, agent.tenant, assignment.owner)
+            return account.id if account else None
+
+    if (owner := await run_in_threadpool(find_owner)) is None:
+        raise invalid_field("body", "owner", "unknown_account", f"no staff account '{assignment.owner}'")
     try:
         await temporal.get_workflow_handle(case_id).signal(
-            "assign", Assignment(owner=assignment.owner, reason=assignment.reason, assigned_by=agent.id))
+            "assign", Assignment(owner=owner, reason=assignment.reason, assigned_by=agent.id))
     except RPCError as error:
         raise HTTPException(status.HTTP_409_CONFLICT, f"the case no longer runs ({error.message})") from error
-    return {"case_id": case_id, "owner": assignment.owner}
+    return {"case_id": case_id, "owner": owner}

@@ -1,16 +1,25 @@
 """Doors for carriers: inbound SMS, call answers and delivery reports from Twilio, inbound email from a mail
-gateway; and the inbox of replies that matched no open case (kept, never dropped)."""
+gateway; and the inbox of replies that matched no open case (kept, never dropped).
+
+A carrier's key belongs to one tenant (the tenant whose numbers and mailbox it serves): what it posts is matched
+to that tenant's cases only. Beyond the key, each post must prove it comes from the carrier: Twilio's signature
+(checked whenever Twilio is configured, over our public URL) and the mail gateway's HMAC of the body.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError
 from twilio.request_validator import RequestValidator
 
-from api.auth import ReaderDep, require
+from api.auth import AgentDep, require
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from intake.replies import WorkflowGone, deliver_reply
 from privacy.masking import masked_inbound
@@ -23,44 +32,47 @@ from settings import Settings
 from store.db import session_for
 from store.messages import set_delivery_status
 from store.replies import match_open_case, unmatched
+from store.tables import CaseRow
 
 router = APIRouter(tags=["inbound"])
 CarrierDep = Annotated[Principal, Depends(require(Scope.messages_inbound))]
+SIGNATURE_HEADER = "X-Signature-256"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
 @router.post("/webhooks/twilio/sms", response_class=Response)
 async def twilio_inbound_sms(request: Request, settings: SettingsDep, temporal: TemporalDep,
-                             _carrier: CarrierDep) -> Response:
+                             carrier: CarrierDep) -> Response:
     """An SMS from a customer (Twilio's form post), matched to their open case by number and reference."""
     form = await _twilio_form(request, settings)
     sender, text = form.get("From", ""), form.get("Body", "")
     reply = ReplyIn(channel=Channel.sms, text=_said(text, "(empty)"), sender=sender[:320],
                     provider_message_id=form.get("MessageSid"))
-    await _deliver_matched(temporal, settings, reply, sender, text)
+    await _deliver_matched(temporal, settings, carrier.tenant, reply, sender, text)
     return Response(EMPTY_TWIML, media_type="text/xml")
 
 
 @router.post("/webhooks/twilio/voice", response_class=Response)
-async def twilio_call_answer(request: Request, settings: SettingsDep, temporal: TemporalDep, _carrier: CarrierDep,
+async def twilio_call_answer(request: Request, settings: SettingsDep, temporal: TemporalDep, carrier: CarrierDep,
                              ref: Annotated[str, Query(max_length=300)]) -> Response:
     """What the customer keyed or said during our call (Twilio's Gather)."""
     form = await _twilio_form(request, settings)
     said = form.get("Digits") or form.get("SpeechResult") or ""
     reply = ReplyIn(channel=Channel.voice, text=_said(said, "(nothing)"), sender=form.get("To"),
                     provider_message_id=form.get("CallSid"))
-    await _deliver_or_keep(temporal, settings, _case_of(ref), reply)
+    case_id = await run_in_threadpool(_carriers_case, settings, carrier, ref)
+    await _deliver_or_keep(temporal, settings, carrier.tenant, case_id, reply)
     return Response('<?xml version="1.0" encoding="UTF-8"?><Response><Say>Thank you.</Say></Response>',
                     media_type="text/xml")
 
 
 @router.post("/webhooks/twilio/status", status_code=status.HTTP_204_NO_CONTENT)
 async def twilio_delivery_report(request: Request, settings: SettingsDep, temporal: TemporalDep,
-                                 _carrier: CarrierDep, ref: Annotated[str, Query(max_length=300)]) -> None:
+                                 carrier: CarrierDep, ref: Annotated[str, Query(max_length=300)]) -> None:
     """A message's or call's final fate; the contact plan falls back on failures and calls not answered."""
     form = await _twilio_form(request, settings)
     outcome = FINAL_STATUSES.get(form.get("MessageStatus") or form.get("CallStatus") or "")
-    if outcome is None:
+    if outcome is None or await run_in_threadpool(_carriers_case, settings, carrier, ref) is None:
         return
     await run_in_threadpool(_store_status, settings, ref, outcome)
     try:
@@ -70,46 +82,91 @@ async def twilio_delivery_report(request: Request, settings: SettingsDep, tempor
         pass  # the case has closed since: the report is kept on the message, nothing is left to act
 
 
-@router.post("/webhooks/email", status_code=status.HTTP_202_ACCEPTED, response_model=ReplyAccepted)
-async def inbound_email(email: EmailReplyIn, settings: SettingsDep, temporal: TemporalDep,
-                        _carrier: CarrierDep) -> ReplyAccepted:
+@router.post("/webhooks/email", status_code=status.HTTP_202_ACCEPTED, response_model=ReplyAccepted,
+             openapi_extra={"parameters": [{"in": "header", "name": SIGNATURE_HEADER, "required": True,
+                                            "schema": {"type": "string"},
+                                            "description": "sha256=<hex HMAC-SHA256 of the body>"}],
+                            "requestBody": {"required": True, "content": {
+                                "application/json": {"schema": EmailReplyIn.model_json_schema()}}}})
+async def inbound_email(carrier: CarrierDep, email: Annotated[EmailReplyIn, Depends(signed_email)],
+                        settings: SettingsDep, temporal: TemporalDep) -> ReplyAccepted:
+    """An email the mail gateway received and parsed, signed by it (401 unless the signature matches). The
+    gateway's SPF/DKIM verdict is kept with the message: the sender of an email is only what it claims unless
+    the verdict says otherwise, so such a reply answers a question but does not by itself direct money."""
     reply = ReplyIn(channel=Channel.email, text=_said(email.text, "(empty)"), sender=email.sender,
                     provider_message_id=email.message_id)
-    return await _deliver_matched(temporal, settings, reply, email.sender, f"{email.subject}\n{email.text}")
+    return await _deliver_matched(temporal, settings, carrier.tenant, reply, email.sender,
+                                  f"{email.subject}\n{email.text}", sender_auth=email.verdict())
 
 
 @router.get("/replies/unmatched", response_model=list[InboundMessageView])
-def unmatched_replies(session: SessionDep, _reader: ReaderDep,
+def unmatched_replies(session: SessionDep, agent: AgentDep,
                       limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[InboundMessageView]:
-    """Answers that matched no open case: for an agent to place by hand (sender and bank accounts masked)."""
+    """Answers to the agent's tenant that matched no open case: for an agent to place by hand (sender and bank
+    accounts masked). Staff only: an integrator never reads customers' messages that are not on its cases."""
     return [masked_inbound(InboundMessageView.model_validate(row, from_attributes=True))
-            for row in unmatched(session, limit)]
+            for row in unmatched(session, agent.tenant, limit)]
 
 
-async def _deliver_matched(temporal, settings: Settings, reply: ReplyIn, sender: str, text: str) -> ReplyAccepted:
+async def _deliver_matched(temporal, settings: Settings, tenant: str, reply: ReplyIn, sender: str, text: str,
+                           sender_auth: str | None = None) -> ReplyAccepted:
     def match() -> str | None:
         with session_for(settings.database_url) as session:
-            return match_open_case(session, sender, text)
+            return match_open_case(session, tenant, sender, text)
 
-    return await _deliver_or_keep(temporal, settings, await run_in_threadpool(match), reply)
+    case_id = await run_in_threadpool(match)
+    return await _deliver_or_keep(temporal, settings, tenant, case_id, reply, sender_auth)
 
 
-async def _deliver_or_keep(temporal, settings: Settings, case_id: str | None, reply: ReplyIn) -> ReplyAccepted:
+async def _deliver_or_keep(temporal, settings: Settings, tenant: str, case_id: str | None, reply: ReplyIn,
+                           sender_auth: str | None = None) -> ReplyAccepted:
     try:
-        return await deliver_reply(temporal, settings, case_id, reply)
+        return await deliver_reply(temporal, settings, tenant, case_id, reply, sender_auth)
     except WorkflowGone:  # stored on the case already; a carrier must not retry it forever
         return ReplyAccepted(case_id=case_id, intent=reply.intent, delivered_to_workflow=False)
 
 
 async def _twilio_form(request: Request, settings: Settings) -> dict[str, str]:
-    """Twilio's form fields, after checking its signature when we know the auth token."""
+    """Twilio's form fields, after checking its signature whenever Twilio is configured (the settings refuse a
+    Twilio account without its auth token). Twilio signs the URL it called, which is our public one: behind a
+    TLS-terminating proxy `request.url` is not (http, an inner host), so the check uses PUBLIC_BASE_URL."""
     form = {key: str(value) for key, value in (await request.form()).items()}
     token = settings.twilio_auth_token
     if token is not None:
         signature = request.headers.get("X-Twilio-Signature", "")
-        if not RequestValidator(token.get_secret_value()).validate(str(request.url), form, signature):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "the Twilio signature does not match")
+        called = settings.public_base_url.rstrip("/") + request.url.path
+        called += f"?{request.url.query}" if request.url.query else ""
+        if not RequestValidator(token.get_secret_value()).validate(called, form, signature):
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "the Twilio signature does not match",
+                                headers={"WWW-Authenticate": "Bearer"})
     return form
+
+
+async def signed_email(request: Request, settings: SettingsDep) -> EmailReplyIn:
+    """The mail gateway's post, parsed only once its signature over the raw body checks out."""
+    body = await request.body()
+    secret = settings.mail_gateway_secret
+    presented = request.headers.get(SIGNATURE_HEADER, "")
+    if secret is None or not hmac.compare_digest(presented, body_signature(secret.get_secret_value(), body)):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"the mail gateway's {SIGNATURE_HEADER} does not match "
+                            "(or no MAIL_GATEWAY_SECRET is configured)", headers={"WWW-Authenticate": "Bearer"})
+    try:
+        return EmailReplyIn.model_validate_json(body)
+    except ValidationError as invalid:
+        raise RequestValidationError(invalid.errors(include_url=False, include_context=False)) from None
+
+
+def body_signature(secret: str, body: bytes) -> str:
+    """`sha256=<hex>`: an HMAC-SHA256 of the exact bytes posted, as GitHub, Mailgun-style relays and our own
+    outbound webhooks sign."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _carriers_case(settings: Settings, carrier: Principal, ref: str) -> str | None:
+    """The case a callback's `ref` names, if it is a case of the carrier's tenant (else it is not theirs)."""
+    with session_for(settings.database_url) as session:
+        case = session.get(CaseRow, _case_of(ref))
+        return case.id if case is not None and case.tenant == carrier.tenant else None
 
 
 def _said(text: str, placeholder: str) -> str:

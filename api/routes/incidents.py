@@ -4,7 +4,8 @@ from fastapi import APIRouter, Response, status
 
 from api.auth import IntegratorDep
 from api.deps import SettingsDep, TemporalDep
-from intake.cases import open_case
+from api.errors import invalid_field
+from intake.cases import UnknownOwner, open_case
 from schemas.cases import OpenedCase
 from schemas.incidents import IncidentIn
 
@@ -16,9 +17,13 @@ router = APIRouter(tags=["intake"])
 async def post_incident(incident: IncidentIn, response: Response, settings: SettingsDep,
                         temporal: TemporalDep, integrator: IntegratorDep) -> OpenedCase:
     """Opens a recovery case and starts its workflow. Posting the same `external_id` again returns that case.
-    If Temporal is unreachable: 503 with `Retry-After`; the case is kept and its workflow started without
-    another post (posting again is still safe)."""
-    opened = await open_case(temporal, settings, integrator.id, incident)
+    A suggested `owner` must be one of the tenant's staff accounts (422 otherwise). If Temporal is unreachable:
+    503 with `Retry-After`; the case is kept and its workflow started without another post (posting again is
+    still safe)."""
+    try:
+        opened = await open_case(temporal, settings, integrator, incident)
+    except UnknownOwner as unknown:
+        raise invalid_field("body", "owner", "unknown_account", str(unknown)) from None
     if not opened.created:
         response.status_code = status.HTTP_200_OK
     return opened

@@ -1,16 +1,17 @@
-"""S6 over HTTP: `GET /metrics` for Prometheus, `GET /metrics/summary` for people. Both need `cases:read`;
-an integrator's key counts only the cases that integrator opened, as everywhere else in the API."""
+"""S6 over HTTP: `GET /metrics` for Prometheus, `GET /metrics/summary` for people. Both need `cases:read`
+and count only the caller's tenant's cases; an integrator's key only the cases it opened, as everywhere else."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, Query, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from api.auth import ReaderDep
 from api.deps import SessionDep
+from api.errors import invalid_field
 from metrics.prometheus import exposition
 from metrics.read_model import CaseScope
 from metrics.summary import summarise
@@ -25,8 +26,10 @@ DEFAULT_PERIOD = timedelta(days=30)
 @router.get("", response_class=Response, responses={200: {"content": {"text/plain": {}},
                                                           "description": "Prometheus text exposition format."}})
 def prometheus_metrics(session: SessionDep, reader: ReaderDep) -> Response:
-    """Totals and histograms over all cases, computed from the database at scrape time (any replica answers)."""
-    return Response(exposition(session, CaseScope(integrator=_only_from(reader))), media_type=CONTENT_TYPE_LATEST)
+    """Totals and histograms over the tenant's cases, computed from the database at scrape time (any replica
+    answers)."""
+    scope = CaseScope(tenant=reader.tenant, integrator=_only_from(reader))
+    return Response(exposition(session, scope), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/summary", response_model=MetricsSummary)
@@ -41,9 +44,8 @@ def metrics_summary(
     opened_to = opened_to or datetime.now(UTC)
     opened_from = opened_from or opened_to - DEFAULT_PERIOD
     if opened_from >= opened_to:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [  # the shape FastAPI documents for a 422
-            {"loc": ["query", "opened_from"], "msg": "opened_from must be before opened_to", "type": "value_error"}])
-    return summarise(session, opened_from, opened_to, integrator=_only_from(reader))
+        raise invalid_field("query", "opened_from", "value_error", "opened_from must be before opened_to")
+    return summarise(session, opened_from, opened_to, tenant=reader.tenant, integrator=_only_from(reader))
 
 
 def _only_from(reader: Principal) -> str | None:

@@ -55,19 +55,14 @@ ManagerDep = Annotated[Principal, Depends(_manager)]
 def register(spec: EndpointIn, session: SessionDep, settings: SettingsDep, manager: ManagerDep) -> EndpointWithSecret:
     """Registers an endpoint and returns its signing secret (`whsec_...`), shown only here and on rotation."""
     _check_destination(str(spec.url), settings)
-    if manager.sees_only_own_cases:
-        if spec.tenant not in (None, manager.id):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "an integrator registers endpoints for itself only")
-        tenant = manager.id
-    else:
-        tenant = spec.tenant
-    return endpoints.view_with_secret(endpoints.create_endpoint(session, spec, tenant, manager.id))
+    if spec.tenant not in (None, manager.tenant):  # every endpoint hears its own tenant's cases, never another's
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "endpoints are registered for the key's own tenant only")
+    return endpoints.view_with_secret(endpoints.create_endpoint(session, spec, manager.tenant, manager.id))
 
 
 @router.get("", response_model=list[EndpointView])
 def list_endpoints(session: SessionDep, manager: ManagerDep) -> list[EndpointView]:
-    tenant = manager.id if manager.sees_only_own_cases else None
-    return [endpoints.view_of(row) for row in endpoints.endpoints_of(session, tenant)]
+    return [endpoints.view_of(row) for row in endpoints.endpoints_of(session, manager.tenant)]
 
 
 @router.get("/{endpoint_id}", response_model=EndpointView)
@@ -120,7 +115,7 @@ async def redeliver(endpoint_id: str, event_id: str, session: SessionDep, settin
     again within a minute, it is sent once."""
     row = _visible(session, endpoint_id, manager)
     event = session.get(WebhookEventRow, event_id)
-    if event is None or row.tenant not in (None, event.tenant):
+    if event is None or row.tenant != event.tenant:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no event {event_id} for this endpoint")
     if row.disabled_at is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, "the endpoint is disabled: enable it first")
@@ -137,7 +132,7 @@ async def redeliver(endpoint_id: str, event_id: str, session: SessionDep, settin
 
 def _visible(session: Session, endpoint_id: str, principal: Principal) -> WebhookEndpointRow:
     row = session.get(WebhookEndpointRow, endpoint_id)
-    if row is None or (principal.sees_only_own_cases and row.tenant != principal.id):
+    if row is None or row.tenant != principal.tenant:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no webhook endpoint {endpoint_id}")
     return row
 

@@ -16,6 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from schemas.auth import PrincipalKind, Scope
 from schemas.privacy import PrivacyPolicy
+from schemas.steps import Decision
 from stack.binaries import temporal_test_server
 from store.tables import SandboxOutboxEntry
 from temporal_client import data_converter
@@ -122,10 +123,31 @@ async def _record_webhook_delivery(stack: Stack) -> str:
     return stream_id(endpoint["id"], case_id)
 
 
+async def _record_four_eyes(stack: Stack) -> str:
+    """A complaint whose owner hands it over and then tries to approve it past the API: refused in the
+    workflow (the `four-eyes-owner-and-reassigner` patch), then approved by a second supervisor."""
+    sari = stack.key("sari.supervisor", Scope.cases_act, Scope.cases_approve)
+    case_id = (await stack.api.post("/incidents", json=complaint("R-7", owner="sari.supervisor"))).json()["case_id"]
+    await stack.api.post(f"/cases/{case_id}/responses", json=personal_reply("Sari"), headers=sari)
+    await eventually(lambda: stack.case(case_id).status == "waiting_on_approval")
+    await stack.api.post(f"/cases/{case_id}/assign", headers=sari, json={"owner": "aino.agent", "reason": "away"})
+    await eventually(lambda: stack.case(case_id).owner == "aino.agent")
+    await stack.env.client.get_workflow_handle(case_id).signal(
+        "decide", Decision(approved=True, reason="past the API", decided_by="sari.supervisor"))
+    await stack.api.post(f"/cases/{case_id}/approvals", headers=stack.key("sami", Scope.cases_approve),
+                         json={"decision": "approve", "reason": "recorded for replay"})
+    await eventually(lambda: stack.refunds(case_id))
+    await stack.skip(stack.settings.policy.follow_up_delay)
+    await eventually(lambda: len(stack.texts_to(COMPLAINT_PHONE)) == 4)
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "5"})
+    return case_id
+
+
 RECORDINGS = {"overcharge": _record_overcharge, "undercharge": _record_undercharge,
               "overcharge_stopped_and_cancelled": _record_overcharge_stopped_and_cancelled,
               "duplicate_purchase": _record_duplicate_purchase, "complaint": _record_complaint,
-              "data_misuse": _record_data_misuse, "webhook_delivery": _record_webhook_delivery}
+              "data_misuse": _record_data_misuse, "webhook_delivery": _record_webhook_delivery,
+              "complaint_four_eyes": _record_four_eyes}
 
 
 async def main(names: list[str]) -> None:

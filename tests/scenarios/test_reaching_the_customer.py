@@ -59,7 +59,7 @@ async def test_after_stop_no_more_texts_and_the_plan_uses_email(stack: Stack):
     case_id = (await stack.api.post("/transactions", json=record)).json()["case"]["case_id"]
     await eventually(lambda: stack.texts_to(PHONE))
 
-    carrier = stack.key("twilio", Scope.messages_inbound, kind=PrincipalKind.integrator)
+    carrier = stack.key("twilio", Scope.messages_inbound, kind=PrincipalKind.carrier)
     stop = await stack.api.post("/webhooks/twilio/sms", headers=carrier,
                                 data={"From": PHONE, "Body": "STOP", "MessageSid": "SM-stop"})
     assert stop.status_code == 200

@@ -13,6 +13,7 @@ import pytest
 from pydantic import SecretStr
 from temporalio.testing import WorkflowEnvironment
 
+from providers.messaging import Delivery
 from providers.messaging.sandbox import SandboxSender
 from providers.payments.sandbox import SandboxPayments
 from schemas.auth import PrincipalKind, Scope
@@ -25,7 +26,7 @@ from store.db import session_for
 from store.directory import add_customer
 from store.tables import AccessRecordRow, SandboxOutboxEntry
 from temporal_client import data_converter
-from tests.harness import Stack, eventually
+from tests.harness import TENANT, Stack, eventually
 from tests.test_payload_codec import client_with, history_shown_by_cli
 from worker import Providers
 
@@ -46,7 +47,7 @@ def paid_twice(external_id: str = "vr-helpdesk-5512", name: str = "Jukka Lahtine
 async def unanswered_phone(time_skipping: WorkflowEnvironment, settings: Settings) -> AsyncIterator[Stack]:
     """The directory knows the customer; their phone rings out when we call."""
     with session_for(settings.database_url) as session:
-        add_customer(session, "Jukka Lahtinen", city="Tampere", phone=PHONE, email="jukka@example.fi")
+        add_customer(session, TENANT, "Jukka Lahtinen", city="Tampere", phone=PHONE, email="jukka@example.fi")
     url = settings.database_url
     senders = {Channel.sms: SandboxSender(url, Channel.sms), Channel.email: SandboxSender(url, Channel.email),
                Channel.voice: SandboxSender(url, Channel.voice, outcomes={PHONE: DeliveryStatus.no_answer})}
@@ -75,7 +76,7 @@ async def test_found_by_name_called_texted_refunded_to_the_iban_once(unanswered_
     [text] = stack.texts_to(PHONE)
     assert "€24.90" in text.body and "IBAN" in text.body
 
-    carrier = stack.key("twilio", Scope.messages_inbound, kind=PrincipalKind.integrator)
+    carrier = stack.key("twilio", Scope.messages_inbound, kind=PrincipalKind.carrier)
     answer = await stack.api.post("/webhooks/twilio/sms", headers=carrier, data={
         "From": PHONE, "Body": "Thanks! FI21 1234 5600 0007 85", "MessageSid": "SM0001"})
     assert answer.status_code == 200 and "<Response" in answer.text
@@ -100,7 +101,7 @@ async def test_found_by_name_called_texted_refunded_to_the_iban_once(unanswered_
 async def test_two_people_of_that_name_are_never_guessed_between(unanswered_phone: Stack):
     stack = unanswered_phone
     with session_for(stack.settings.database_url) as session:
-        add_customer(session, "Jukka Lahtinen", city="Tampere", phone="+358409999999")
+        add_customer(session, TENANT, "Jukka Lahtinen", city="Tampere", phone="+358409999999")
     case_id = (await stack.api.post("/incidents", json=paid_twice("vr-5513"))).json()["case_id"]
 
     await eventually(lambda: stack.case(case_id).status == "needs_attention")
@@ -112,20 +113,52 @@ async def test_two_people_of_that_name_are_never_guessed_between(unanswered_phon
     assert stack.case(case_id).owner == "aino.agent"
 
 
-async def test_temporal_never_holds_the_customers_data_in_clear(dev_server: WorkflowEnvironment, settings: Settings):
-    """The whole S2 case with payload keys on: its history, as `temporal workflow show` prints it, holds neither
-    the phone number, the email, the IBAN nor the name."""
-    keys = SecretStr(new_key_entry())
-    settings = settings.model_copy(update={"payload_keys": keys})
-    client = client_with(dev_server, data_converter(settings))
-    with session_for(settings.database_url) as session:
-        add_customer(session, "Jukka Lahtinen", city="Tampere", phone=PHONE, email="jukka@example.fi")
-    async with Stack.running(dev_server, settings, client=client) as stack:
+class CarrierDownOnce(SandboxSender):
+    """The first call fails the way carriers' clients fail: with the number in the error text."""
+
+    def __init__(self, database_url: str, channel: Channel) -> None:
+        super().__init__(database_url, channel)
+        self.failed = False
+
+    def send(self, idempotency_key: str, to: str, subject: str, body: str) -> Delivery:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError(f"carrier unreachable while calling {to}")
+        return super().send(idempotency_key, to, subject, body)
+
+
+async def run_s2_with_a_failed_call(env: WorkflowEnvironment, settings: Settings, client) -> tuple[str, str]:
+    """The whole S2 case, its first call failing once: (case id, history as `temporal workflow show` shows it)."""
+    url = settings.database_url
+    with session_for(url) as session:
+        add_customer(session, TENANT, "Jukka Lahtinen", city="Tampere", phone=PHONE, email="jukka@example.fi")
+    senders = {Channel.sms: SandboxSender(url, Channel.sms), Channel.email: SandboxSender(url, Channel.email),
+               Channel.voice: CarrierDownOnce(url, Channel.voice)}
+    async with Stack.running(env, settings, Providers(SandboxPayments(url), senders), client=client) as stack:
         case_id = (await stack.api.post("/incidents", json=paid_twice("vr-enc-1"))).json()["case_id"]
         await eventually(lambda: stack.rows(SandboxOutboxEntry, channel="voice"))
         await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "agent", "text": f"my IBAN is {IBAN}"})
         await eventually(lambda: stack.refunds(case_id))
-        history = await history_shown_by_cli(dev_server, case_id)
+        events = (await client.get_workflow_handle(case_id).fetch_history()).events
+        assert any(event.activity_task_started_event_attributes.attempt > 1 for event in events), "a failed try"
+        return case_id, await history_shown_by_cli(env, case_id)
+
+
+async def test_temporal_never_holds_the_customers_data_in_clear(dev_server: WorkflowEnvironment, settings: Settings):
+    """The whole S2 case with payload keys on (the default now), a failed call attempt included: its history,
+    as `temporal workflow show` prints it, holds neither the phone number, the email, the IBAN nor the name."""
+    settings = settings.model_copy(update={"payload_keys": SecretStr(new_key_entry())})
+    _, history = await run_s2_with_a_failed_call(dev_server, settings, client_with(dev_server,
+                                                                                   data_converter(settings)))
     assert "send_message" in history and "refund" in history, "the CLI did show the history"
     for secret in (PHONE, "jukka@example.fi", IBAN, "FI21 1234", "Lahtinen"):
         assert secret not in history, secret
+
+
+async def test_a_carriers_error_reaches_temporal_with_the_address_masked(dev_server: WorkflowEnvironment,
+                                                                         settings: Settings):
+    """Without payload keys (development) the failure text is stored as written: it must not hold the number."""
+    settings = settings.model_copy(update={"allow_unencrypted_payloads": True})
+    _, history = await run_s2_with_a_failed_call(dev_server, settings, dev_server.client)
+    assert "carrier unreachable while calling +358 *** 67" in history
+    assert f"calling {PHONE}" not in history

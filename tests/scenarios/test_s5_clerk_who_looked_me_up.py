@@ -136,7 +136,7 @@ async def test_the_owner_reads_the_number_for_a_stated_purpose_on_the_record(sta
     case_id = (await stack.api.post("/incidents", json=repair_complaint("svc-3311"))).json()["case_id"]
     await eventually(lambda: stack.texts_to(PHONE))
     await stack.api.post("/webhooks/twilio/sms", data={"From": PHONE, "Body": "hello?", "MessageSid": "SM-5"},
-                         headers=stack.key("twilio", Scope.messages_inbound, kind=PrincipalKind.integrator))
+                         headers=stack.key("twilio", Scope.messages_inbound, kind=PrincipalKind.carrier))
     owner = stack.key(OWNER, Scope.cases_read, Scope.cases_act)
 
     detail = (await stack.api.get(f"/cases/{case_id}", headers=owner)).json()

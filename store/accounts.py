@@ -1,0 +1,82 @@
+"""Staff accounts: who may own, approve and read a case. Passwords are argon2id hashes (pwdlib's recommended
+settings), checked in constant work whether or not the account exists, so a sign-in does not reveal which
+emails have accounts. The console (a later issue) signs people in with `verify_password` and keeps its own
+session cookie; an identity provider (OIDC) would map its subject to an account the same way."""
+
+from __future__ import annotations
+
+from pwdlib import PasswordHash
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, func, or_, select
+
+from schemas.auth import AccountIn, AccountView, Role
+from store.tables import StaffAccountRow, utcnow
+
+_hasher = PasswordHash.recommended()
+# Verified against when no account matches, so both paths cost one argon2 verification.
+_NOBODY = _hasher.hash("no account has this password")
+
+
+class AccountExists(Exception):
+    """An account with this id or email exists already."""
+
+
+def create_account(session: Session, tenant: str, account: AccountIn) -> AccountView:
+    row = StaffAccountRow(id=account.id, tenant=tenant, display_name=account.display_name,
+                          email=account.email.lower(), roles=sorted(account.roles),
+                          password_hash=_hasher.hash(account.password) if account.password else None)
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise AccountExists(f"an account with id {account.id} or email {account.email} exists already") from None
+    return view_of(row)
+
+
+def active_account(session: Session, tenant: str, id_or_email: str) -> StaffAccountRow | None:
+    """The tenant's enabled account with this id or email; None for anyone else (or another tenant's)."""
+    wanted = id_or_email.strip().lower()
+    return session.exec(select(StaffAccountRow).where(
+        StaffAccountRow.tenant == tenant, StaffAccountRow.disabled_at.is_(None),  # type: ignore[union-attr]
+        or_(StaffAccountRow.id == wanted, func.lower(StaffAccountRow.email) == wanted))).first()
+
+
+def verify_password(session: Session, email: str, password: str) -> StaffAccountRow | None:
+    """The account signing in, or None. Rehashes with current parameters when they have changed."""
+    row = session.exec(select(StaffAccountRow).where(StaffAccountRow.email == email.strip().lower(),
+                                                     StaffAccountRow.disabled_at.is_(None))).first()  # type: ignore[union-attr]
+    valid, new_hash = _hasher.verify_and_update(password, row.password_hash if row and row.password_hash else _NOBODY)
+    if row is None or row.password_hash is None or not valid:
+        return None
+    if new_hash is not None:
+        row.password_hash = new_hash
+        session.add(row)
+        session.commit()
+    return row
+
+
+def list_accounts(session: Session, tenant: str) -> list[AccountView]:
+    rows = session.exec(select(StaffAccountRow).where(StaffAccountRow.tenant == tenant)
+                        .order_by(StaffAccountRow.id)).all()
+    return [view_of(row) for row in rows]
+
+
+def disable_account(session: Session, tenant: str, account_id: str) -> bool:
+    """Disabled, never deleted: the account's name stays on the timelines and access records it wrote."""
+    row = session.get(StaffAccountRow, account_id)
+    if row is None or row.tenant != tenant or row.disabled_at is not None:
+        return False
+    row.disabled_at = utcnow()
+    session.add(row)
+    session.commit()
+    return True
+
+
+def roles_of(row: StaffAccountRow) -> set[Role]:
+    return {Role(role) for role in row.roles}
+
+
+def view_of(row: StaffAccountRow) -> AccountView:
+    return AccountView(id=row.id, tenant=row.tenant, display_name=row.display_name, email=row.email,
+                       roles=sorted(roles_of(row)), disabled=row.disabled_at is not None)
