@@ -88,6 +88,11 @@ async def _record_complaint(stack: Stack) -> str:
     await stack.api.post(f"/cases/{case_id}/responses", json=personal_reply(),
                          headers=stack.key("aino.agent", Scope.cases_act))
     await eventually(lambda: stack.case(case_id).status == "waiting_on_approval")
+    return await _approved_and_followed_up(stack, case_id)
+
+
+async def _approved_and_followed_up(stack: Stack, case_id: str) -> str:
+    """A second supervisor approves; the refund, the follow-up and a good score close the complaint."""
     await stack.api.post(f"/cases/{case_id}/approvals", headers=stack.key("sami", Scope.cases_approve),
                          json={"decision": "approve", "reason": "recorded for replay"})
     await eventually(lambda: stack.refunds(case_id))
@@ -134,13 +139,7 @@ async def _record_four_eyes(stack: Stack) -> str:
     await eventually(lambda: stack.case(case_id).owner == "aino.agent")
     await stack.env.client.get_workflow_handle(case_id).signal(
         "decide", Decision(approved=True, reason="past the API", decided_by="sari.supervisor"))
-    await stack.api.post(f"/cases/{case_id}/approvals", headers=stack.key("sami", Scope.cases_approve),
-                         json={"decision": "approve", "reason": "recorded for replay"})
-    await eventually(lambda: stack.refunds(case_id))
-    await stack.skip(stack.settings.policy.follow_up_delay)
-    await eventually(lambda: len(stack.texts_to(COMPLAINT_PHONE)) == 4)
-    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "5"})
-    return case_id
+    return await _approved_and_followed_up(stack, case_id)
 
 
 RECORDINGS = {"overcharge": _record_overcharge, "undercharge": _record_undercharge,
