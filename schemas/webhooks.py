@@ -56,8 +56,8 @@ class EventPayload(BaseModel):
 
 
 class EndpointIn(BaseModel):
-    """`POST /webhook-endpoints`. An integrator's endpoint hears about its own cases; an admin may name a
-    tenant, or none for every tenant's cases (staff tools)."""
+    """`POST /webhook-endpoints`. An endpoint hears about the cases of the registering key's tenant, never of
+    another tenant (`tenant`, if given, must be the key's own)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -65,7 +65,7 @@ class EndpointIn(BaseModel):
     event_types: list[EventType] = Field(min_length=1, max_length=len(EventType))
     description: str = Field(default="", max_length=500)
     owner_email: EmailAddress = Field(description="Told when the endpoint is disabled (410, or retries ran out).")
-    tenant: str | None = Field(default=None, max_length=200, description="Admins only; integrators get their own.")
+    tenant: str | None = Field(default=None, max_length=200, description="The key's own tenant; another is refused.")
 
 
 class EndpointUpdate(BaseModel):

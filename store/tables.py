@@ -285,7 +285,7 @@ class StaffSessionRow(SQLModel, table=True):
 
 
 class WebhookEndpointRow(SQLModel, table=True):
-    """Where an integrator (or a staff tool, `tenant` None: every tenant) wants to hear about cases.
+    """Where an integrator or a staff tool of one tenant wants to hear about that tenant's cases.
 
     The secret is kept as given to the integrator because signing needs it (a hash would not do)."""
 
