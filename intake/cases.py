@@ -84,8 +84,8 @@ def _record(settings: Settings, converter: DataConverter, opener: Principal, cas
     """One session (this runs once per post, on the hot path): the channels already stopped, the workflow's
     whole input (the incident, the policy as it is now), and the case row holding that input sealed."""
     with session_for(settings.database_url) as session:
+        # The incident stays as posted (its `owner` a suggestion); the case's owner is the account it names.
         owner = _owner(session, opener.tenant, incident.owner, settings.policy.triage_owner)
-        incident = incident.model_copy(update={"owner": owner})
         opted_out = opted_out_channels(session, opener.tenant, incident.customer.phone, incident.customer.email)
         case = CaseInput(case_id=case_id, reference=reference_for(case_id), incident=incident,
                          policy=settings.policy, opened_at=datetime.now(UTC), owner=owner,
