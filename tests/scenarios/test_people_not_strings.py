@@ -1,6 +1,7 @@
 """S5 read as an attacker would: with an integrator's key, or an agent's. Owners are staff accounts, not names
 an integrator types; reading a customer's contact takes an account that owns the case (not one that took it
-itself) or supervises; and four eyes means two accounts, whoever moved the case in between."""
+itself) or supervises; and four eyes means two accounts, whoever moved the case in between. On the dev server:
+no time needs skipping here."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ def name_only(owner: str | None) -> dict:
     return incident | ({"owner": owner} if owner else {})
 
 
-async def test_an_integrator_cannot_make_itself_owner_and_read_the_directory(stack: Stack):
+async def test_an_integrator_cannot_make_itself_owner_and_read_the_directory(live_stack: Stack):
+    stack = live_stack
     with session_for(stack.settings.database_url) as session:
         add_customer(session, TENANT, "Kaisa Kallio", city="Turku", phone=DIRECTORY_PHONE)
     till_id = "shop-integration"
@@ -44,7 +46,8 @@ async def test_an_integrator_cannot_make_itself_owner_and_read_the_directory(sta
     assert DIRECTORY_PHONE not in (await stack.api.get(f"/cases/{case_id}", headers=till)).text
 
 
-async def test_an_agent_who_takes_a_case_to_read_the_number_is_refused_and_reported(stack: Stack):
+async def test_an_agent_who_takes_a_case_to_read_the_number_is_refused_and_reported(live_stack: Stack):
+    stack = live_stack
     case_id = (await stack.api.post("/incidents", json=complaint("form-5101", source="feedback_form"))).json()[
         "case_id"]
     await eventually(lambda: stack.texts_to(PHONE))
@@ -75,7 +78,8 @@ async def test_an_agent_who_takes_a_case_to_read_the_number_is_refused_and_repor
     assert allowed.status_code == 200 and allowed.json()["phone"] == PHONE, "a supervisor's assignment is a reason"
 
 
-async def test_an_owner_who_reassigns_the_case_cannot_approve_it(stack: Stack):
+async def test_an_owner_who_reassigns_the_case_cannot_approve_it(live_stack: Stack):
+    stack = live_stack
     sari = stack.key("sari.supervisor", Scope.cases_read, Scope.cases_act, Scope.cases_approve)
     case_id = (await stack.api.post("/incidents", json=complaint("tweet-5201", owner="sari.supervisor"))).json()[
         "case_id"]
