@@ -71,7 +71,7 @@ async def test_a_landline_is_emailed_not_texted(stack: Stack):
 async def test_replies_and_stops_match_the_number_however_the_carrier_writes_it(stack: Stack):
     case_id = (await stack.api.post("/transactions", json=till_record("P-4"))).json()["case"]["case_id"]
     await eventually(lambda: stack.texts_to(PHONE))
-    carrier = stack.key("gateway", Scope.messages_inbound, kind=PrincipalKind.integrator)
+    carrier = stack.key("gateway", Scope.messages_inbound, kind=PrincipalKind.carrier)
 
     answer = await stack.api.post("/webhooks/twilio/sms", headers=carrier,
                                   data={"From": "040 123 4567", "Body": "2", "MessageSid": "SM-p4"})

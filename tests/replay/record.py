@@ -55,7 +55,7 @@ async def _record_overcharge_stopped_and_cancelled(stack: Stack) -> str:
     """A STOP by text (the shared opt-out rule, patched in) and then a cancel at a safe point."""
     case_id = (await stack.api.post("/transactions", json=till_record("R-7"))).json()["case"]["case_id"]
     await eventually(lambda: stack.texts_to(PHONE))
-    carrier = stack.key("twilio", Scope.messages_inbound, kind=PrincipalKind.integrator)
+    carrier = stack.key("twilio", Scope.messages_inbound, kind=PrincipalKind.carrier)
     await stack.api.post("/webhooks/twilio/sms", headers=carrier,
                          data={"From": PHONE, "Body": "STOP", "MessageSid": "SM-record-stop"})
     await stack.api.post(f"/cases/{case_id}/cancel", json={"reason": "recorded for replay"})

@@ -9,7 +9,7 @@ from schemas.channels import Channel, stopped_by
 from store.consent import record_opt_out
 from store.db import session_for
 from store.tables import MessageRow, SandboxOutboxEntry
-from tests.harness import Stack, eventually
+from tests.harness import TENANT, Stack, eventually
 from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
 
 
@@ -23,7 +23,7 @@ async def test_stop_by_text_means_no_call_and_no_text_afterwards_in_every_open_c
              for ref in ("STOP-1", "STOP-2")]
     await eventually(lambda: len(stack.texts_to(PHONE)) == 2)  # each case asked where the money should go
 
-    carrier = stack.key("twilio", Scope.messages_inbound, kind=PrincipalKind.integrator)
+    carrier = stack.key("twilio", Scope.messages_inbound, kind=PrincipalKind.carrier)
     stop = await stack.api.post("/webhooks/twilio/sms", headers=carrier,
                                 data={"From": PHONE, "Body": "STOP", "MessageSid": "SM-stop-both"})
     assert stop.status_code == 200
@@ -43,9 +43,9 @@ async def test_stop_by_text_means_no_call_and_no_text_afterwards_in_every_open_c
 async def test_a_stop_the_case_did_not_start_with_is_honoured_by_the_carrier_step(stack: Stack, monkeypatch):
     """A STOP that lands while a case is being opened (after intake read the consent store, before the workflow
     sends): the consent store has the last word at the send, so the number is neither texted nor called."""
-    monkeypatch.setattr(intake_cases, "opted_out_channels", lambda session, phone, email: [])  # read too early
+    monkeypatch.setattr(intake_cases, "opted_out_channels", lambda session, tenant, phone, email: [])  # too early
     with session_for(stack.settings.database_url) as session:
-        record_opt_out(session, PHONE, Channel.sms)
+        record_opt_out(session, TENANT, PHONE, Channel.sms)
     case_id = (await stack.api.post("/transactions", json=till_record("STOP-3"))).json()["case"]["case_id"]
     await eventually(lambda: stack.case(case_id).status == "needs_attention")
     assert stack.rows(SandboxOutboxEntry, to_address=PHONE) == [], "no text and no call after the STOP"

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from schemas.auth import Scope
+from schemas.auth import PrincipalKind, Scope
 from schemas.inputs import CLOCK_SKEW, KEPT_YEARS_RULE, PAST_INSTANT_RULE
-from tests.harness import Stack
+from tests.harness import Stack, sign_email
 from tests.scenarios.test_s3_s4_complaints import OWNER, PHONE, complaint
 from tests.test_intake import incident
 
@@ -87,9 +87,10 @@ async def test_an_email_with_a_long_message_id_is_taken(live_stack: Stack):
     case_id = (await live_stack.api.post("/incidents", json=complaint("mail-1", customer=customer))).json()["case_id"]
     reference = live_stack.case(case_id).reference
     message_id = f"<{'x' * 290}@mail.example.com>"
-    carrier = live_stack.key("mail.gateway", Scope.messages_inbound)
-    response = await live_stack.api.post("/webhooks/email", headers=carrier, json={
+    carrier = live_stack.key("mail.gateway", Scope.messages_inbound, kind=PrincipalKind.carrier)
+    content, signed = sign_email(live_stack.settings, {
         "sender": "jari@example.com", "subject": f"Re: Ref {reference}", "text": "Thank you", "message_id": message_id})
+    response = await live_stack.api.post("/webhooks/email", headers={**carrier, **signed}, content=content)
     assert response.status_code == 202, response.text
     assert response.json()["case_id"] == case_id
 

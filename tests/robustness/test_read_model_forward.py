@@ -26,7 +26,7 @@ def write(url: str, seq: int, step: CaseStep, status: CaseStatus, note: str, **f
 def test_an_older_write_moves_nothing_back_and_a_closed_case_stays_closed(tmp_path):
     url = harness.test_settings(tmp_path).database_url
     with session_for(url) as session:
-        open_case(session, "case-1", "CASE0001", "till", IncidentIn.model_validate(incident()),
+        open_case(session, "case-1", "CASE0001", harness.TENANT, "till", IncidentIn.model_validate(incident()),
                   datetime.now(UTC), owner="aino")
 
     asked = write(url, 2, CaseStep.contact, CaseStatus.waiting_on_customer, "sms 'ask': sent")
