@@ -21,7 +21,7 @@ class VerificationActivities:
     @activity.defn(name=ActivityName.verify_incident)
     def verify_incident(self, request: VerifyRequest) -> Verification:
         with session_for(self._database_url) as session:
-            verification = _verify(session, request.incident)
+            verification = verify_against(session, request.incident, request.tenant)
             progress = request.progress.model_copy(update={"note": verification.detail})
             apply_progress(session, progress, entry_key=f"{progress.case_id}:verify")
             session.commit()
@@ -32,12 +32,13 @@ class VerificationActivities:
 _TILL_ERRORS = frozenset({IncidentKind.overcharge, IncidentKind.undercharge})
 
 
-def _verify(session: Session, incident: IncidentIn) -> Verification:
+def verify_against(session: Session, incident: IncidentIn, tenant: str) -> Verification:
     reported = incident.amount
     record = None
     if incident.kind in _TILL_ERRORS and incident.transaction_ref and incident.store:
         record = session.exec(select(TransactionRow).where(
-            TransactionRow.store == incident.store, TransactionRow.transaction_id == incident.transaction_ref)).first()
+            TransactionRow.tenant == tenant, TransactionRow.store == incident.store,
+            TransactionRow.transaction_id == incident.transaction_ref)).first()
     if record is None:
         return Verification(confirmed=True, amount=reported,
                             detail=f"{incident.kind} of {reported} taken from the reporter's record")
@@ -47,6 +48,6 @@ def _verify(session: Session, incident: IncidentIn) -> Verification:
         return Verification(confirmed=False, detail=f"transaction {record.transaction_id} shows no {incident.kind}")
     verified = Money(amount_minor=too_much, currency=record.currency)
     differs = "" if verified == reported else f" (reported as {reported})"
-    return Verification(confirmed=True, amount=verified,
+    return Verification(confirmed=True, amount=verified, against_record=True,
                         detail=f"{incident.kind} of {verified} confirmed against transaction "
                                f"{record.transaction_id}{differs}")

@@ -23,10 +23,15 @@ class PrincipalKind(StrEnum):
     person = "person"  # an agent, a supervisor, an administrator
 
 
+# Until staff and integrator accounts carry their organisation, every key belongs to the one tenant.
+DEFAULT_TENANT = "default"
+
+
 class Principal(BaseModel):
     id: str
     kind: PrincipalKind
     scopes: frozenset[Scope]
+    tenant: str = DEFAULT_TENANT
 
     def may(self, scope: Scope) -> bool:
         return scope in self.scopes or Scope.admin in self.scopes

@@ -18,7 +18,7 @@ async def post_incident(incident: IncidentIn, response: Response, settings: Sett
     """Opens a recovery case and starts its workflow. Posting the same `external_id` again returns that case.
     If Temporal is unreachable: 503 with `Retry-After`; the case is kept and its workflow started without
     another post (posting again is still safe)."""
-    opened = await open_case(temporal, settings, integrator.id, incident)
+    opened = await open_case(temporal, settings, integrator.id, incident, integrator.tenant)
     if not opened.created:
         response.status_code = status.HTTP_200_OK
     return opened

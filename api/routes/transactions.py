@@ -23,12 +23,13 @@ async def post_transaction(
 
     def keep() -> None:
         with session_for(settings.database_url) as session:
-            record_transaction(session, record)
+            record_transaction(session, record, integrator.tenant)
 
     await run_in_threadpool(keep)
     finding, difference = examine(record)
     opened = None
     if finding is not Finding.correct:
-        opened = await open_case(temporal, settings, integrator.id, incident_from(record, finding, difference))
+        opened = await open_case(temporal, settings, integrator.id, incident_from(record, finding, difference),
+                                 integrator.tenant)
     return TransactionVerdict(transaction_id=record.transaction_id, correct_total=record.correct_total(),
                               charged=record.charged(), finding=finding, difference=difference, case=opened)
