@@ -24,17 +24,6 @@ class PaymentActivities:
 
     @activity.defn(name=ActivityName.refund)
     def refund(self, request: RefundRequest) -> RefundResult:
-        # The provider call is idempotent on the key, so a retry after "timed out after the money moved"
-        # gets the first refund back instead of paying again.
-        try:
-            paid = self._provider.refund(request.idempotency_key, request.amount, request.destination,
-                                         request.original_payment_ref)
-        except RefundRejected as rejected:
-            with session_for(self._database_url) as session:  # the integrator hears of it before the owner acts
-                record_event(session, request.case_id, EventType.refund_failed, f"{request.idempotency_key}:failed",
-                             amount=request.amount)
-                session.commit()
-            raise ApplicationError(str(rejected), type="RefundRejected", non_retryable=True) from rejected
         """Whatever happened before (a crash after the money moved, another case paying the same sale, a hand
         payment), the ledger row says it: only a row reserved by this case and not yet settled calls the provider,
         and the provider's key comes from the money event, so even that retry moves money once."""
@@ -66,7 +55,6 @@ class PaymentActivities:
             apply_progress(session, request.progress, entry_key=f"{request.case_id}:refund", refunded_at=utcnow())
             session.commit()
             return _result(row)
-
 
     def _key_forgotten(self, row: RefundRow) -> bool:
         """A reservation older than the provider's memory of keys: asking again could pay a second time."""
