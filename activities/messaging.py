@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
+import secrets
 from collections.abc import Mapping
 
-from sqlmodel import select
+from sqlmodel import col, delete, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -12,12 +16,15 @@ from messages.render import RenderedMessage, render
 from privacy.masking import MASKED, mask_address, mask_text
 from providers.messaging import Delivery, MessageRefused, MessageSender, RecipientRejected
 from schemas.channels import Channel
-from schemas.messages import DeliveryStatus, MessageReceipt, OutboundMessage
+from schemas.messages import CodeCheck, DeliveryStatus, MessageFacts, MessageReceipt, OutboundMessage
 from schemas.steps import ActivityName
 from store.cases import apply_progress
 from store.consent import opted_out_channels
 from store.db import session_for
-from store.tables import CaseRow, MessageRow, utcnow
+from store.tables import CaseRow, DestinationCodeRow, MessageRow, utcnow
+
+CODE_DIGITS = 6
+CODE_PATTERN = re.compile(rf"(?<!\d)(\d{{{CODE_DIGITS}}})(?!\d)")
 
 
 class MessagingActivities:
@@ -30,14 +37,47 @@ class MessagingActivities:
         already = self._recorded(message.idempotency_key)
         if already is not None:
             return already
+        return self._send(message, message.facts)
+
+    @activity.defn(name=ActivityName.send_destination_code)
+    def send_destination_code(self, message: OutboundMessage) -> MessageReceipt:
+        """Texts a one-time code to the number on file, for the customer to echo back before we pay an account
+        that arrived over a channel whose sender we cannot authenticate. The code is made here, never in the
+        workflow (so it is in no history); only its hash is kept, and the case's copy of the text hides it."""
+        already = self._recorded(message.idempotency_key)
+        if already is not None:
+            return already
+        code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+        with session_for(self._database_url) as session:
+            session.exec(delete(DestinationCodeRow).where(col(DestinationCodeRow.case_id) == message.case_id))
+            session.add(DestinationCodeRow(case_id=message.case_id, code_hash=_code_hash(message.case_id, code)))
+            session.commit()
+        return self._send(message, message.facts.model_copy(update={"confirmation_code": code}), hide=code)
+
+    @activity.defn(name=ActivityName.check_destination_code)
+    def check_destination_code(self, check: CodeCheck) -> bool:
+        """True once, for the case's live code; a used code proves nothing again."""
+        typed = CODE_PATTERN.search(check.text)
+        if typed is None:
+            return False
+        with session_for(self._database_url) as session:
+            row = session.exec(select(DestinationCodeRow).where(DestinationCodeRow.case_id == check.case_id)).first()
+            if row is None or not hmac.compare_digest(row.code_hash, _code_hash(check.case_id, typed.group(1))):
+                return False
+            session.delete(row)
+            session.commit()
+            return True
+
+    def _send(self, message: OutboundMessage, facts: MessageFacts, hide: str | None = None) -> MessageReceipt:
         sender = self._senders.get(message.channel)
         if sender is None:
             raise ApplicationError(f"no carrier configured for {message.channel}", non_retryable=True)
-        rendered = render(message.template, message.language, message.channel, message.facts)
+        rendered = render(message.template, message.language, message.channel, facts)
         delivery = self._refused_by_consent(message) or _sent(sender, message, rendered)
         with session_for(self._database_url) as session:
             row = MessageRow(case_id=message.case_id, idempotency_key=message.idempotency_key, direction="out",
-                             channel=message.channel, to_address=message.to, body=rendered.body,
+                             channel=message.channel, to_address=message.to,
+                             body=rendered.body.replace(hide, "•" * len(hide)) if hide else rendered.body,
                              status=delivery.status, provider=sender.name, provider_ref=delivery.provider_ref)
             session.add(row)
             progress = message.progress.model_copy(update={"note": f"{message.progress.note}: {delivery.status}"})
@@ -79,6 +119,10 @@ def _sent(sender: MessageSender, message: OutboundMessage, rendered: RenderedMes
 def _without_address(text: str, address: str) -> str:
     """A carrier's error text with the customer's address masked: Temporal keeps failures in the history."""
     return mask_text(text.replace(address, mask_address(address) or MASKED))
+
+
+def _code_hash(case_id: str, code: str) -> str:
+    return hashlib.sha256(f"{case_id}:{code}".encode()).hexdigest()
 
 
 def _receipt(row: MessageRow) -> MessageReceipt:

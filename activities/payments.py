@@ -1,16 +1,17 @@
-"""Refund through the payment provider with the case's idempotency key, and record it on the case."""
+"""Refund through the payment provider, once per money event: reserve the ledger row, pay with the event's key,
+record the result, and move the case's read model with it."""
 
 from __future__ import annotations
 
-from sqlmodel import select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from privacy.masking import mask_text
 from providers.payments import PaymentProvider, RefundRejected
-from schemas.refunds import RefundRequest, RefundResult
+from schemas.refunds import RefundRequest, RefundResult, RefundRoute, RefundStatus
 from schemas.steps import ActivityName
 from schemas.webhooks import EventType
+from store import refunds as ledger
 from store.cases import apply_progress
 from store.db import session_for
 from store.tables import RefundRow, utcnow
@@ -24,27 +25,51 @@ class PaymentActivities:
 
     @activity.defn(name=ActivityName.refund)
     def refund(self, request: RefundRequest) -> RefundResult:
-        # The provider call is idempotent on the key, so a retry after "timed out after the money moved"
-        # gets the first refund back instead of paying again.
-        try:
-            paid = self._provider.refund(request.idempotency_key, request.amount, request.destination,
-                                         request.original_payment_ref)
-        except RefundRejected as rejected:
-            with session_for(self._database_url) as session:  # the integrator hears of it before the owner acts
-                record_event(session, request.case_id, EventType.refund_failed, f"{request.idempotency_key}:failed",
+        """Whatever happened before (a crash after the money moved, another case paying the same sale, a hand
+        payment), the ledger row says it: only a row reserved by this case and not yet settled calls the provider,
+        and the provider's key comes from the money event, so even that retry moves money once."""
+        with session_for(self._database_url) as session:
+            handled_by = ledger.claim_money_event(session, request.event, request.case_id)
+            if handled_by != request.case_id:  # only the event's own case may pay it, even if it has not yet
+                return RefundResult(amount=request.amount, paid_in_case=handled_by)
+            row = ledger.reserve(session, request)
+            if row.case_id != request.case_id or RefundStatus(row.status).settled:
+                return _result(row)
+            if row.status == RefundStatus.refused:
+                raise _rejected(f"already refused by {row.provider}: pay it by hand")
+            if self._key_forgotten(row):
+                ledger.refuse(session, row, self._provider.name)
+                session.commit()
+                raise _rejected(f"the provider may have paid under key {row.idempotency_key} but no longer remembers "
+                                "the key: check its records, and confirm by hand with its refund id, or pay by hand")
+            try:
+                paid = self._provider.refund(row.idempotency_key, request.amount, request.destination,
+                                             request.original_payment_ref)
+            except RefundRejected as rejected:
+                ledger.refuse(session, row, self._provider.name)
+                # the integrator hears of it before the owner acts
+                record_event(session, request.case_id, EventType.refund_failed, f"{request.case_id}:refund:failed",
                              amount=request.amount)
                 session.commit()
-            # Temporal keeps the text in the history: the bank account it may quote is masked, the cause dropped.
-            raise ApplicationError(mask_text(str(rejected)), type="RefundRejected", non_retryable=True) from None
-        with session_for(self._database_url) as session:
-            row = session.exec(select(RefundRow).where(RefundRow.idempotency_key == request.idempotency_key)).first()
-            if row is None:
-                row = RefundRow(case_id=request.case_id, idempotency_key=request.idempotency_key,
-                                amount_minor=request.amount.amount_minor, currency=request.amount.currency,
-                                destination=request.destination.kind, status=paid.status,
-                                provider=self._provider.name, provider_ref=paid.provider_ref)
-                session.add(row)
-            apply_progress(session, request.progress, entry_key=request.idempotency_key, refunded_at=utcnow())
+                # Temporal keeps the text in the history: the bank account it may quote is masked, the cause dropped.
+                raise _rejected(mask_text(str(rejected))) from None
+            ledger.settle(session, row, paid.status, self._provider.name, paid.provider_ref)
+            apply_progress(session, request.progress, entry_key=f"{request.case_id}:refund", refunded_at=utcnow())
             session.commit()
-            return RefundResult(refund_id=row.id, status=row.status, provider=row.provider,
-                                provider_ref=row.provider_ref, amount=request.amount)
+            return _result(row)
+
+    def _key_forgotten(self, row: RefundRow) -> bool:
+        """A reservation older than the provider's memory of keys: asking again could pay a second time."""
+        window = self._provider.key_window
+        return window is not None and utcnow() - row.created_at > window
+
+
+def _rejected(reason: str) -> ApplicationError:
+    return ApplicationError(reason, type="RefundRejected", non_retryable=True)
+
+
+def _result(row: RefundRow) -> RefundResult:
+    return RefundResult.model_validate({
+        "refund_id": row.id, "status": row.status, "provider": row.provider, "provider_ref": row.provider_ref,
+        "amount": {"amount_minor": row.amount_minor, "currency": row.currency}, "route": RefundRoute(row.route),
+        "paid_in_case": row.case_id})

@@ -11,7 +11,7 @@ from schemas.money import Money
 from schemas.steps import ActivityName, VerifyRequest
 from store.cases import apply_progress
 from store.db import session_for
-from store.tables import CaseRow, TransactionRow
+from store.tables import TransactionRow
 
 
 class VerificationActivities:
@@ -21,8 +21,7 @@ class VerificationActivities:
     @activity.defn(name=ActivityName.verify_incident)
     def verify_incident(self, request: VerifyRequest) -> Verification:
         with session_for(self._database_url) as session:
-            tenant = session.get(CaseRow, request.progress.case_id).tenant
-            verification = _verify(session, tenant, request.incident)
+            verification = verify_against(session, request.incident, request.tenant)
             progress = request.progress.model_copy(update={"note": verification.detail})
             apply_progress(session, progress, entry_key=f"{progress.case_id}:verify")
             session.commit()
@@ -33,7 +32,7 @@ class VerificationActivities:
 _TILL_ERRORS = frozenset({IncidentKind.overcharge, IncidentKind.undercharge})
 
 
-def _verify(session: Session, tenant: str, incident: IncidentIn) -> Verification:
+def verify_against(session: Session, incident: IncidentIn, tenant: str) -> Verification:
     """Only the tenant's own till records count: another company's record proves nothing here."""
     reported = incident.amount
     record = None
@@ -50,6 +49,6 @@ def _verify(session: Session, tenant: str, incident: IncidentIn) -> Verification
         return Verification(confirmed=False, detail=f"transaction {record.transaction_id} shows no {incident.kind}")
     verified = Money(amount_minor=too_much, currency=record.currency)
     differs = "" if verified == reported else f" (reported as {reported})"
-    return Verification(confirmed=True, amount=verified,
+    return Verification(confirmed=True, amount=verified, against_record=True,
                         detail=f"{incident.kind} of {verified} confirmed against transaction "
                                f"{record.transaction_id}{differs}")

@@ -19,6 +19,7 @@ from bench.context import Bench
 from bench.incidents import TENANT
 from schemas.cases import LiveState
 from store import cases as case_store
+from store import refunds as refund_ledger
 from store.db import engine_for, session_for
 from store.tables import CaseRow
 
@@ -83,7 +84,7 @@ def detail_reads(case_id: str) -> Callable[[Any], object]:
     def read(session) -> None:
         session.get(CaseRow, case_id)
         case_store.messages_of(session, case_id)
-        case_store.refunds_of(session, case_id)
+        refund_ledger.refunds_of(session, case_id)
 
     return read
 

@@ -5,6 +5,10 @@ lost: if Temporal is unreachable the caller gets a 503 (`WorkflowNotStarted`), a
 from that very input, by the caller posting again or, if it never does, by the worker's reconciler
 (`intake/reconciler.py`). Workflow id = case id with duplicates rejected, so however many of them try, the case
 has one workflow.
+
+A case is also one per money event: a second report of a sale already in a case (another door, another
+integrator of the tenant) is linked to that case and runs no workflow, so the customer is neither paid nor
+contacted twice. A closed case never starts again, even after Temporal's retention forgot its workflow.
 """
 
 from __future__ import annotations
@@ -26,10 +30,13 @@ from temporalio.service import RPCError, RPCStatusCode
 from schemas.auth import Principal
 from schemas.cases import CaseInput, OpenedCase
 from schemas.incidents import IncidentIn
+from schemas.progress import CaseStatus
+from schemas.refunds import money_event_key
 from schemas.sla import Priority
 from security.codec import EncryptionCodec
 from settings import Settings
 from store import cases as case_store
+from store import refunds as refund_ledger
 from store.accounts import active_account
 from store.consent import opted_out_channels
 from store.db import session_for
@@ -68,31 +75,43 @@ def reference_for(case_id: str) -> str:
 
 async def open_case(client: Client, settings: Settings, opener: Principal, incident: IncidentIn) -> OpenedCase:
     """Records the case (or finds it) and starts its workflow; raises `WorkflowNotStarted` if Temporal cannot, and
-    `UnknownOwner` if the incident suggests an owner the tenant has no account for."""
+    `UnknownOwner` if the incident suggests an owner the tenant has no account for. A closed case (linked to the
+    case that owns its money event, or finished long ago) is not started."""
     case_id = case_id_for(opener.tenant, opener.id, incident.external_id)
     row, created, case = await run_in_threadpool(_record, settings, client.data_converter, opener, case_id,
                                                  incident)
-    if not created:
-        case = await _input_of_existing(client, row, case)
-    await ensure_workflow(client, settings, case)
-    return OpenedCase(case_id=case_id, created=created,
+    if row.status == CaseStatus.closed:
+        if created and row.linked_to is not None:
+            await _tell_about_contact(client, row.linked_to, incident)
+    else:
+        if not created:
+            case = await _input_of_existing(client, row, case)
+        await ensure_workflow(client, settings, case)
+    return OpenedCase(case_id=case_id, created=created, linked_to=row.linked_to,
                       links={"self": f"/cases/{case_id}", "timeline": f"/cases/{case_id}/timeline"})
 
 
 def _record(settings: Settings, converter: DataConverter, opener: Principal, case_id: str,
             incident: IncidentIn) -> tuple[CaseRow, bool, CaseInput]:
     """One session (this runs once per post, on the hot path): the channels already stopped, the workflow's
-    whole input (the incident, the policy as it is now), and the case row holding that input sealed."""
+    whole input (the incident, the policy as it is now), the case row holding that input sealed, and the claim
+    on the money event (a second report of it is linked to the case that owns it)."""
+    money_event = money_event_key(opener.tenant, incident, case_id)
     with session_for(settings.database_url) as session:
         # The incident stays as posted (its `owner` a suggestion); the case's owner is the account it names.
         owner = _owner(session, opener.tenant, incident.owner, settings.policy.triage_owner)
         opted_out = opted_out_channels(session, opener.tenant, incident.customer.phone, incident.customer.email)
         case = CaseInput(case_id=case_id, reference=reference_for(case_id), incident=incident,
                          policy=settings.policy, opened_at=datetime.now(UTC), owner=owner,
-                         priority=settings.policy.sla.priority_for(incident.source), opted_out=opted_out)
+                         priority=settings.policy.sla.priority_for(incident.source), opted_out=opted_out,
+                         tenant=opener.tenant, money_event=money_event)
         row, created = case_store.open_case(session, case_id, case.reference, opener.tenant, opener.id, incident,
                                             case.opened_at, case.owner, case.priority,
                                             start_payload=seal(converter, case))
+        if row.status != CaseStatus.closed:
+            handled_by = refund_ledger.claim_money_event(session, money_event, case_id)
+            if handled_by != case_id:
+                case_store.link_to(session, row, handled_by, opener.id)
     return row, created, case
 
 
@@ -106,6 +125,17 @@ def _owner(session: Session, tenant: str, suggested: str | None, triage_owner: s
         return account.id
     account = active_account(session, tenant, triage_owner) if triage_owner else None
     return account.id if account else None
+
+
+async def _tell_about_contact(client: Client, case_id: str, incident: IncidentIn) -> None:
+    """The case that handles the money event may not know how to reach the customer (a till seldom does); this
+    report may (the customer called the contact centre)."""
+    if incident.customer.phone is None and incident.customer.email is None:
+        return
+    try:
+        await client.get_workflow_handle(case_id).signal("contact_reported", incident.customer)
+    except RPCError:
+        pass  # that case has finished: nothing is left to ask
 
 
 async def _input_of_existing(client: Client, row: CaseRow, posted: CaseInput) -> CaseInput:

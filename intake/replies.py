@@ -66,7 +66,8 @@ def _stop_or_none(text: str) -> ReplyIntent | None:
 
 
 async def _signal(client: Client, case_id: str, reply: ReplyIn, intent: ReplyIntent | None) -> None:
-    message = CustomerReply(channel=reply.channel, text=reply.text, intent=intent, received_at=datetime.now(UTC))
+    message = CustomerReply(channel=reply.channel, text=reply.text, intent=intent, received_at=datetime.now(UTC),
+                            sender=reply.sender)
     try:
         await client.get_workflow_handle(case_id).signal("customer_replied", message)
     except RPCError as error:

@@ -25,6 +25,7 @@ from metrics.read_model import CaseScope, milestone_seconds
 from metrics.sla import sla_breaches_by_kind_and_source
 from schemas.progress import CaseStatus
 from store.cases import failing_starts
+from store.refunds import SETTLED
 from store.tables import CaseRow, CompensationRow, RefundRow
 
 _MINUTE, _HOUR, _DAY = 60, 3600, 86400
@@ -96,7 +97,9 @@ class ReadModelCollector:
         yield from _sla_families(sla_breaches_by_kind_and_source(self._session, self._scope),
                                  {(row.kind, row.source) for row in case_rows})
         yield from (histogram.family(case_rows) for histogram in HISTOGRAMS)
-        yield from _money_families(self._session, RefundRow.__table__, "refund", self._scope)
+        refunds = RefundRow.__table__
+        yield from _money_families(self._session, refunds, "refund", self._scope,
+                                   refunds.c.status.in_(SETTLED))  # by the provider or by hand; not refused
         yield from _money_families(self._session, CompensationRow.__table__, "compensation", self._scope)
         yield GaugeMetricFamily("recovery_cases_start_failing", "Cases recorded whose workflow could not be started "
                                 "(their input no longer opens, or Temporal refused that start): each names why in "
@@ -147,11 +150,11 @@ def _family(family: CounterMetricFamily | GaugeMetricFamily, values: Mapping[tup
     return family
 
 
-def _money_families(session: Session, table: Table, noun: str, scope: CaseScope) -> Iterator[Metric]:
+def _money_families(session: Session, table: Table, noun: str, scope: CaseScope, *where) -> Iterator[Metric]:
     """Count and sum of a money table (refunds, compensations), per currency, in minor units (cents for EUR)."""
     rows = session.exec(
         select(table.c.currency, func.count().label("n"), func.sum(table.c.amount_minor).label("minor"))
-        .where(*scope.covers_case(table.c.case_id)).group_by(table.c.currency)
+        .where(*scope.covers_case(table.c.case_id), *where).group_by(table.c.currency)
     ).all()
     count = CounterMetricFamily(f"recovery_{noun}s", f"{noun.capitalize()}s made, by currency.", labels=["currency"])
     amount = CounterMetricFamily(f"recovery_{noun}_amount_minor_units",

@@ -12,6 +12,7 @@ from schemas.auth import Principal
 from schemas.data_subject import CustomerExport, DirectoryEntryView, ExportedCase, OptOutView
 from schemas.privacy import AccessRecordView, DataSubjectRequest
 from store import cases as case_store
+from store import refunds as refund_ledger
 from store.directory import find_by_name, record_access
 from store.privacy import customer_addresses, customer_cases, reads_of
 from store.tables import AccessRecordRow, CaseRow, ContactOptOutRow, CustomerDirectoryRow, MessageRow
@@ -46,7 +47,7 @@ def _exported(session: Session, case: CaseRow) -> ExportedCase:
     return ExportedCase(summary=case_store.summary_of(case), reference=case.reference,
                         customer_name=case.customer_name, customer_phone=case.customer_phone,
                         customer_email=case.customer_email, messages=case_store.messages_of(session, case.id),
-                        refunds=case_store.refunds_of(session, case.id),
+                        refunds=refund_ledger.refunds_of(session, case.id),
                         timeline=case_store.timeline_of(session, case.id))
 
 

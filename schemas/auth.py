@@ -57,6 +57,11 @@ def scopes_of(roles: set[Role] | frozenset[Role] | list[Role]) -> frozenset[Scop
     return frozenset().union(*(ROLE_SCOPES[Role(role)] for role in roles))
 
 
+# The tenant of everything made before tenants existed (keys, cases, till records; the migration's default), and
+# of workflow inputs recorded then.
+DEFAULT_TENANT = "default"
+
+
 class Principal(BaseModel):
     """`id` is the account id for a person's key, the system's name otherwise."""
 

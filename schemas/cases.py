@@ -6,13 +6,14 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from schemas.auth import DEFAULT_TENANT
 from schemas.channels import Channel
 from schemas.incidents import IncidentIn, IncidentKind, IncidentSource
 from schemas.messages import DeliveryStatus
 from schemas.money import Money
 from schemas.policy import RecoveryPolicy
 from schemas.progress import CaseOutcome, CaseStatus, CaseStep
-from schemas.refunds import RefundStatus
+from schemas.refunds import RefundRoute, RefundStatus
 from schemas.replies import IntentKind, RefundDestinationKind
 from schemas.sla import Priority, SlaSnapshot
 from sla.clock import SlaState
@@ -29,10 +30,15 @@ class CaseInput(BaseModel):
     owner: str | None = None
     priority: Priority = Priority.normal
     opted_out: list[Channel] = Field(default_factory=list, description="Channels the customer has said STOP to.")
+    tenant: str = DEFAULT_TENANT
+    money_event: str | None = Field(default=None, description="What this case pays back once (the refund "
+                                    "ledger's key); None in cases opened before the ledger.")
 
 
 class Verification(BaseModel):
     confirmed: bool
+    against_record: bool = Field(default=False, description="Checked against our own till record; otherwise the "
+                                 "amount is the reporter's word, and large ones wait for a supervisor.")
     amount: Money | None = Field(default=None, description="The verified amount (may differ from the report).")
     detail: str
 
@@ -59,6 +65,9 @@ class LiveState(BaseModel):
     waiting_until: datetime | None = Field(default=None, description="When the current wait ends.")
     verified_amount: Money | None = None
     refund_destination: RefundDestinationKind | None = None
+    awaiting_hand_payment: bool = Field(default=False, description="The provider refused: the owner or a "
+                                        "supervisor pays by hand and confirms (POST /cases/{id}/manual-refund).")
+    paid_in_case: str | None = Field(default=None, description="Another case already paid this money event.")
     satisfaction: int | None = None
     outcome: CaseOutcome | None = None
 
@@ -74,12 +83,18 @@ class MessageView(BaseModel):
 
 
 class RefundView(BaseModel):
+    """A ledger entry of the case whose money moved: paid by the provider or by hand (who, which reference)."""
+
     id: int
     amount: Money
     destination: RefundDestinationKind
     status: RefundStatus
-    provider_ref: str
+    route: RefundRoute
+    provider_ref: str | None
+    reference: str | None = Field(default=None, description="A hand payment's own reference (bank transfer ...).")
+    recorded_by: str | None = Field(default=None, description="Who confirmed a hand payment.")
     created_at: datetime
+    settled_at: datetime | None
 
 
 class TimelineEntryView(BaseModel):
@@ -100,6 +115,8 @@ class CaseSummary(BaseModel):
     amount: Money | None
     store: str | None
     owner: str | None
+    linked_to: str | None = Field(default=None, description="Another report of the same money event: the case "
+                                  "that handles it. This one pays nothing and does not contact the customer.")
     priority: Priority
     sla_state: SlaState | None = Field(description="The worst of the case's SLA clocks, as last recorded.")
     sla_due_at: datetime | None = Field(description="The nearest open SLA deadline.")
@@ -130,6 +147,7 @@ class OpenedCase(BaseModel):
 
     case_id: str
     created: bool
+    linked_to: str | None = Field(default=None, description="The case already handling this money event.")
     links: dict[str, str]
 
 

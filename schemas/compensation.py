@@ -22,12 +22,24 @@ class GoodwillPolicy(BaseModel):
     max_times_failure: int = Field(default=3, ge=1,
                                    description="Never worth more than this many times what the customer lost.")
 
-    def offer(self, failure: Money | None) -> Money:
-        """The value to grant: the policy's value, capped relative to the failure when one is known."""
+    def offer(self, failure: Money | None) -> GoodwillOffer:
+        """The policy's product, unless the cap relative to the failure makes it worth less than the product: then
+        a credit of exactly the capped value (a 1 EUR loss never earns a 29.90 EUR month of sport)."""
         if failure is None or failure.currency != self.value.currency:
-            return self.value
+            return GoodwillOffer(kind=self.kind, product=self.product, value=self.value)
         cap = failure.amount_minor * self.max_times_failure
-        return Money(amount_minor=min(self.value.amount_minor, cap), currency=self.value.currency)
+        if cap >= self.value.amount_minor:
+            return GoodwillOffer(kind=self.kind, product=self.product, value=self.value)
+        capped = Money(amount_minor=cap, currency=self.value.currency)
+        return GoodwillOffer(kind=CompensationKind.credit, product=f"a credit of {capped}", value=capped)
+
+
+class GoodwillOffer(BaseModel):
+    """What a case grants: what the customer gets is worth exactly `value`."""
+
+    kind: CompensationKind
+    product: str
+    value: Money
 
 
 class CompensationRequest(BaseModel):

@@ -42,6 +42,8 @@ class MessageFacts(BaseModel):
     reply_due: datetime | None = Field(default=None, description="When a person will have replied, at the latest.")
     reply_text: str | None = Field(default=None, description="An agent's personal reply, sent as written.")
     voucher_code: str | None = None
+    confirmation_code: str | None = Field(default=None, description="Set by the messaging activity only, never "
+                                          "by a workflow: a one-time code is in no history.")
     compensation_product: str | None = None
     access_report: AccessReport | None = Field(default=None, description="S5: the reads of the customer's data "
                                                "(capped by the privacy policy).")
@@ -71,3 +73,10 @@ class MessageReceipt(BaseModel):
     status: DeliveryStatus
     provider: str
     provider_ref: str
+
+
+class CodeCheck(BaseModel):
+    """What the customer sent back, to compare with the one-time code texted to the number on file."""
+
+    case_id: str
+    text: str = Field(max_length=2000)

@@ -32,8 +32,10 @@ class RecoveryStats(BaseModel):
     """Of the closed cases, how many ended with the customer made whole.
 
     `share` = cases closed `recovered` / cases closed with a confirmed failure (all closed cases but
-    `not_confirmed`, where verification found nothing to recover). A till undercharge that is written off
-    counts as a failure not recovered for the customer: the customer lost nothing, and `outcomes` shows it.
+    `not_confirmed`, where verification found nothing to recover, and `linked`, a second report of a money
+    event another case handles). A rejected approval (`not_approved`) counts as not recovered. A till
+    undercharge that is written off counts as a failure not recovered for the customer: the customer lost
+    nothing, and `outcomes` shows it.
     """
 
     closed: int

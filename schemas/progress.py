@@ -47,6 +47,8 @@ class CaseOutcome(StrEnum):
     duplicate = "duplicate"  # another case recovers the same failure
     not_a_failure = "not_a_failure"  # on a closer look, nothing went wrong
     cancelled = "cancelled"  # the integrator or a supervisor withdrew it
+    not_approved = "not_approved"  # a supervisor rejected the refund or goodwill: not recovered
+    linked = "linked"  # another report of a money event that another case handles
 
 
 class CaseProgress(BaseModel):

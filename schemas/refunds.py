@@ -1,33 +1,81 @@
-"""Refunds: paid at most once per idempotency key (`<case id>:<step>`), whatever retries happen."""
+"""Refunds: paid at most once per money event (this overcharge on this sale), whoever reports it, however often,
+whatever retries or crashes happen, and by exactly one route (the provider, or a person by hand)."""
 
 from __future__ import annotations
 
+import hashlib
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from schemas.incidents import IncidentIn, IncidentKind
 from schemas.money import Money
 from schemas.progress import CaseProgress
 from schemas.replies import RefundDestination
 
+# Errors of one sale: the sale's store and transaction reference name the money event, whoever reports it.
+_SALE_ERRORS = frozenset({IncidentKind.overcharge, IncidentKind.undercharge, IncidentKind.duplicate_purchase})
+
+
+def money_event_key(tenant: str, incident: IncidentIn, case_id: str) -> str:
+    """The thing that is paid back once. For an error on a sale: tenant + store + transaction + kind, so the till's
+    `POST /transactions` and the contact centre's `POST /incidents` of the same sale name the same event. Anything
+    else (a complaint's loss, a report without a sale reference) is its own case's event."""
+    if incident.kind in _SALE_ERRORS and incident.store and incident.transaction_ref:
+        sale = hashlib.sha256(f"{tenant}\x00{incident.store}\x00{incident.transaction_ref}".encode()).hexdigest()
+        return f"sale:{sale[:40]}:{incident.kind}"
+    return f"case:{case_id}"
+
+
+def provider_key(money_event: str) -> str:
+    """The payment provider's idempotency key: from the money event, never from the case that happens to pay it."""
+    return f"refund:{hashlib.sha256(money_event.encode()).hexdigest()[:48]}"
+
 
 class RefundStatus(StrEnum):
+    reserved = "reserved"  # the ledger row is ours; the provider is being asked
     paid = "paid"
     awaiting_pickup = "awaiting_pickup"  # cash waits for the customer at the service desk
+    refused = "refused"  # the provider refused for good; the owner may pay by hand
+
+    @property
+    def settled(self) -> bool:
+        """The money moved (or waits at the desk): nothing more may be paid for this event."""
+        return self in (RefundStatus.paid, RefundStatus.awaiting_pickup)
+
+
+class RefundRoute(StrEnum):
+    provider = "provider"
+    by_hand = "by_hand"  # the owner or a supervisor paid it and recorded the payment's reference
 
 
 class RefundRequest(BaseModel):
     case_id: str
-    idempotency_key: str
+    money_event: str | None = Field(default=None, description="None in cases opened before the ledger: the case's.")
     amount: Money
     destination: RefundDestination
     original_payment_ref: str | None = None
     progress: CaseProgress
 
+    @property
+    def event(self) -> str:
+        return self.money_event or f"case:{self.case_id}"
+
+    @property
+    def provider_key(self) -> str:
+        """The money event's key; a case opened before the ledger keeps the key it paid with then (a refund in
+        flight across the deploy must reach the provider under the same key, or a retry could pay twice)."""
+        return provider_key(self.money_event) if self.money_event else f"{self.case_id}:refund"
+
 
 class RefundResult(BaseModel):
-    refund_id: int
-    status: RefundStatus
-    provider: str
-    provider_ref: str
+    """The ledger's answer. `paid_in_case` names the case that owns the money event: when it is another case,
+    nothing was paid in this one (and no ledger row is this case's)."""
+
+    refund_id: int | None = None
+    status: RefundStatus | None = None
+    provider: str | None = None
+    provider_ref: str | None = None
     amount: Money
+    route: RefundRoute = RefundRoute.provider
+    paid_in_case: str | None = None

@@ -8,20 +8,20 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
 
 from schemas.channels import Channel
 from schemas.inputs import documented_rule, present, whole_number
 
 
 def _valid_iban(text: str) -> str:
-    """ISO 13616: country code, check digits, and the mod-97 check over the whole account number."""
-    iban = re.sub(r"\s+", "", text).upper()
-    if not re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}", iban):
-        raise ValueError("not an IBAN: expected a country code, two check digits and the account number")
-    digits = "".join(str(int(char, 36)) for char in iban[4:] + iban[:4])
-    if int(digits) % 97 != 1:
-        raise ValueError("the IBAN's check digits do not match: please check the account number")
-    return iban
+    """ISO 13616 as the maintained `schwifty` registry knows it: the country's exact length and account format,
+    its national checksum where it has one, and the mod-97 check digits. Any failure is a ValueError."""
+    try:
+        return IBAN(re.sub(r"\s+", "", text).upper()).compact
+    except SchwiftyException as invalid:
+        raise ValueError(f"not a valid IBAN: {invalid}") from invalid
 
 
 # `format: iban`: OpenAPI's custom format for what JSON Schema cannot check (the mod-97 check digits).
@@ -72,6 +72,8 @@ class CustomerReply(BaseModel):
     text: str = Field(default="", max_length=2000)
     intent: ReplyIntent | None
     received_at: datetime
+    sender: str | None = Field(default=None, max_length=320, description="The carrier's sender address: a text "
+                               "is the customer's own only from the number on file.")
 
     def read_as(self, expecting: IntentKind | None) -> ReplyIntent:
         return self.intent or interpret_reply(self.text, expecting)

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from schemas.auth import DEFAULT_TENANT
 from schemas.incidents import IncidentIn
 from schemas.progress import CaseOutcome, CaseProgress
 from schemas.sla import Priority
@@ -16,6 +17,8 @@ class ActivityName(StrEnum):
     verify_incident = "verify_incident"
     look_up_customer = "look_up_customer"
     send_message = "send_message"
+    send_destination_code = "send_destination_code"
+    check_destination_code = "check_destination_code"
     refund = "refund"
     grant_compensation = "grant_compensation"
     record_case_event = "record_case_event"
@@ -26,6 +29,7 @@ class ActivityName(StrEnum):
 class VerifyRequest(BaseModel):
     incident: IncidentIn
     progress: CaseProgress
+    tenant: str = Field(default=DEFAULT_TENANT, description="Whose till records may verify the incident.")
 
 
 class CloseRequest(BaseModel):

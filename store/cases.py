@@ -10,13 +10,13 @@ from sqlalchemy import and_, case, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, func, select
 
-from schemas.cases import CaseSummary, MessageView, RefundView, TimelineEntryView
+from schemas.cases import CaseSummary, MessageView, TimelineEntryView
 from schemas.incidents import IncidentIn
 from schemas.money import Money
 from schemas.progress import CaseProgress, CaseStatus, CaseStep
 from schemas.webhooks import EventType
 from store.dialects import insert_for
-from store.tables import CaseRow, MessageRow, RefundRow, TimelineRow, utcnow
+from store.tables import CaseRow, MessageRow, TimelineRow, utcnow
 from store.webhook_outbox import record_event, record_progress_events
 
 SYSTEM_ACTOR = "engine"
@@ -59,6 +59,31 @@ def open_case(
         return existing, False
 
 
+def link_to(session: Session, row: CaseRow, owner_case_id: str, reporter: str) -> None:
+    """Closes a case that reports a money event another case already handles: it pays nothing, contacts nobody,
+    and its view names the case that does. The other case's row learns the addresses this report knows, as its
+    workflow does (`contact_reported`), so the customer's replies find it."""
+    owner = session.get(CaseRow, owner_case_id)
+    if owner is not None and owner.customer_phone is None and owner.customer_email is None:
+        owner.customer_name = row.customer_name
+    if owner is not None:
+        owner.customer_phone = owner.customer_phone or row.customer_phone
+        owner.customer_email = owner.customer_email or row.customer_email
+        session.add(owner)
+    row.linked_to, row.status, row.step, row.outcome = owner_case_id, CaseStatus.closed, CaseStep.close, "linked"
+    row.start_payload = None  # no workflow for it, ever: the reconciler must not start one either
+    row.closed_at = row.updated_at = utcnow()
+    session.add(row)
+    session.add(TimelineRow(case_id=row.id, entry_key=f"{row.id}:linked", step=CaseStep.close, actor=reporter,
+                            note=f"the same money event as case {owner_case_id}, which pays it and talks to the "
+                                 "customer: nothing is paid or sent from this case"))
+    # The owner of the first case learns of the second report (it may know the customer better).
+    session.add(TimelineRow(case_id=owner_case_id, entry_key=f"{owner_case_id}:reported-again:{row.id}",
+                            step=CaseStep.intake, actor=reporter,
+                            note=f"reported again by {reporter} as case {row.id} (linked here, closed there)"))
+    session.commit()
+
+
 def apply_progress(session: Session, progress: CaseProgress, entry_key: str, **case_fields: Any) -> None:
     """Moves the case's status and step, sets any given fields, and adds one timeline line (once per key).
 
@@ -86,11 +111,11 @@ def apply_progress(session: Session, progress: CaseProgress, entry_key: str, **c
         raise LookupError(f"no case {progress.case_id} in the read model")
     timeline_line = {"case_id": progress.case_id, "entry_key": entry_key, "at": now, "step": progress.step,
                      "actor": SYSTEM_ACTOR, "note": progress.note}
-    session.exec(_insert_once(session, TimelineRow).values(**timeline_line))
+    session.exec(insert_once(session, TimelineRow).values(**timeline_line))
     record_progress_events(session, progress, entry_key, case_fields)  # webhooks out, in the same transaction
 
 
-def _insert_once(session: Session, table: type[SQLModel]):
+def insert_once(session: Session, table: type[SQLModel]):
     """INSERT ... ON CONFLICT DO NOTHING, in the database's own dialect: a retried step writes its line once."""
     return insert_for(session, table).on_conflict_do_nothing()
 
@@ -196,12 +221,3 @@ def messages_of(session: Session, case_id: str) -> list[MessageView]:
     rows = session.exec(select(MessageRow).where(MessageRow.case_id == case_id).order_by(MessageRow.id)).all()
     return [MessageView.model_validate(row, from_attributes=True) for row in rows]
 
-
-def refunds_of(session: Session, case_id: str) -> list[RefundView]:
-    rows = session.exec(select(RefundRow).where(RefundRow.case_id == case_id).order_by(RefundRow.id)).all()
-    return [
-        RefundView(id=row.id, amount=Money(amount_minor=row.amount_minor, currency=row.currency),
-                   destination=row.destination, status=row.status, provider_ref=row.provider_ref,
-                   created_at=row.created_at)
-        for row in rows
-    ]

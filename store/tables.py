@@ -68,6 +68,8 @@ class CaseRow(SQLModel, table=True):
     amount_minor: int | None = None
     currency: str | None = Field(default=None, max_length=3)
     transaction_ref: str | None = Field(default=None, max_length=200)
+    linked_to: str | None = Field(default=None, max_length=64,
+                                  description="The case that owns this case's money event; this one pays nothing.")
     opened_at: datetime = Field(sa_type=UtcDateTime, index=True)
     first_contact_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     refunded_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
@@ -120,16 +122,50 @@ class MessageRow(SQLModel, table=True):
 
 
 class RefundRow(SQLModel, table=True):
+    """The refund ledger: one row per money event (this overcharge on this sale), whichever case or route pays it.
+
+    The unique `money_event` is reserved *before* the provider is called, so a second case, a retry after the
+    provider's own idempotency window, or a hand payment can never add a second payment. `idempotency_key` is
+    the provider's key, derived from the money event. `status` is `reserved` while the provider is asked,
+    `refused` after a permanent refusal (the owner may then pay by hand), else the money moved."""
+
     __tablename__ = "refunds"
+    __table_args__ = (UniqueConstraint("money_event", name="uq_refunds_money_event"),)
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = Field(index=True, max_length=64)
+    money_event: str = Field(max_length=300)
     idempotency_key: str = Field(unique=True, max_length=300)
     amount_minor: int
     currency: str = Field(max_length=3)
     destination: str = Field(max_length=40)
     status: str = Field(max_length=40)
-    provider: str = Field(max_length=40)
-    provider_ref: str = Field(max_length=200)
+    route: str = Field(default="provider", max_length=16)
+    provider: str | None = Field(default=None, max_length=40)
+    provider_ref: str | None = Field(default=None, max_length=200)
+    recorded_by: str | None = Field(default=None, max_length=200, description="Who confirmed a hand payment.")
+    reference: str | None = Field(default=None, max_length=200, description="The hand payment's own reference.")
+    created_at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
+    settled_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class MoneyEventRow(SQLModel, table=True):
+    """Which case owns a money event. Decided at intake by the primary key: the first report opens the case that
+    pays; every later report of the same event (another door, another integrator of the tenant, a re-post) is
+    linked to it and neither pays nor contacts the customer."""
+
+    __tablename__ = "money_events"
+    key: str = Field(primary_key=True, max_length=300)
+    case_id: str = Field(max_length=64)
+    created_at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
+
+
+class DestinationCodeRow(SQLModel, table=True):
+    """The live one-time code of a case whose bank account came over an unauthenticated channel: its hash only."""
+
+    __tablename__ = "destination_codes"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(unique=True, max_length=64)
+    code_hash: str = Field(max_length=64)
     created_at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
 
 

@@ -9,8 +9,9 @@ from schemas.transactions import TransactionRecord
 from store.tables import TransactionRow
 
 
-def record_transaction(session: Session, tenant: str, record: TransactionRecord) -> None:
-    """Keeps the first copy of a transaction; a till resending it changes nothing."""
+def record_transaction(session: Session, record: TransactionRecord, tenant: str) -> None:
+    """Keeps the first copy of a transaction per tenant; a till resending it changes nothing, and one tenant's
+    record never verifies (or contradicts) another's report."""
     session.add(TransactionRow(tenant=tenant, store=record.store, transaction_id=record.transaction_id,
                                currency=record.currency,
                                correct_total_minor=record.correct_total().amount_minor,

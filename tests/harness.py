@@ -31,6 +31,7 @@ from api.app import create_app
 from api.routes.inbound import body_signature
 from schemas.auth import ROLE_SCOPES, AccountIn, PrincipalKind, Role, Scope
 from schemas.policy import ContactPolicy, RecoveryPolicy
+from schemas.refunds import RefundStatus
 from settings import PROJECT_DIR, Settings
 from store.accounts import create_account
 from store.api_keys import create_key, create_unbounded_key
@@ -155,7 +156,8 @@ class Stack:
         return self.rows(SandboxLedgerEntry)
 
     def refunds(self, case_id: str) -> list[RefundRow]:
-        return self.rows(RefundRow, case_id=case_id)
+        """The case's entries in the refund ledger whose money moved (not ones reserved or refused)."""
+        return [row for row in self.rows(RefundRow, case_id=case_id) if RefundStatus(row.status).settled]
 
     def outbound(self, case_id: str) -> list[MessageRow]:
         return self.rows(MessageRow, case_id=case_id, direction="out")

@@ -7,13 +7,13 @@ from __future__ import annotations
 import pytest
 
 from intake.cases import open_case
-from schemas.auth import PrincipalKind, Scope
+from schemas.auth import Principal, PrincipalKind, Scope
 from schemas.incidents import Customer, IncidentIn
 from schemas.phones import PhoneType, normalise_phone, phone_type
 from schemas.policy import RecoveryPolicy
 from settings import Settings
 from store.tables import ContactOptOutRow, MessageRow, SandboxOutboxEntry
-from tests.harness import Stack, eventually
+from tests.harness import TENANT, Stack, eventually
 from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
 
 
@@ -104,7 +104,9 @@ async def test_a_number_accepted_before_still_runs_its_case(stack: Stack):
         "external_id": "P-6", "kind": "overcharge", "source": "till",
         "amount": {"amount_minor": 995, "currency": "EUR"},
         "customer": {"name": "Maija Meikäläinen", "phone": "+358401234", "phone_type": "mobile"}})
-    opened = await open_case(stack.env.client, stack.settings, "till-1", incident)
+    till = Principal(id="till-1", kind=PrincipalKind.integrator, tenant=TENANT,
+                     scopes=frozenset({Scope.incidents_write}))
+    opened = await open_case(stack.env.client, stack.settings, till, incident)
 
     [text] = await eventually(lambda: stack.texts_to("+358401234"))
     assert "9,95 €" in text.body and stack.case(opened.case_id).customer_phone == "+358401234"

@@ -39,7 +39,20 @@ def test_stop_is_an_opt_out(text: str):
 
 
 def test_a_bank_destination_needs_a_valid_iban():
-    with pytest.raises(ValidationError, match="check digits"):
+    with pytest.raises(ValidationError, match="not a valid IBAN"):
         RefundDestination(kind=RefundDestinationKind.bank_account, iban="FI2112345600000786")
     with pytest.raises(ValidationError, match="exactly when"):
         RefundDestination(kind=RefundDestinationKind.bank_account)
+
+
+def test_words_after_an_iban_never_become_part_of_it():
+    """Finnish IBANs are 18 characters: "regards" cannot extend one into an account that does not exist."""
+    intent = interpret_reply("FI45 5443 7323 3249 35 regards")
+    assert intent.destination == RefundDestination(kind=RefundDestinationKind.bank_account, iban="FI4554437323324935")
+
+
+@pytest.mark.parametrize("iban", ["FI4554437323324935REGARDS", "FI45544373233249", "DE89370400440532013001",
+                                  "GB82WEST1234569876543"])
+def test_country_lengths_and_checksums_come_from_the_iban_registry(iban: str):
+    with pytest.raises(ValidationError, match="not a valid IBAN"):
+        RefundDestination(kind=RefundDestinationKind.bank_account, iban=iban)

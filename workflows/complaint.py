@@ -23,27 +23,31 @@ class ComplaintRecovery(RecoveryWorkflow):
         await self.begin()
         await self.acknowledge()
         await self.await_personal_reply()
-        await self.put_right()
+        outcome = CaseOutcome.recovered if await self.put_right() else CaseOutcome.not_approved
 
         satisfaction = await self.follow_up()
         if satisfaction is not None and satisfaction <= self.policy.low_satisfaction:
             await self.hand_to_owner(f"the customer rated the recovery {satisfaction}/5: reopened")
             await self._record("reopened after a low score", "reopened", notify=self.policy.supervisor_address)
             await self.await_personal_reply()
-        return await self.close(CaseOutcome.recovered, "answered personally and put right", satisfaction)
+        note = {CaseOutcome.recovered: "answered personally and put right",
+                CaseOutcome.not_approved: "answered personally; the refund and goodwill were not approved"}
+        return await self.close(outcome, note[outcome], satisfaction)
 
-    async def put_right(self) -> None:
-        """Refund what the customer lost and add goodwill by policy; large amounts need a supervisor."""
+    async def put_right(self) -> bool:
+        """Refund what the customer lost and add goodwill by policy; large amounts need a supervisor. False when
+        the supervisor said no: the case then does not count as recovered."""
         lost = self.case.incident.amount
         goodwill = self.policy.goodwill.get(self.case.incident.kind)
         offer = goodwill.offer(lost) if goodwill else None
         if lost is None and offer is None:
-            return
-        if not await self.approved("refund and goodwill", [amount for amount in (lost, offer) if amount]):
+            return True
+        if not await self.approved("refund and goodwill", [money for money in (lost, offer and offer.value) if money]):
             await self.tell_customer("complaint/not_approved")
-            return
+            return False
         if lost is not None:
             await self.refund(lost, RefundDestination(kind=RefundDestinationKind.original_card), "complaint upheld")
         if offer is not None:
-            await self.grant_goodwill(goodwill, offer)
+            await self.grant_goodwill(offer)
         await self.tell_customer("complaint/put_right")
+        return True

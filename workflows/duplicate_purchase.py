@@ -22,6 +22,8 @@ class DuplicatePurchaseRecovery(RecoveryWorkflow):
         verification = await self.verify()
         if not verification.confirmed:
             return await self.close(CaseOutcome.not_confirmed, verification.detail)
+        if not await self.approve_unverified(verification):
+            return await self.close(CaseOutcome.not_approved, "a supervisor did not approve the reported amount")
 
         await self.find_contact(purpose="return a double payment to the customer")
         await self.pay_back(verification.amount, ask="duplicate_purchase/ask_destination",

@@ -21,6 +21,8 @@ class OverchargeRecovery(RecoveryWorkflow):
         verification = await self.verify()
         if not verification.confirmed:
             return await self.close(CaseOutcome.not_confirmed, verification.detail)
+        if not await self.approve_unverified(verification):
+            return await self.close(CaseOutcome.not_approved, "a supervisor did not approve the reported amount")
 
         await self.pay_back(verification.amount, ask="overcharge/ask_destination", thank="overcharge/thank_you")
         satisfaction = await self.follow_up()

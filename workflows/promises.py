@@ -9,7 +9,7 @@ from temporalio import workflow
 from workflows.sla_keeper import Escalation, Level
 
 with workflow.unsafe.imports_passed_through():
-    from schemas.compensation import CompensationGranted, CompensationRequest, GoodwillPolicy
+    from schemas.compensation import CompensationGranted, CompensationRequest, GoodwillOffer
     from schemas.money import Money
     from schemas.progress import CaseStatus, CaseStep
     from schemas.steps import ActivityName, Decision, PersonalReply, PriorityChange, decision_refusal
@@ -87,13 +87,13 @@ class PromiseSteps:
         await self._record(f"{what} {verdict} by {decision.decided_by}: {decision.reason}", f"approval:{verdict}")
         return decision.approved
 
-    async def grant_goodwill(self, goodwill: GoodwillPolicy, value: Money) -> CompensationGranted:
+    async def grant_goodwill(self, offer: GoodwillOffer) -> CompensationGranted:
         granted: CompensationGranted = await self._paid(workflow.execute_activity(
             ActivityName.grant_compensation,
             CompensationRequest(case_id=self.case.case_id, idempotency_key=f"{self.case.case_id}:goodwill",
-                                kind=goodwill.kind, product=goodwill.product, value=value,
+                                kind=offer.kind, product=offer.product, value=offer.value,
                                 progress=self._progress(CaseStep.compensation,
-                                                        f"goodwill {goodwill.kind}: {goodwill.product} ({value})")),
+                                                        f"goodwill {offer.kind}: {offer.product} ({offer.value})")),
             result_type=CompensationGranted, **self._read_model_options))
         self._compensation = granted
         return granted

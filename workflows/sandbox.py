@@ -9,9 +9,10 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 # The shared steps every workflow type is built from. Re-importing them into a fresh sandbox for every case
 # cost 4x the bare workflow's start-up and 3x its cached memory (make bench, e); they are deterministic by
 # design, and the replay tests check that against recorded histories.
-SHARED_WORKFLOW_MODULES = ("workflows.steps", "workflows.promises", "workflows.contact_plan",
+SHARED_WORKFLOW_MODULES = ("workflows.steps", "workflows.promises", "workflows.paying", "workflows.contact_plan",
                            "workflows.sla_keeper", "sla",
-                           "email_validator")  # pydantic's EmailStr imports it lazily, mid-workflow
+                           "email_validator",  # pydantic's EmailStr imports it lazily, mid-workflow
+                           "schwifty")  # IBAN checks load the bank registry (data files) lazily, mid-workflow
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:

@@ -12,9 +12,10 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, RetryState, is_cancelled_exception
+from temporalio.exceptions import ActivityError, RetryState, is_cancelled_exception
 
 from workflows.contact_plan import Attempt, attempts, channel_order, quiet_hours_end
+from workflows.paying import PayingSteps
 from workflows.promises import PromiseSteps
 from workflows.sla_keeper import SlaKeeper
 from workflows.supervision import Supervision
@@ -25,12 +26,10 @@ with workflow.unsafe.imports_passed_through():
     from schemas.compensation import CompensationGranted
     from schemas.incidents import Customer
     from schemas.messages import DeliveryStatus, DeliveryUpdate, MessageFacts, MessageReceipt, OutboundMessage
-    from schemas.money import Money
     from schemas.phones import PhoneType
     from schemas.policy import RecoveryPolicy
     from schemas.progress import CaseOutcome, CaseProgress, CaseStatus, CaseStep
-    from schemas.refunds import RefundRequest, RefundResult
-    from schemas.replies import CustomerReply, IntentKind, RefundDestination, ReplyIntent
+    from schemas.replies import CustomerReply, IntentKind, ReplyIntent
     from schemas.steps import (
         ActivityName,
         Assignment,
@@ -45,23 +44,20 @@ with workflow.unsafe.imports_passed_through():
         VerifyRequest,
     )
 
-# Retry policies per outside system. Our own database: retry until it is back. Carriers and payment
-# providers: retry transient failures with backoff, stop at once on a permanent refusal.
+# Retry policies per outside system. Our own database: retry until it is back. Carriers: retry transient failures
+# with backoff, stop at once on a permanent refusal (payment providers: `workflows/paying.py`).
 _READ_MODEL = dict(start_to_close_timeout=timedelta(seconds=30),
                    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1),
                                             maximum_interval=timedelta(seconds=30)))
 _CARRIER = dict(start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)))
-_PAYMENTS = dict(start_to_close_timeout=timedelta(seconds=60),
-                 retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5),
-                                          non_retryable_error_types=["RefundRejected"]))
 
 
 # How a send that ended in an error was ended: out of time (the policy's bound) or refused for good.
 _GIVEN_UP = {RetryState.TIMEOUT, RetryState.NON_RETRYABLE_FAILURE, RetryState.MAXIMUM_ATTEMPTS_REACHED}
 
 
-class RecoveryWorkflow(PromiseSteps, Supervision):
+class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
     """Base class of every recovery workflow type."""
 
     _read_model_options = _READ_MODEL
@@ -95,6 +91,8 @@ class RecoveryWorkflow(PromiseSteps, Supervision):
         self._stop: StopRequest | None = None
         self._writes = 0
         self._paying = False  # a refund or goodwill is in flight: not a safe point to stop at
+        self._last_answer: CustomerReply | None = None  # whose answer it was decides whether an account is proven
+        self._contacts_reported = self._contacts_planned = 0  # addresses another report of the event gave us
 
     @property
     def policy(self) -> RecoveryPolicy:
@@ -113,12 +111,22 @@ class RecoveryWorkflow(PromiseSteps, Supervision):
         self._inbox.append(reply)
 
     @workflow.signal
-    def delivery_updated(self, update: DeliveryUpdate) -> None:
-        self._delivery[update.idempotency_key] = update.status
+    def contact_reported(self, customer: Customer) -> None:
+        """Another report of this case's money event (linked at intake) knows how to reach the customer. If we
+        could not reach them at all, that report's customer is ours (name and language too: a till seldom knows
+        whom it served); otherwise only an address we lack is taken. A question still waiting is asked anew."""
+        known = self._customer
+        if known.phone is None and known.email is None:
+            self._customer = customer
+        else:
+            self._customer = known.model_copy(update={field: getattr(customer, field) for field in ("phone", "email")
+                                                      if getattr(known, field) is None})
+        if self._customer != known:
+            self._contacts_reported += 1
 
     @workflow.signal
-    def refund_paid_by_hand(self, confirmed_by: str) -> None:
-        self._paid_by_hand = confirmed_by
+    def delivery_updated(self, update: DeliveryUpdate) -> None:
+        self._delivery[update.idempotency_key] = update.status
 
     @workflow.signal
     async def assign(self, assignment: Assignment) -> None:
@@ -148,7 +156,8 @@ class RecoveryWorkflow(PromiseSteps, Supervision):
         """Checks the report against our own records before we say anything to the customer."""
         verification: Verification = await workflow.execute_activity(
             ActivityName.verify_incident,
-            VerifyRequest(incident=self.case.incident, progress=self._progress(CaseStep.verify, "verifying")),
+            VerifyRequest(incident=self.case.incident, tenant=self.case.tenant,
+                          progress=self._progress(CaseStep.verify, "verifying")),
             result_type=Verification, **_READ_MODEL)
         self._live.verified_amount = verification.amount
         return verification
@@ -182,6 +191,7 @@ class RecoveryWorkflow(PromiseSteps, Supervision):
 
         The customer's time to answer starts when the question reaches them (after quiet hours, retries)."""
         plan, handed_over = self._plan(), self._live.status is CaseStatus.needs_attention
+        self._contacts_planned = self._contacts_reported
         until = None
         self._live.expecting = expecting
         try:
@@ -197,7 +207,10 @@ class RecoveryWorkflow(PromiseSteps, Supervision):
                     return None
                 if (reply := self._pending(expecting)) is not None:
                     self._inbox.remove(reply)
+                    self._last_answer = reply
                     return reply.read_as(expecting)
+                if self._contacts_planned != self._contacts_reported:  # a new address: ask there, time anew
+                    plan, until, self._contacts_planned = self._plan(), None, self._contacts_reported
         finally:
             self._sla.resume(workflow.now())
             self._live.expecting = self._live.waiting_until = None
@@ -206,50 +219,6 @@ class RecoveryWorkflow(PromiseSteps, Supervision):
         self._set(self._live.step, CaseStatus.needs_attention)
         await self._record(f"with its owner {self._live.owner or '(none)'}: {reason}", f"hand-over:{reason[:60]}",
                            status=CaseStatus.needs_attention)
-
-    async def pay_back(self, amount: Money, ask: str, thank: str) -> None:
-        """Asks where the money should go (the policy's default if no answer comes), refunds it once, and
-        thanks the customer."""
-        answer = await self.ask_customer(ask, IntentKind.refund_destination, within=self.policy.reply_timeout)
-        if answer is not None:
-            destination, why = answer.destination, "the customer's choice"
-        else:
-            destination = RefundDestination(kind=self.policy.default_refund_destination)
-            why = "no answer in time, so by policy"
-        await self.refund(amount, destination, why)
-        await self.tell_customer(thank)
-
-    async def refund(self, amount: Money, destination: RefundDestination, why: str) -> None:
-        """Pays the customer back, exactly once per case: the idempotency key is the case id and step. If the
-        provider refuses for good, the owner pays by hand and confirms it; the story goes on from there."""
-        self._live.refund_destination = destination.kind
-        try:
-            await self._paid(workflow.execute_activity(
-                ActivityName.refund,
-                RefundRequest(case_id=self.case.case_id, idempotency_key=f"{self.case.case_id}:refund",
-                              amount=amount, destination=destination,
-                              original_payment_ref=self.case.incident.transaction_ref,
-                              progress=self._progress(CaseStep.refund,
-                                                      f"refund of {amount} to {destination.kind}: {why}")),
-                result_type=RefundResult, schedule_to_close_timeout=self.policy.refund_give_up_after, **_PAYMENTS))
-            self._refunded = True
-        except ActivityError as error:
-            await self.hand_to_owner(self._refund_for_the_owner(amount, error))
-            await workflow.wait_condition(lambda: self._paid_by_hand is not None)
-            await self._record(f"refund of {amount} paid by hand by {self._paid_by_hand}", "refund:manual")
-            self._refunded = True
-
-    def _refund_for_the_owner(self, amount: Money, error: ActivityError) -> str:
-        """Why a refund goes to the owner: refused for good (pay by hand), or out of time with no answer, when
-        the provider may have paid: never assumed unpaid, so the owner checks before paying (never twice)."""
-        refusal = error.cause if isinstance(error.cause, ApplicationError) else None
-        if refusal is not None and refusal.type == "RefundRejected":
-            return f"the payment provider refused the refund of {amount} ({refusal.message}): please pay it by hand " \
-                   "and confirm"
-        if error.retry_state is RetryState.TIMEOUT:
-            return f"the refund of {amount} got no answer from the provider in {self.policy.refund_give_up_after}: " \
-                   "outcome unknown, check the provider before paying by hand (never twice), then confirm"
-        raise error
 
     async def follow_up(self) -> int | None:
         """After the policy delay, asks how it went (1-5). Returns the score, or None without an answer."""
@@ -367,15 +336,16 @@ class RecoveryWorkflow(PromiseSteps, Supervision):
             await workflow.sleep(wake - workflow.now())
 
     async def _await_answer_or_failure(self, expecting: IntentKind, reached: str | None, until) -> bool:
-        """False on timeout. True when an answer came, or when the message we relied on failed after all."""
+        """False on timeout. True when an answer came, when the message we relied on failed after all, or when
+        another report gave us a new address."""
         remaining = until - workflow.now()
         if remaining <= timedelta(0):
             return False
         failed = {DeliveryStatus.failed, DeliveryStatus.bounced, DeliveryStatus.rejected}
         try:
             await workflow.wait_condition(
-                lambda: self._pending(expecting) is not None or self._delivery.get(reached) in failed,
-                timeout=remaining)
+                lambda: self._pending(expecting) is not None or self._delivery.get(reached) in failed
+                or self._contacts_planned != self._contacts_reported, timeout=remaining)
         except TimeoutError:
             return False
         return True

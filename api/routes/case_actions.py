@@ -17,12 +17,17 @@ from api.case_access import load_visible_case
 from api.deps import SettingsDep, TemporalDep
 from intake.personal import missing_from_reply
 from intake.replies import live_state
+from schemas.auth import Scope
+from schemas.cases import LiveState, RefundView
 from schemas.inputs import SingleLine
 from schemas.progress import CaseOutcome, CaseStatus
+from schemas.replies import RefundDestinationKind
 from schemas.sla import Priority
 from schemas.steps import Decision, PersonalReply, PriorityChange, StopKind, StopRequest, decision_refusal
-from store.cases import add_note_entry
+from store import refunds as refund_ledger
+from store.cases import add_note_entry, summary_of
 from store.db import session_for
+from store.tables import CaseRow
 
 router = APIRouter(prefix="/cases", tags=["case actions"])
 
@@ -30,6 +35,11 @@ router = APIRouter(prefix="/cases", tags=["case actions"])
 class ResponseIn(BaseModel):
     text: str = Field(min_length=1, max_length=4000, description="The reply as the customer will read it.")
     agent_name: SingleLine = Field(description="The name the reply is signed with.")
+
+
+class ManualRefundIn(BaseModel):
+    reference: str = Field(min_length=3, max_length=200, description="The payment's own reference (bank transfer "
+                           "id, receipt number), kept in the refund ledger.", examples=["NDEA-2026-11-30-0042"])
 
 
 class ApprovalIn(BaseModel):
@@ -70,13 +80,37 @@ async def respond(case_id: str, response: ResponseIn, settings: SettingsDep, tem
     return {"case_id": case_id, "status": "sending"}
 
 
-@router.post("/{case_id}/manual-refund", status_code=status.HTTP_202_ACCEPTED)
-async def confirm_manual_refund(case_id: str, settings: SettingsDep, temporal: TemporalDep,
-                                agent: AgentDep) -> dict[str, str]:
-    """The owner confirms paying by hand a refund the payment provider refused; the case then goes on."""
-    await load_visible_case(settings, case_id, agent)
+@router.post("/{case_id}/manual-refund", status_code=status.HTTP_202_ACCEPTED, response_model=RefundView,
+             responses={409: {"description": "The case is not waiting for a payment by hand (says what it waits for)."},
+                        403: {"description": "Only the case's owner or a supervisor records a payment by hand."}})
+async def confirm_manual_refund(case_id: str, payment: ManualRefundIn, settings: SettingsDep, temporal: TemporalDep,
+                                agent: AgentDep) -> RefundView:
+    """The owner (or a supervisor) records paying by hand a refund the payment provider refused. Accepted only
+    while the case waits for exactly that; it goes into the refund ledger (amount, who, when, reference) like any
+    refund, so no automatic refund can follow, and the case goes on."""
+    case = await load_visible_case(settings, case_id, agent)
+    if agent.id != case.owner and not agent.may(Scope.cases_approve):
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            "only the case's owner or a supervisor records a payment by hand")
+    live = await live_state(temporal, case_id)
+    if live is None or not live.awaiting_hand_payment:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"the case is not waiting for a refund by hand: "
+                                                      f"{waiting_for(live, case)}")
+
+    def record() -> RefundView | None:
+        with session_for(settings.database_url) as session:
+            owed = live.verified_amount or summary_of(case).amount
+            destination = live.refund_destination or RefundDestinationKind.original_card
+            if refund_ledger.record_hand_payment(session, case_id, agent.id, payment.reference, owed,
+                                                 destination) is None:
+                return None
+            return refund_ledger.refunds_of(session, case_id)[-1]
+
+    entry = await run_in_threadpool(record)
+    if entry is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "the refund by hand is already recorded")
     await _signal(temporal, case_id, "refund_paid_by_hand", agent.id)
-    return {"case_id": case_id, "status": "refund confirmed"}
+    return entry
 
 
 @router.post("/{case_id}/approvals", status_code=status.HTTP_202_ACCEPTED)
@@ -151,3 +185,14 @@ async def _signal(temporal: Client, case_id: str, name: str, payload: BaseModel 
         await temporal.get_workflow_handle(case_id).signal(name, payload)
     except RPCError as error:
         raise HTTPException(status.HTTP_409_CONFLICT, f"the case no longer runs ({error.message})") from error
+
+
+def waiting_for(live: LiveState | None, case: CaseRow) -> str:
+    """What the case waits for now, in words, for a 409 that tells the caller what would be accepted."""
+    if live is None:
+        return f"its workflow does not run (the case is {case.status})"
+    if live.expecting is not None:
+        return f"it waits for the customer's answer ({live.expecting})"
+    if live.status is CaseStatus.waiting_on_approval:
+        return "it waits for a supervisor's approval"
+    return f"it is at step {live.step} ({live.status})"

@@ -21,6 +21,7 @@ from schemas.sla import Priority
 from schemas.steps import Assignment
 from sla.clock import SlaState
 from store import cases as case_store
+from store import refunds as refund_ledger
 from store.accounts import active_account
 from store.db import session_for
 from store.tables import CaseRow
@@ -63,7 +64,7 @@ async def get_case(case_id: str, settings: SettingsDep, temporal: TemporalDep, r
             return CaseDetail(**case_store.summary_of(row).model_dump(), reference=row.reference,
                               customer_name=row.customer_name,
                               messages=[masked_message(m) for m in case_store.messages_of(session, case_id)],
-                              refunds=case_store.refunds_of(session, case_id), live=None)
+                              refunds=refund_ledger.refunds_of(session, case_id), live=None)
 
     detail = await run_in_threadpool(load)
     detail.live = await live_state(temporal, case_id)

@@ -23,7 +23,7 @@ async def post_transaction(
 
     def keep() -> None:
         with session_for(settings.database_url) as session:
-            record_transaction(session, integrator.tenant, record)
+            record_transaction(session, record, integrator.tenant)
 
     await run_in_threadpool(keep)
     finding, difference = examine(record)

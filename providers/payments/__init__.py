@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
 
 from schemas.money import Money
@@ -22,6 +23,8 @@ class ProviderRefund:
 
 class PaymentProvider(Protocol):
     name: str
+    # How long the provider remembers an idempotency key (None: for ever). After it, a retry could pay again.
+    key_window: timedelta | None
 
     def refund(
         self, idempotency_key: str, amount: Money, destination: RefundDestination, original_payment_ref: str | None

@@ -16,6 +16,7 @@ from store.tables import SandboxLedgerEntry
 
 class SandboxPayments:
     name = "sandbox"
+    key_window = None  # its ledger keeps every key
 
     def __init__(self, database_url: str, faults: FaultPlan = NO_FAULTS) -> None:
         self._database_url = database_url

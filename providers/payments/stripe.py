@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 from stripe import CardError, IdempotencyError, InvalidRequestError, Refund, RequestsClient, StripeClient
 from stripe.params import RefundCreateParams
@@ -63,6 +64,7 @@ def stripe_client(api_key: str, *, api_base: str = STRIPE_API_BASE, timeout: flo
 
 class StripePayments:
     name = "stripe"
+    key_window = timedelta(hours=23)  # Stripe keeps a key's answer for 24 hours; an hour's margin for clocks
 
     def __init__(self, client: StripeClient) -> None:
         self._client = client

@@ -59,6 +59,21 @@ async def _record_overcharge_stopped_and_cancelled(stack: Stack) -> str:
     await stack.api.post("/webhooks/twilio/sms", headers=carrier,
                          data={"From": PHONE, "Body": "STOP", "MessageSid": "SM-record-stop"})
     await stack.api.post(f"/cases/{case_id}/cancel", json={"reason": "recorded for replay"})
+
+
+async def _record_overcharge_account_proven(stack: Stack) -> str:
+    """An IBAN by email (a sender we cannot authenticate), proven with the code texted to the number on file."""
+    case_id = (await stack.api.post("/transactions", json=till_record("R-8"))).json()["case"]["case_id"]
+    await eventually(lambda: stack.texts_to(PHONE))
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "email", "sender": "maija@example.fi",
+                                                            "text": "FI21 1234 5600 0007 85"})
+    [_, code_text] = await eventually(lambda: stack.texts_to(PHONE)[1:] and stack.texts_to(PHONE))
+    code = code_text.body.split("code ")[1][:6]
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": code, "sender": PHONE})
+    await eventually(lambda: stack.refunds(case_id))
+    await stack.skip(stack.settings.policy.follow_up_delay)
+    await eventually(lambda: stack.texts_to(PHONE)[3:])
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "4", "sender": PHONE})
     return case_id
 
 
@@ -146,7 +161,8 @@ RECORDINGS = {"overcharge": _record_overcharge, "undercharge": _record_underchar
               "overcharge_stopped_and_cancelled": _record_overcharge_stopped_and_cancelled,
               "duplicate_purchase": _record_duplicate_purchase, "complaint": _record_complaint,
               "data_misuse": _record_data_misuse, "webhook_delivery": _record_webhook_delivery,
-              "complaint_four_eyes": _record_four_eyes}
+              "complaint_four_eyes": _record_four_eyes,
+              "overcharge_account_proven": _record_overcharge_account_proven}
 
 
 async def main(names: list[str]) -> None:

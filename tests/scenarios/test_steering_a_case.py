@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from schemas.auth import Scope
+from schemas.progress import CaseOutcome
 from sla.calendar import BusinessCalendar
 from store.tables import SandboxOutboxEntry
 from tests.harness import Stack, eventually
@@ -76,3 +77,10 @@ async def test_a_rejected_approval_tells_the_customer_what_happens_instead(stack
     assert stack.refunds(case_id) == []
     timeline = (await stack.api.get(f"/cases/{case_id}/timeline")).json()
     assert any("rejected by sami.supervisor: already refunded by the shop" in entry["note"] for entry in timeline)
+
+    await stack.skip(stack.settings.policy.follow_up_delay)
+    await eventually(lambda: stack.texts_to(PHONE)[3:])
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "4", "sender": PHONE})
+    assert await stack.env.client.get_workflow_handle(case_id).result() == CaseOutcome.not_approved
+    summary = (await stack.api.get("/metrics/summary")).json()
+    assert summary["overall"]["recovery"]["recovered"] == 0, "a rejected approval is not a recovery (S6)"

@@ -1,0 +1,86 @@
+"""The refund ledger: reserve a money event before anyone is paid, settle it once, by one route."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlmodel import Session, col, func, select
+
+from schemas.cases import RefundView
+from schemas.money import Money
+from schemas.refunds import RefundRequest, RefundRoute, RefundStatus, provider_key
+from store.cases import insert_once
+from store.tables import CaseRow, MoneyEventRow, RefundRow, utcnow
+
+SETTLED = (RefundStatus.paid, RefundStatus.awaiting_pickup)
+
+
+def claim_money_event(session: Session, key: str, case_id: str) -> str:
+    """The case that owns the money event: this one if it is the first to name it, else the first one."""
+    claimed = session.exec(insert_once(session, MoneyEventRow).values(key=key, case_id=case_id, created_at=utcnow()))
+    session.commit()
+    if claimed.rowcount == 1:  # ours: no read needed (intake's hot path)
+        return case_id
+    return session.exec(select(MoneyEventRow.case_id).where(MoneyEventRow.key == key)).one()
+
+
+def reserve(session: Session, request: RefundRequest) -> RefundRow:
+    """The ledger row of the request's money event: this call's new reservation, or whatever is there already
+    (a retry's own reservation, another case's payment). The unique money event decides; no read comes first."""
+    session.exec(insert_once(session, RefundRow).values(
+        case_id=request.case_id, money_event=request.event, idempotency_key=request.provider_key,
+        amount_minor=request.amount.amount_minor, currency=request.amount.currency,
+        destination=request.destination.kind, status=RefundStatus.reserved, route=RefundRoute.provider,
+        created_at=utcnow()))
+    session.commit()
+    return session.exec(select(RefundRow).where(RefundRow.money_event == request.event)).one()
+
+
+def settle(session: Session, row: RefundRow, status: RefundStatus, provider: str, provider_ref: str) -> None:
+    row.status, row.provider, row.provider_ref, row.settled_at = status, provider, provider_ref, utcnow()
+    session.add(row)
+
+
+def refuse(session: Session, row: RefundRow, provider: str) -> None:
+    """The provider said no for good: the event stays reserved to this case, for a hand payment only."""
+    row.status, row.provider = RefundStatus.refused, provider
+    session.add(row)
+
+
+def record_hand_payment(session: Session, case_id: str, by: str, reference: str,
+                        owed: Money, destination: str) -> RefundRow | None:
+    """Turns this case's refused refund into one paid by hand. None when there is none to turn (never refused,
+    already paid by hand): the conditional update, not a prior read, decides, so two confirmations make one.
+
+    A case whose refund was refused before the ledger existed has no row: it gets one now, for the amount and
+    destination the workflow holds (`owed`), under its own case's money event."""
+    moved = session.exec(update(RefundRow).where(
+        col(RefundRow.case_id) == case_id, col(RefundRow.status) == RefundStatus.refused,
+    ).values(status=RefundStatus.paid, route=RefundRoute.by_hand, recorded_by=by, reference=reference,
+             settled_at=utcnow()))
+    legacy_case = session.exec(select(RefundRow.id).where(RefundRow.case_id == case_id)).first() is None
+    if moved.rowcount == 0 and legacy_case:
+        legacy = f"case:{case_id}"
+        moved = session.exec(insert_once(session, RefundRow).values(
+            case_id=case_id, money_event=legacy, idempotency_key=provider_key(legacy),
+            amount_minor=owed.amount_minor, currency=owed.currency, destination=destination,
+            status=RefundStatus.paid, route=RefundRoute.by_hand, recorded_by=by, reference=reference,
+            created_at=utcnow(), settled_at=utcnow()))
+    if moved.rowcount == 0:
+        session.rollback()
+        return None
+    # The case's time to refund counts a hand payment like any other (S6).
+    session.exec(update(CaseRow).where(col(CaseRow.id) == case_id)
+                 .values(refunded_at=func.coalesce(CaseRow.refunded_at, utcnow())))
+    session.commit()
+    return session.exec(select(RefundRow).where(RefundRow.case_id == case_id)).one()
+
+
+def refunds_of(session: Session, case_id: str) -> list[RefundView]:
+    """What this case paid (or has waiting at the desk), by either route."""
+    rows = session.exec(select(RefundRow).where(RefundRow.case_id == case_id, col(RefundRow.status).in_(SETTLED))
+                        .order_by(RefundRow.id)).all()
+    return [RefundView(id=row.id, amount=Money(amount_minor=row.amount_minor, currency=row.currency),
+                       destination=row.destination, status=row.status, route=row.route,
+                       provider_ref=row.provider_ref, reference=row.reference, recorded_by=row.recorded_by,
+                       created_at=row.created_at, settled_at=row.settled_at)
+            for row in rows]

@@ -1,0 +1,177 @@
+"""Paying a customer back: ask where, make sure an account is really the customer's, have a supervisor approve an
+amount only the reporter's word supports, and refund once per money event. Whichever case or route pays first,
+the refund ledger (our database, unique per money event) decides; these steps only read its answer.
+Mixed into `RecoveryWorkflow`, whose state (`_live`, `_customer`, `_record` ...) they use."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError, RetryState
+
+with workflow.unsafe.imports_passed_through():
+    from schemas.cases import Verification
+    from schemas.channels import Channel
+    from schemas.messages import CodeCheck, MessageReceipt, OutboundMessage
+    from schemas.money import Money
+    from schemas.progress import CaseStatus, CaseStep
+    from schemas.refunds import RefundRequest, RefundResult
+    from schemas.replies import CustomerReply, IntentKind, RefundDestination, RefundDestinationKind
+    from schemas.steps import ActivityName
+
+PAYMENTS = dict(start_to_close_timeout=timedelta(seconds=60),
+                retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5),
+                                         non_retryable_error_types=["RefundRejected"]))
+_CODE_TEXT = dict(start_to_close_timeout=timedelta(seconds=30),
+                  retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1),
+                                           maximum_interval=timedelta(minutes=1)))
+MAX_CODE_TRIES = 3
+# Cases opened before these changes replay as they ran (tests/replay).
+APPROVE_UNVERIFIED = "approve-unverified-amounts"
+PROVE_ACCOUNTS = "prove-accounts-from-unauthenticated-senders"
+
+
+class PayingSteps:
+    @workflow.signal
+    def refund_paid_by_hand(self, confirmed_by: str) -> None:
+        """Counts only while the case waits for it; the API has already written the payment into the ledger."""
+        if self._live.awaiting_hand_payment:
+            self._paid_by_hand = confirmed_by
+
+    async def approve_unverified(self, verification: Verification) -> bool:
+        """An amount no till record of ours confirms is the reporter's word: above the policy's threshold a
+        supervisor approves it first, in every workflow type that pays. False when the supervisor said no."""
+        if verification.against_record or not workflow.patched(APPROVE_UNVERIFIED):
+            return True
+        return await self.approved("refund of an amount no till record confirms", [verification.amount])
+
+    async def pay_back(self, amount: Money, ask: str, thank: str) -> None:
+        """Asks where the money should go (the policy's default if no answer comes), refunds it once, and thanks
+        the customer, unless another case had already paid this money event."""
+        answer = await self.ask_customer(ask, IntentKind.refund_destination, within=self.policy.reply_timeout)
+        if answer is not None:
+            destination, why = await self.proven(answer.destination), "the customer's choice"
+        else:
+            destination = self._policy_destination()
+            why = "no answer in time, so by policy"
+        if await self.refund(amount, destination, why):
+            await self.tell_customer(thank)
+
+    async def proven(self, destination: RefundDestination) -> RefundDestination:
+        """An account that arrived over a channel whose sender we cannot authenticate (email, a text from another
+        number) is paid only once the customer echoes a one-time code texted to the number on file, or an agent
+        records the account from the customer's call. Otherwise the money goes where policy sends it."""
+        if destination.kind is not RefundDestinationKind.bank_account or self._from_customer(self._last_answer):
+            return destination
+        if not workflow.patched(PROVE_ACCOUNTS):
+            return destination
+        if self._customer.phone is None or Channel.sms in self._unusable:
+            return await self._unproven("there is no number on file that takes a text to confirm it")
+        await self._wait_out_quiet_hours()  # whoever sent the account, nobody is woken by our text
+        await self._text_code()
+        until = workflow.now() + self.policy.reply_timeout
+        for _ in range(MAX_CODE_TRIES):
+            reply = await self._next_from_customer(until)
+            if reply is None:
+                return await self._unproven("no code came back in time")
+            if (choice := reply.read_as(IntentKind.refund_destination)).kind is IntentKind.refund_destination:
+                return choice.destination  # the customer chose again, where we know it is them
+            if await workflow.execute_activity(ActivityName.check_destination_code,
+                                               CodeCheck(case_id=self.case.case_id, text=reply.text),
+                                               result_type=bool, **self._read_model_options):
+                await self._record("the account was confirmed with the code texted to the number on file",
+                                   "account:proven")
+                return destination
+        return await self._unproven(f"the code was wrong {MAX_CODE_TRIES} times")
+
+    async def refund(self, amount: Money, destination: RefundDestination, why: str) -> bool:
+        """Pays the customer back once per money event. False when another case had already paid the event:
+        nothing is paid here. If the provider refuses for good, the owner or a supervisor pays by hand and
+        records it (POST /cases/{id}/manual-refund); the story goes on from there."""
+        self._live.refund_destination = destination.kind
+        try:
+            result: RefundResult = await self._paid(workflow.execute_activity(
+                ActivityName.refund,
+                RefundRequest(case_id=self.case.case_id, money_event=self.case.money_event, amount=amount,
+                              destination=destination,
+                              original_payment_ref=self.case.incident.transaction_ref,
+                              progress=self._progress(CaseStep.refund,
+                                                      f"refund of {amount} to {destination.kind}: {why}")),
+                result_type=RefundResult, schedule_to_close_timeout=self.policy.refund_give_up_after, **PAYMENTS))
+        except ActivityError as error:
+            await self._pay_by_hand(amount, self._refund_for_the_owner(amount, error))
+            return True
+        if result.paid_in_case not in (None, self.case.case_id):
+            self._live.paid_in_case = result.paid_in_case
+            await self._record(f"this money event is refunded by case {result.paid_in_case}: nothing paid here",
+                               "refund:elsewhere")
+            return False
+        self._refunded = True
+        return True
+
+    async def _pay_by_hand(self, amount: Money, reason: str) -> None:
+        self._live.awaiting_hand_payment = True
+        await self.hand_to_owner(reason)
+        await workflow.wait_condition(lambda: self._paid_by_hand is not None)
+        self._live.awaiting_hand_payment = False
+        await self._record(f"refund of {amount} paid by hand by {self._paid_by_hand}", "refund:manual")
+        self._refunded = True
+
+    def _refund_for_the_owner(self, amount: Money, error: ActivityError) -> str:
+        """Why a refund goes to the owner: refused for good (pay by hand), or out of time with no answer, when
+        the provider may have paid: never assumed unpaid, so the owner checks before paying (never twice)."""
+        refusal = error.cause if isinstance(error.cause, ApplicationError) else None
+        if refusal is not None and refusal.type == "RefundRejected":
+            return f"the payment provider refused the refund of {amount} ({refusal.message}): please pay it by hand " \
+                   "and confirm"
+        if error.retry_state is RetryState.TIMEOUT:
+            return f"the refund of {amount} got no answer from the provider in {self.policy.refund_give_up_after}: " \
+                   "outcome unknown, check the provider before paying by hand (never twice), then confirm"
+        raise error
+
+    async def _text_code(self) -> None:
+        self._set(CaseStep.contact, CaseStatus.waiting_on_customer)
+        await workflow.execute_activity(
+            ActivityName.send_destination_code,
+            OutboundMessage(case_id=self.case.case_id, idempotency_key=f"{self.case.case_id}:confirm_account",
+                            channel=Channel.sms, to=self._customer.phone, template="common/confirm_account",
+                            language=self._customer.language, facts=self._facts(),
+                            progress=self._progress(CaseStep.contact, "one-time code texted to the number on file "
+                                                    "to confirm an account", CaseStatus.waiting_on_customer)),
+            result_type=MessageReceipt, **_CODE_TEXT)
+
+    async def _next_from_customer(self, until) -> CustomerReply | None:
+        """The next reply that surely comes from the customer; others (the unproven sender's) stay ignored."""
+        def first() -> CustomerReply | None:
+            return next((reply for reply in self._inbox if self._from_customer(reply)), None)
+        self._live.expecting, self._live.waiting_until = IntentKind.confirmation, until  # shown in the case view
+        try:
+            await workflow.wait_condition(lambda: first() is not None, timeout=max(until - workflow.now(),
+                                                                                     timedelta(seconds=1)))
+        except TimeoutError:
+            return None
+        finally:
+            self._live.expecting = self._live.waiting_until = None
+        reply = first()
+        self._inbox.remove(reply)
+        return reply
+
+    def _from_customer(self, reply: CustomerReply | None) -> bool:
+        """A call we placed or an agent's record of one, or a text from the number on file. Email senders and
+        other numbers are claims, not proof."""
+        if reply is None:
+            return False
+        if reply.channel in (Channel.agent, Channel.voice):
+            return True
+        return reply.channel is Channel.sms and reply.sender is not None and reply.sender == self._customer.phone
+
+    async def _unproven(self, why: str) -> RefundDestination:
+        destination = self._policy_destination()
+        await self._record(f"a bank account came over a channel whose sender we cannot authenticate and was not "
+                           f"confirmed ({why}): refunded to {destination.kind} by policy instead", "account:unproven")
+        return destination
+
+    def _policy_destination(self) -> RefundDestination:
+        return RefundDestination(kind=self.policy.default_refund_destination)
