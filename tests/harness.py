@@ -125,10 +125,23 @@ class Stack:
     async def idle(self, case_id: str) -> None:
         """Waits until the case's workflow has no activity outstanding (so the time-skipping clock is free)."""
         handle = self.env.client.get_workflow_handle(case_id)
-        for _ in range(200):
+        deadline = time.monotonic() + 60  # by the clock, not by tries: each describe is slow on a loaded machine
+        while time.monotonic() < deadline:
             if not (await handle.describe()).raw_description.pending_activities:
                 return
             await asyncio.sleep(0.05)
+
+    async def history(self, case_id: str) -> str:
+        """The case's workflow history in one line per event (type, activity, failure): what a failing test
+        prints, so a case that did not move says where it stands."""
+        lines = []
+        async for event in self.env.client.get_workflow_handle(case_id).fetch_history_events():
+            kind = event.WhichOneof("attributes") or "?"
+            detail = getattr(event, kind, None)
+            activity = getattr(getattr(detail, "activity_type", None), "name", "")
+            failure = getattr(getattr(detail, "failure", None), "message", "")
+            lines.append(f"{event.event_id} {kind.removesuffix('_event_attributes')} {activity} {failure}".strip())
+        return "\n".join(lines)
 
     def key(self, principal: str, *scopes: Scope, kind: PrincipalKind = PrincipalKind.person,
             tenant: str = TENANT) -> dict[str, str]:
@@ -163,9 +176,10 @@ class Stack:
         return self.rows(MessageRow, case_id=case_id, direction="out")
 
 
-async def eventually(check: Callable[[], T], within: float = 15.0, interval: float = 0.05) -> T:
+async def eventually(check: Callable[[], T], within: float = 45.0, interval: float = 0.05) -> T:
     """Polls until `check` returns something truthy (or a coroutine that does); fails with the last value after
-    `within` seconds."""
+    `within` seconds. Generous: the bound only matters when something is wrong, and CI machines run the suite
+    several times slower than a quiet laptop."""
     deadline = time.monotonic() + within
     while True:
         value = check()

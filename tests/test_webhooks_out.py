@@ -78,11 +78,11 @@ async def test_an_s1_case_reaches_the_integrator_as_signed_events_in_order_each_
         case_id = verdict["case"]["case_id"]
         await eventually(lambda: stack.texts_to(PHONE))
         await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "1"})
-        await eventually(lambda: stack.texts_to(PHONE)[2:], within=30)  # thanked, then asked for a score
+        await eventually(lambda: stack.texts_to(PHONE)[2:])  # thanked, then asked for a score
         await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "5"})
         assert await stack.env.client.get_workflow_handle(case_id).result() == CaseOutcome.recovered
 
-        await eventually(lambda: len(receiver.deliveries) >= 4, within=20)
+        await eventually(lambda: len(receiver.deliveries) >= 4)
         await asyncio.sleep(1)  # anything extra (a duplicate, an unsubscribed type) would arrive meanwhile
         payloads = [delivery.verified(endpoint["secret"]) for delivery in receiver.deliveries]
 
@@ -104,7 +104,7 @@ async def test_a_failing_receiver_gets_the_same_webhook_id_until_it_answers_2xx(
     with WebhookReceiver(answers=[500, 500, 500, 200]) as receiver:
         endpoint = await register(stack, till, receiver.url, ["case.opened"])
         await open_complaint(stack, till, "fb-retry")
-        await eventually(lambda: len(receiver.deliveries) >= 4, within=20)
+        await eventually(lambda: len(receiver.deliveries) >= 4)
         await asyncio.sleep(0.5)
 
     assert len(receiver.deliveries) == 4, "delivered once: no attempt after the 200"
@@ -120,7 +120,7 @@ async def until_disabled(stack: Stack, till: dict[str, str],
     """Registers the receiver for `case.opened`, opens a case, and waits until the endpoint is disabled."""
     endpoint = await register(stack, till, receiver.url, ["case.opened"])
     await open_complaint(stack, till, "fb-1")
-    return endpoint, await eventually(lambda: _disabled(stack, endpoint["id"]), within=30)
+    return endpoint, await eventually(lambda: _disabled(stack, endpoint["id"]))
 
 
 async def test_410_disables_the_endpoint_and_tells_its_owner(live_stack: Stack):
@@ -156,9 +156,9 @@ async def test_retry_after_on_429_is_honoured(live_stack: Stack):
     with WebhookReceiver(answers=[429, 200], headers={"Retry-After": "2"}) as receiver:
         await register(stack, till, receiver.url, ["case.opened"])
         await open_complaint(stack, till, "fb-slow-down")
-        await eventually(lambda: len(receiver.deliveries) >= 1, within=20)
+        await eventually(lambda: len(receiver.deliveries) >= 1)
         first = time.monotonic()
-        await eventually(lambda: len(receiver.deliveries) >= 2, within=20)
+        await eventually(lambda: len(receiver.deliveries) >= 2)
         waited = time.monotonic() - first
 
     assert waited >= 1.5, "the schedule said 0.1 s; the receiver asked for 2 s and got them"
@@ -175,7 +175,7 @@ async def test_a_worker_killed_between_attempts_still_delivers(dev_server: Workf
             with WebhookReceiver(answers=[500, 200]) as receiver:
                 endpoint = await register(stack, till, receiver.url, ["case.opened"])
                 await open_complaint(stack, till, "fb-crash")
-                await eventually(lambda: stack.rows(WebhookAttemptRow), within=30)  # the first attempt is over
+                await eventually(lambda: stack.rows(WebhookAttemptRow))  # the first attempt is over
                 first.send_signal(signal.SIGKILL)  # the retry is 4 s away, held by Temporal, not the worker
                 first.wait(timeout=10)
                 second = start_worker(address_of(dev_server), settings, tmp_path / "worker-2.log")
@@ -204,7 +204,7 @@ async def test_redelivery_and_secret_rotation(live_stack: Stack):
         again = await stack.api.post(f"/webhook-endpoints/{endpoint['id']}/deliveries/{event.id}/redeliver",
                                      headers=till)
         assert again.status_code == 202, again.text
-        await eventually(lambda: len(receiver.deliveries) >= 2, within=20)
+        await eventually(lambda: len(receiver.deliveries) >= 2)
 
     redelivered = receiver.deliveries[1]
     assert redelivered.webhook_id == receiver.deliveries[0].webhook_id == event.id
@@ -365,5 +365,8 @@ async def test_a_cancelled_case_records_case_cancelled(live_stack: Stack):
     await eventually(lambda: "case.opened" in _event_types(stack, case_id), within=60)  # a loaded machine is slow
     cancelled = await stack.api.post(f"/cases/{case_id}/cancel", json={"reason": "posted twice by mistake"})
     assert cancelled.status_code == 202, cancelled.text
-    await eventually(lambda: "case.cancelled" in _event_types(stack, case_id), within=60)
+    try:
+        await eventually(lambda: "case.cancelled" in _event_types(stack, case_id), within=60)
+    except AssertionError as stuck:
+        raise AssertionError(f"{stuck}; the case's history:\n{await stack.history(case_id)}") from None
     assert "case.closed" not in _event_types(stack, case_id)

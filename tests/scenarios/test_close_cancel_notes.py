@@ -221,7 +221,7 @@ async def test_a_refund_out_of_time_goes_to_the_owner_as_unknown_and_a_cancel_co
     async with Stack.running(dev_server, settings, providers=providers) as stack:
         case_id = await open_s1(stack, "T-7006")
         await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "card", "sender": PHONE})
-        await eventually(lambda: stack.case(case_id).status == "needs_attention", within=30)
+        await eventually(lambda: stack.case(case_id).status == "needs_attention")
         agent = stack.key("aino.agent", Scope.cases_read)
         notes = [entry["note"] for entry in (await stack.api.get(f"/cases/{case_id}/timeline", headers=agent)).json()]
         assert any("outcome unknown, check the provider before paying by hand" in note for note in notes), notes

@@ -80,7 +80,7 @@ async def test_s3_public_complaint_before_a_holiday_is_escalated_then_put_right(
 
     [refund] = await eventually(lambda: stack.refunds(case_id))
     assert (refund.amount_minor, refund.currency) == (1400, "EUR")
-    [voucher] = await eventually(lambda: stack.rows(CompensationRow, case_id=case_id))
+    [voucher] = await eventually(lambda: stack.rows(CompensationRow, case_id=case_id))  # the step after the refund
     assert (voucher.product, voucher.amount_minor) == ("one month of the sports package", 2990)
     put_right = await eventually(lambda: stack.texts_to(PHONE)[2:])
     assert "refunded €14.00" in put_right[0].body and voucher.code in put_right[0].body
