@@ -62,7 +62,8 @@ def record_event(session: Session, case_id: str, event_type: EventType, event_ke
         links={"case": f"/cases/{case_id}", "timeline": f"/cases/{case_id}/timeline"}))
     session.exec(insert_for(session, WebhookEventRow).values(
         id=event_id_for(event_key), event_key=event_key, case_id=case_id, tenant=case.tenant,
-        type=event_type, sequence=sequence, payload=payload.model_dump(mode="json"), created_at=now,
+        integrator=case.integrator, type=event_type, sequence=sequence, payload=payload.model_dump(mode="json"),
+        created_at=now,
     ).on_conflict_do_nothing(index_elements=["event_key"]))
 
 

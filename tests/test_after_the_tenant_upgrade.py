@@ -5,16 +5,22 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from alembic import command
+from sqlalchemy import create_engine, text
+from sqlmodel import select
 from temporalio.service import RPCError
 
 from intake.cases import case_id_for, reference_for
-from schemas.auth import PrincipalKind, Scope
+from schemas.auth import DEFAULT_TENANT, Principal, PrincipalKind, Scope
 from schemas.incidents import IncidentIn
 from store import cases as case_store
 from store.db import session_for
-from store.tables import CaseRow
+from store.migrate import alembic_config
+from store.tables import CaseRow, WebhookEndpointRow, WebhookEventRow
+from store.webhook_endpoints import endpoints_of
 from tests.harness import TENANT, Stack, eventually
 from tests.test_intake import incident
 
@@ -44,3 +50,42 @@ async def test_a_case_from_before_tenants_posted_again_keeps_its_id_and_its_one_
     with pytest.raises(RPCError, match="not found"):
         await live_stack.env.client.get_workflow_handle(case_id_for(TENANT, "till", body["external_id"])).describe()
     assert [row.id for row in live_stack.rows(CaseRow)] == [old_id]
+
+
+def test_webhook_endpoints_and_events_from_before_tenants_keep_hearing_their_integrators_cases(tmp_path: Path):
+    """Review major 2: before tenants an endpoint's and an event's `tenant` named the integrator (a staff tool's
+    endpoint: none). After migration 0007 they are of the integrator's tenant and name the integrator, so the
+    relay still hands the integrator's events to its endpoint, and the integrator can still manage it."""
+    url = f"sqlite:///{tmp_path / 'recovery.db'}"
+    with create_engine(url).begin() as connection:
+        command.upgrade(alembic_config(connection), "0006")
+        for statement in BEFORE_TENANTS:
+            connection.execute(text(statement))
+
+    with session_for(url) as session:  # engine_for migrates to head
+        endpoints = {row.id: row for row in session.exec(select(WebhookEndpointRow)).all()}
+        [event] = session.exec(select(WebhookEventRow)).all()
+    assert {(row.id, row.tenant, row.integrator) for row in endpoints.values()} == {
+        ("ep_till", DEFAULT_TENANT, "till"), ("ep_tool", DEFAULT_TENANT, None)}
+    assert (event.tenant, event.integrator) == (DEFAULT_TENANT, "till")
+    assert endpoints["ep_till"].hears(event) and endpoints["ep_tool"].hears(event)
+    till = Principal(id="till", kind=PrincipalKind.integrator, tenant=DEFAULT_TENANT, scopes=frozenset())
+    with session_for(url) as session:
+        assert [row.id for row in endpoints_of(session, till.tenant, till.id)] == ["ep_till"]
+
+
+BEFORE_TENANTS = [
+    "INSERT INTO api_keys (key_id, secret_hash, principal, kind, scopes, created_at) VALUES ('k1', 'x', 'till', "
+    "'integrator', '[\"incidents:write\"]', '2026-11-01 10:00:00')",
+    "INSERT INTO cases (id, reference, integrator, external_id, kind, source, status, step, priority, customer_name, "
+    "opened_at, updated_at) VALUES ('case-1', 'C1', 'till', 'T-1', 'overcharge', 'till', 'open', 'contact', "
+    "'normal', 'Maija', '2026-11-01 10:00:00', '2026-11-01 10:00:00')",
+    "INSERT INTO webhook_endpoints (id, tenant, url, event_types, description, secret, created_by, created_at) "
+    "VALUES ('ep_till', 'till', 'https://hooks.example.com/till', '[\"case.opened\"]', '', 'whsec_x', 'till', "
+    "'2026-11-01 10:00:00')",
+    "INSERT INTO webhook_endpoints (id, tenant, url, event_types, description, secret, created_by, created_at) "
+    "VALUES ('ep_tool', NULL, 'https://hooks.example.com/tool', '[\"case.opened\"]', '', 'whsec_y', 'admin', "
+    "'2026-11-01 10:00:00')",
+    "INSERT INTO webhook_events (id, event_key, case_id, tenant, type, sequence, payload, created_at) VALUES "
+    "('msg_1', 'case-1:opened', 'case-1', 'till', 'case.opened', 1, '{}', '2026-11-01 10:00:00')",
+]
