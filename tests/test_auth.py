@@ -95,6 +95,9 @@ async def test_an_administrator_manages_the_tenants_accounts_and_keys(stack: Sta
     assert "password" not in made.text
     assert (await stack.api.post("/keys", headers=admin, json={"principal": "till-9"})).status_code == 422, \
         "a key without a kind is refused"
+    operator = await stack.api.post("/keys", headers=admin, json={"kind": "operator", "principal": "temporal-ui"})
+    assert operator.status_code == 422 and operator.json()["detail"][0]["loc"] == ["body", "kind"], \
+        "a key that decodes every tenant's payloads is the operator's to make, not a tenant's administrator's"
     person = await stack.api.post("/keys", headers=admin, json={"kind": "person", "principal": "olli.owner"})
     olli = {"Authorization": f"Bearer {person.json()['key']}"}
     assert (await stack.api.get("/cases", headers=olli)).status_code == 200
