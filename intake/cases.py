@@ -107,9 +107,12 @@ def _record(settings: Settings, converter: DataConverter, opener: Principal, cas
                          policy=settings.policy, opened_at=datetime.now(UTC), owner=owner,
                          priority=settings.policy.sla.priority_for(incident.source), opted_out=opted_out,
                          tenant=opener.tenant, money_event=money_event)
+        # An owner an integrator nominated is recorded as its assignment: no reason to read the customer's data
+        # until a supervisor assigns the case (privacy.rules).
+        nominated_by = opener.id if incident.owner is not None and opener.sees_only_own_cases else None
         row, created = case_store.open_case(session, case_id, case.reference, opener.tenant, opener.id, incident,
                                             case.opened_at, case.owner, case.priority,
-                                            start_payload=seal(converter, case))
+                                            start_payload=seal(converter, case), assigned_by=nominated_by)
         if not created:
             case = _as_recorded(case, row, money_event_key(opener.tenant, incident, row.id))
         if row.status != CaseStatus.closed:

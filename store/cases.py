@@ -26,14 +26,17 @@ NOTE_STEP = CaseStep.note
 def open_case(
     session: Session, case_id: str, reference: str, tenant: str, integrator: str, incident: IncidentIn,
     opened_at: datetime, owner: str | None, priority: str = "normal", start_payload: bytes | None = None,
+    assigned_by: str | None = None,
 ) -> tuple[CaseRow, bool]:
     """Inserts the case, or returns the one this integrator of this tenant already opened with this external id.
 
     The unique constraint, not a prior look-up, decides: two concurrent posts cannot both create.
-    `start_payload` is the sealed workflow input, kept until the workflow is known to run.
+    `start_payload` is the sealed workflow input, kept until the workflow is known to run. `assigned_by`: the
+    integrator that nominated the owner, if one did.
     """
     row = CaseRow(
-        id=case_id, reference=reference, owner=owner, priority=priority, tenant=tenant, integrator=integrator,
+        id=case_id, reference=reference, owner=owner, assigned_by=assigned_by, priority=priority, tenant=tenant,
+        integrator=integrator,
         external_id=incident.external_id, kind=incident.kind, source=incident.source, status=CaseStatus.open,
         step=CaseStep.intake,
         customer_name=incident.customer.name, customer_phone=incident.customer.phone,
