@@ -7,6 +7,7 @@ The relay (`webhooks/relay.py`) hands new rows to the delivery workflows.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +20,9 @@ from sla.clock import SlaState
 from store.dialects import insert_for
 from store.tables import CaseRow, RefundRow, WebhookEventRow, utcnow
 
+# The workflow keys an SLA notice `<case id>:sla:<clock>:<level>` (workflows/promises.py); level 1 (`Level.
+# owner_warned`) warns the owner.
+_OWNER_WARNING = re.compile(r":sla:[a-z_]+:1$")
 _SLA_EVENTS = {SlaState.at_risk: EventType.sla_at_risk, SlaState.breached: EventType.sla_breached}
 
 
@@ -43,7 +47,11 @@ def record_progress_events(session: Session, progress: CaseProgress, entry_key: 
 
 def is_escalation(entry_key: str, notify: str | None) -> bool:
     """A notice to staff above the owner. Warning the owner at 75 % of a target is `sla.at_risk`, not this."""
-    return notify is not None and not entry_key.endswith(":owner_warned")
+    return notify is not None and not is_owner_warning(entry_key)
+
+
+def is_owner_warning(entry_key: str) -> bool:
+    return _OWNER_WARNING.search(entry_key) is not None
 
 
 def record_event(session: Session, case_id: str, event_type: EventType, event_key: str,
