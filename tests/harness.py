@@ -232,10 +232,13 @@ def _seed_staff(settings: Settings) -> None:
                                                           email=f"{name}@example.com", roles={role}))
 
 
-def sign_email(settings: Settings, body: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
-    """The mail gateway's post: the JSON body and its signature header."""
-    content = json.dumps(body).encode()
-    return content, {"X-Signature-256": body_signature(settings.mail_gateway_secret.get_secret_value(), content),
+def sign_email(settings: Settings, body: dict[str, Any], at: float | None = None) -> tuple[bytes, dict[str, str]]:
+    """The mail gateway's post, signed now (or `at`, Unix seconds): the JSON body (with a Message-ID, unless the
+    test gives one) and its signature headers."""
+    content = json.dumps({"message_id": f"<{uuid.uuid4().hex}@mail.example.com>"} | body).encode()
+    timestamp = str(int(time.time() if at is None else at))
+    signature = body_signature(settings.mail_gateway_secret.get_secret_value(), timestamp, content)
+    return content, {"X-Signature-256": signature, "X-Signature-Timestamp": timestamp,
                      "Content-Type": "application/json"}
 
 
