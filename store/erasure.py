@@ -19,6 +19,7 @@ import time
 
 from sqlalchemy import ColumnElement, delete, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, and_, col, func, or_, select
 
 from schemas.privacy import SubjectRef
@@ -213,7 +214,9 @@ def purge_freed_space(engine: Engine, step_pages: int = 128, attempts: int = 50)
     the log into the file and cuts it to zero bytes; it holds writers back only while it copies (milliseconds
     for a log that auto-checkpoints at 4 MB), and waits its turn if a reader holds an old snapshot. The freed
     pages are then given back to the file system a few at a time (`incremental_vacuum`), each step its own short
-    transaction, so the API and the worker write in between.
+    transaction, so the API and the worker write in between. That needs a file made with `auto_vacuum`
+    incremental (every file store/db.py creates); a file made before (by an older release) is converted by one
+    full VACUUM, once, which holds writers back while it rewrites the file. False whenever free pages are left.
     PostgreSQL: VACUUM (not FULL, which would lock the tables) marks the dead row versions free, to be
     overwritten as space is reused; WAL archives and backups expire by their retention.
     """
@@ -229,14 +232,44 @@ def purge_freed_space(engine: Engine, step_pages: int = 128, attempts: int = 50)
             log.warning("no purge of freed space for the %s dialect", dialect)
             return False
         truncated = _checkpoint(connection, attempts)
-        # Python's sqlite3 runs one step of a statement per execute (one page here); executescript runs it to
-        # the end: `step_pages` pages per short transaction.
-        sqlite = connection.connection.driver_connection
-        for _ in range(100_000):  # a bound, never reached: the free pages run out first
-            if connection.exec_driver_sql("PRAGMA freelist_count").scalar_one() == 0:
-                break
-            sqlite.executescript(f"PRAGMA incremental_vacuum({step_pages});")
-        return truncated and _checkpoint(connection, attempts)
+        if connection.exec_driver_sql("PRAGMA auto_vacuum").scalar_one() == _INCREMENTAL:
+            emptied = _give_back_free_pages(connection, step_pages)
+        else:
+            emptied = _convert_to_incremental(connection)
+        return truncated and emptied and _checkpoint(connection, attempts)
+
+
+_INCREMENTAL = 2  # PRAGMA auto_vacuum: 0 none, 1 full, 2 incremental
+
+
+def _free_pages(connection) -> int:
+    return connection.exec_driver_sql("PRAGMA freelist_count").scalar_one()
+
+
+def _give_back_free_pages(connection, step_pages: int) -> bool:
+    """`step_pages` free pages per short transaction until none is left; False if a step frees nothing."""
+    # Python's sqlite3 runs one step of a statement per execute (one page here); executescript runs it to the end.
+    sqlite = connection.connection.driver_connection
+    left = _free_pages(connection)
+    while left:
+        sqlite.executescript(f"PRAGMA incremental_vacuum({step_pages});")
+        before, left = left, _free_pages(connection)
+        if left >= before:
+            log.warning("incremental vacuum freed nothing (%d free pages left): the file is not purged", left)
+            return False
+    return True
+
+
+def _convert_to_incremental(connection) -> bool:
+    """A file from before incremental vacuuming: one full VACUUM rewrites it without its free pages and makes it
+    incremental, so every later purge is done in short steps."""
+    try:
+        connection.exec_driver_sql("PRAGMA auto_vacuum=INCREMENTAL")
+        connection.exec_driver_sql("VACUUM")
+    except OperationalError as busy:  # busy beyond the busy timeout: the next purge tries again
+        log.warning("VACUUM after an erasure did not run (%s): the file is not purged yet", busy)
+        return False
+    return _free_pages(connection) == 0
 
 
 def _checkpoint(connection, attempts: int) -> bool:

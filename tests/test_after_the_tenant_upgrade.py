@@ -17,12 +17,14 @@ from intake.cases import case_id_for, reference_for
 from schemas.auth import DEFAULT_TENANT, Principal, PrincipalKind, Scope
 from schemas.incidents import IncidentIn
 from store import cases as case_store
-from store.db import session_for
+from store.db import engine_for, session_for
+from store.erasure import purge_freed_space
 from store.migrate import alembic_config
 from store.tables import CaseRow, WebhookEndpointRow, WebhookEventRow
 from store.webhook_endpoints import endpoints_of
 from tests.harness import TENANT, Stack, eventually
 from tests.test_intake import incident
+from tests.test_migrations import release_95ea828_var
 
 
 def id_before_tenants(integrator: str, external_id: str) -> str:
@@ -89,3 +91,30 @@ BEFORE_TENANTS = [
     "INSERT INTO webhook_events (id, event_key, case_id, tenant, type, sequence, payload, created_at) VALUES "
     "('msg_1', 'case-1:opened', 'case-1', 'till', 'case.opened', 1, '{}', '2026-11-01 10:00:00')",
 ]
+
+
+def test_a_database_file_from_before_incremental_vacuum_is_purged_for_real(tmp_path: Path):
+    """Review major 4: `auto_vacuum` incremental applies only to files created so; release 95ea828's file has
+    none, and incremental steps free nothing there. The purge converts it with one full VACUUM: no free page and
+    no erased byte is left, and it reports done only then; the next purge runs in short steps."""
+    release_95ea828_var(tmp_path)
+    path = tmp_path / "recovery.db"
+    engine = engine_for(f"sqlite:///{path}")  # upgraded to head
+    secret = "Kalle Kimmonen kalle.kimmonen@example.fi"
+    with engine.begin() as connection:
+        assert connection.exec_driver_sql("PRAGMA auto_vacuum").scalar_one() == 0
+        connection.exec_driver_sql("PRAGMA secure_delete=OFF")  # the old values stay in the freed pages
+        connection.execute(text("INSERT INTO sandbox_outbox (idempotency_key, channel, to_address, body, created_at) "
+                                "VALUES (:key, 'email', :to, :body, '2026-11-30 10:00:00')"),
+                           [{"key": f"k{n}", "to": "kalle.kimmonen@example.fi", "body": f"{secret} {n}"}
+                            for n in range(2000)])
+    with engine.begin() as connection:
+        connection.exec_driver_sql("PRAGMA secure_delete=OFF")
+        connection.exec_driver_sql("DELETE FROM sandbox_outbox WHERE idempotency_key LIKE 'k%'")
+        assert connection.exec_driver_sql("PRAGMA freelist_count").scalar_one() > 0
+
+    assert purge_freed_space(engine)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA freelist_count").scalar_one() == 0
+        assert connection.exec_driver_sql("PRAGMA auto_vacuum").scalar_one() == 2, "incremental from now on"
+    assert secret.encode() not in path.read_bytes()
