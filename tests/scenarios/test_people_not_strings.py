@@ -123,10 +123,17 @@ async def test_an_owner_who_reassigns_the_case_cannot_approve_it(live_stack: Sta
                                               json={"decision": "approve", "reason": "no longer mine"})
     assert after_handing_over.status_code == 409 and "reassigned the case last" in after_handing_over.json()["detail"]
 
-    # One that slips past the API (straight to the workflow) is refused there, and said so on the timeline.
+    # One that slips past the API (straight to the workflow) is refused there, and said so on the timeline: once
+    # the workflow has written that line it has handled the signal, and nothing was paid.
     await stack.env.client.get_workflow_handle(case_id).signal(
         "decide", Decision(approved=True, reason="straight to the workflow", decided_by="sari.supervisor"))
-    assert stack.refunds(case_id) == []
+
+    async def refused_by_the_workflow() -> list[str]:
+        return [entry["note"] for entry in (await stack.api.get(f"/cases/{case_id}/timeline")).json()
+                if entry["actor"] == "engine" and "decision by sari.supervisor refused" in entry["note"]]
+
+    assert await eventually(refused_by_the_workflow)
+    assert stack.refunds(case_id) == [] and stack.case(case_id).status == "waiting_on_approval"
 
     sami = stack.key("sami.supervisor", Scope.cases_read, Scope.cases_approve)
     approved = await stack.api.post(f"/cases/{case_id}/approvals", headers=sami,
@@ -136,7 +143,9 @@ async def test_an_owner_who_reassigns_the_case_cannot_approve_it(live_stack: Sta
     assert refund.amount_minor == 1400
     notes = [entry["note"] for entry in (await stack.api.get(f"/cases/{case_id}/timeline")).json()]
     assert any("owner sari.supervisor -> aino.agent by sari.supervisor: going on holiday" in n for n in notes)
-    assert any("decision by sari.supervisor refused" in n and "reassigned the case last" in n for n in notes)
+    refusals = [n for n in notes if "decision by sari.supervisor refused" in n]
+    assert len(refusals) == 3, "the API's two 409s and the workflow's refusal are all on the timeline"
+    assert any("owns the case" in n for n in refusals) and any("reassigned the case last" in n for n in refusals)
     assert any("approved by sami.supervisor: clear billing error" in n for n in notes)
     late = await stack.api.post(f"/cases/{case_id}/approvals", headers=sami,
                                 json={"decision": "reject", "reason": "changed my mind"})
