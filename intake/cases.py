@@ -101,7 +101,12 @@ def _record(settings: Settings, converter: DataConverter, opener: Principal, cas
     money_event = money_event_key(opener.tenant, incident, case_id)
     with session_for(settings.database_url) as session:
         # The incident stays as posted (its `owner` a suggestion); the case's owner is the account it names.
-        owner = _owner(session, opener.tenant, incident.owner, settings.policy.triage_owner)
+        try:
+            owner = _owner(session, opener.tenant, incident.owner, settings.policy.triage_owner)
+        except UnknownOwner:
+            if case_store.existing_case(session, opener.tenant, opener.id, incident.external_id) is None:
+                raise
+            owner = None  # a retry of a case that exists (its account since disabled, say): the row's owner stands
         opted_out = opted_out_channels(session, opener.tenant, incident.customer.phone, incident.customer.email)
         case = CaseInput(case_id=case_id, reference=reference_for(case_id), incident=incident,
                          policy=settings.policy, opened_at=datetime.now(UTC), owner=owner,

@@ -55,11 +55,13 @@ def open_case(
         return row, True
     except IntegrityError:
         session.rollback()
-        existing = session.exec(
-            select(CaseRow).where(CaseRow.tenant == tenant, CaseRow.integrator == integrator,
-                                  CaseRow.external_id == incident.external_id)
-        ).one()
-        return existing, False
+        return existing_case(session, tenant, integrator, incident.external_id), False
+
+
+def existing_case(session: Session, tenant: str, integrator: str, external_id: str) -> CaseRow | None:
+    """The case this integrator of this tenant opened with this external id, if it did."""
+    return session.exec(select(CaseRow).where(CaseRow.tenant == tenant, CaseRow.integrator == integrator,
+                                              CaseRow.external_id == external_id)).one_or_none()
 
 
 def link_to(session: Session, row: CaseRow, owner_case_id: str, reporter: str) -> None:
