@@ -174,6 +174,7 @@ def codec_app(codec: EncryptionCodec | None) -> tuple[FastAPI, str]:
     app.state.settings = Settings(database_url=database_url)
     app.state.verified_keys = VerifiedKeys(ttl_seconds=0)
     app.state.rate_limiter = RateLimiter(per_second=0, burst=1)
+    app.state.failed_auth_limiter = RateLimiter(per_second=0, burst=1)
     with session_for(database_url) as session:
         create_account(session, "acme", AccountIn(id="ann.admin", display_name="Ann", email="ann@example.com",
                                                   roles={Role.admin}))
