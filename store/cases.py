@@ -109,7 +109,12 @@ def apply_progress(session: Session, progress: CaseProgress, entry_key: str, **c
     values |= {"updated_at": now, "start_payload": None}
     for name, value in case_fields.items():
         column = getattr(CaseRow, name)
-        values[name] = func.coalesce(column, value) if name in _SET_ONCE else value
+        if name in _SET_ONCE:
+            values[name] = func.coalesce(column, value)
+        elif name in _ORDERED and progress.seq > 0:  # a late retry of an older handover moves no owner back
+            values[name] = case((newer, value), else_=column)
+        else:
+            values[name] = value
     # Two statements, no reads: this runs once per case step, on the hot path (make bench, b).
     moved = session.exec(update(CaseRow).where(CaseRow.id == progress.case_id).values(**values))
     if moved.rowcount == 0:
@@ -127,6 +132,8 @@ def insert_once(session: Session, table: type[SQLModel]):
 
 # Milestones keep their first time: a retried activity must not move "time to first contact".
 _SET_ONCE = frozenset({"first_contact_at", "refunded_at", "closed_at"})
+# Who owns the case and who handed it over follow the workflow's order of writes, as status and step do.
+_ORDERED = frozenset({"owner", "assigned_by"})
 
 
 def pending_starts(session: Session, opened_before: datetime, now: datetime,
