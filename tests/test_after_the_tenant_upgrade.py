@@ -17,10 +17,11 @@ from intake.cases import case_id_for, reference_for
 from schemas.auth import DEFAULT_TENANT, Principal, PrincipalKind, Scope
 from schemas.incidents import IncidentIn
 from store import cases as case_store
+from store.accounts import active_account
 from store.db import engine_for, session_for
 from store.erasure import purge_freed_space
 from store.migrate import alembic_config
-from store.tables import CaseRow, WebhookEndpointRow, WebhookEventRow
+from store.tables import CaseRow, StaffAccountRow, WebhookEndpointRow, WebhookEventRow
 from store.webhook_endpoints import endpoints_of
 from tests.harness import TENANT, Stack, eventually
 from tests.test_intake import incident
@@ -118,3 +119,15 @@ def test_a_database_file_from_before_incremental_vacuum_is_purged_for_real(tmp_p
         assert connection.exec_driver_sql("PRAGMA freelist_count").scalar_one() == 0
         assert connection.exec_driver_sql("PRAGMA auto_vacuum").scalar_one() == 2, "incremental from now on"
     assert secret.encode() not in path.read_bytes()
+
+
+@pytest.mark.both_databases
+def test_an_account_migrated_from_a_key_with_capitals_can_be_named_as_owner(database_url: str):
+    """Review minor 16: migration 0007 gives each person's key of before an account of its principal's name, as it
+    was written ('Aino.Virtanen'); naming it as an owner, in any case, finds it."""
+    with session_for(database_url) as session:
+        session.add(StaffAccountRow(id="Aino.Virtanen", tenant=DEFAULT_TENANT, display_name="Aino.Virtanen",
+                                    email="Aino.Virtanen@migrated.invalid", roles=["agent"]))
+        session.commit()
+        found = [active_account(session, DEFAULT_TENANT, named) for named in ("Aino.Virtanen", "aino.virtanen")]
+    assert [account.id if account else None for account in found] == ["Aino.Virtanen", "Aino.Virtanen"]
