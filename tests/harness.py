@@ -216,10 +216,14 @@ def _new_key(settings: Settings, principal: str, kind: PrincipalKind, scopes: se
     with session_for(settings.database_url) as session:
         if kind is not PrincipalKind.person:
             return create_key(session, tenant, principal, kind, scopes)[1]
-        if session.get(StaffAccountRow, principal) is None:
-            roles = {role for role, allowed in ROLE_SCOPES.items() if allowed & scopes} or {Role.agent}
+        roles = {role for role, allowed in ROLE_SCOPES.items() if allowed & scopes} or {Role.agent}
+        if (account := session.get(StaffAccountRow, principal)) is None:
             create_account(session, tenant, AccountIn(id=principal, display_name=principal.title(),
                                                       email=f"{principal}@example.com", roles=roles))
+        elif not roles <= set(account.roles):  # a seeded account given more to do: its key is bounded by its roles
+            account.roles = sorted(roles | set(account.roles))
+            session.add(account)
+            session.commit()
         return create_unbounded_key(session, tenant, principal, scopes)[1]
 
 
