@@ -77,6 +77,7 @@ Send = Callable[[Any, dict[str, str]], httpx.Response]
 async def test_no_request_fails_the_api_or_breaks_its_schema(live_stack: Stack):
     schema = schemathesis.openapi.from_dict(live_stack.app.openapi())
     live_stack.app.state.rate_limiter = RateLimiter(per_second=0, burst=1)  # thousands of requests, one key
+    live_stack.app.state.failed_auth_limiter = RateLimiter(per_second=0, burst=1)  # and made-up keys among them
     credentials = [live_stack.key("fuzz.admin", *Scope), {"Authorization": ""}]
     async with serving(live_stack.app) as base_url:
         failures = await asyncio.to_thread(_fuzz_every_operation, schema, base_url, credentials)
