@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schemas.directory import CrmDirectory
 from schemas.policy import RecoveryPolicy
 
 PROJECT_DIR = Path(__file__).resolve().parent
@@ -107,6 +108,14 @@ class Settings(BaseSettings):
                  timedelta(hours=24)],
         description="Waits between attempts after the first (about three days); tests compress it.")
     webhook_relay_poll_seconds: float = Field(default=0.25, description="How often the worker looks for new events.")
+
+    # The customer directory (S2's look-up by name). See README, "The customer directory".
+    directory_crm: dict[str, CrmDirectory] = Field(
+        default={}, description="Per tenant, the CRM its look-ups ask instead of the built-in table, as JSON: "
+        '{"acme": {"url": "https://crm.acme.fi/api/customers", "auth_value": "Bearer ...", "fields": {...}}}.')
+    directory_import_max_rows: int = Field(default=10_000, ge=1, description="Records in one import (413 over).")
+    directory_import_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024,
+                                            description="Bytes of one import's body (413 over).")
 
 
     @model_validator(mode="after")

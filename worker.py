@@ -85,7 +85,7 @@ def build_worker(client: Client, settings: Settings, providers: Providers | None
     url = settings.database_url
     activity_objects = [
         VerificationActivities(url),
-        DirectoryActivities(url),
+        DirectoryActivities(settings),
         MessagingActivities(url, providers.senders),
         PaymentActivities(url, providers.payments),
         CompensationActivities(url),

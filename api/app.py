@@ -18,6 +18,7 @@ from api.routes import (
     case_actions,
     cases,
     codec,
+    directory,
     health,
     inbound,
     incidents,
@@ -65,7 +66,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
 
     app.state.rate_limiter = RateLimiter(settings.api_rate_per_second, settings.api_rate_burst)
     app.state.failed_auth_limiter = RateLimiter(settings.api_failed_auth_per_second, settings.api_failed_auth_burst)
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES,
+                       paths={directory.IMPORT_PATH: settings.directory_import_max_bytes})
 
     @app.exception_handler(WorkflowNotStarted)
     async def workflow_not_started(request: Request, error: WorkflowNotStarted) -> JSONResponse:
@@ -74,7 +76,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
 
     app.add_middleware(PhoneRegion, region=settings.policy.phone_region)
     routers = (incidents, transactions, cases, case_actions, privacy, inbound, codec, metrics, webhook_endpoints,
-               accounts)
+               accounts, directory)
     about_one_case = (cases, case_actions, privacy)
     opening_cases = (incidents, transactions)
     app.include_router(health.router)

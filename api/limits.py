@@ -16,18 +16,21 @@ class BodyLimit:
     """Answers 413 for a body over `max_bytes`. A declared Content-Length is judged at once; a body without
     one (chunked) is read up to the limit first and handed on only if it fits, so no parser ever sees more."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, paths: dict[str, int] | None = None) -> None:
+        """`paths`: exact paths allowed another limit (a bulk import is larger than an incident)."""
         self.app = app
         self.max_bytes = max_bytes
+        self.paths = paths or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit = self.paths.get(scope["path"], self.max_bytes)
         headers = dict(scope["headers"])
         length = headers.get(b"content-length")
         if length is not None:
-            if not length.isdigit() or int(length) > self.max_bytes:
-                return await self._too_large(send)
+            if not length.isdigit() or int(length) > limit:
+                return await self._too_large(send, limit)
             return await self.app(scope, receive, send)
         body, more = bytearray(), True
         while more:
@@ -36,12 +39,12 @@ class BodyLimit:
                 return None
             body += message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > self.max_bytes:
-                return await self._too_large(send)
+            if len(body) > limit:
+                return await self._too_large(send, limit)
         return await self.app(scope, _replay(bytes(body), receive), send)
 
-    async def _too_large(self, send: Send) -> None:
-        content = json.dumps({"detail": f"request body over {self.max_bytes} bytes"}).encode()
+    async def _too_large(self, send: Send, limit: int) -> None:
+        content = json.dumps({"detail": f"request body over {limit} bytes"}).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode()),
                                 (b"connection", b"close")]})

@@ -59,6 +59,7 @@ class LookupOutcome(StrEnum):
     found = "found"
     ambiguous = "ambiguous"
     not_found = "not_found"
+    unavailable = "unavailable"  # the tenant's CRM did not answer within its configured tries
 
 
 class LookupRequest(BaseModel):

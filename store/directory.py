@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from typing import Protocol, TypeVar
+from uuid import uuid4
 
-from store.tables import AccessRecordRow, CustomerDirectoryRow
+from sqlmodel import Session, col, select
+
+from schemas.directory import DirectoryRecord
+from store.tables import AccessRecordRow, CustomerDirectoryRow, utcnow
+
+
+class _HasCity(Protocol):
+    city: str | None
+
+
+Found = TypeVar("Found", bound=_HasCity)
 
 
 def name_key(name: str) -> str:
@@ -12,21 +23,66 @@ def name_key(name: str) -> str:
 
 
 def add_customer(session: Session, tenant: str, name: str, city: str | None = None, phone: str | None = None,
-                 email: str | None = None) -> None:
-    session.add(CustomerDirectoryRow(tenant=tenant, name_key=name_key(name), name=name, city=city, phone=phone,
-                                     email=email))
+                 email: str | None = None, customer_key: str | None = None) -> None:
+    """One row, written as given (tests and fixtures; the API upserts validated records with `upsert`)."""
+    session.add(CustomerDirectoryRow(tenant=tenant, customer_key=customer_key or f"added-{uuid4().hex[:16]}",
+                                     name_key=name_key(name), name=name, city=city, phone=phone, email=email))
     session.commit()
+
+
+def upsert(session: Session, tenant: str, key: str, record: DirectoryRecord) -> bool:
+    """Adds the record to the session, over the tenant's row of that key if there is one; True if it is new.
+    The caller commits."""
+    return _written(session, tenant, key, record, customer(session, tenant, key))
+
+
+def upsert_many(session: Session, tenant: str, records: dict[str, DirectoryRecord]) -> int:
+    """`upsert` for an import's records by key (one read per 500 keys, not per row); the number created. The
+    caller commits them together."""
+    keys, existing = list(records), {}
+    for start in range(0, len(keys), 500):
+        query = select(CustomerDirectoryRow).where(CustomerDirectoryRow.tenant == tenant,
+                                                   col(CustomerDirectoryRow.customer_key).in_(keys[start:start + 500]))
+        existing.update((row.customer_key, row) for row in session.exec(query))
+    return sum(_written(session, tenant, key, record, existing.get(key)) for key, record in records.items())
+
+
+def _written(session: Session, tenant: str, key: str, record: DirectoryRecord,
+             row: CustomerDirectoryRow | None) -> bool:
+    created = row is None
+    row = row or CustomerDirectoryRow(tenant=tenant, customer_key=key, name_key="", name="")
+    row.sqlmodel_update({**record.model_dump(include={"name", "city", "phone", "email"}),
+                         "name_key": name_key(record.name), "updated_at": utcnow()})
+    session.add(row)
+    return created
+
+
+def customer(session: Session, tenant: str, key: str) -> CustomerDirectoryRow | None:
+    return session.exec(select(CustomerDirectoryRow).where(CustomerDirectoryRow.tenant == tenant,
+                                                           CustomerDirectoryRow.customer_key == key)).first()
+
+
+def customers(session: Session, tenant: str, after: str | None, limit: int) -> list[CustomerDirectoryRow]:
+    """A page of the tenant's rows in key order, after the key `after` (the previous page's last)."""
+    query = select(CustomerDirectoryRow).where(CustomerDirectoryRow.tenant == tenant)
+    if after is not None:
+        query = query.where(CustomerDirectoryRow.customer_key > after)
+    return list(session.exec(query.order_by(CustomerDirectoryRow.customer_key).limit(limit)).all())
 
 
 def find_by_name(session: Session, tenant: str, name: str, city: str | None) -> list[CustomerDirectoryRow]:
     """In the tenant's own register only: another company's customers are not this case's to find."""
     query = select(CustomerDirectoryRow).where(CustomerDirectoryRow.tenant == tenant,
                                                CustomerDirectoryRow.name_key == name_key(name))
-    rows = list(session.exec(query).all())
-    if city is not None:
-        in_city = [row for row in rows if row.city and row.city.casefold() == city.casefold()]
-        rows = in_city or rows
-    return rows
+    return prefer_city(list(session.exec(query).all()), city)
+
+
+def prefer_city(found: list[Found], city: str | None) -> list[Found]:
+    """Those of the name who live in `city`, if any do; else all of them (a city narrows, it never excludes)."""
+    if city is None:
+        return found
+    in_city = [each for each in found if each.city and each.city.casefold() == city.casefold()]
+    return in_city or found
 
 
 def record_access(session: Session, *, tenant: str, actor: str, role: str, case_id: str | None, subject: str,

@@ -222,16 +222,20 @@ class ApiKeyRow(SQLModel, table=True):
 
 
 class CustomerDirectoryRow(SQLModel, table=True):
-    """The company's customer register, for finding a customer known only by name (S2)."""
+    """The company's customer register, for finding a customer known only by name (S2). Filled by an admin's
+    import or single-record routes; `customer_key` is the company's own id of the customer (upserts match on it)."""
 
     __tablename__ = "customer_directory"
+    __table_args__ = (UniqueConstraint("tenant", "customer_key", name="uq_directory_customer_key"),)
     id: int | None = Field(default=None, primary_key=True)
     tenant: str = Field(index=True, max_length=64)
+    customer_key: str = Field(max_length=100)
     name_key: str = Field(index=True, max_length=200)  # casefolded, whitespace-collapsed name
     name: str = Field(max_length=200)
     city: str | None = Field(default=None, max_length=100)
     phone: str | None = Field(default=None, max_length=32)
     email: str | None = Field(default=None, max_length=320)
+    updated_at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
 
 
 class AccessRecordRow(SQLModel, table=True):

@@ -176,8 +176,12 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
         if found.outcome is LookupOutcome.found:
             self._customer = self._customer.model_copy(update={"phone": found.phone, "email": found.email})
             return True
-        await self.hand_to_owner(f"directory look-up by name: {found.outcome} ({found.matches} matches); "
-                                 "not guessed, please contact the customer by hand")
+        if found.outcome is LookupOutcome.unavailable:  # a new outcome: no recorded history takes this path
+            await self.hand_to_owner("directory look-up by name: the directory did not answer; please find and "
+                                     "contact the customer by hand")
+        else:
+            await self.hand_to_owner(f"directory look-up by name: {found.outcome} ({found.matches} matches); "
+                                     "not guessed, please contact the customer by hand")
         return False
 
     async def tell_customer(self, template: str, step: CaseStep = CaseStep.contact) -> bool:
