@@ -121,5 +121,9 @@ def _validated(rows: list[tuple[int, Any]]) -> ReadImport:
 
 def _reasons(number: int, error: ValidationError) -> list[RejectedRow]:
     return [RejectedRow(row=number, field=".".join(str(part) for part in problem["loc"]) or "row",
-                        reason=problem["msg"].removeprefix("Value error, "))
+                        reason=_SAID.get(problem["type"], problem["msg"].removeprefix("Value error, ")))
             for problem in error.errors(include_url=False)]
+
+
+# pydantic's words where they would quote a regular expression at a person
+_SAID = {"string_pattern_mismatch": "must be one line of text, without control characters or line breaks"}

@@ -1,5 +1,6 @@
-"""A local stand-in for a form-posting JSON API (Twilio's, Stripe's), served over real HTTP for the official
-SDKs to talk to. Subclasses decide the answer; every request is kept for the test to inspect."""
+"""A local stand-in for a form-posting or searched JSON API (Twilio's, Stripe's, a CRM's), served over real HTTP
+for the official SDKs and our adapters to talk to. Subclasses decide the answer; every request is kept for the test
+to inspect."""
 
 from __future__ import annotations
 
@@ -40,7 +41,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         form = dict(parse_qsl(self.rfile.read(int(self.headers["Content-Length"])).decode()))
-        request = Received(self.path, form, dict(self.headers))
+        self._answer(Received(self.path, form, dict(self.headers)))
+
+    def do_GET(self) -> None:
+        """A search (a CRM's): the query string is the form."""
+        path, _, query = self.path.partition("?")
+        self._answer(Received(path, dict(parse_qsl(query)), dict(self.headers)))
+
+    def _answer(self, request: Received) -> None:
         self.server.received.append(request)
         status, payload = self.server.answer(request)
         answer = json.dumps(payload).encode()
