@@ -18,7 +18,10 @@ class DirectoryRecord(BaseModel):
     """One customer as the company knows them. A phone or an email is needed: a row nobody can be reached at
     would be 'found' by name and still reach nobody."""
 
-    model_config = ConfigDict(extra="forbid")
+    # The rule below, as JSON Schema states it: a phone or an email, as a string.
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"anyOf": [
+        {"required": ["phone"], "properties": {"phone": {"type": "string"}}},
+        {"required": ["email"], "properties": {"email": {"type": "string"}}}]})
 
     name: single_line(200)
     city: single_line(100) | None = None

@@ -70,6 +70,11 @@ schemathesis.openapi.format("iban", st.from_regex(r"\A[0-9]{14}\Z").map(_with_ch
 schemathesis.openapi.format("phone", st.from_regex(r"\A[0-9]{7}\Z").flatmap(
     lambda digits: st.sampled_from([f"+35840{digits}", f"040 {digits[:3]} {digits[3:]}"])))
 
+# `format: directory-csv` promises a directory import: the header line, then customers (their rows may still be
+# refused one by one in the report; the file as a whole is taken).
+schemathesis.openapi.format("directory-csv", st.lists(
+    st.from_regex(r"\A[A-Za-z0-9 ,@.+]*[A-Za-z0-9][A-Za-z0-9 ,@.+]*\Z"), min_size=1, max_size=5).map(
+    lambda lines: "customer_key,name,phone,email\n" + "\n".join(lines) + "\n"))
 
 Send = Callable[[Any, dict[str, str]], httpx.Response]
 

@@ -92,6 +92,11 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", "/webhook-endpoints/{endpoint_id}/rotate-secret"): {"integrator", "admin"},
     ("GET", "/webhook-endpoints/{endpoint_id}/deliveries"): {"integrator", "admin"},
     ("POST", "/webhook-endpoints/{endpoint_id}/deliveries/{event_id}/redeliver"): {"integrator", "admin"},
+    ("POST", "/directory/import"): {"admin"},
+    ("GET", "/directory/customers"): {"admin"},
+    ("GET", "/directory/customers/{customer_key}"): {"admin"},
+    ("PUT", "/directory/customers/{customer_key}"): {"admin"},
+    ("DELETE", "/directory/customers/{customer_key}"): {"admin"},
 }
 
 
@@ -109,6 +114,10 @@ class Tenant:
     @property
     def customer(self) -> str:
         return f"Customer {self.name.title()}"
+
+    @property
+    def customer_key(self) -> str:
+        return f"C-{self.name}"
 
     @property
     def email(self) -> str:
@@ -149,7 +158,8 @@ def _setup(stack: Stack, tenant: Tenant) -> None:
         tenant.endpoint_id = create_endpoint(session, EndpointIn(
             url=f"https://hooks.{tenant.name}.example/cases", event_types=["case.closed"],  # never sent here
             owner_email=f"ops@{tenant.name}.example"), tenant.name, f"till-{tenant.name}", f"till-{tenant.name}").id
-        add_customer(session, tenant.name, tenant.customer, city="Oulu", phone=tenant.phone, email=tenant.email)
+        add_customer(session, tenant.name, tenant.customer, city="Oulu", phone=tenant.phone, email=tenant.email,
+                     customer_key=tenant.customer_key)
 
 
 async def _populate(stack: Stack, tenant: Tenant) -> None:
@@ -185,7 +195,8 @@ def _call(route: APIRoute, method: str, victim: Tenant, settings) -> dict[str, A
     """A request aimed at `victim`'s objects, valid enough to get past validation where it can."""
     path = route.path.format(case_id=victim.case_id, account_id=victim.agent, key_id=victim.spare_key_id,
                              erasure_id=1,  # the first erasure is the attacker's own (below, of nobody)
-                             endpoint_id=victim.endpoint_id, event_id="evt_unknown")
+                             endpoint_id=victim.endpoint_id, event_id="evt_unknown",
+                             customer_key=victim.customer_key)
     subject = {"name": victim.customer, "phone": victim.phone, "case_ids": [victim.case_id],
                "reason": "customer asked by phone"}
     bodies: dict[str, Any] = {
@@ -210,6 +221,8 @@ def _call(route: APIRoute, method: str, victim: Tenant, settings) -> dict[str, A
         "/webhook-endpoints": {"url": "https://hooks.example.com/x", "event_types": ["case.closed"],
                                "owner_email": "ops@example.com"},
         "/webhook-endpoints/{endpoint_id}": {"enabled": False},
+        "/directory/import": [{"customer_key": victim.customer_key, "name": "Mallory", "phone": "+358401110666"}],
+        "/directory/customers/{customer_key}": {"name": "Mallory", "phone": "+358401110666"},
     }
     forms = {"/webhooks/twilio/sms": {"From": victim.phone, "Body": "STOP", "MessageSid": "SM-x"},
              "/webhooks/twilio/voice": {"Digits": "1", "To": victim.phone, "CallSid": "CA-x"},
