@@ -9,6 +9,7 @@ test's skip on the shared time-skipping server."""
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -35,6 +36,11 @@ PHONE = "+358401234567"
 PURPOSE = "return a double payment to the customer"
 
 
+def fresh(external_id: str) -> str:
+    """Case ids derive from the integrator and its id, and the dev server is the session's: one per test run."""
+    return f"{external_id}-{uuid.uuid4().hex[:8]}"
+
+
 async def test_a_directory_imported_over_http_finds_the_customer_a_name_only_case_calls(live_stack: Stack):
     """Must show 3: a CSV with two bad rows (reported), then an S2 case posted with only a name: the customer is
     called at the number from the directory, and the look-up is on the access record."""
@@ -50,7 +56,7 @@ async def test_a_directory_imported_over_http_finds_the_customer_a_name_only_cas
         assert [(row["row"], row["field"]) for row in report["rejected"]] == [(3, "phone"), (4, "name")]
         assert "is not a possible phone number" in report["rejected"][0]["reason"]
 
-        opened = await http.post("/incidents", json=paid_twice("vr-import-1"), headers=till)
+        opened = await http.post("/incidents", json=paid_twice(fresh("vr-import-1")), headers=till)
         assert opened.status_code == 201, opened.text
         case_id = opened.json()["case_id"]
 
@@ -68,7 +74,7 @@ async def test_another_tenants_customer_is_never_found(live_stack: Stack):
                         json={"name": "Jukka Lahtinen", "phone": "040 123 4567", "city": "Tampere"})
     rival_till = stack.key("rival-till", Scope.incidents_write, Scope.cases_read, kind=PrincipalKind.integrator,
                            tenant="rival")
-    incident = {**paid_twice("rival-1"), "owner": None}
+    incident = {**paid_twice(fresh("rival-1")), "owner": None}
     case_id = (await stack.api.post("/incidents", json=incident, headers=rival_till)).json()["case_id"]
 
     await eventually(lambda: stack.case(case_id).status == "needs_attention", within=30)
@@ -117,7 +123,7 @@ async def crm_stack(crm: Crm, dev_server: WorkflowEnvironment, settings: Setting
 @pytest.mark.parametrize("crm", [{"records": [JUKKA, FUZZY]}], indirect=True)
 async def test_the_crm_finds_the_customer_and_only_the_exact_name_counts(crm: Crm, crm_stack: Stack):
     stack = crm_stack
-    case_id = (await stack.api.post("/incidents", json=paid_twice("crm-1"))).json()["case_id"]
+    case_id = (await stack.api.post("/incidents", json=paid_twice(fresh("crm-1")))).json()["case_id"]
 
     [call] = await eventually(lambda: stack.rows(SandboxOutboxEntry, channel="voice"), within=30)
     assert call.to_address == PHONE, "the CRM's '040 123 4567' in E.164; the fuzzy namesake not counted"
@@ -131,7 +137,7 @@ async def test_the_crm_finds_the_customer_and_only_the_exact_name_counts(crm: Cr
 @pytest.mark.parametrize("crm", [{"records": [JUKKA, NAMESAKE]}], indirect=True)
 async def test_two_customers_of_the_name_in_the_crm_are_never_guessed_between(crm: Crm, crm_stack: Stack):
     stack = crm_stack
-    case_id = (await stack.api.post("/incidents", json=paid_twice("crm-2"))).json()["case_id"]
+    case_id = (await stack.api.post("/incidents", json=paid_twice(fresh("crm-2")))).json()["case_id"]
 
     await eventually(lambda: stack.case(case_id).status == "needs_attention", within=30)
     assert stack.rows(SandboxOutboxEntry) == []
@@ -143,7 +149,7 @@ async def test_two_customers_of_the_name_in_the_crm_are_never_guessed_between(cr
                          indirect=True, ids=["answering 500", "timing out"])
 async def test_a_crm_that_does_not_answer_sends_the_case_to_its_owner(crm: Crm, crm_stack: Stack):
     stack = crm_stack
-    case_id = (await stack.api.post("/incidents", json=paid_twice("crm-3"))).json()["case_id"]
+    case_id = (await stack.api.post("/incidents", json=paid_twice(fresh("crm-3")))).json()["case_id"]
 
     await eventually(lambda: stack.case(case_id).status == "needs_attention", within=30)
     assert len(crm.received) == 2, "asked the configured number of times, then handed over"
