@@ -13,6 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import AdminDep
@@ -68,15 +69,20 @@ async def import_customers(request: Request, session: SessionDep, settings: Sett
                         rejected=read.rejected)
 
 
-def _commit(session, tenant: str, records: dict[str, DirectoryRecord]) -> int:
+def _commit(session: Session, tenant: str, records: dict[str, DirectoryRecord]) -> int:
+    created = store.upsert_many(session, tenant, records)
+    _committed(session)
+    return created
+
+
+def _committed(session: Session) -> None:
+    """Two writers adding the same new customer at once: one wins, the other is told to send again."""
     try:
-        created = store.upsert_many(session, tenant, records)
         session.commit()
     except IntegrityError:
         session.rollback()
         raise HTTPException(status.HTTP_409_CONFLICT, "another import or change wrote some of these customers at "
-                            "the same time; nothing of this import was written, send it again") from None
-    return created
+                            "the same time; nothing of this request was written, send it again") from None
 
 
 @router.get("/customers", response_model=list[DirectoryRecordView])
@@ -93,13 +99,14 @@ def get_customer(customer_key: KeyPath, session: SessionDep, admin: AdminDep) ->
     return _view(_found(session, admin.tenant, customer_key))
 
 
-@router.put("/customers/{customer_key}", response_model=DirectoryRecordView,
-            responses={201: {"model": DirectoryRecordView, "description": "A new customer."}})
+@router.put("/customers/{customer_key}", response_model=DirectoryRecordView, responses={
+    201: {"model": DirectoryRecordView, "description": "A new customer."},
+    409: {"model": Problem, "description": "Written by another request at the same time; send again."}})
 def put_customer(customer_key: KeyPath, record: DirectoryRecord, response: Response, session: SessionDep,
                  admin: AdminDep) -> DirectoryRecordView:
     """Writes the customer of this key whole (201 when new, 200 when replaced)."""
     created = store.upsert(session, admin.tenant, customer_key, record)
-    _commit_one(session)
+    _committed(session)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return _view(_found(session, admin.tenant, customer_key))
 
@@ -110,16 +117,7 @@ def delete_customer(customer_key: KeyPath, session: SessionDep, admin: AdminDep)
     session.commit()
 
 
-def _commit_one(session) -> None:
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise HTTPException(status.HTTP_409_CONFLICT, "the customer was written at the same time; send again") \
-            from None
-
-
-def _found(session, tenant: str, key: str) -> CustomerDirectoryRow:
+def _found(session: Session, tenant: str, key: str) -> CustomerDirectoryRow:
     row = store.customer(session, tenant, key)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no customer '{key}' in this tenant's directory")
