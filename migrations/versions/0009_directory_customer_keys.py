@@ -5,7 +5,7 @@ Rows from before (only tests filled the table) get the key `legacy-<row id>`, wh
 deleting the row and importing it with its real key.
 
 Revision ID: 0009
-Revises: 0007 (the lead re-chains it after 0008 when both land)
+Revises: 0008
 Create Date: 2026-11-30 13:45:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0009'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
