@@ -3,6 +3,7 @@ record the result, and move the case's read model with it."""
 
 from __future__ import annotations
 
+from sqlmodel import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -12,7 +13,7 @@ from schemas.refunds import RefundRequest, RefundResult, RefundRoute, RefundStat
 from schemas.steps import ActivityName
 from schemas.webhooks import EventType
 from store import refunds as ledger
-from store.cases import apply_progress
+from store.cases import add_timeline_entry, apply_progress
 from store.db import session_for
 from store.tables import RefundRow, utcnow
 from store.webhook_outbox import record_event
@@ -53,15 +54,31 @@ class PaymentActivities:
                 session.commit()
                 # Temporal keeps the text in the history: the bank account it may quote is masked, the cause dropped.
                 raise _rejected(mask_text(str(rejected))) from None
-            ledger.settle(session, row, paid.status, self._provider.name, paid.provider_ref)
-            apply_progress(session, request.progress, entry_key=f"{request.case_id}:refund", refunded_at=utcnow())
+            if ledger.settle(session, row, paid.status, self._provider.name, paid.provider_ref):
+                apply_progress(session, request.progress, entry_key=f"{request.case_id}:refund", refunded_at=utcnow())
+            else:
+                _late_answer(session, request, paid.provider_ref)
             session.commit()
             return _result(row)
+
+    @activity.defn(name=ActivityName.refund_outcome_unknown)
+    def refund_outcome_unknown(self, request: RefundRequest) -> None:
+        """The refund ran out of time: its reservation says so (`unknown`) while the owner checks the provider."""
+        with session_for(self._database_url) as session:
+            ledger.outcome_unknown(session, request.case_id, request.event)
 
     def _key_forgotten(self, row: RefundRow) -> bool:
         """A reservation older than the provider's memory of keys: asking again could pay a second time."""
         window = self._provider.key_window
         return window is not None and utcnow() - row.created_at > window
+
+
+def _late_answer(session: Session, request: RefundRequest, provider_ref: str) -> None:
+    """The provider paid after the case had stopped waiting for it and the owner had already confirmed a payment:
+    the ledger keeps that confirmation, and the timeline says the customer may have been paid twice."""
+    add_timeline_entry(session, request.case_id, f"{request.case_id}:refund:late", "refund", "payments",
+                       f"the provider answered late and paid {request.amount} (refund {provider_ref}) after the "
+                       "refund had been confirmed by hand: check both payments and reclaim one")
 
 
 def _rejected(reason: str) -> ApplicationError:

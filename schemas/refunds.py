@@ -37,6 +37,7 @@ class RefundStatus(StrEnum):
     paid = "paid"
     awaiting_pickup = "awaiting_pickup"  # cash waits for the customer at the service desk
     refused = "refused"  # the provider refused for good; the owner may pay by hand
+    unknown = "unknown"  # the provider did not answer in time: it may have paid; the owner checks, then confirms
 
     @property
     def settled(self) -> bool:

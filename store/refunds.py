@@ -12,6 +12,8 @@ from store.cases import insert_once
 from store.tables import CaseRow, MoneyEventRow, RefundRow, utcnow
 
 SETTLED = (RefundStatus.paid, RefundStatus.awaiting_pickup)
+OPEN_AT_PROVIDER = (RefundStatus.reserved, RefundStatus.unknown)  # a provider's (late) answer may still settle
+AWAITING_CONFIRMATION = (RefundStatus.refused, *OPEN_AT_PROVIDER)  # the owner may confirm a payment
 
 
 def claim_money_event(session: Session, key: str, case_id: str) -> str:
@@ -35,9 +37,14 @@ def reserve(session: Session, request: RefundRequest) -> RefundRow:
     return session.exec(select(RefundRow).where(RefundRow.money_event == request.event)).one()
 
 
-def settle(session: Session, row: RefundRow, status: RefundStatus, provider: str, provider_ref: str) -> None:
-    row.status, row.provider, row.provider_ref, row.settled_at = status, provider, provider_ref, utcnow()
-    session.add(row)
+def settle(session: Session, row: RefundRow, status: RefundStatus, provider: str, provider_ref: str) -> bool:
+    """Records the provider's answer, unless the event was settled meanwhile (a late answer after the owner paid by
+    hand): False then, and the row keeps the hand payment. The conditional update decides, not the row read before."""
+    moved = session.exec(update(RefundRow).where(
+        col(RefundRow.id) == row.id, col(RefundRow.status).in_(OPEN_AT_PROVIDER),
+    ).values(status=status, provider=provider, provider_ref=provider_ref, settled_at=utcnow()))
+    session.refresh(row)
+    return moved.rowcount == 1
 
 
 def refuse(session: Session, row: RefundRow, provider: str) -> None:
@@ -46,25 +53,35 @@ def refuse(session: Session, row: RefundRow, provider: str) -> None:
     session.add(row)
 
 
+def outcome_unknown(session: Session, case_id: str, money_event: str) -> None:
+    """The provider gave no answer in time: the reservation becomes `unknown` (it may have paid), so the owner
+    checks the provider and confirms either its refund id or a payment by hand."""
+    session.exec(update(RefundRow).where(
+        col(RefundRow.case_id) == case_id, col(RefundRow.money_event) == money_event,
+        col(RefundRow.status) == RefundStatus.reserved).values(status=RefundStatus.unknown))
+    session.commit()
+
+
 def record_hand_payment(session: Session, case_id: str, by: str, reference: str,
-                        owed: Money, destination: str) -> RefundRow | None:
-    """Turns this case's refused refund into one paid by hand. None when there is none to turn (never refused,
-    already paid by hand): the conditional update, not a prior read, decides, so two confirmations make one.
+                        owed: Money, destination: str, route: RefundRoute = RefundRoute.by_hand) -> RefundRow | None:
+    """Settles this case's refund that the provider refused or did not answer in time (reserved, unknown) as paid by
+    hand, or, with `route` provider, as the provider's refund `reference` found by the owner. None when there is
+    none to settle (already settled, by hand or by a late provider answer): the conditional update, not a prior
+    read, decides, so two confirmations make one. The caller only asks while the workflow waits for it.
 
     A case whose refund was refused before the ledger existed has no row: it gets one now, for the amount and
     destination the workflow holds (`owed`), under its own case's money event."""
+    paid = dict(status=RefundStatus.paid, route=route, recorded_by=by, reference=reference, settled_at=utcnow(),
+                **({"provider_ref": reference} if route is RefundRoute.provider else {}))
     moved = session.exec(update(RefundRow).where(
-        col(RefundRow.case_id) == case_id, col(RefundRow.status) == RefundStatus.refused,
-    ).values(status=RefundStatus.paid, route=RefundRoute.by_hand, recorded_by=by, reference=reference,
-             settled_at=utcnow()))
+        col(RefundRow.case_id) == case_id, col(RefundRow.status).in_(AWAITING_CONFIRMATION)).values(**paid))
     legacy_case = session.exec(select(RefundRow.id).where(RefundRow.case_id == case_id)).first() is None
     if moved.rowcount == 0 and legacy_case:
         legacy = f"case:{case_id}"
         moved = session.exec(insert_once(session, RefundRow).values(
             case_id=case_id, money_event=legacy, idempotency_key=provider_key(legacy),
             amount_minor=owed.amount_minor, currency=owed.currency, destination=destination,
-            status=RefundStatus.paid, route=RefundRoute.by_hand, recorded_by=by, reference=reference,
-            created_at=utcnow(), settled_at=utcnow()))
+            created_at=utcnow(), **paid))
     if moved.rowcount == 0:
         session.rollback()
         return None
@@ -73,6 +90,12 @@ def record_hand_payment(session: Session, case_id: str, by: str, reference: str,
                  .values(refunded_at=func.coalesce(CaseRow.refunded_at, utcnow())))
     session.commit()
     return session.exec(select(RefundRow).where(RefundRow.case_id == case_id)).one()
+
+
+def settled_refund(session: Session, case_id: str) -> RefundRow | None:
+    """This case's refund if the money moved, by whichever route."""
+    return session.exec(select(RefundRow).where(RefundRow.case_id == case_id,
+                                                col(RefundRow.status).in_(SETTLED))).first()
 
 
 def refunds_of(session: Session, case_id: str) -> list[RefundView]:

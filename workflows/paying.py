@@ -31,13 +31,16 @@ MAX_CODE_TRIES = 3
 # Cases opened before these changes replay as they ran (tests/replay).
 APPROVE_UNVERIFIED = "approve-unverified-amounts"
 PROVE_ACCOUNTS = "prove-accounts-from-unauthenticated-senders"
+HAND_PAYMENT_ONLY_WHEN_AWAITED = "hand-payment-only-when-awaited"
+OUTCOME_UNKNOWN_IN_LEDGER = "refund-outcome-unknown-in-ledger"
 
 
 class PayingSteps:
     @workflow.signal
     def refund_paid_by_hand(self, confirmed_by: str) -> None:
         """Counts only while the case waits for it; the API has already written the payment into the ledger."""
-        if self._live.awaiting_hand_payment:
+        # Before the patch a confirmation counted at any time; cases opened then replay as they ran.
+        if self._live.awaiting_hand_payment or not workflow.patched(HAND_PAYMENT_ONLY_WHEN_AWAITED):
             self._paid_by_hand = confirmed_by
 
     async def approve_unverified(self, verification: Verification) -> bool:
@@ -91,17 +94,20 @@ class PayingSteps:
         nothing is paid here. If the provider refuses for good, the owner or a supervisor pays by hand and
         records it (POST /cases/{id}/manual-refund); the story goes on from there."""
         self._live.refund_destination = destination.kind
+        request = RefundRequest(case_id=self.case.case_id, money_event=self.case.money_event, amount=amount,
+                                destination=destination, original_payment_ref=self.case.incident.transaction_ref,
+                                progress=self._progress(CaseStep.refund,
+                                                        f"refund of {amount} to {destination.kind}: {why}"))
         try:
             result: RefundResult = await self._paid(workflow.execute_activity(
-                ActivityName.refund,
-                RefundRequest(case_id=self.case.case_id, money_event=self.case.money_event, amount=amount,
-                              destination=destination,
-                              original_payment_ref=self.case.incident.transaction_ref,
-                              progress=self._progress(CaseStep.refund,
-                                                      f"refund of {amount} to {destination.kind}: {why}")),
+                ActivityName.refund, request,
                 result_type=RefundResult, schedule_to_close_timeout=self.policy.refund_give_up_after, **PAYMENTS))
         except ActivityError as error:
-            await self._pay_by_hand(amount, self._refund_for_the_owner(amount, error))
+            reason = self._refund_for_the_owner(amount, error)
+            if error.retry_state is RetryState.TIMEOUT and workflow.patched(OUTCOME_UNKNOWN_IN_LEDGER):
+                await workflow.execute_activity(ActivityName.refund_outcome_unknown, request,
+                                                **self._read_model_options)
+            await self._pay_by_hand(amount, reason)
             return True
         if result.paid_in_case not in (None, self.case.case_id):
             self._live.paid_in_case = result.paid_in_case
@@ -128,7 +134,8 @@ class PayingSteps:
                    "and confirm"
         if error.retry_state is RetryState.TIMEOUT:
             return f"the refund of {amount} got no answer from the provider in {self.policy.refund_give_up_after}: " \
-                   "outcome unknown, check the provider before paying by hand (never twice), then confirm"
+                   "outcome unknown, check the provider before paying by hand (never twice), then confirm its " \
+                   "refund id or your payment"
         raise error
 
     async def _text_code(self) -> None:

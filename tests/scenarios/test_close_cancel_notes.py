@@ -207,9 +207,14 @@ class ProviderDown:
     """A payment provider that never answers: every refund attempt fails as a transient error."""
 
     name = "down"
+    key_window = None
+
+    def __init__(self) -> None:
+        self.calls = 0  # the provider was really asked (not stopped before it by a broken double)
 
     def refund(self, idempotency_key: str, amount: Money, destination: RefundDestination,
                original_payment_ref: str | None) -> ProviderRefund:
+        self.calls += 1
         raise ConnectionError("the payment provider does not answer")
 
 
@@ -229,3 +234,4 @@ async def test_a_refund_out_of_time_goes_to_the_owner_as_unknown_and_a_cancel_co
                                      json={"reason": "the provider is down"})).status_code == 202
         assert await stack.env.client.get_workflow_handle(case_id).result() == "cancelled"
         assert stack.refunds(case_id) == [] and stack.ledger() == []
+        assert providers.payments.calls > 0, "the refund reached the provider, which never answered"

@@ -3,7 +3,10 @@ approval and goodwill rules), through the REST API on a real Temporal server."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from sqlmodel import select
 
 from activities.verification import verify_against
 from providers.payments import RefundRejected
@@ -11,7 +14,7 @@ from providers.payments.sandbox import SandboxPayments
 from schemas.auth import PrincipalKind, Scope
 from schemas.incidents import IncidentIn
 from schemas.progress import CaseOutcome
-from schemas.refunds import money_event_key
+from schemas.refunds import RefundRequest, RefundStatus, money_event_key
 from schemas.transactions import TransactionRecord
 from settings import Settings
 from store import refunds as refund_ledger
@@ -19,6 +22,7 @@ from store.db import session_for
 from store.tables import CaseRow, DestinationCodeRow, RefundRow, TimelineRow
 from store.transactions import record_transaction
 from tests.harness import Stack, eventually, sign_email
+from tests.scenarios.test_close_cancel_notes import ProviderDown
 from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
 from worker import Providers, sandbox_providers
 
@@ -130,6 +134,47 @@ async def test_a_hand_payment_is_taken_only_when_the_case_waits_for_one(dev_serv
         assert stack.case(case_id).refunded_at is not None, "time to refund counts the hand payment"
         metrics = (await stack.api.get("/metrics")).text
         assert 'recovery_refunds_total{currency="EUR"} 1.0' in metrics
+
+
+async def test_a_refund_out_of_time_is_confirmed_by_hand_once_and_the_case_goes_on(dev_server, settings: Settings):
+    """No answer from the provider in time: the ledger says `unknown`, the owner checks the provider and confirms
+    a hand payment (202), the customer is thanked; a second confirmation is 409 and moves no money."""
+    settings.policy = settings.policy.model_copy(update={"refund_give_up_after": timedelta(seconds=3)})
+    providers = Providers(payments=ProviderDown(), senders=sandbox_providers(settings).senders)
+    async with Stack.running(dev_server, settings, providers) as stack:
+        case_id = (await stack.api.post("/transactions", json=till_record())).json()["case"]["case_id"]
+        await eventually(lambda: stack.texts_to(PHONE))
+        await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "1", "sender": PHONE})
+        [row] = await eventually(lambda: [row for row in stack.rows(RefundRow, case_id=case_id)
+                                          if row.status == "unknown"])
+        assert providers.payments.calls > 0 and stack.case(case_id).status == "needs_attention"
+
+        owner = stack.key(stack.case(case_id).owner, Scope.cases_act, Scope.cases_read)
+        paid = await stack.api.post(f"/cases/{case_id}/manual-refund", json={"reference": "TRF-9"}, headers=owner)
+        assert paid.status_code == 202, paid.text
+        await eventually(lambda: len(stack.texts_to(PHONE)) == 2)  # thanked once the money moved by hand
+        again = await stack.api.post(f"/cases/{case_id}/manual-refund", json={"reference": "TRF-10"}, headers=owner)
+        assert again.status_code == 409
+        [entry] = stack.rows(RefundRow, case_id=case_id)
+        assert (entry.status, entry.route, entry.reference) == ("paid", "by_hand", "TRF-9")
+
+
+def test_a_late_provider_answer_never_overwrites_a_hand_payment(settings: Settings):
+    """The refund timed out, the owner paid by hand; the provider's attempt still in flight then answers: the
+    ledger keeps the hand payment (one route), and the timeline warns of the second payment."""
+    incident = IncidentIn.model_validate(contact_centre_report())
+    request = RefundRequest(case_id="case-late", money_event="sale:late", amount=incident.amount,
+                            destination={"kind": "original_card"},
+                            progress={"case_id": "case-late", "step": "refund", "note": "refund"})
+    with session_for(settings.database_url) as session:
+        row = refund_ledger.reserve(session, request)
+        refund_ledger.outcome_unknown(session, "case-late", "sale:late")
+        assert refund_ledger.record_hand_payment(session, "case-late", "owner", "TRF-1", incident.amount,
+                                                 "original_card") is not None
+        assert refund_ledger.settle(session, row, RefundStatus.paid, "sandbox", "re_late") is False
+        session.commit()
+        [entry] = session.exec(select(RefundRow).where(RefundRow.case_id == "case-late")).all()
+    assert (entry.route, entry.reference, entry.provider_ref) == ("by_hand", "TRF-1", None)
 
 
 async def test_an_iban_sent_by_email_is_paid_only_after_the_code_comes_back(stack: Stack):
