@@ -19,7 +19,7 @@ from schemas.transactions import TransactionRecord
 from settings import Settings
 from store import refunds as refund_ledger
 from store.db import session_for
-from store.tables import CaseRow, DestinationCodeRow, RefundRow, TimelineRow
+from store.tables import CaseRow, DestinationCodeRow, RefundRow, TimelineRow, TransactionRow
 from store.transactions import record_transaction
 from tests.harness import Stack, eventually, sign_email
 from tests.scenarios.test_close_cancel_notes import ProviderDown
@@ -81,8 +81,18 @@ async def test_the_same_sale_reference_in_two_tenants_is_two_money_events(stack:
     other = (await stack.api.post("/transactions", json=till_record(), headers=theirs)).json()["case"]
     assert first["case_id"] != other["case_id"]
     assert (first["linked_to"], other["linked_to"]) == (None, None)
+    assert sorted(row.tenant for row in stack.rows(TransactionRow, transaction_id="T-1001")) == ["acme", "globex"], \
+        "each tenant keeps its own till record: the second is not dropped as a duplicate"
+    await eventually(lambda: len(stack.texts_to(PHONE)) == 2)  # each company asks its customer
+    for case, tenant in ((first, "acme"), (other, "globex")):
+        agent = stack.key(f"agent-{tenant}", Scope.cases_act, Scope.cases_read, tenant=tenant)
+        answered = await stack.api.post(f"/cases/{case['case_id']}/replies", headers=agent,
+                                        json={"channel": "agent", "text": "1"})
+        assert answered.status_code == 202, answered.text
     for case in (first, other):
-        assert stack.rows(CaseRow, id=case["case_id"])[0].status != "closed", "each tenant's case runs its own"
+        [refund] = await eventually(lambda case=case: stack.refunds(case["case_id"]))
+        assert refund.amount_minor == 995
+    assert len(stack.ledger()) == 2, "two companies' sales, two refunds"
 
 
 async def test_a_transaction_posted_again_after_its_case_closed_never_starts_it_again(stack: Stack):
