@@ -74,6 +74,11 @@ class CustomerReply(BaseModel):
     received_at: datetime
     sender: str | None = Field(default=None, max_length=320, description="The carrier's sender address: a text "
                                "is the customer's own only from the number on file.")
+    authenticated: bool | None = Field(default=None, description="True when the door the reply came through vouches "
+                                       "for its channel and sender: a carrier's webhook, or a staff account recording "
+                                       "a call (`agent`). False when they are only the caller's word (an integrator, "
+                                       "a form): such a reply answers questions but never proves a bank account. "
+                                       "None in replies signalled before the field existed (read by the old rule).")
 
     def read_as(self, expecting: IntentKind | None) -> ReplyIntent:
         return self.intent or interpret_reply(self.text, expecting)

@@ -166,9 +166,11 @@ class PayingSteps:
         return reply
 
     def _from_customer(self, reply: CustomerReply | None) -> bool:
-        """A call we placed or an agent's record of one, or a text from the number on file. Email senders and
-        other numbers are claims, not proof."""
-        if reply is None:
+        """A call we placed or an agent's record of one, or a text from the number on file, as a carrier's webhook
+        or a staff account vouches for it. Email senders, other numbers, and whatever channel or sender a caller
+        merely states (`authenticated` False) are claims, not proof. (Replies signalled before the field came
+        are None and keep the old rule, so open cases replay as they ran.)"""
+        if reply is None or reply.authenticated is False:
             return False
         if reply.channel in (Channel.agent, Channel.voice):
             return True

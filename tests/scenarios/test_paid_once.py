@@ -250,6 +250,28 @@ async def test_an_iban_texted_from_another_number_waits_for_the_code(stack: Stac
     assert stack.texts_to("+358409999999") == [] and stack.refunds(case_id) == []
 
 
+async def test_a_sender_posted_to_the_replies_route_is_a_claim_not_proof(stack: Stack):
+    """Channel and sender posted to /cases/{id}/replies are the caller's word, not a carrier's: a "text from the
+    number on file" carrying an IBAN waits for the code texted there like any claim; the code, coming back
+    through the carrier's webhook from the same number (written the carrier's way), proves the account."""
+    case_id = (await stack.api.post("/transactions", json=till_record())).json()["case"]["case_id"]
+    await eventually(lambda: stack.texts_to(PHONE))
+    agent = stack.key("aino.agent", Scope.cases_act, Scope.cases_read)
+    posed = await stack.api.post(f"/cases/{case_id}/replies", headers=agent,
+                                 json={"channel": "sms", "text": IBAN, "sender": PHONE})
+    assert posed.status_code == 202
+    [_, code_text] = await eventually(lambda: stack.texts_to(PHONE)[1:] and stack.texts_to(PHONE))
+    assert "code" in code_text.body and stack.refunds(case_id) == [], "no account paid on a caller's word"
+
+    carrier = stack.key("carrier", Scope.messages_inbound, kind=PrincipalKind.carrier)
+    code = code_text.body.split("code ")[1][:6]
+    local = "0" + PHONE.removeprefix("+358")  # the carrier writes the number on file its own way
+    await stack.api.post("/webhooks/twilio/sms", headers=carrier, data={"From": local, "Body": code,
+                                                                        "MessageSid": "SM-local"})
+    [refund] = await eventually(lambda: stack.refunds(case_id))
+    assert refund.destination == "bank_account"
+
+
 async def test_an_account_the_owner_records_from_the_customers_call_is_paid_at_once(stack: Stack):
     case_id = (await stack.api.post("/transactions", json=till_record())).json()["case"]["case_id"]
     await eventually(lambda: stack.texts_to(PHONE))
