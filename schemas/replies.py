@@ -43,6 +43,11 @@ class RefundDestination(BaseModel):
     kind: RefundDestinationKind
     iban: Iban | None = None
 
+    @property
+    def masked_account(self) -> str | None:
+        """What a text to the customer shows of the account: its country and last four characters."""
+        return f"{self.iban[:2]} •••• {self.iban[-4:]}" if self.iban else None
+
     @model_validator(mode="after")
     def _bank_account_has_an_iban(self) -> RefundDestination:
         if (self.kind is RefundDestinationKind.bank_account) != (self.iban is not None):

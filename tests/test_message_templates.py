@@ -23,7 +23,8 @@ FULL = MessageFacts(
     amount=Money(amount_minor=995, currency="EUR"), refund_destination="bank_account", refunded=True,
     topic="9,95 € too much",
     reply_due=datetime(2027, 12, 7, 10, tzinfo=UTC), reply_text="Hello Maija, it is fixed. Aino",
-    voucher_code="GW-1234", compensation_product="one month of the sports package",
+    voucher_code="GW-1234", compensation_product="one month of the sports package", account="FI •••• 0785",
+    confirmation_code="123456",
     access_report=AccessReport(since=datetime(2027, 1, 1, tzinfo=UTC), total=1, refused=1, reads=[
         ReadLine(at=datetime(2027, 2, 1, 9, tzinfo=UTC), role="agent", fields=["phone"], refused=True)]),
     findings=Findings(misuse_confirmed=True, findings="A clerk asked for the number without a case.",
@@ -33,6 +34,7 @@ FULL = MessageFacts(
 MUST_HAVE = {"overcharge": {"amount": FULL.amount}, "undercharge": {"amount": FULL.amount},
              "duplicate_purchase": {"amount": FULL.amount}, "common/acknowledgement": {"topic": FULL.topic},
              "common/personal_reply": {"reply_text": FULL.reply_text},
+             "common/confirm_account": {"amount": FULL.amount, "confirmation_code": "123456"},
              "complaint/put_right": {"voucher_code": "GW-1", "compensation_product": "a month of sport"},
              "data_misuse": {"access_report": FULL.access_report},
              "data_misuse/outcome": {"findings": FULL.findings}}

@@ -14,7 +14,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 with workflow.unsafe.imports_passed_through():
     from schemas.cases import Verification
     from schemas.channels import Channel
-    from schemas.messages import CodeCheck, MessageReceipt, OutboundMessage
+    from schemas.messages import CodeCheck, CodeMessage, MessageReceipt
     from schemas.money import Money
     from schemas.progress import CaseStatus, CaseStep
     from schemas.refunds import RefundRequest, RefundResult
@@ -73,7 +73,7 @@ class PayingSteps:
         if self._customer.phone is None or Channel.sms in self._unusable:
             return await self._unproven("there is no number on file that takes a text to confirm it")
         await self._wait_out_quiet_hours()  # whoever sent the account, nobody is woken by our text
-        await self._text_code()
+        await self._text_code(destination)
         until = workflow.now() + self.policy.reply_timeout
         for _ in range(MAX_CODE_TRIES):
             reply = await self._next_from_customer(until)
@@ -82,7 +82,8 @@ class PayingSteps:
             if (choice := reply.read_as(IntentKind.refund_destination)).kind is IntentKind.refund_destination:
                 return choice.destination  # the customer chose again, where we know it is them
             if await workflow.execute_activity(ActivityName.check_destination_code,
-                                               CodeCheck(case_id=self.case.case_id, text=reply.text),
+                                               CodeCheck(case_id=self.case.case_id, text=reply.text,
+                                                         iban=destination.iban),
                                                result_type=bool, **self._read_model_options):
                 await self._record("the account was confirmed with the code texted to the number on file",
                                    "account:proven")
@@ -138,15 +139,18 @@ class PayingSteps:
                    "refund id or your payment"
         raise error
 
-    async def _text_code(self) -> None:
+    async def _text_code(self, destination: RefundDestination) -> None:
+        """The code is bound to this account, and the text names it (masked), so a code the customer echoes
+        approves the account they saw, never one an impostor swapped in."""
         self._set(CaseStep.contact, CaseStatus.waiting_on_customer)
         await workflow.execute_activity(
             ActivityName.send_destination_code,
-            OutboundMessage(case_id=self.case.case_id, idempotency_key=f"{self.case.case_id}:confirm_account",
-                            channel=Channel.sms, to=self._customer.phone, template="common/confirm_account",
-                            language=self._customer.language, facts=self._facts(),
-                            progress=self._progress(CaseStep.contact, "one-time code texted to the number on file "
-                                                    "to confirm an account", CaseStatus.waiting_on_customer)),
+            CodeMessage(case_id=self.case.case_id, idempotency_key=f"{self.case.case_id}:confirm_account",
+                        channel=Channel.sms, to=self._customer.phone, template="common/confirm_account",
+                        language=self._customer.language, iban=destination.iban,
+                        facts=self._facts().model_copy(update={"account": destination.masked_account}),
+                        progress=self._progress(CaseStep.contact, "one-time code texted to the number on file "
+                                                "to confirm an account", CaseStatus.waiting_on_customer)),
             result_type=MessageReceipt, **_CODE_TEXT)
 
     async def _next_from_customer(self, until) -> CustomerReply | None:

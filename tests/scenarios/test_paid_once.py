@@ -187,30 +187,50 @@ def test_a_late_provider_answer_never_overwrites_a_hand_payment(settings: Settin
     assert (entry.route, entry.reference, entry.provider_ref) == ("by_hand", "TRF-1", None)
 
 
-async def test_an_iban_sent_by_email_is_paid_only_after_the_code_comes_back(stack: Stack):
-    customer = {"name": "Maija Meikäläinen", "phone": PHONE, "email": "maija@example.fi", "language": "en"}
-    case_id = (await stack.api.post("/transactions", json=till_record(customer=customer))).json()["case"]["case_id"]
-    await eventually(lambda: stack.texts_to(PHONE))
-    carrier = stack.key("carrier", Scope.messages_inbound, kind=PrincipalKind.carrier)
-    content, signed = sign_email(stack.settings, {
-        "sender": "maija@example.fi", "subject": "refund", "text": f"Please pay it to {IBAN} thanks"})
-    emailed = await stack.api.post("/webhooks/email", headers={**carrier, **signed}, content=content)
-    assert emailed.json()["case_id"] == case_id
-    [_, code_text] = await eventually(lambda: stack.texts_to(PHONE)[1:] and stack.texts_to(PHONE))
-    assert "code" in code_text.body and stack.rows(DestinationCodeRow, case_id=case_id)
-    assert stack.refunds(case_id) == [], "nothing is paid to an account nobody proved"
+class PaymentsThatSayWhere(SandboxPayments):
+    """The sandbox's books keep the destination's kind only: this one also keeps which account was paid."""
 
-    code = code_text.body.split("code ")[1][:6]
-    assert code.isdigit() and code not in stack.outbound(case_id)[-1].body, "the case's copy hides the code"
-    from_elsewhere = {"From": "+358409999999", "Body": f"{code} ref {stack.case(case_id).reference}",
-                      "MessageSid": "SM-x"}
-    await stack.api.post("/webhooks/twilio/sms", headers=carrier, data=from_elsewhere)
-    assert stack.refunds(case_id) == [], "a text from another number proves nothing"
-    await stack.api.post("/webhooks/twilio/sms", headers=carrier,
-                         data={"From": PHONE, "Body": code, "MessageSid": "SM-1"})
-    [refund] = await eventually(lambda: stack.refunds(case_id))
-    assert (refund.destination, refund.amount_minor) == ("bank_account", 995)
-    assert len(stack.ledger()) == 1
+    def __init__(self, database_url: str) -> None:
+        super().__init__(database_url)
+        self.accounts: list[str | None] = []
+
+    def refund(self, idempotency_key, amount, destination, original_payment_ref):
+        self.accounts.append(destination.iban)
+        return super().refund(idempotency_key, amount, destination, original_payment_ref)
+
+
+async def test_an_iban_sent_by_email_is_paid_only_after_the_code_comes_back(dev_server, settings: Settings):
+    payments = PaymentsThatSayWhere(settings.database_url)
+    async with Stack.running(dev_server, settings, Providers(payments=payments,
+                                                             senders=sandbox_providers(settings).senders)) as stack:
+        customer = {"name": "Maija Meikäläinen", "phone": PHONE, "email": "maija@example.fi", "language": "en"}
+        case_id = (await stack.api.post("/transactions", json=till_record(customer=customer))).json()["case"]["case_id"]
+        await eventually(lambda: stack.texts_to(PHONE))
+        carrier = stack.key("carrier", Scope.messages_inbound, kind=PrincipalKind.carrier)
+        content, signed = sign_email(stack.settings, {
+            "sender": "maija@example.fi", "subject": "refund", "text": f"Please pay it to {IBAN} thanks"})
+        emailed = await stack.api.post("/webhooks/email", headers={**carrier, **signed}, content=content)
+        assert emailed.json()["case_id"] == case_id
+        [_, code_text] = await eventually(lambda: stack.texts_to(PHONE)[1:] and stack.texts_to(PHONE))
+        assert "code" in code_text.body and stack.rows(DestinationCodeRow, case_id=case_id)
+        assert "FI •••• 0785" in code_text.body, "the customer sees which account the code would approve"
+        assert stack.refunds(case_id) == [], "nothing is paid to an account nobody proved"
+
+        code = code_text.body.split("code ")[1][:6]
+        assert code.isdigit() and code not in stack.outbound(case_id)[-1].body, "the case's copy hides the code"
+        agent = stack.key("aino.agent", Scope.cases_act, Scope.cases_read)  # the case's own route: it reaches it
+        elsewhere = await stack.api.post(f"/cases/{case_id}/replies", headers=agent,
+                                         json={"channel": "sms", "text": code, "sender": "+358409999999"})
+        assert elsewhere.json()["delivered_to_workflow"], "the code from another number reached the case"
+        await eventually(lambda: any(line.note == "customer replied on sms"
+                                     for line in stack.rows(TimelineRow, case_id=case_id)))
+        assert stack.refunds(case_id) == [] and payments.accounts == [], "a text from another number proves nothing"
+        await stack.api.post("/webhooks/twilio/sms", headers=carrier,
+                             data={"From": PHONE, "Body": code, "MessageSid": "SM-1"})
+        [refund] = await eventually(lambda: stack.refunds(case_id))
+        assert (refund.destination, refund.amount_minor) == ("bank_account", 995)
+        assert payments.accounts == [IBAN], "paid once, to the account the customer confirmed"
+        assert len(stack.ledger()) == 1
 
 
 async def test_an_unverified_amount_above_the_threshold_waits_for_a_supervisor(stack: Stack):
