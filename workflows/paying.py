@@ -70,7 +70,7 @@ class PayingSteps:
             return destination
         if not workflow.patched(PROVE_ACCOUNTS):
             return destination
-        if self._customer.phone is None or Channel.sms in self._unusable:
+        if self._number_on_file() is None or Channel.sms in self._unusable:
             return await self._unproven("there is no number on file that takes a text to confirm it")
         await self._wait_out_quiet_hours()  # whoever sent the account, nobody is woken by our text
         await self._text_code(destination)
@@ -178,7 +178,13 @@ class PayingSteps:
             return False
         if reply.channel in (Channel.agent, Channel.voice):
             return True
-        return reply.channel is Channel.sms and reply.sender is not None and reply.sender == self._customer.phone
+        return reply.channel is Channel.sms and reply.sender is not None and reply.sender == self._number_on_file()
+
+    def _number_on_file(self) -> str | None:
+        """The number that proves a sender: the case's own (reported with it, or found in the directory), never
+        one another report of the money event gave (that one only reaches the customer)."""
+        phone = self._customer.phone
+        return None if phone is not None and phone == self._learned_phone else phone
 
     async def _unproven(self, why: str) -> RefundDestination:
         destination = self._policy_destination()

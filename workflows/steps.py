@@ -93,6 +93,7 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
         self._paying = False  # a refund or goodwill is in flight: not a safe point to stop at
         self._last_answer: CustomerReply | None = None  # whose answer it was decides whether an account is proven
         self._contacts_reported = self._contacts_planned = 0  # addresses another report of the event gave us
+        self._learned_phone: str | None = None  # a number another report gave: it reaches the customer, proves nothing
 
     @property
     def policy(self) -> RecoveryPolicy:
@@ -123,6 +124,10 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
                                                       if getattr(known, field) is None})
         if self._customer != known:
             self._contacts_reported += 1
+        # Anyone can report a sale with any number: never the number that proves a bank account (before the
+        # patch, it was).
+        if self._customer.phone != known.phone and workflow.patched("linked-reports-prove-no-account"):
+            self._learned_phone = self._customer.phone
 
     @workflow.signal
     def delivery_updated(self, update: DeliveryUpdate) -> None:

@@ -366,3 +366,19 @@ async def test_a_second_report_that_knows_the_customer_lets_the_first_case_reach
     assert answer.status_code == 200
     await eventually(lambda: stack.refunds(first))
     assert len(stack.ledger()) == 1 and stack.refunds(second["case_id"]) == []
+
+
+async def test_a_number_from_a_linked_report_reaches_the_customer_but_proves_no_account(stack: Stack):
+    """Anyone may report a sale with any number: the till's case texts the number the second report gave, but a
+    bank account texted back from it is not the customer's proven choice; the money goes where policy says."""
+    anonymous = {key: value for key, value in till_record().items() if key != "customer"}
+    first = (await stack.api.post("/transactions", json=anonymous)).json()["case"]["case_id"]
+    await eventually(lambda: stack.case(first).status == "needs_attention")
+    assert (await stack.api.post("/incidents", json=contact_centre_report())).json()["linked_to"] == first
+    await eventually(lambda: stack.texts_to(PHONE))
+    carrier = stack.key("carrier", Scope.messages_inbound, kind=PrincipalKind.carrier)
+    await stack.api.post("/webhooks/twilio/sms", headers=carrier, data={"From": PHONE, "Body": IBAN,
+                                                                        "MessageSid": "SM-linked"})
+    [refund] = await eventually(lambda: stack.refunds(first))
+    assert refund.destination == "original_card", "no account is paid on a number another report gave"
+    assert any("was not confirmed" in line.note for line in stack.rows(TimelineRow, case_id=first))
