@@ -31,6 +31,8 @@ class PaymentActivities:
         and the provider's key comes from the money event, so even that retry moves money once."""
         with session_for(self._database_url) as session:
             handled_by = ledger.claim_money_event(session, request.event, request.case_id)
+            if request.money_event is None and handled_by == request.case_id:
+                handled_by = ledger.claim_sale_of(session, request.case_id)  # opened before the ledger
             if handled_by != request.case_id:  # only the event's own case may pay it, even if it has not yet
                 return RefundResult(amount=request.amount, paid_in_case=handled_by)
             row = ledger.reserve(session, request)

@@ -31,7 +31,7 @@ from schemas.auth import Principal
 from schemas.cases import CaseInput, OpenedCase
 from schemas.incidents import IncidentIn
 from schemas.progress import CaseStatus
-from schemas.refunds import money_event_key
+from schemas.refunds import linked_at_intake, money_event_key
 from schemas.sla import Priority
 from security.codec import EncryptionCodec
 from settings import Settings
@@ -108,7 +108,7 @@ def _record(settings: Settings, converter: DataConverter, opener: Principal, cas
         row, created = case_store.open_case(session, case_id, case.reference, opener.tenant, opener.id, incident,
                                             case.opened_at, case.owner, case.priority,
                                             start_payload=seal(converter, case))
-        if row.status != CaseStatus.closed:
+        if row.status != CaseStatus.closed and linked_at_intake(incident):
             handled_by = refund_ledger.claim_money_event(session, money_event, case_id)
             if handled_by != case_id:
                 case_store.link_to(session, row, handled_by, opener.id)

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, func, select
 
 from schemas.cases import RefundView
 from schemas.money import Money
-from schemas.refunds import RefundRequest, RefundRoute, RefundStatus, provider_key
+from schemas.refunds import RefundRequest, RefundRoute, RefundStatus, money_event_of, provider_key
 from store.cases import insert_once
 from store.tables import CaseRow, MoneyEventRow, RefundRow, utcnow
 
@@ -23,6 +23,14 @@ def claim_money_event(session: Session, key: str, case_id: str) -> str:
     if claimed.rowcount == 1:  # ours: no read needed (intake's hot path)
         return case_id
     return session.exec(select(MoneyEventRow.case_id).where(MoneyEventRow.key == key)).one()
+
+
+def claim_sale_of(session: Session, case_id: str) -> str:
+    """A case opened before the ledger pays under its own event (`case:<id>`); it still claims its sale's event
+    (a report of the same sale after the deploy names that one), and yields to a case that claimed it first."""
+    case = session.get(CaseRow, case_id)
+    sale = money_event_of(case.tenant, case.kind, case.store, case.transaction_ref, case_id)
+    return case_id if sale == f"case:{case_id}" else claim_money_event(session, sale, case_id)
 
 
 def reserve(session: Session, request: RefundRequest) -> RefundRow:

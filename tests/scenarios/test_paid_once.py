@@ -312,16 +312,29 @@ def test_one_tenants_till_record_never_verifies_anothers_report(settings: Settin
 
 
 def test_a_money_event_is_the_sale_not_the_report():
-    """Same tenant, store, sale and kind: one event, whoever reports it. Another tenant's sale, another kind, or a
-    complaint (its own case's loss) is another event."""
+    """Same tenant, store (however written) and sale: one event, whoever reports it and as whatever kind of money
+    back (an overcharge, the sale bought twice, a complaint asking for its loss). Another tenant's sale, an
+    undercharge (it pays nobody), or a complaint without a sale reference is another event."""
     till = IncidentIn.model_validate(contact_centre_report(external_id="till-9", source="till"))
-    centre = IncidentIn.model_validate(contact_centre_report())
+    centre = IncidentIn.model_validate(contact_centre_report(store="  prisma   KALEVA "))
     assert money_event_key("grocer", till, "case-a") == money_event_key("grocer", centre, "case-b")
     assert money_event_key("grocer", till, "case-a") != money_event_key("hardware", centre, "case-b")
     twice = IncidentIn.model_validate(contact_centre_report(kind="duplicate_purchase"))
-    assert money_event_key("grocer", twice, "case-c") != money_event_key("grocer", centre, "case-b")
     complaint = IncidentIn.model_validate(contact_centre_report(kind="complaint", topic="charged twice"))
-    assert money_event_key("grocer", complaint, "case-d") == "case:case-d"
+    assert money_event_key("grocer", twice, "case-c") == money_event_key("grocer", complaint, "case-d") == \
+        money_event_key("grocer", till, "case-a")
+    under = IncidentIn.model_validate(contact_centre_report(kind="undercharge"))
+    assert money_event_key("grocer", under, "case-e") != money_event_key("grocer", till, "case-a")
+    no_sale = IncidentIn.model_validate(contact_centre_report(kind="complaint", topic="rude", transaction_ref=None))
+    assert money_event_key("grocer", no_sale, "case-f") == "case:case-f"
+
+
+async def test_the_same_sale_reported_as_bought_twice_with_its_store_written_otherwise_is_linked(stack: Stack):
+    first = (await stack.api.post("/transactions", json=till_record())).json()["case"]["case_id"]
+    again = await stack.api.post("/incidents", json=contact_centre_report(kind="duplicate_purchase",
+                                                                          store="prisma kaleva "))
+    assert again.status_code == 201, again.text
+    assert again.json()["linked_to"] == first
 
 
 def test_a_case_refused_before_the_ledger_existed_can_still_be_paid_by_hand_once(settings: Settings):
