@@ -7,6 +7,7 @@ from sqlmodel import Session, col, func, select
 
 from schemas.cases import RefundView
 from schemas.money import Money
+from schemas.progress import CaseStatus
 from schemas.refunds import RefundRequest, RefundRoute, RefundStatus, money_event_of, provider_key
 from store.cases import insert_once
 from store.tables import CaseRow, MoneyEventRow, RefundRow, utcnow
@@ -17,12 +18,31 @@ AWAITING_CONFIRMATION = (RefundStatus.refused, *OPEN_AT_PROVIDER)  # the owner m
 
 
 def claim_money_event(session: Session, key: str, case_id: str) -> str:
-    """The case that owns the money event: this one if it is the first to name it, else the first one."""
+    """The case that owns the money event: this one if it is the first to name it, else the first one, unless
+    that one closed without ever reaching the ledger (rejected, cancelled, closed by hand): a report linked to it
+    would never be paid, so this case takes the event over (a conditional update: one taker wins)."""
     claimed = session.exec(insert_once(session, MoneyEventRow).values(key=key, case_id=case_id, created_at=utcnow()))
     session.commit()
     if claimed.rowcount == 1:  # ours: no read needed (intake's hot path)
         return case_id
-    return session.exec(select(MoneyEventRow.case_id).where(MoneyEventRow.key == key)).one()
+    owner = session.exec(select(MoneyEventRow.case_id).where(MoneyEventRow.key == key)).one()
+    if owner == case_id or _still_handles(session, owner):
+        return owner
+    taken = session.exec(update(MoneyEventRow).where(col(MoneyEventRow.key) == key, col(MoneyEventRow.case_id) == owner)
+                         .values(case_id=case_id))
+    session.commit()
+    if taken.rowcount == 1:
+        return case_id
+    return session.exec(select(MoneyEventRow.case_id).where(MoneyEventRow.key == key)).one()  # another took it
+
+
+def _still_handles(session: Session, case_id: str) -> bool:
+    """Open, or it reached the ledger (paid, in flight, out of time, refused and owed by hand): money may have
+    moved or be owed, so the event stays its own."""
+    case = session.get(CaseRow, case_id)
+    if case is None or case.status != CaseStatus.closed:
+        return True
+    return session.exec(select(RefundRow.id).where(RefundRow.case_id == case_id)).first() is not None
 
 
 def claim_sale_of(session: Session, case_id: str) -> str:

@@ -246,6 +246,27 @@ async def test_an_unverified_amount_above_the_threshold_waits_for_a_supervisor(s
     assert stack.ledger() == []
 
 
+async def test_a_report_after_the_first_case_was_rejected_takes_the_sale_over_and_is_paid(stack: Stack):
+    """The contact centre reports 900 EUR on the sale; a supervisor rejects it. The till's record of the same sale
+    then shows the real overcharge: it is not linked to the rejected case (which will never pay) but runs and
+    pays, once."""
+    report = contact_centre_report(external_id="cc-wrong", amount={"amount_minor": 90000, "currency": "EUR"})
+    rejected = (await stack.api.post("/incidents", json=report)).json()["case_id"]
+    await eventually(lambda: stack.case(rejected).status == "waiting_on_approval")
+    supervisor = stack.key("sami.supervisor", Scope.cases_approve)
+    await stack.api.post(f"/cases/{rejected}/approvals", headers=supervisor,
+                         json={"decision": "reject", "reason": "no record of this sale"})
+    assert await stack.env.client.get_workflow_handle(rejected).result() == CaseOutcome.not_approved
+    await eventually(lambda: stack.case(rejected).status == "closed")
+
+    till = (await stack.api.post("/transactions", json=till_record())).json()["case"]
+    assert till["linked_to"] is None, "never linked to a case that closed without paying"
+    await eventually(lambda: stack.texts_to(PHONE))
+    await stack.api.post(f"/cases/{till['case_id']}/replies", json={"channel": "agent", "text": "1"})
+    [refund] = await eventually(lambda: stack.refunds(till["case_id"]))
+    assert refund.amount_minor == 995 and len(stack.ledger()) == 1
+
+
 async def test_a_hungarian_overcharge_is_100_forint_everywhere(stack: Stack):
     """ISO 4217 gives HUF two minor digits (CLDR says none): 10000 minor units are 100.00 HUF, never 10,000."""
     record = till_record(transaction_id="H-1", currency="HUF", charged_minor=20000,
