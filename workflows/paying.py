@@ -30,6 +30,7 @@ _CODE_TEXT = dict(start_to_close_timeout=timedelta(seconds=30),
 MAX_CODE_TRIES = 3
 # Cases opened before these changes replay as they ran (tests/replay).
 APPROVE_UNVERIFIED = "approve-unverified-amounts"
+APPROVE_ABOVE_CEILING = "approve-amounts-above-the-ceiling"
 PROVE_ACCOUNTS = "prove-accounts-from-unauthenticated-senders"
 HAND_PAYMENT_ONLY_WHEN_AWAITED = "hand-payment-only-when-awaited"
 OUTCOME_UNKNOWN_IN_LEDGER = "refund-outcome-unknown-in-ledger"
@@ -45,8 +46,15 @@ class PayingSteps:
 
     async def approve_unverified(self, verification: Verification) -> bool:
         """An amount no till record of ours confirms is the reporter's word: above the policy's threshold a
-        supervisor approves it first, in every workflow type that pays. False when the supervisor said no."""
-        if verification.against_record or not workflow.patched(APPROVE_UNVERIFIED):
+        supervisor approves it first, in every workflow type that pays. A till record may be the reporter's own
+        (`POST /transactions` opens a case from the record it sends), so above the policy's hard ceiling even a
+        confirmed amount waits for a supervisor. False when the supervisor said no."""
+        if verification.against_record:
+            if not (self.policy.above_ceiling([verification.amount]) and workflow.patched(APPROVE_ABOVE_CEILING)):
+                return True
+            return await self.approved("refund above the hard ceiling (a till record confirms it)",
+                                       [verification.amount])
+        if not workflow.patched(APPROVE_UNVERIFIED):
             return True
         return await self.approved("refund of an amount no till record confirms", [verification.amount])
 

@@ -267,6 +267,21 @@ async def test_a_report_after_the_first_case_was_rejected_takes_the_sale_over_an
     assert refund.amount_minor == 995 and len(stack.ledger()) == 1
 
 
+async def test_a_till_record_confirming_a_huge_overcharge_still_waits_for_a_supervisor(stack: Stack):
+    """The till's own record "confirms" what the till reports: above the policy's hard ceiling a supervisor
+    approves it anyway, before the customer is promised anything."""
+    record = till_record(transaction_id="T-HUGE", charged_minor=10**8,
+                         lines=[{"product": "Chewing gum", "unit_price_minor": 1, "quantity": 1}])
+    case_id = (await stack.api.post("/transactions", json=record)).json()["case"]["case_id"]
+    await eventually(lambda: stack.case(case_id).status == "waiting_on_approval")
+    assert stack.texts_to(PHONE) == [] and stack.refunds(case_id) == []
+    supervisor = stack.key("sami.supervisor", Scope.cases_approve)
+    await stack.api.post(f"/cases/{case_id}/approvals", headers=supervisor,
+                         json={"decision": "reject", "reason": "a till fault, not an overcharge"})
+    assert await stack.env.client.get_workflow_handle(case_id).result() == CaseOutcome.not_approved
+    assert stack.ledger() == []
+
+
 async def test_a_hungarian_overcharge_is_100_forint_everywhere(stack: Stack):
     """ISO 4217 gives HUF two minor digits (CLDR says none): 10000 minor units are 100.00 HUF, never 10,000."""
     record = till_record(transaction_id="H-1", currency="HUF", charged_minor=20000,
