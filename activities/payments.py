@@ -40,6 +40,8 @@ class PaymentActivities:
                 return _result(row)
             if row.status == RefundStatus.refused:
                 raise _rejected(f"already refused by {row.provider}: pay it by hand")
+            if row.status == RefundStatus.unknown:  # the case gave up on it and waits for the owner's word
+                raise _rejected("out of time with its outcome unknown: the owner checks the provider and confirms")
             if self._key_forgotten(row):
                 ledger.refuse(session, row, self._provider.name)
                 session.commit()

@@ -76,9 +76,11 @@ def settle(session: Session, row: RefundRow, status: RefundStatus, provider: str
 
 
 def refuse(session: Session, row: RefundRow, provider: str) -> None:
-    """The provider said no for good: the event stays reserved to this case, for a hand payment only."""
-    row.status, row.provider = RefundStatus.refused, provider
-    session.add(row)
+    """The provider said no for good: the event stays reserved to this case, for a hand payment only. A late
+    refusal never turns a row settled meanwhile (by hand) back: the conditional update decides."""
+    session.exec(update(RefundRow).where(col(RefundRow.id) == row.id, col(RefundRow.status).in_(OPEN_AT_PROVIDER))
+                 .values(status=RefundStatus.refused, provider=provider))
+    session.refresh(row)
 
 
 def outcome_unknown(session: Session, case_id: str, money_event: str) -> None:
