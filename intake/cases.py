@@ -81,8 +81,8 @@ async def open_case(client: Client, settings: Settings, opener: Principal, incid
     row, created, case = await run_in_threadpool(_record, settings, client.data_converter, opener, case_id,
                                                  incident)
     if row.status == CaseStatus.closed:
-        if created and row.linked_to is not None:
-            await _tell_about_contact(client, row.linked_to, incident)
+        if created and row.linked_to is not None and not await _tell_about_contact(client, row.linked_to, incident):
+            await run_in_threadpool(_contact_not_handed_over, settings, row.linked_to, case_id)
     else:
         if not created:
             case = await _input_of_existing(client, row, case)
@@ -115,6 +115,11 @@ def _record(settings: Settings, converter: DataConverter, opener: Principal, cas
     return row, created, case
 
 
+def _contact_not_handed_over(settings: Settings, owner_case_id: str, case_id: str) -> None:
+    with session_for(settings.database_url) as session:
+        case_store.contact_not_handed_over(session, owner_case_id, case_id)
+
+
 def _owner(session: Session, tenant: str, suggested: str | None, triage_owner: str | None) -> str | None:
     """A case's owner is a staff account, never a name an integrator made up: a suggestion must be one of the
     tenant's accounts; without one, the triage owner if the tenant has that account, else nobody (escalates)."""
@@ -127,15 +132,19 @@ def _owner(session: Session, tenant: str, suggested: str | None, triage_owner: s
     return account.id if account else None
 
 
-async def _tell_about_contact(client: Client, case_id: str, incident: IncidentIn) -> None:
+async def _tell_about_contact(client: Client, case_id: str, incident: IncidentIn) -> bool:
     """The case that handles the money event may not know how to reach the customer (a till seldom does); this
-    report may (the customer called the contact centre)."""
+    report may (the customer called the contact centre). False when its workflow did not take them: it has
+    finished, or it is not running yet (its start failed and waits for the reconciler)."""
     if incident.customer.phone is None and incident.customer.email is None:
-        return
+        return True
     try:
         await client.get_workflow_handle(case_id).signal("contact_reported", incident.customer)
-    except RPCError:
-        pass  # that case has finished: nothing is left to ask
+    except RPCError as error:
+        log.warning("case %s: contact details of a linked report not handed to its workflow (%s)", case_id,
+                    error.status.name if error.status else error)
+        return False
+    return True
 
 
 async def _input_of_existing(client: Client, row: CaseRow, posted: CaseInput) -> CaseInput:

@@ -84,6 +84,19 @@ def link_to(session: Session, row: CaseRow, owner_case_id: str, reporter: str) -
     session.commit()
 
 
+def contact_not_handed_over(session: Session, owner_case_id: str, reported_as: str) -> None:
+    """Says on the owning case, while it is open, that a linked report's contact details are on its row but did
+    not reach its workflow (not running: its start waits for the reconciler): its owner reaches the customer."""
+    owner = session.get(CaseRow, owner_case_id)
+    if owner is None or owner.status == CaseStatus.closed:
+        return  # finished: nothing is left to ask
+    add_timeline_entry(session, owner_case_id, f"{owner_case_id}:contact-not-handed:{reported_as}",
+                       CaseStep.intake, "intake",
+                       f"case {reported_as} reported how to reach the customer, but this case's workflow was not "
+                       "running to take it: the details are on the case; please reach the customer by hand")
+    session.commit()
+
+
 def apply_progress(session: Session, progress: CaseProgress, entry_key: str, **case_fields: Any) -> None:
     """Moves the case's status and step, sets any given fields, and adds one timeline line (once per key).
 

@@ -443,3 +443,18 @@ async def test_a_number_from_a_linked_report_reaches_the_customer_but_proves_no_
     [refund] = await eventually(lambda: stack.refunds(first))
     assert refund.destination == "original_card", "no account is paid on a number another report gave"
     assert any("was not confirmed" in line.note for line in stack.rows(TimelineRow, case_id=first))
+
+
+async def test_contact_details_a_stopped_case_cannot_take_are_handed_to_its_owner(stack: Stack):
+    """The case that owns the sale is not running (its start waits for the reconciler, or it stopped) when a
+    second report brings the customer's number: the number is on the case, and its timeline asks the owner to
+    reach the customer, rather than the details silently going nowhere."""
+    anonymous = {key: value for key, value in till_record().items() if key != "customer"}
+    first = (await stack.api.post("/transactions", json=anonymous)).json()["case"]["case_id"]
+    await eventually(lambda: stack.case(first).status == "needs_attention")
+    await stack.idle(first)
+    await stack.env.client.get_workflow_handle(first).terminate("as if its workflow were not running")
+    second = (await stack.api.post("/incidents", json=contact_centre_report())).json()
+    assert second["linked_to"] == first
+    assert stack.case(first).customer_phone == PHONE
+    assert any("please reach the customer by hand" in line.note for line in stack.rows(TimelineRow, case_id=first))
