@@ -77,6 +77,7 @@ def link_to(session: Session, row: CaseRow, owner_case_id: str, reporter: str) -
     session.add(TimelineRow(case_id=row.id, entry_key=f"{row.id}:linked", step=CaseStep.close, actor=reporter,
                             note=f"the same money event as case {owner_case_id}, which pays it and talks to the "
                                  "customer: nothing is paid or sent from this case"))
+    record_event(session, row.id, EventType.closed, f"{row.id}:closed")  # its integrator heard it opened
     # The owner of the first case learns of the second report (it may know the customer better).
     session.add(TimelineRow(case_id=owner_case_id, entry_key=f"{owner_case_id}:reported-again:{row.id}",
                             step=CaseStep.intake, actor=reporter,

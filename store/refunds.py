@@ -9,8 +9,10 @@ from schemas.cases import RefundView
 from schemas.money import Money
 from schemas.progress import CaseStatus
 from schemas.refunds import RefundRequest, RefundRoute, RefundStatus, money_event_of, provider_key
+from schemas.webhooks import EventType
 from store.cases import insert_once
 from store.tables import CaseRow, MoneyEventRow, RefundRow, utcnow
+from store.webhook_outbox import record_event
 
 SETTLED = (RefundStatus.paid, RefundStatus.awaiting_pickup)
 OPEN_AT_PROVIDER = (RefundStatus.reserved, RefundStatus.unknown)  # a provider's (late) answer may still settle
@@ -115,9 +117,10 @@ def record_hand_payment(session: Session, case_id: str, by: str, reference: str,
     if moved.rowcount == 0:
         session.rollback()
         return None
-    # The case's time to refund counts a hand payment like any other (S6).
+    # The case's time to refund counts a hand payment like any other (S6), and its integrator hears of it.
     session.exec(update(CaseRow).where(col(CaseRow.id) == case_id)
                  .values(refunded_at=func.coalesce(CaseRow.refunded_at, utcnow())))
+    record_event(session, case_id, EventType.refund_paid, f"{case_id}:refund_paid", amount=owed)
     session.commit()
     return session.exec(select(RefundRow).where(RefundRow.case_id == case_id)).one()
 

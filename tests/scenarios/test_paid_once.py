@@ -19,7 +19,7 @@ from schemas.transactions import TransactionRecord
 from settings import Settings
 from store import refunds as refund_ledger
 from store.db import session_for
-from store.tables import CaseRow, DestinationCodeRow, RefundRow, TimelineRow, TransactionRow
+from store.tables import CaseRow, DestinationCodeRow, RefundRow, TimelineRow, TransactionRow, WebhookEventRow
 from store.transactions import record_transaction
 from tests.harness import Stack, eventually, sign_email
 from tests.scenarios.test_close_cancel_notes import ProviderDown
@@ -64,6 +64,9 @@ async def test_one_sale_reported_by_the_till_and_the_contact_centre_is_refunded_
     assert [entry.amount_minor for entry in stack.ledger()] == [995], "one payment at the provider"
     linked = (await stack.api.get(f"/cases/{second.json()['case_id']}")).json()
     assert (linked["linked_to"], linked["outcome"], linked["refunds"]) == (first, "linked", [])
+    events = sorted(stack.rows(WebhookEventRow, case_id=second.json()["case_id"]), key=lambda event: event.sequence)
+    assert [event.type for event in events] == [
+        "case.opened", "case.closed"], "the integrator that opened the linked case hears it closed"
     assert len((await stack.api.get(f"/cases/{first}")).json()["refunds"]) == 1
     assert any(line.note.startswith("reported again by contact-centre")
                and f"as case {second.json()['case_id']}" in line.note
@@ -152,6 +155,8 @@ async def test_a_hand_payment_is_taken_only_when_the_case_waits_for_one(dev_serv
             "by_hand", "paid", 995, stack.case(case_id).owner, "TRF-1")
         assert providers.payments.refused == 1 and stack.ledger() == [], "the provider, asked once, never paid"
         assert stack.case(case_id).refunded_at is not None, "time to refund counts the hand payment"
+        assert "refund.paid" in [event.type for event in stack.rows(WebhookEventRow, case_id=case_id)], \
+            "the integrator hears of a hand payment like of any refund"
         metrics = (await stack.api.get("/metrics")).text
         assert 'recovery_refunds_total{currency="EUR"} 1.0' in metrics
 
