@@ -45,6 +45,8 @@ class MessageFacts(BaseModel):
     confirmation_code: str | None = Field(default=None, description="Set by the messaging activity only, never "
                                           "by a workflow: a one-time code is in no history.")
     compensation_product: str | None = None
+    compensation_credit: Money | None = Field(default=None, description="Goodwill given as a credit: its value, "
+                                              "written in the customer's language (the product's name is English).")
     account: str | None = Field(default=None, description="The bank account a one-time code confirms, masked "
                                 "(country and last four): the customer sees which account they would approve.")
     access_report: AccessReport | None = Field(default=None, description="S5: the reads of the customer's data "

@@ -80,3 +80,12 @@ _DESTINATION_WORDS = {
     "bank_account": {"en": "bank account", "fi": "pankkitilillesi", "sv": "bankkonto"},
     "service_desk": {"en": "service desk", "fi": "palvelupiste", "sv": "servicedisk"},
 }
+
+
+@pytest.mark.parametrize(("language", "credit"), [("en", "a credit of €3.00"), ("fi", "3,00 € hyvityksen"),
+                                                  ("sv", "en kreditering på 3,00 €")])
+def test_goodwill_given_as_a_credit_is_named_in_the_customers_language(language, credit):
+    facts = FULL.model_copy(update={"compensation_product": "a credit of 3.00 EUR",
+                                    "compensation_credit": Money(amount_minor=300, currency="EUR")})
+    body = render("complaint/put_right", language, Channel.sms, facts).body
+    assert credit in body and ("a credit of 3.00 EUR" not in body), body

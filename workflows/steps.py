@@ -23,7 +23,7 @@ from workflows.supervision import Supervision
 with workflow.unsafe.imports_passed_through():
     from schemas.cases import CaseInput, ContactAttempt, LiveState, Verification
     from schemas.channels import Channel, stopped_by
-    from schemas.compensation import CompensationGranted
+    from schemas.compensation import CompensationGranted, CompensationKind
     from schemas.incidents import Customer
     from schemas.messages import DeliveryStatus, DeliveryUpdate, MessageFacts, MessageReceipt, OutboundMessage
     from schemas.phones import PhoneType
@@ -386,7 +386,9 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
                             time_zone=self._customer.time_zone, topic=incident.topic or incident.description,
                             reply_due=first_reply.deadline if first_reply else None, reply_text=self._reply_text,
                             voucher_code=self._compensation.code if self._compensation else None,
-                            compensation_product=self._compensation.product if self._compensation else None)
+                            compensation_product=self._compensation.product if self._compensation else None,
+                            compensation_credit=self._compensation.value if self._compensation
+                            and self._compensation.kind is CompensationKind.credit else None)
 
     def _pending(self, expecting: IntentKind) -> CustomerReply | None:
         """The first reply that answers what we asked, read knowing what we asked."""
