@@ -9,6 +9,7 @@ import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
+import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from providers.payments import ProviderRefund
@@ -17,6 +18,7 @@ from schemas.channels import Channel
 from schemas.money import Money
 from schemas.replies import RefundDestination
 from settings import Settings
+from store.api_keys import KeyRefused
 from store.tables import CompensationRow
 from tests.harness import Stack, eventually
 from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
@@ -92,8 +94,10 @@ async def test_a_person_with_incidents_write_may_not_cancel_nor_an_integrator_wi
     clerk = stack.key("clerk.with.till.rights", Scope.incidents_write, Scope.cases_read)
     refused = await stack.api.post(f"/cases/{case_id}/cancel", headers=clerk, json={"reason": "not a supervisor"})
     assert refused.status_code == 403 and "cases:approve" in refused.text
-    tool = stack.key("till-prisma", Scope.incidents_write, Scope.cases_read, Scope.cases_act,
-                     kind=PrincipalKind.integrator)
+    with pytest.raises(KeyRefused):  # a system's key is bounded by its kind: `cases:act` is never an integrator's
+        stack.key("till-prisma", Scope.incidents_write, Scope.cases_read, Scope.cases_act,
+                  kind=PrincipalKind.integrator)
+    tool = stack.key("till-prisma", Scope.incidents_write, Scope.cases_read, kind=PrincipalKind.integrator)
     closed = await stack.api.post(f"/cases/{case_id}/close", headers=tool,
                                   json={"outcome": "duplicate", "reason": "a system may not decide this"})
     noted = await stack.api.post(f"/cases/{case_id}/notes", headers=tool, json={"text": "a system's note"})
@@ -112,6 +116,7 @@ class HeldPayments:
     started: threading.Event
     release: threading.Event
     name: str = "held"
+    key_window: timedelta | None = None  # the sandbox's: every key kept
 
     def refund(self, idempotency_key: str, amount: Money, destination: RefundDestination,
                original_payment_ref: str | None) -> ProviderRefund:
