@@ -3,7 +3,7 @@ approval and goodwill rules), through the REST API on a real Temporal server."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
@@ -18,6 +18,7 @@ from schemas.refunds import RefundRequest, RefundStatus, money_event_key
 from schemas.transactions import TransactionRecord
 from settings import Settings
 from store import refunds as refund_ledger
+from store.cases import open_case
 from store.db import session_for
 from store.tables import CaseRow, DestinationCodeRow, RefundRow, TimelineRow, TransactionRow, WebhookEventRow
 from store.transactions import record_transaction
@@ -35,6 +36,13 @@ def stack(live_stack: Stack) -> Stack:
     """These stories skip no time: they run on the dev server, so nothing of theirs can hold the shared
     time-skipping server's clock for the tests that come after."""
     return live_stack
+
+
+def opened(session, case_id: str, incident: IncidentIn) -> None:
+    """A case row as intake writes it, for the ledger's tests that need no workflow."""
+    open_case(session, case_id, case_id[-8:].upper(), "acme", "contact-centre", incident, datetime.now(UTC),
+              owner=None)
+    session.commit()
 
 
 def contact_centre_report(**changes) -> dict:
@@ -186,12 +194,13 @@ async def test_a_refund_out_of_time_is_confirmed_by_hand_once_and_the_case_goes_
 
 def test_a_late_provider_answer_never_overwrites_a_hand_payment(settings: Settings):
     """The refund timed out, the owner paid by hand; the provider's attempt still in flight then answers: the
-    ledger keeps the hand payment (one route), and the timeline warns of the second payment."""
+    ledger keeps the hand payment (one route); the refund activity then warns of the second payment."""
     incident = IncidentIn.model_validate(contact_centre_report())
     request = RefundRequest(case_id="case-late", money_event="sale:late", amount=incident.amount,
                             destination={"kind": "original_card"},
                             progress={"case_id": "case-late", "step": "refund", "note": "refund"})
     with session_for(settings.database_url) as session:
+        opened(session, "case-late", incident)
         row = refund_ledger.reserve(session, request)
         refund_ledger.outcome_unknown(session, "case-late", "sale:late")
         assert refund_ledger.record_hand_payment(session, "case-late", "owner", "TRF-1", incident.amount,
@@ -390,8 +399,10 @@ async def test_the_same_sale_reported_as_bought_twice_with_its_store_written_oth
 
 def test_a_case_refused_before_the_ledger_existed_can_still_be_paid_by_hand_once(settings: Settings):
     """Cases open at the deploy wait for a hand payment with no ledger row: the first confirmation makes one."""
-    owed = IncidentIn.model_validate(contact_centre_report()).amount
+    incident = IncidentIn.model_validate(contact_centre_report())
+    owed = incident.amount
     with session_for(settings.database_url) as session:
+        opened(session, "case-legacy", incident)
         entry = refund_ledger.record_hand_payment(session, "case-legacy", "owner", "TRF-9", owed, "original_card")
         assert (entry.route, entry.amount_minor, entry.reference, entry.money_event) == (
             "by_hand", 995, "TRF-9", "case:case-legacy")
