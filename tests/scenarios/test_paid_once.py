@@ -294,7 +294,7 @@ async def test_a_report_after_the_first_case_was_rejected_takes_the_sale_over_an
 async def test_a_till_record_confirming_a_huge_overcharge_still_waits_for_a_supervisor(stack: Stack):
     """The till's own record "confirms" what the till reports: above the policy's hard ceiling a supervisor
     approves it anyway, before the customer is promised anything."""
-    record = till_record(transaction_id="T-HUGE", charged_minor=10**8,
+    record = till_record(transaction_id="T-HUGE", charged_minor=10**10,
                          lines=[{"product": "Chewing gum", "unit_price_minor": 1, "quantity": 1}])
     case_id = (await stack.api.post("/transactions", json=record)).json()["case"]["case_id"]
     await eventually(lambda: stack.case(case_id).status == "waiting_on_approval")
