@@ -101,17 +101,20 @@ def record_hand_payment(session: Session, case_id: str, by: str, reference: str,
     none to settle (already settled, by hand or by a late provider answer): the conditional update, not a prior
     read, decides, so two confirmations make one. The caller only asks while the workflow waits for it.
 
-    A case whose refund was refused before the ledger existed has no row: it gets one now, for the amount and
-    destination the workflow holds (`owed`), under its own case's money event."""
+    A case with no row (refused before the ledger existed, or out of time before its attempt reserved one) gets
+    one now, for the amount and destination the workflow holds (`owed`), under the money event the case owns (its
+    own case's, for a case from before the ledger)."""
     paid = dict(status=RefundStatus.paid, route=route, recorded_by=by, reference=reference, settled_at=utcnow(),
                 **({"provider_ref": reference} if route is RefundRoute.provider else {}))
     moved = session.exec(update(RefundRow).where(
         col(RefundRow.case_id) == case_id, col(RefundRow.status).in_(AWAITING_CONFIRMATION)).values(**paid))
-    legacy_case = session.exec(select(RefundRow.id).where(RefundRow.case_id == case_id)).first() is None
-    if moved.rowcount == 0 and legacy_case:
-        legacy = f"case:{case_id}"
+    no_row = session.exec(select(RefundRow.id).where(RefundRow.case_id == case_id)).first() is None
+    if moved.rowcount == 0 and no_row:
+        owned = session.exec(select(MoneyEventRow.key).where(MoneyEventRow.case_id == case_id)
+                             .order_by(col(MoneyEventRow.created_at))).first()
+        event = owned or f"case:{case_id}"
         moved = session.exec(insert_once(session, RefundRow).values(
-            case_id=case_id, money_event=legacy, idempotency_key=provider_key(legacy),
+            case_id=case_id, money_event=event, idempotency_key=provider_key(event),
             amount_minor=owed.amount_minor, currency=owed.currency, destination=destination,
             created_at=utcnow(), **paid))
     if moved.rowcount == 0:

@@ -225,7 +225,7 @@ class ProviderDown:
 
 async def test_a_refund_out_of_time_goes_to_the_owner_as_unknown_and_a_cancel_completes(
         dev_server: WorkflowEnvironment, settings: Settings):
-    settings.policy = settings.policy.model_copy(update={"refund_give_up_after": timedelta(seconds=3)})
+    settings.policy = settings.policy.model_copy(update={"refund_give_up_after": timedelta(seconds=10)})
     providers = sandbox_providers(settings)
     providers.payments = ProviderDown()
     async with Stack.running(dev_server, settings, providers=providers) as stack:

@@ -172,7 +172,7 @@ async def test_a_hand_payment_is_taken_only_when_the_case_waits_for_one(dev_serv
 async def test_a_refund_out_of_time_is_confirmed_by_hand_once_and_the_case_goes_on(dev_server, settings: Settings):
     """No answer from the provider in time: the ledger says `unknown`, the owner checks the provider and confirms
     a hand payment (202), the customer is thanked; a second confirmation is 409 and moves no money."""
-    settings.policy = settings.policy.model_copy(update={"refund_give_up_after": timedelta(seconds=3)})
+    settings.policy = settings.policy.model_copy(update={"refund_give_up_after": timedelta(seconds=10)})
     providers = Providers(payments=ProviderDown(), senders=sandbox_providers(settings).senders)
     async with Stack.running(dev_server, settings, providers) as stack:
         case_id = (await stack.api.post("/transactions", json=till_record())).json()["case"]["case_id"]
