@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     api_rate_per_second: float = Field(default=50.0, description="Requests per second per API key, on average, "
                                        "in each API process (0: no limit); over it: 429 with Retry-After.")
     api_rate_burst: int = Field(default=200, ge=1, description="Requests a key may send at once above the rate.")
+    api_failed_auth_per_second: float = Field(
+        default=1.0, description="Failed authentications per second per client address, on average, in each API "
+        "process (0: no limit); over it, keys not yet verified from that address get 429 with Retry-After.")
+    api_failed_auth_burst: int = Field(default=30, ge=1, description="Failed authentications an address may have "
+                                       "at once above the rate.")
     worker_activity_threads: int = 32
     worker_max_cached_workflows: int = Field(
         default=400, description="Workflows kept in memory; others replay their (short) history when they wake.")

@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         engine_for(settings.database_url)
 
     app.state.rate_limiter = RateLimiter(settings.api_rate_per_second, settings.api_rate_burst)
+    app.state.failed_auth_limiter = RateLimiter(settings.api_failed_auth_per_second, settings.api_failed_auth_burst)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
 
     @app.exception_handler(WorkflowNotStarted)

@@ -65,6 +65,7 @@ async def current_principal(
     verified: VerifiedKeys = request.app.state.verified_keys
     if (principal := verified.get(presented)) is not None:
         return principal
+    _not_guessing(request)
 
     def lookup() -> Principal | None:
         with session_for(settings.database_url) as session:
@@ -72,6 +73,7 @@ async def current_principal(
 
     principal = await run_in_threadpool(lookup)
     if principal is None:
+        request.app.state.failed_auth_limiter.wait_needed(_client(request))  # one failure counted
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown or revoked API key",
                             headers={"WWW-Authenticate": "Bearer"})
     verified.put(presented, principal)
@@ -84,6 +86,20 @@ def _within_rate(request: Request, presented: str) -> None:
     if (wait := limiter.wait_needed(_fingerprint(presented))) > 0:
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "too many requests with this API key",
                             headers={"Retry-After": retry_after(wait)})
+
+
+def _not_guessing(request: Request) -> None:
+    """Per client address, failed authentications: a flood of made-up keys (each with a fresh bucket of its own
+    above) is refused once the address has failed too often, before any look-up. Keys already verified (cached)
+    pass, so one misconfigured till does not lock out the others behind the same address for long."""
+    limiter: RateLimiter = request.app.state.failed_auth_limiter
+    if (wait := limiter.wait_needed(_client(request), take=False)) > 0:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "too many failed authentications from this address",
+                            headers={"Retry-After": retry_after(wait)})
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 def require(scope: Scope, *alternatives: Scope):

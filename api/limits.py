@@ -7,6 +7,7 @@ import json
 import math
 import threading
 import time
+from collections import OrderedDict
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -61,31 +62,33 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 class RateLimiter:
-    """A token bucket per API key, in this process: `per_second` on average, bursts up to `burst`. Several API
-    processes each keep their own buckets, so the deployment's limit is theirs added up."""
+    """A token bucket per API key (or per client address, for failed authentications), in this process:
+    `per_second` on average, bursts up to `burst`. Several API processes each keep their own buckets, so the
+    deployment's limit is theirs added up."""
 
     MAX_KEYS = 100_000
 
     def __init__(self, per_second: float, burst: int) -> None:
         self._rate, self._burst = per_second, burst
-        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, when counted)
+        # key -> (tokens, when counted), least recently used first: past MAX_KEYS the oldest go, which have had the
+        # longest to fill up again anyway. (Clearing them all would hand a flood of made-up keys fresh buckets.)
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def wait_needed(self, key: str) -> float:
-        """0 when the request may go ahead (a token is taken); else the seconds until one is free."""
+    def wait_needed(self, key: str, take: bool = True) -> float:
+        """0 when the request may go ahead (a token is taken, unless `take` is False); else the seconds until one
+        is free."""
         if self._rate <= 0:
             return 0.0
         now = time.monotonic()
         with self._lock:
-            if len(self._buckets) >= self.MAX_KEYS:
-                self._buckets.clear()
-            tokens, counted = self._buckets.get(key, (float(self._burst), now))
+            tokens, counted = self._buckets.pop(key, (float(self._burst), now))
             tokens = min(float(self._burst), tokens + (now - counted) * self._rate)
-            if tokens >= 1:
-                self._buckets[key] = (tokens - 1, now)
-                return 0.0
-            self._buckets[key] = (tokens, now)
-            return (1 - tokens) / self._rate
+            taken = 1 if take and tokens >= 1 else 0
+            self._buckets[key] = (tokens - taken, now)
+            while len(self._buckets) > self.MAX_KEYS:
+                self._buckets.popitem(last=False)
+            return 0.0 if tokens >= 1 else (1 - tokens) / self._rate
 
 
 def retry_after(seconds: float) -> str:

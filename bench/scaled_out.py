@@ -18,7 +18,7 @@ import httpx
 from bench import end_to_end
 from bench.context import Bench
 from bench.end_to_end import Throughput
-from bench.incidents import INTEGRATOR, incident
+from bench.incidents import INTEGRATOR, TENANT, incident
 from bench.policies import instant
 from bench.processes import Api, Child, api_client, start_api, start_worker
 from bench.report import Figure, at_least, progress
@@ -51,7 +51,7 @@ async def scaled_out_stack(bench: Bench) -> AsyncIterator[tuple[list[Api], list[
 def _till_headers(settings: Settings) -> dict[str, str]:
     engine_for(settings.database_url)
     with session_for(settings.database_url) as session:
-        key = create_key(session, INTEGRATOR, PrincipalKind.integrator, {Scope.incidents_write})
+        key = create_key(session, TENANT, INTEGRATOR, PrincipalKind.integrator, {Scope.incidents_write})[1]
     return {"Authorization": f"Bearer {key}"}
 
 

@@ -63,7 +63,9 @@ class UnknownOwner(ValueError):
 
 
 def case_id_for(tenant: str, integrator: str, external_id: str) -> str:
-    """Derived from the business key, so every path to the same incident names the same case and workflow."""
+    """A new case's id, derived from the business key, so every path to the same incident names the same case and
+    workflow. Only for a new case: an existing one keeps the id in its row (cases from before tenants have
+    sha(integrator, external id)), which is read back, never re-derived."""
     digest = hashlib.sha256(f"{tenant}\x00{integrator}\x00{external_id}".encode()).hexdigest()
     return f"case-{digest[:24]}"
 
@@ -82,13 +84,13 @@ async def open_case(client: Client, settings: Settings, opener: Principal, incid
                                                  incident)
     if row.status == CaseStatus.closed:
         if created and row.linked_to is not None and not await _tell_about_contact(client, row.linked_to, incident):
-            await run_in_threadpool(_contact_not_handed_over, settings, row.linked_to, case_id)
+            await run_in_threadpool(_contact_not_handed_over, settings, row.linked_to, row.id)
     else:
         if not created:
             case = await _input_of_existing(client, row, case)
         await ensure_workflow(client, settings, case)
-    return OpenedCase(case_id=case_id, created=created, linked_to=row.linked_to,
-                      links={"self": f"/cases/{case_id}", "timeline": f"/cases/{case_id}/timeline"})
+    return OpenedCase(case_id=row.id, created=created, linked_to=row.linked_to,
+                      links={"self": f"/cases/{row.id}", "timeline": f"/cases/{row.id}/timeline"})
 
 
 def _record(settings: Settings, converter: DataConverter, opener: Principal, case_id: str,
@@ -99,18 +101,28 @@ def _record(settings: Settings, converter: DataConverter, opener: Principal, cas
     money_event = money_event_key(opener.tenant, incident, case_id)
     with session_for(settings.database_url) as session:
         # The incident stays as posted (its `owner` a suggestion); the case's owner is the account it names.
-        owner = _owner(session, opener.tenant, incident.owner, settings.policy.triage_owner)
+        try:
+            owner = _owner(session, opener.tenant, incident.owner, settings.policy.triage_owner)
+        except UnknownOwner:
+            if case_store.existing_case(session, opener.tenant, opener.id, incident.external_id) is None:
+                raise
+            owner = None  # a retry of a case that exists (its account since disabled, say): the row's owner stands
         opted_out = opted_out_channels(session, opener.tenant, incident.customer.phone, incident.customer.email)
         case = CaseInput(case_id=case_id, reference=reference_for(case_id), incident=incident,
                          policy=settings.policy, opened_at=datetime.now(UTC), owner=owner,
                          priority=settings.policy.sla.priority_for(incident.source), opted_out=opted_out,
                          tenant=opener.tenant, money_event=money_event)
+        # An owner an integrator nominated is recorded as its assignment: no reason to read the customer's data
+        # until a supervisor assigns the case (privacy.rules).
+        nominated_by = opener.id if incident.owner is not None and opener.sees_only_own_cases else None
         row, created = case_store.open_case(session, case_id, case.reference, opener.tenant, opener.id, incident,
                                             case.opened_at, case.owner, case.priority,
-                                            start_payload=seal(converter, case))
+                                            start_payload=seal(converter, case), assigned_by=nominated_by)
+        if not created:
+            case = _as_recorded(case, row, money_event_key(opener.tenant, incident, row.id))
         if row.status != CaseStatus.closed and linked_at_intake(incident):
-            handled_by = refund_ledger.claim_money_event(session, money_event, case_id)
-            if handled_by != case_id:
+            handled_by = refund_ledger.claim_money_event(session, case.money_event, row.id)
+            if handled_by != row.id:
                 case_store.link_to(session, row, handled_by, opener.id)
     return row, created, case
 
@@ -132,6 +144,14 @@ def _owner(session: Session, tenant: str, suggested: str | None, triage_owner: s
     return account.id if account else None
 
 
+def _as_recorded(posted: CaseInput, row: CaseRow, money_event: str) -> CaseInput:
+    """This post's input with the case's own id, reference, time and owner, taken from its row and never
+    re-derived: a case opened before tenants (or under any older id formula) keeps the id its workflow runs under."""
+    return posted.model_copy(update={"case_id": row.id, "reference": row.reference, "opened_at": row.opened_at,
+                                     "owner": row.owner, "priority": Priority(row.priority),
+                                     "money_event": money_event})
+
+
 async def _tell_about_contact(client: Client, case_id: str, incident: IncidentIn) -> bool:
     """The case that handles the money event may not know how to reach the customer (a till seldom does); this
     report may (the customer called the contact centre). False when its workflow did not take them: it has
@@ -149,7 +169,8 @@ async def _tell_about_contact(client: Client, case_id: str, incident: IncidentIn
 
 async def _input_of_existing(client: Client, row: CaseRow, posted: CaseInput) -> CaseInput:
     """The input the case was opened with, while it is kept; once the workflow runs, any input will do (the
-    start is then refused as a duplicate), so this post's, with the case's own reference, time and owner."""
+    start is then refused as a duplicate), so this post's (already given the case's own id, reference, time and
+    owner by `_record`)."""
     if row.start_payload is not None:
         try:
             return await unseal(client, row.start_payload)
@@ -157,8 +178,7 @@ async def _input_of_existing(client: Client, row: CaseRow, posted: CaseInput) ->
             log.error("case %s: its kept input does not open (%s); restore its payload key", row.id, error)
             raise WorkflowNotStarted(row.id, "its recorded input cannot be opened by this server (a payload key "
                                      "is missing); an operator must restore the key", temporal_away=False) from None
-    return posted.model_copy(update={"reference": row.reference, "opened_at": row.opened_at, "owner": row.owner,
-                                     "priority": Priority(row.priority)})
+    return posted
 
 
 async def ensure_workflow(client: Client, settings: Settings, case: CaseInput) -> bool:

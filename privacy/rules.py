@@ -3,9 +3,10 @@
 A reader may see a customer's phone, email or bank account only through an *open* case of that customer which
 they own (the case's named, accountable staff account) or supervise (scope `cases:approve`), and only with a
 staff account's key allowed to act on cases (`cases:act`): an integrator's key is never a reader. A closed case,
-someone else's case, or no case at all is no reason; nor is a case an agent handed to themselves (the path a
-curious clerk would take). Every such attempt is refused, flagged and told to the data protection officer. The
-case a reveal goes through is the case it is bound to (its access record names it).
+someone else's case, or no case at all is no reason; nor is a case an agent handed to themselves, or one whose
+owner the integrator's incident named (the paths a curious clerk would take: assign oneself, or have the till
+name one), until a supervisor assigns it. Every such attempt is refused, flagged and told to the data protection
+officer. The case a reveal goes through is the case it is bound to (its access record names it).
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ def refusal_reason(principal: Principal, case: CaseRow) -> str | None:
     if case.assigned_by == principal.account:
         return (f"{principal.id} assigned case {case.id} to themselves: a self-assigned case is no reason to read "
                 "the customer's personal data; a supervisor's assignment is")
+    if case.assigned_by is not None and case.assigned_by == case.integrator:
+        return (f"the owner of case {case.id} was nominated by the integrator {case.integrator} that reported it: "
+                "that is no reason to read the customer's personal data until a supervisor assigns the case")
     return None
 
 

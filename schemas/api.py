@@ -60,13 +60,10 @@ class EmailReplyIn(BaseModel):
     sender: EmailAddress
     subject: str = Field(default="", max_length=500)
     text: str = Field(max_length=20000)
-    message_id: ProviderMessageId | None = None
+    message_id: str = Field(min_length=1, max_length=998,
+                            description="The email's Message-ID: required, so a post sent twice is stored once.")
     spf: AuthResult = "none"
     dkim: AuthResult = "none"
-
-    @property
-    def sender_authenticated(self) -> bool:
-        return self.dkim == "pass" or self.spf == "pass"
 
     def verdict(self) -> str:
         return f"spf={self.spf} dkim={self.dkim}"

@@ -19,7 +19,9 @@ class Scope(StrEnum):
     cases_approve = "cases:approve"  # supervisors
     messages_inbound = "messages:inbound"  # carriers' webhooks: inbound SMS/email and delivery reports
     webhooks_manage = "webhooks:manage"  # integrators: their webhook endpoints (admins: staff tools' too)
-    payloads_decode = "payloads:decode"  # opening encrypted workflow payloads (Temporal UI/CLI codec server)
+    # Opening encrypted workflow payloads (Temporal UI/CLI codec server): every tenant's, so the operator's alone
+    # (an `operator` key, made with the command line), never a tenant's administrator's.
+    payloads_decode = "payloads:decode"
     privacy = "privacy"  # the data protection officer: the access record, data-subject export and erasure
     admin = "admin"  # staff accounts and API keys of the tenant
 
@@ -35,7 +37,7 @@ class Role(StrEnum):
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.agent: frozenset({Scope.cases_read, Scope.cases_act}),
     Role.supervisor: frozenset({Scope.cases_read, Scope.cases_act, Scope.cases_approve}),
-    Role.admin: frozenset({Scope.admin, Scope.payloads_decode, Scope.webhooks_manage}),
+    Role.admin: frozenset({Scope.admin, Scope.webhooks_manage}),
     Role.dpo: frozenset({Scope.privacy}),
 }
 
@@ -44,13 +46,17 @@ class PrincipalKind(StrEnum):
     integrator = "integrator"  # a tenant's system: a till, a web shop, a contact-centre tool
     carrier = "carrier"  # a carrier's webhooks (Twilio, the mail gateway), bound to the tenant whose number it is
     person = "person"  # a staff account's key: an agent, a supervisor, an administrator, the DPO
+    operator = "operator"  # the deployment's operator (the codec server's users): made only with the command line
 
 
 # The scopes a system key may carry; a person's key is bounded by the account's roles instead.
 KIND_SCOPES: dict[PrincipalKind, frozenset[Scope]] = {
     PrincipalKind.integrator: frozenset({Scope.incidents_write, Scope.cases_read, Scope.webhooks_manage}),
     PrincipalKind.carrier: frozenset({Scope.messages_inbound}),
+    PrincipalKind.operator: frozenset({Scope.payloads_decode}),
 }
+# Kinds a tenant's administrator may mint over the API; an operator's key sees every tenant's payloads.
+TENANT_KINDS = frozenset({PrincipalKind.integrator, PrincipalKind.carrier, PrincipalKind.person})
 
 
 def scopes_of(roles: set[Role] | frozenset[Role] | list[Role]) -> frozenset[Scope]:

@@ -60,7 +60,8 @@ class RecoveryPolicy(BaseModel):
     supervisor_address: str = Field(default="supervisors@example.com", description="Where escalations are sent.")
     management_address: str = Field(default="head.of.service@example.com",
                                     description="The level above supervisors, for promises broken well past due.")
-    staff_email_domain: str = Field(default="example.com", description="An owner 'aino.agent' is aino.agent@<this>.")
+    staff_email_domain: str = Field(default="example.com",
+                                    description="Only where an owner has no account: its id @<this>.")
     sla: SlaPolicy = Field(default_factory=SlaPolicy)
     approval_above: dict[str, int] = Field(
         default_factory=lambda: {"EUR": 2500, "SEK": 25000, "USD": 2500},
@@ -90,6 +91,8 @@ class RecoveryPolicy(BaseModel):
         return _over(self.approval_ceiling, amounts)
 
     def owner_address(self, owner: str | None) -> str:
+        """The address the workflow names for the owner's warning (kept so recorded histories replay); the notice
+        activity sends it to the owning account's email instead (activities/case_store.py)."""
         if owner is None:
             return self.supervisor_address
         return owner if "@" in owner else f"{owner}@{self.staff_email_domain}"

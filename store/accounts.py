@@ -35,11 +35,12 @@ def create_account(session: Session, tenant: str, account: AccountIn) -> Account
 
 
 def active_account(session: Session, tenant: str, id_or_email: str) -> StaffAccountRow | None:
-    """The tenant's enabled account with this id or email; None for anyone else (or another tenant's)."""
+    """The tenant's enabled account with this id or email, in any case; None for anyone else (or another tenant's).
+    Ids made today are lower case; ones migration 0007 made from the principals of older keys may not be."""
     wanted = id_or_email.strip().lower()
     return session.exec(select(StaffAccountRow).where(
         StaffAccountRow.tenant == tenant, StaffAccountRow.disabled_at.is_(None),  # type: ignore[union-attr]
-        or_(StaffAccountRow.id == wanted, func.lower(StaffAccountRow.email) == wanted))).first()
+        or_(func.lower(StaffAccountRow.id) == wanted, func.lower(StaffAccountRow.email) == wanted))).first()
 
 
 def verify_password(session: Session, email: str, password: str) -> StaffAccountRow | None:

@@ -26,14 +26,17 @@ NOTE_STEP = CaseStep.note
 def open_case(
     session: Session, case_id: str, reference: str, tenant: str, integrator: str, incident: IncidentIn,
     opened_at: datetime, owner: str | None, priority: str = "normal", start_payload: bytes | None = None,
+    assigned_by: str | None = None,
 ) -> tuple[CaseRow, bool]:
     """Inserts the case, or returns the one this integrator of this tenant already opened with this external id.
 
     The unique constraint, not a prior look-up, decides: two concurrent posts cannot both create.
-    `start_payload` is the sealed workflow input, kept until the workflow is known to run.
+    `start_payload` is the sealed workflow input, kept until the workflow is known to run. `assigned_by`: the
+    integrator that nominated the owner, if one did.
     """
     row = CaseRow(
-        id=case_id, reference=reference, owner=owner, priority=priority, tenant=tenant, integrator=integrator,
+        id=case_id, reference=reference, owner=owner, assigned_by=assigned_by, priority=priority, tenant=tenant,
+        integrator=integrator,
         external_id=incident.external_id, kind=incident.kind, source=incident.source, status=CaseStatus.open,
         step=CaseStep.intake,
         customer_name=incident.customer.name, customer_phone=incident.customer.phone,
@@ -52,11 +55,13 @@ def open_case(
         return row, True
     except IntegrityError:
         session.rollback()
-        existing = session.exec(
-            select(CaseRow).where(CaseRow.tenant == tenant, CaseRow.integrator == integrator,
-                                  CaseRow.external_id == incident.external_id)
-        ).one()
-        return existing, False
+        return existing_case(session, tenant, integrator, incident.external_id), False
+
+
+def existing_case(session: Session, tenant: str, integrator: str, external_id: str) -> CaseRow | None:
+    """The case this integrator of this tenant opened with this external id, if it did."""
+    return session.exec(select(CaseRow).where(CaseRow.tenant == tenant, CaseRow.integrator == integrator,
+                                              CaseRow.external_id == external_id)).one_or_none()
 
 
 def link_to(session: Session, row: CaseRow, owner_case_id: str, reporter: str) -> None:
@@ -118,7 +123,12 @@ def apply_progress(session: Session, progress: CaseProgress, entry_key: str, **c
     values |= {"updated_at": now, "start_payload": None}
     for name, value in case_fields.items():
         column = getattr(CaseRow, name)
-        values[name] = func.coalesce(column, value) if name in _SET_ONCE else value
+        if name in _SET_ONCE:
+            values[name] = func.coalesce(column, value)
+        elif name in _ORDERED and progress.seq > 0:  # a late retry of an older handover moves no owner back
+            values[name] = case((newer, value), else_=column)
+        else:
+            values[name] = value
     # Two statements, no reads: this runs once per case step, on the hot path (make bench, b).
     moved = session.exec(update(CaseRow).where(CaseRow.id == progress.case_id).values(**values))
     if moved.rowcount == 0:
@@ -136,6 +146,8 @@ def insert_once(session: Session, table: type[SQLModel]):
 
 # Milestones keep their first time: a retried activity must not move "time to first contact".
 _SET_ONCE = frozenset({"first_contact_at", "refunded_at", "closed_at"})
+# Who owns the case and who handed it over follow the workflow's order of writes, as status and step do.
+_ORDERED = frozenset({"owner", "assigned_by"})
 
 
 def pending_starts(session: Session, opened_before: datetime, now: datetime,

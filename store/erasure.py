@@ -16,9 +16,11 @@ from __future__ import annotations
 import logging
 import re
 import time
+from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, delete, update
+from sqlalchemy import ColumnElement, bindparam, delete, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, and_, col, func, or_, select
 
 from schemas.privacy import SubjectRef
@@ -40,6 +42,7 @@ from store.tables import (
 
 ERASED = "[erased]"
 CASE_ID_LENGTH = len("case-") + 24  # intake.cases.case_id_for
+_BATCH = 500  # ids per UPDATE
 MIN_SECRET = 4  # shorter strings are not scrubbed from free text: they would match inside ordinary words
 log = logging.getLogger(__name__)
 # Free text where a name, a number or an account may be quoted (a note, a purpose, a staff notice).
@@ -57,28 +60,53 @@ class CustomerHasOpenCases(Exception):
 
 def erase_customer(session: Session, tenant: str, subject: SubjectRef, requested_by: str,
                    reason: str) -> ErasureRow:
-    """Removes the customer's personal data from the tenant's rows of every table in one transaction, and logs
-    the erasure. Another tenant's relationship with the same person is that tenant's to erase."""
+    """Removes the customer's personal data from the tenant's rows of every table, and logs the erasure. Another
+    tenant's relationship with the same person is that tenant's to erase.
+
+    Two steps, so that writers wait for milliseconds, not for the scans: first every row to change is found in a
+    read transaction (the LIKE scans of free text over every message run here, taking no lock on SQLite), then
+    one short write transaction changes those rows by primary key and logs the erasure. Between the two nothing
+    of the customer's can appear: they have no open case, and an unmatched reply is a new row found by its
+    address at the write."""
     cases = customer_cases(session, tenant, subject)
     if still_open := [case.id for case in cases if case.status != CaseStatus.closed]:
         raise CustomerHasOpenCases(still_open)
     case_ids = [case.id for case in cases]
     addresses = customer_addresses(subject, cases)
     secrets = _secrets(session, subject, cases, addresses)
-    erasure = ErasureRow(tenant=tenant, requested_by=requested_by, reason=_scrub(reason, secrets), case_ids=case_ids,
-                         counts={})
+    found = _Found(
+        reads=_ids(session, AccessRecordRow, reads_of(tenant, subject.name, case_ids)),
+        outbox=_ids(session, SandboxOutboxEntry, col(SandboxOutboxEntry.to_address).in_(addresses)),
+        free_text=[(table, column, _scrubbed_column(session, table, column, secrets, _of_tenant(table, tenant)))
+                   for table, column in _FREE_TEXT])
+    session.rollback()  # the read transaction ends: what follows is the one write transaction
+    return _write_erasure(session, tenant, subject, requested_by, _scrub(reason, secrets), case_ids, addresses,
+                          found)
+
+
+@dataclass
+class _Found:
+    reads: list[int]
+    outbox: list[int]
+    free_text: list[tuple[type, str, list[tuple[int, str]]]]  # (table, column, [(row id, scrubbed text)])
+
+
+def _write_erasure(session: Session, tenant: str, subject: SubjectRef, requested_by: str, reason: str,
+                   case_ids: list[str], addresses: set[str], found: _Found) -> ErasureRow:
+    """The write transaction: by primary key (free text first, so that the wholesale erasures below win)."""
+    erasure = ErasureRow(tenant=tenant, requested_by=requested_by, reason=reason, case_ids=case_ids, counts={})
     session.add(erasure)
     session.flush()
-    counts = {"access_records": _pseudonymise_reads(session, tenant, subject.name, case_ids,
-                                                    f"erased:{erasure.id}"),
+    free_text = sum(_set_each(session, table, column, rows) for table, column, rows in found.free_text)
+    counts = {"access_records": _set(session, AccessRecordRow, found.reads, subject=f"erased:{erasure.id}"),
               "messages": _erase_messages(session, tenant, case_ids, addresses),
-              "sandbox_outbox": _erase_outbox(session, addresses),
+              "sandbox_outbox": _set(session, SandboxOutboxEntry, found.outbox, body=ERASED, to_address=ERASED),
               "customer_directory": _delete_register_entries(session, tenant, subject.name, addresses),
               "contact_opt_outs": _delete(session, ContactOptOutRow, ContactOptOutRow.tenant == tenant,
                                           col(ContactOptOutRow.address).in_(addresses)),
-              "cases": _erase_cases(session, cases)}
-    counts["free_text"] = sum(_scrub_column(session, table, column, secrets, _of_tenant(table, tenant))
-                              for table, column in _FREE_TEXT)
+              "cases": _set(session, CaseRow, case_ids, customer_name=ERASED, customer_phone=None,
+                            customer_email=None, start_payload=None),  # the sealed input holds the same data
+              "free_text": free_text}
     erasure.counts = counts
     session.add(erasure)
     session.commit()
@@ -99,41 +127,34 @@ def refunds_kept(session: Session, case_ids: list[str]) -> int:
     return len(session.exec(select(RefundRow.id).where(col(RefundRow.case_id).in_(case_ids))).all())
 
 
-def _erase_cases(session: Session, cases: list[CaseRow]) -> int:
-    for case in cases:
-        case.customer_name, case.customer_phone, case.customer_email = ERASED, None, None
-        case.start_payload = None  # the sealed workflow input holds the same data
-        session.add(case)
-    return len(cases)
-
-
 def _erase_messages(session: Session, tenant: str, case_ids: list[str], addresses: set[str]) -> int:
-    """On the customer's cases, and unmatched replies from their addresses to this tenant. `provider_ref` goes
-    too: a carrier's refusal ("rejected: +358...") can quote the address there."""
+    """On the customer's cases (indexed), and unmatched replies from their addresses to this tenant. `provider_ref`
+    goes too: a carrier's refusal ("rejected: +358...") can quote the address there."""
     from_them = and_(col(MessageRow.case_id).is_(None), MessageRow.tenant == tenant,
                      or_(col(MessageRow.to_address).in_(addresses), col(MessageRow.from_address).in_(addresses)))
-    rows = session.exec(select(MessageRow).where(or_(col(MessageRow.case_id).in_(case_ids), from_them))).all()
-    for row in rows:
-        row.body, row.to_address, row.from_address, row.provider_ref = ERASED, None, None, None
-        session.add(row)
-    return len(rows)
+    return session.exec(update(MessageRow).where(or_(col(MessageRow.case_id).in_(case_ids), from_them)).values(
+        body=ERASED, to_address=None, from_address=None, provider_ref=None)).rowcount
 
 
-def _erase_outbox(session: Session, addresses: set[str]) -> int:
-    """What the sandbox carrier 'delivered' to the customer (a real carrier's copy is theirs to erase)."""
-    rows = session.exec(select(SandboxOutboxEntry).where(col(SandboxOutboxEntry.to_address).in_(addresses))).all()
-    for row in rows:
-        row.body, row.to_address = ERASED, ERASED
-        session.add(row)
-    return len(rows)
+def _ids(session: Session, table: type, condition: ColumnElement[bool]) -> list:
+    return list(session.exec(select(table.id).where(condition)).all())
 
 
-def _pseudonymise_reads(session: Session, tenant: str, name: str, case_ids: list[str], pseudonym: str) -> int:
-    """Who read what, when and why stays provable; whose data it was is replaced by the erasure's number."""
-    rows = session.exec(select(AccessRecordRow).where(reads_of(tenant, name, case_ids))).all()
-    for row in rows:
-        row.subject = pseudonym
-        session.add(row)
+def _set(session: Session, table: type, ids: list, **values) -> int:
+    """These rows (by primary key, in batches that stay under every database's bound-parameter limit) set so."""
+    changed = 0
+    for start in range(0, len(ids), _BATCH):
+        batch = ids[start:start + _BATCH]
+        changed += session.exec(update(table).where(col(table.id).in_(batch)).values(**values)).rowcount
+    return changed
+
+
+def _set_each(session: Session, table: type, column: str, rows: list[tuple[int, str]]) -> int:
+    """Each row its own scrubbed text, by primary key."""
+    if rows:
+        statement = update(table.__table__).where(table.__table__.c.id == bindparam("row_id")).values(
+            {column: bindparam("scrubbed")})
+        session.connection().execute(statement, [{"row_id": row_id, "scrubbed": text} for row_id, text in rows])
     return len(rows)
 
 
@@ -160,20 +181,20 @@ def _of_tenant(table: type, tenant: str) -> ColumnElement[bool]:
     return col(table.case_id).in_(cases_of_tenant)
 
 
-def _scrub_column(session: Session, table: type, column: str, secrets: set[str],
-                  scope: ColumnElement[bool]) -> int:
+def _scrubbed_column(session: Session, table: type, column: str, secrets: set[str],
+                     scope: ColumnElement[bool]) -> list[tuple[int, str]]:
+    """The rows of `table` in scope whose `column` quotes a secret: (id, the text scrubbed)."""
     if not secrets:
-        return 0
+        return []
     # A pre-filter, case-insensitive on both databases whatever their locale ("MAIJA MEIKÄLÄINEN" is her too):
     # lower() folds ASCII everywhere, but non-ASCII letters only under a UTF-8 ctype on PostgreSQL, so each of
     # those is a one-character wildcard here. The regex in _scrub then decides exactly.
-    lowered = func.lower(col(getattr(table, column)))
-    rows = session.exec(select(table).where(scope, or_(*(lowered.like(_locale_free_pattern(secret), escape="\\")
-                                                         for secret in secrets)))).all()
-    for row in rows:
-        setattr(row, column, _scrub(getattr(row, column), secrets))
-        session.add(row)
-    return len(rows)
+    text = col(getattr(table, column))
+    lowered = func.lower(text)
+    rows = session.exec(select(table.id, text).where(scope, or_(*(lowered.like(_locale_free_pattern(secret),
+                                                                                escape="\\")
+                                                                  for secret in secrets)))).all()
+    return [(row_id, _scrub(value, secrets)) for row_id, value in rows]
 
 
 def _locale_free_pattern(secret: str) -> str:
@@ -213,7 +234,9 @@ def purge_freed_space(engine: Engine, step_pages: int = 128, attempts: int = 50)
     the log into the file and cuts it to zero bytes; it holds writers back only while it copies (milliseconds
     for a log that auto-checkpoints at 4 MB), and waits its turn if a reader holds an old snapshot. The freed
     pages are then given back to the file system a few at a time (`incremental_vacuum`), each step its own short
-    transaction, so the API and the worker write in between.
+    transaction, so the API and the worker write in between. That needs a file made with `auto_vacuum`
+    incremental (every file store/db.py creates); a file made before (by an older release) is converted by one
+    full VACUUM, once, which holds writers back while it rewrites the file. False whenever free pages are left.
     PostgreSQL: VACUUM (not FULL, which would lock the tables) marks the dead row versions free, to be
     overwritten as space is reused; WAL archives and backups expire by their retention.
     """
@@ -229,14 +252,44 @@ def purge_freed_space(engine: Engine, step_pages: int = 128, attempts: int = 50)
             log.warning("no purge of freed space for the %s dialect", dialect)
             return False
         truncated = _checkpoint(connection, attempts)
-        # Python's sqlite3 runs one step of a statement per execute (one page here); executescript runs it to
-        # the end: `step_pages` pages per short transaction.
-        sqlite = connection.connection.driver_connection
-        for _ in range(100_000):  # a bound, never reached: the free pages run out first
-            if connection.exec_driver_sql("PRAGMA freelist_count").scalar_one() == 0:
-                break
-            sqlite.executescript(f"PRAGMA incremental_vacuum({step_pages});")
-        return truncated and _checkpoint(connection, attempts)
+        if connection.exec_driver_sql("PRAGMA auto_vacuum").scalar_one() == _INCREMENTAL:
+            emptied = _give_back_free_pages(connection, step_pages)
+        else:
+            emptied = _convert_to_incremental(connection)
+        return truncated and emptied and _checkpoint(connection, attempts)
+
+
+_INCREMENTAL = 2  # PRAGMA auto_vacuum: 0 none, 1 full, 2 incremental
+
+
+def _free_pages(connection) -> int:
+    return connection.exec_driver_sql("PRAGMA freelist_count").scalar_one()
+
+
+def _give_back_free_pages(connection, step_pages: int) -> bool:
+    """`step_pages` free pages per short transaction until none is left; False if a step frees nothing."""
+    # Python's sqlite3 runs one step of a statement per execute (one page here); executescript runs it to the end.
+    sqlite = connection.connection.driver_connection
+    left = _free_pages(connection)
+    while left:
+        sqlite.executescript(f"PRAGMA incremental_vacuum({step_pages});")
+        before, left = left, _free_pages(connection)
+        if left >= before:
+            log.warning("incremental vacuum freed nothing (%d free pages left): the file is not purged", left)
+            return False
+    return True
+
+
+def _convert_to_incremental(connection) -> bool:
+    """A file from before incremental vacuuming: one full VACUUM rewrites it without its free pages and makes it
+    incremental, so every later purge is done in short steps."""
+    try:
+        connection.exec_driver_sql("PRAGMA auto_vacuum=INCREMENTAL")
+        connection.exec_driver_sql("VACUUM")
+    except OperationalError as busy:  # busy beyond the busy timeout: the next purge tries again
+        log.warning("VACUUM after an erasure did not run (%s): the file is not purged yet", busy)
+        return False
+    return _free_pages(connection) == 0
 
 
 def _checkpoint(connection, attempts: int) -> bool:

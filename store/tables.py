@@ -321,13 +321,15 @@ class StaffSessionRow(SQLModel, table=True):
 
 
 class WebhookEndpointRow(SQLModel, table=True):
-    """Where an integrator or a staff tool of one tenant wants to hear about that tenant's cases.
+    """Where an integrator or a staff tool of one tenant wants to hear about that tenant's cases: an integrator's
+    endpoint (`integrator` set) about the cases that integrator opened, a staff tool's about all of the tenant's.
 
     The secret is kept as given to the integrator because signing needs it (a hash would not do)."""
 
     __tablename__ = "webhook_endpoints"
     id: str = Field(primary_key=True, max_length=40)
     tenant: str | None = Field(default=None, index=True, max_length=200)
+    integrator: str | None = Field(default=None, max_length=200)  # the integrator key that registered it, if one
     url: str = Field(max_length=2000)
     event_types: list = Field(sa_column=Column(JSON, nullable=False))
     description: str = Field(default="", max_length=500)
@@ -340,9 +342,14 @@ class WebhookEndpointRow(SQLModel, table=True):
     created_by: str = Field(max_length=200)
     created_at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
 
-    def hears(self, tenant: str, event_type: str) -> bool:
-        """Whether this endpoint asked for this type of event about this tenant's cases."""
-        return self.tenant == tenant and event_type in self.event_types
+    def hears(self, event: WebhookEventRow) -> bool:
+        """Whether this endpoint asked for this type of event, and may hear about the event's case."""
+        return self.covers(event) and event.type in self.event_types
+
+    def covers(self, event: WebhookEventRow) -> bool:
+        """The event is about a case of this endpoint's tenant and, for an integrator's endpoint, one that
+        integrator opened (as `GET /cases/{id}` would show it to that integrator)."""
+        return self.tenant == event.tenant and self.integrator in (None, event.integrator)
 
 
 class WebhookEventRow(SQLModel, table=True):
@@ -356,6 +363,7 @@ class WebhookEventRow(SQLModel, table=True):
     event_key: str = Field(unique=True, max_length=300)  # what happened once (a retried step writes it once)
     case_id: str = Field(max_length=64)
     tenant: str = Field(max_length=200)
+    integrator: str | None = Field(default=None, max_length=200)  # who opened the case
     type: str = Field(max_length=40)
     sequence: int
     payload: dict = Field(sa_column=Column(JSON, nullable=False))

@@ -29,8 +29,10 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def create_endpoint(session: Session, spec: EndpointIn, tenant: str | None, created_by: str) -> WebhookEndpointRow:
-    row = WebhookEndpointRow(id=f"ep_{secrets.token_hex(12)}", tenant=tenant, url=str(spec.url),
+def create_endpoint(session: Session, spec: EndpointIn, tenant: str | None, created_by: str,
+                    integrator: str | None = None) -> WebhookEndpointRow:
+    """`integrator`: the integrator registering it, whose cases alone it hears; None for a staff tool's."""
+    row = WebhookEndpointRow(id=f"ep_{secrets.token_hex(12)}", tenant=tenant, integrator=integrator, url=str(spec.url),
                              event_types=sorted(spec.event_types), description=spec.description,
                              owner_email=spec.owner_email, secret=new_secret(), created_by=created_by)
     session.add(row)
@@ -38,11 +40,13 @@ def create_endpoint(session: Session, spec: EndpointIn, tenant: str | None, crea
     return row
 
 
-def endpoints_of(session: Session, tenant: str | None) -> list[WebhookEndpointRow]:
-    """A tenant's endpoints; `None`: every endpoint (admins)."""
+def endpoints_of(session: Session, tenant: str | None, integrator: str | None = None) -> list[WebhookEndpointRow]:
+    """A tenant's endpoints (`integrator`: only those it registered); `None`: every endpoint (the relay)."""
     query = select(WebhookEndpointRow).order_by(col(WebhookEndpointRow.created_at))
     if tenant is not None:
         query = query.where(WebhookEndpointRow.tenant == tenant)
+    if integrator is not None:
+        query = query.where(WebhookEndpointRow.integrator == integrator)
     return list(session.exec(query).all())
 
 

@@ -7,6 +7,7 @@ The relay (`webhooks/relay.py`) hands new rows to the delivery workflows.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +20,9 @@ from sla.clock import SlaState
 from store.dialects import insert_for
 from store.tables import CaseRow, RefundRow, WebhookEventRow, utcnow
 
+# The workflow keys an SLA notice `<case id>:sla:<clock>:<level>` (workflows/promises.py); level 1 (`Level.
+# owner_warned`) warns the owner.
+_OWNER_WARNING = re.compile(r":sla:[a-z_]+:1$")
 _SLA_EVENTS = {SlaState.at_risk: EventType.sla_at_risk, SlaState.breached: EventType.sla_breached}
 
 
@@ -43,7 +47,11 @@ def record_progress_events(session: Session, progress: CaseProgress, entry_key: 
 
 def is_escalation(entry_key: str, notify: str | None) -> bool:
     """A notice to staff above the owner. Warning the owner at 75 % of a target is `sla.at_risk`, not this."""
-    return notify is not None and not entry_key.endswith(":owner_warned")
+    return notify is not None and not is_owner_warning(entry_key)
+
+
+def is_owner_warning(entry_key: str) -> bool:
+    return _OWNER_WARNING.search(entry_key) is not None
 
 
 def record_event(session: Session, case_id: str, event_type: EventType, event_key: str,
@@ -62,7 +70,8 @@ def record_event(session: Session, case_id: str, event_type: EventType, event_ke
         links={"case": f"/cases/{case_id}", "timeline": f"/cases/{case_id}/timeline"}))
     session.exec(insert_for(session, WebhookEventRow).values(
         id=event_id_for(event_key), event_key=event_key, case_id=case_id, tenant=case.tenant,
-        type=event_type, sequence=sequence, payload=payload.model_dump(mode="json"), created_at=now,
+        integrator=case.integrator, type=event_type, sequence=sequence, payload=payload.model_dump(mode="json"),
+        created_at=now,
     ).on_conflict_do_nothing(index_elements=["event_key"]))
 
 

@@ -34,8 +34,11 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
         yield env
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server per test module. Its clock is one for every workflow on it, and it stands still while
+    any of them has an activity outstanding, so one module's leftovers (a workflow whose worker has gone) would
+    hold every later test's skips to real time; a module's own server starts in a second and contains that."""
     async with await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=temporal_test_server(), data_converter=data_converter(Settings()),
     ) as env:

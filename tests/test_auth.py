@@ -8,9 +8,10 @@ import re
 import pytest
 from fastapi.routing import APIRoute
 
-from schemas.auth import PrincipalKind, Scope
+from schemas.auth import AccountIn, PrincipalKind, Role, Scope
 from security.keys_cli import main as keys_cli
-from store.accounts import verify_password
+from store.accounts import create_account, verify_password
+from store.api_keys import authenticate, create_key
 from store.db import session_for
 from store.tables import StaffAccountRow
 from tests.harness import TENANT, Stack
@@ -95,6 +96,9 @@ async def test_an_administrator_manages_the_tenants_accounts_and_keys(stack: Sta
     assert "password" not in made.text
     assert (await stack.api.post("/keys", headers=admin, json={"principal": "till-9"})).status_code == 422, \
         "a key without a kind is refused"
+    operator = await stack.api.post("/keys", headers=admin, json={"kind": "operator", "principal": "temporal-ui"})
+    assert operator.status_code == 422 and operator.json()["detail"][0]["loc"] == ["body", "kind"], \
+        "a key that decodes every tenant's payloads is the operator's to make, not a tenant's administrator's"
     person = await stack.api.post("/keys", headers=admin, json={"kind": "person", "principal": "olli.owner"})
     olli = {"Authorization": f"Bearer {person.json()['key']}"}
     assert (await stack.api.get("/cases", headers=olli)).status_code == 200
@@ -126,3 +130,18 @@ async def test_an_integrator_sees_only_the_cases_it_opened(stack: Stack):
 async def test_an_agent_cannot_open_incidents(stack: Stack, scope: Scope):
     response = await stack.api.post("/transactions", json=till_record(), headers=stack.key("ann.agent", scope))
     assert response.status_code == 403
+
+
+def test_a_persons_key_holds_only_what_the_accounts_roles_allow_now(database_url: str):
+    """Review minor 12: a supervisor demoted to agent keeps their key, but no longer approves with it."""
+    with session_for(database_url) as session:
+        create_account(session, TENANT, AccountIn(id="sari.supervisor", display_name="Sari", email="sari@example.com",
+                                                  roles={Role.supervisor}))
+        key = create_key(session, TENANT, "sari.supervisor", PrincipalKind.person)[1]
+        assert authenticate(session, key).may(Scope.cases_approve)
+        account = session.get(StaffAccountRow, "sari.supervisor")
+        account.roles = [Role.agent]
+        session.add(account)
+        session.commit()
+        demoted = authenticate(session, key)
+    assert demoted.may(Scope.cases_act) and not demoted.may(Scope.cases_approve)

@@ -7,10 +7,11 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, inspect, text
+from sqlalchemy import event, insert, inspect, text, update
 from sqlalchemy.engine import make_url
 from temporalio.testing import WorkflowEnvironment
 
@@ -18,11 +19,16 @@ from providers.messaging import RecipientRejected
 from providers.messaging.sandbox import SandboxSender
 from providers.payments.sandbox import SandboxPayments
 from schemas.channels import Channel
+from schemas.incidents import IncidentIn
 from schemas.messages import DeliveryStatus
+from schemas.privacy import SubjectRef
 from settings import Settings
+from store.cases import open_case
 from store.db import engine_for, session_for
-from store.tables import ErasureRow, MessageRow, SandboxLedgerEntry, SandboxOutboxEntry
-from tests.harness import Stack, eventually
+from store.erasure import erase_customer
+from store.tables import CaseRow, ErasureRow, MessageRow, SandboxLedgerEntry, SandboxOutboxEntry, TimelineRow
+from tests.harness import TENANT, Stack, eventually
+from tests.test_intake import incident
 from worker import Providers
 
 NAME, PHONE, EMAIL = "Kalle Kimmonen", "+358405550177", "kalle.kimmonen@example.fi"
@@ -137,3 +143,31 @@ def columns_holding(database_url: str, traces: tuple[str, ...]) -> list[str]:
                     if hits:
                         found.append(f"{table}.{column['name']}: {trace}")
     return found
+
+
+def test_the_scans_run_before_the_write_transaction_and_the_writes_go_by_key(tmp_path: Path):
+    """Review major 5: the write lock (SQLite's, taken by the first write) is held only for writes by primary key;
+    every LIKE scan of free text over all messages and timelines runs before it, in the read transaction."""
+    url = f"sqlite:///{tmp_path / 'recovery.db'}"
+    with session_for(url) as session:
+        open_case(session, "case-1", "CASE0001", TENANT, "till", IncidentIn.model_validate(
+            incident(customer={"name": NAME, "phone": PHONE, "language": "fi"})), datetime.now(UTC), None)
+        session.exec(update(CaseRow).values(status="closed"))
+        session.add(TimelineRow(case_id="case-1", entry_key="case-1:note", step="note", actor="aino",
+                                note=f"{NAME} called about it"))
+        session.commit()
+    statements: list[str] = []
+    engine = engine_for(url)
+    listen = ("before_cursor_execute", lambda *args: statements.append(" ".join(args[2].split())))
+    event.listen(engine, *listen)
+    try:
+        with session_for(url) as session:
+            erasure = erase_customer(session, TENANT, SubjectRef(name=NAME, phone=PHONE), "dpo", "asked by letter")
+    finally:
+        event.remove(engine, *listen)
+
+    assert erasure.counts["free_text"] >= 1 and erasure.counts["cases"] == 1
+    first_write = next(n for n, sql in enumerate(statements) if sql.startswith(("INSERT", "UPDATE", "DELETE")))
+    assert not [sql for sql in statements[first_write:] if " LIKE " in sql], "no scan under the write lock"
+    assert all(sql.startswith(("INSERT", "UPDATE", "DELETE")) for sql in statements[first_write:]), \
+        statements[first_write:]

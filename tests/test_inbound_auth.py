@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import json
+import time
+
 import pytest
 from pydantic import SecretStr, ValidationError
 from twilio.request_validator import RequestValidator
 
+from api.routes.inbound import body_signature
 from schemas.auth import PrincipalKind, Scope
 from settings import Settings
 from store.tables import MessageRow
@@ -37,6 +41,30 @@ async def test_an_email_without_the_gateways_signature_is_refused(stack: Stack):
     assert accepted.status_code == 202, accepted.text
     [stored] = stack.rows(MessageRow)
     assert (stored.from_address, stored.sender_auth) == ("customer@example.fi", "spf=pass dkim=fail")
+
+
+async def test_a_signed_email_is_taken_only_fresh_and_once(stack: Stack):
+    """Review minor 10: the signature covers a timestamp, so a captured post cannot be replayed later; within the
+    five minutes, the required Message-ID makes a replay a duplicate, stored once and told to no case again."""
+    key = carrier(stack)
+    stale, signed_then = sign_email(stack.settings, EMAIL, at=time.time() - 301)
+    assert (await stack.api.post("/webhooks/email", content=stale, headers={**key, **signed_then})).status_code == 401
+    content, signed = sign_email(stack.settings, EMAIL)
+    moved_on = {**signed, "X-Signature-Timestamp": str(int(time.time()) + 1)}
+    assert (await stack.api.post("/webhooks/email", content=content, headers={**key, **moved_on})).status_code == 401
+    assert stack.rows(MessageRow) == []
+
+    first = await stack.api.post("/webhooks/email", content=content, headers={**key, **signed})
+    replayed = await stack.api.post("/webhooks/email", content=content, headers={**key, **signed})
+    assert (first.status_code, replayed.status_code) == (202, 202)
+    assert len(stack.rows(MessageRow)) == 1
+    no_id = {name: value for name, value in EMAIL.items() if name != "message_id"}
+    content = json.dumps(no_id).encode()
+    timestamp = str(int(time.time()))
+    signature = body_signature(stack.settings.mail_gateway_secret.get_secret_value(), timestamp, content)
+    headers = {"X-Signature-Timestamp": timestamp, "Content-Type": "application/json", "X-Signature-256": signature}
+    without_id = await stack.api.post("/webhooks/email", content=content, headers={**key, **headers})
+    assert without_id.status_code == 422 and without_id.json()["detail"][0]["loc"][-1] == "message_id"
 
 
 async def test_a_signed_email_is_still_validated_field_by_field(stack: Stack):

@@ -8,7 +8,9 @@ import asyncio
 import pytest
 
 from schemas.auth import PrincipalKind, Scope
-from tests.harness import Stack, eventually
+from store.accounts import disable_account
+from store.db import session_for
+from tests.harness import TENANT, Stack, eventually
 from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
 
 pytestmark = pytest.mark.both_databases  # the read model's behaviour on SQLite and PostgreSQL alike
@@ -48,6 +50,19 @@ async def test_the_same_external_id_from_another_integrator_is_another_case(live
     mine = (await live_stack.api.post("/incidents", json=incident("shared-id"))).json()
     theirs = (await live_stack.api.post("/incidents", json=incident("shared-id"), headers=other)).json()
     assert mine["case_id"] != theirs["case_id"]
+
+
+async def test_a_retry_finds_its_case_even_when_the_suggested_owner_is_gone(live_stack: Stack):
+    """Review minor 15: the idempotent look-up comes before the owner check, so a retry is never a 422."""
+    first = await live_stack.api.post("/incidents", json=incident("pos-77-0150", owner="legal.counsel"))
+    with session_for(live_stack.settings.database_url) as session:
+        assert disable_account(session, TENANT, "legal.counsel")
+    again = await live_stack.api.post("/incidents", json=incident("pos-77-0150", owner="legal.counsel"))
+    assert (first.status_code, again.status_code) == (201, 200), again.text
+    assert again.json()["case_id"] == first.json()["case_id"]
+    assert live_stack.case(first.json()["case_id"]).owner == "legal.counsel"
+    fresh = await live_stack.api.post("/incidents", json=incident("pos-77-0151", owner="legal.counsel"))
+    assert fresh.status_code == 422, "a new case still needs an owner who is an account"
 
 
 BAD_INCIDENTS = [

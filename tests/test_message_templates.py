@@ -30,11 +30,12 @@ FULL = MessageFacts(
     findings=Findings(misuse_confirmed=True, findings="A clerk asked for the number without a case.",
                       actions="The clerk was instructed.", recorded_by="legal"))
 # What a case always has for each kind of message (the rest may be missing): money kinds an amount, a complaint
-# its topic, a personal reply its text, goodwill its voucher, S5 the reads it found (and the findings it reports).
+# its topic, a personal reply its text, an account to confirm its amount and code, goodwill its voucher,
+# S5 the reads it found (and the findings it reports).
 MUST_HAVE = {"overcharge": {"amount": FULL.amount}, "undercharge": {"amount": FULL.amount},
              "duplicate_purchase": {"amount": FULL.amount}, "common/acknowledgement": {"topic": FULL.topic},
              "common/personal_reply": {"reply_text": FULL.reply_text},
-             "common/confirm_account": {"amount": FULL.amount, "confirmation_code": "123456"},
+             "common/confirm_account": {"amount": FULL.amount, "confirmation_code": FULL.confirmation_code},
              "complaint/put_right": {"voucher_code": "GW-1", "compensation_product": "a month of sport"},
              "data_misuse": {"access_report": FULL.access_report},
              "data_misuse/outcome": {"findings": FULL.findings}}

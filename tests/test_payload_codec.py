@@ -48,7 +48,7 @@ from security.codec import (
 from settings import Settings
 from stack.binaries import temporal_cli
 from store.accounts import create_account
-from store.api_keys import create_key
+from store.api_keys import KeyRefused, create_key
 from store.db import session_for
 from tests.harness import serving
 
@@ -174,10 +174,11 @@ def codec_app(codec: EncryptionCodec | None) -> tuple[FastAPI, str]:
     app.state.settings = Settings(database_url=database_url)
     app.state.verified_keys = VerifiedKeys(ttl_seconds=0)
     app.state.rate_limiter = RateLimiter(per_second=0, burst=1)
+    app.state.failed_auth_limiter = RateLimiter(per_second=0, burst=1)
     with session_for(database_url) as session:
         create_account(session, "acme", AccountIn(id="ann.admin", display_name="Ann", email="ann@example.com",
                                                   roles={Role.admin}))
-        key = create_key(session, "acme", "ann.admin", PrincipalKind.person, {Scope.payloads_decode})[1]
+        key = create_key(session, "ops", "temporal-ui", PrincipalKind.operator)[1]
     return app, key
 
 
@@ -187,6 +188,20 @@ async def codec_server_client(codec: EncryptionCodec | None) -> AsyncIterator[ht
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api",
                                  headers={"Authorization": f"Bearer {key}"}) as client:
         yield client
+
+
+async def test_a_tenants_administrator_cannot_decode_every_tenants_payloads():
+    """Review major 7: decoding opens every tenant's histories, so no tenant's role holds it; the operator's key
+    (made with the command line, never over a tenant's `/keys`) does."""
+    app, _ = codec_app(EncryptionCodec.from_config(keys("k1")))
+    with session_for(app.state.settings.database_url) as session:
+        admin_key = create_key(session, "acme", "ann.admin", PrincipalKind.person)[1]  # all its roles allow
+        with pytest.raises(KeyRefused):
+            create_key(session, "acme", "ann.admin", PrincipalKind.person, {Scope.payloads_decode})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api",
+                                 headers={"Authorization": f"Bearer {admin_key}"}) as admin:
+        refused = await admin.post("/codec/decode", json={"payloads": []}, headers={"X-Namespace": "default"})
+    assert refused.status_code == 403 and "payloads:decode" in refused.text
 
 
 def as_json(payloads: list[Payload]) -> dict:

@@ -48,6 +48,7 @@ def test_only_the_owner_or_a_supervisor_of_an_open_case_may_reveal():
     assert may_reveal(owner, _case()) and may_reveal(supervisor, _case())
     assert may_reveal(owner, _case(assigned_by="sari")), "a supervisor handed the case over"
     assert not may_reveal(owner, _case(assigned_by="aino.agent")), "a case one took oneself is no reason"
+    assert not may_reveal(owner, _case(assigned_by="i")), "nor one whose integrator (`i`) named its owner"
     assert not may_reveal(clerk, _case()), "someone else's case is no reason"
     assert not may_reveal(owner, _case(status="closed")), "a closed case is no reason"
     assert not may_reveal(_person("aino.agent", Scope.cases_read), _case()), "reading alone is not acting"

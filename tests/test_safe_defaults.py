@@ -50,6 +50,28 @@ async def test_a_key_over_its_rate_is_told_when_to_come_back(stack: Stack):
     assert (await stack.api.get("/cases", headers=other)).status_code == 200, "each key has its own bucket"
 
 
+async def test_a_flood_of_made_up_keys_from_one_address_is_stopped_before_any_look_up(stack: Stack):
+    """Review minor 13: every made-up key has a fresh bucket of its own, so the per-key limit cannot stop them;
+    the client address's failures can. A key already verified from that address still passes."""
+    stack.app.state.failed_auth_limiter = RateLimiter(per_second=0.01, burst=5)
+    reader = stack.key("ann.agent", Scope.cases_read)
+    assert (await stack.api.get("/cases", headers=reader)).status_code == 200  # verified (and cached) first
+    answers = [(await stack.api.get("/cases", headers={"Authorization": f"Bearer sre_{n:016x}_guess"})).status_code
+               for n in range(8)]
+    assert answers == [401] * 5 + [429] * 3
+    assert (await stack.api.get("/cases", headers={"Authorization": "Bearer sre_0_x"})).headers["retry-after"]
+    assert (await stack.api.get("/cases", headers=reader)).status_code == 200
+
+
+def test_the_rate_limiter_forgets_the_least_recently_seen_keys_not_all(monkeypatch):
+    monkeypatch.setattr(RateLimiter, "MAX_KEYS", 3)
+    limiter = RateLimiter(per_second=0.001, burst=1)
+    assert limiter.wait_needed("flooding") == 0
+    for made_up in ("a", "b", "c", "d"):  # more keys than it keeps
+        limiter.wait_needed(made_up)
+        assert limiter.wait_needed("flooding", take=False) > 0, "its empty bucket is kept while it is in use"
+
+
 async def test_a_body_over_the_limit_is_refused_with_or_without_its_length(stack: Stack):
     too_big = b"{" + b" " * MAX_BODY_BYTES + b"}"
     declared = await stack.api.post("/incidents", content=too_big, headers={"Content-Type": "application/json"})

@@ -45,7 +45,7 @@ async def relay_once(client: Client, settings: Settings) -> int:
     def waiting() -> list[tuple[WebhookEventRow, list[WebhookEndpointRow]]]:
         with session_for(settings.database_url) as session:
             endpoints = endpoints_of(session, None)
-            return [(event, [e for e in endpoints if e.hears(event.tenant, event.type)])
+            return [(event, [e for e in endpoints if e.hears(event)])
                     for event in pending_events(session, BATCH)]
 
     batch = await run_in_threadpool(waiting)

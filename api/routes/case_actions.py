@@ -4,6 +4,7 @@ timeline. Internal notes go straight onto the timeline: they change nothing in t
 
 from __future__ import annotations
 
+import uuid
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, status
@@ -20,13 +21,14 @@ from intake.replies import live_state
 from schemas.auth import Scope
 from schemas.cases import LiveState, RefundView
 from schemas.inputs import SingleLine
-from schemas.progress import CaseOutcome, CaseStatus
+from schemas.progress import CaseOutcome, CaseStatus, CaseStep
 from schemas.refunds import RefundRoute
 from schemas.replies import RefundDestinationKind
 from schemas.sla import Priority
 from schemas.steps import Decision, PersonalReply, PriorityChange, StopKind, StopRequest, decision_refusal
+from settings import Settings
 from store import refunds as refund_ledger
-from store.cases import add_note_entry, summary_of
+from store.cases import add_note_entry, add_timeline_entry, summary_of
 from store.db import session_for
 from store.tables import CaseRow, RefundRow
 
@@ -125,8 +127,8 @@ async def confirm_manual_refund(case_id: str, payment: ManualRefundIn, settings:
 async def decide(case_id: str, approval: ApprovalIn, settings: SettingsDep, temporal: TemporalDep,
                  supervisor: SupervisorDep) -> dict[str, str]:
     """A supervisor's decision on a refund or compensation above the policy's threshold. Four eyes: neither the
-    case's owner nor whoever reassigned it last may decide (409, as for a case not waiting for a decision).
-    The rule is the workflow's own, checked here against its live state."""
+    case's owner nor whoever reassigned it last may decide (409, as for a case not waiting for a decision; the
+    refusal goes on the timeline too). The rule is the workflow's own, checked here against its live state."""
     await load_visible_case(settings, case_id, supervisor)
     decision = Decision(approved=approval.decision == "approve", reason=approval.reason, decided_by=supervisor.id)
     live = await live_state(temporal, case_id)
@@ -134,9 +136,18 @@ async def decide(case_id: str, approval: ApprovalIn, settings: SettingsDep, temp
         raise HTTPException(status.HTTP_409_CONFLICT, "the case's workflow does not answer: no decision taken")
     refusal = decision_refusal(decision, live.owner, live.assigned_by, live.status == CaseStatus.waiting_on_approval)
     if refusal is not None:
+        await run_in_threadpool(_record_refusal, settings, case_id, supervisor.id, refusal)
         raise HTTPException(status.HTTP_409_CONFLICT, refusal)
     await _signal(temporal, case_id, "decide", decision)
     return {"case_id": case_id, "decision": approval.decision}
+
+
+def _record_refusal(settings: Settings, case_id: str, decided_by: str, refusal: str) -> None:
+    """As the workflow writes a refusal that reaches it, so the timeline shows every refused decision."""
+    with session_for(settings.database_url) as session:
+        add_timeline_entry(session, case_id, f"{case_id}:approval:refused-at-api:{uuid.uuid4().hex}",
+                           CaseStep.approval, decided_by, f"decision by {decided_by} refused: {refusal}")
+        session.commit()
 
 
 @router.post("/{case_id}/priority", status_code=status.HTTP_202_ACCEPTED)

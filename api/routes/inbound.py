@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
@@ -37,6 +38,10 @@ from store.tables import CaseRow
 router = APIRouter(tags=["inbound"])
 CarrierDep = Annotated[Principal, Depends(require(Scope.messages_inbound))]
 SIGNATURE_HEADER = "X-Signature-256"
+TIMESTAMP_HEADER = "X-Signature-Timestamp"
+# A signed email older (or further ahead) than this is refused: a captured post cannot be replayed later. Within it,
+# the required `message_id` makes a replay a duplicate that is stored once and told to no case again.
+SIGNATURE_TOLERANCE_SECONDS = 300
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
@@ -85,14 +90,19 @@ async def twilio_delivery_report(request: Request, settings: SettingsDep, tempor
 @router.post("/webhooks/email", status_code=status.HTTP_202_ACCEPTED, response_model=ReplyAccepted,
              openapi_extra={"parameters": [{"in": "header", "name": SIGNATURE_HEADER, "required": True,
                                             "schema": {"type": "string"},
-                                            "description": "sha256=<hex HMAC-SHA256 of the body>"}],
+                                            "description": "sha256=<hex HMAC-SHA256 of '<timestamp>.<body>'>"},
+                                           {"in": "header", "name": TIMESTAMP_HEADER, "required": True,
+                                            "schema": {"type": "string"},
+                                            "description": "Unix seconds when signed; 5 minutes old is refused"}],
                             "requestBody": {"required": True, "content": {
                                 "application/json": {"schema": EmailReplyIn.model_json_schema()}}}})
 async def inbound_email(carrier: CarrierDep, email: Annotated[EmailReplyIn, Depends(signed_email)],
                         settings: SettingsDep, temporal: TemporalDep) -> ReplyAccepted:
-    """An email the mail gateway received and parsed, signed by it (401 unless the signature matches). The
-    gateway's SPF/DKIM verdict is kept with the message: the sender of an email is only what it claims unless
-    the verdict says otherwise, so such a reply answers a question but does not by itself direct money."""
+    """An email the mail gateway received and parsed, signed by it with a timestamp (401 unless the signature
+    matches and is fresh; a `message_id` seen before is stored once). The gateway's SPF/DKIM verdict is kept with
+    the message for the agents who read it. Whatever the verdict, the workflow treats an email's sender as
+    unauthenticated: an email answers a question, but a bank account it names is paid only once the customer
+    echoes a code texted to the number on file (workflows/paying.py)."""
     reply = ReplyIn(channel=Channel.email, text=_said(email.text, "(empty)"), sender=email.sender,
                     provider_message_id=email.message_id)
     return await _deliver_matched(temporal, settings, carrier.tenant, reply, email.sender,
@@ -144,23 +154,34 @@ async def _twilio_form(request: Request, settings: Settings) -> dict[str, str]:
 
 
 async def signed_email(request: Request, settings: SettingsDep) -> EmailReplyIn:
-    """The mail gateway's post, parsed only once its signature over the raw body checks out."""
+    """The mail gateway's post, parsed only once its signature over the timestamp and raw body checks out."""
     body = await request.body()
     secret = settings.mail_gateway_secret
-    presented = request.headers.get(SIGNATURE_HEADER, "")
-    if secret is None or not hmac.compare_digest(presented, body_signature(secret.get_secret_value(), body)):
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"the mail gateway's {SIGNATURE_HEADER} does not match "
-                            "(or no MAIL_GATEWAY_SECRET is configured)", headers={"WWW-Authenticate": "Bearer"})
+    timestamp = request.headers.get(TIMESTAMP_HEADER, "")
+    # Bytes, not str: a header may carry any Latin-1 character, which `compare_digest` refuses in a str (a 500).
+    presented = request.headers.get(SIGNATURE_HEADER, "").encode()
+    if secret is None or not hmac.compare_digest(
+            presented, body_signature(secret.get_secret_value(), timestamp, body).encode()):
+        raise _unauthorised(f"the mail gateway's {SIGNATURE_HEADER} does not match its {TIMESTAMP_HEADER} and "
+                            "body (or no MAIL_GATEWAY_SECRET is configured)")
+    if not timestamp.isascii() or not timestamp.isdigit() \
+            or abs(time.time() - int(timestamp)) > SIGNATURE_TOLERANCE_SECONDS:
+        raise _unauthorised(f"the mail gateway's {TIMESTAMP_HEADER} is more than {SIGNATURE_TOLERANCE_SECONDS} s "
+                            "from now: a signed post is taken only when fresh")
     try:
         return EmailReplyIn.model_validate_json(body)
     except ValidationError as invalid:
         raise RequestValidationError(invalid.errors(include_url=False, include_context=False)) from None
 
 
-def body_signature(secret: str, body: bytes) -> str:
-    """`sha256=<hex>`: an HMAC-SHA256 of the exact bytes posted, as GitHub, Mailgun-style relays and our own
-    outbound webhooks sign."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def body_signature(secret: str, timestamp: str, body: bytes) -> str:
+    """`sha256=<hex>`: an HMAC-SHA256 of the timestamp, a dot and the exact bytes posted, as Stripe and Standard
+    Webhooks (our own outbound webhooks) sign, so the time is covered too."""
+    return "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def _unauthorised(reason: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, reason, headers={"WWW-Authenticate": "Bearer"})
 
 
 def _carriers_case(settings: Settings, carrier: Principal, ref: str) -> str | None:

@@ -1,4 +1,6 @@
-"""Webhook endpoints: an integrator registers where to hear about its cases; an admin, staff tools' endpoints.
+"""Webhook endpoints: an integrator registers where to hear about the cases it opened, and sees and manages only
+the endpoints it registered; a tenant's admin manages every endpoint of the tenant (staff tools' hear all its
+cases).
 
 Deliveries follow the Standard Webhooks spec (see README, "Webhooks"); this router manages the endpoints, shows
 their recent attempts, and queues redeliveries.
@@ -42,9 +44,10 @@ REDELIVERY_WINDOW_SECONDS = 60
 
 
 async def _manager(principal: Annotated[Principal, Depends(require(Scope.webhooks_manage))]) -> Principal:
-    """An integrator manages its own endpoints; anyone else acts on every tenant's, so must be an admin."""
+    """An integrator manages the endpoints it registered; a person acts on every endpoint of the tenant, so must be
+    an admin."""
     if not principal.sees_only_own_cases and not principal.may(Scope.admin):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "only an admin manages other tenants' webhook endpoints")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only an admin manages the tenant's webhook endpoints")
     return principal
 
 
@@ -57,12 +60,14 @@ def register(spec: EndpointIn, session: SessionDep, settings: SettingsDep, manag
     _check_destination(str(spec.url), settings)
     if spec.tenant not in (None, manager.tenant):  # every endpoint hears its own tenant's cases, never another's
         raise HTTPException(status.HTTP_403_FORBIDDEN, "endpoints are registered for the key's own tenant only")
-    return endpoints.view_with_secret(endpoints.create_endpoint(session, spec, manager.tenant, manager.id))
+    return endpoints.view_with_secret(endpoints.create_endpoint(session, spec, manager.tenant, manager.id,
+                                                                _integrator_of(manager)))
 
 
 @router.get("", response_model=list[EndpointView])
 def list_endpoints(session: SessionDep, manager: ManagerDep) -> list[EndpointView]:
-    return [endpoints.view_of(row) for row in endpoints.endpoints_of(session, manager.tenant)]
+    return [endpoints.view_of(row)
+            for row in endpoints.endpoints_of(session, manager.tenant, _integrator_of(manager))]
 
 
 @router.get("/{endpoint_id}", response_model=EndpointView)
@@ -115,7 +120,7 @@ async def redeliver(endpoint_id: str, event_id: str, session: SessionDep, settin
     again within a minute, it is sent once."""
     row = _visible(session, endpoint_id, manager)
     event = session.get(WebhookEventRow, event_id)
-    if event is None or row.tenant != event.tenant:
+    if event is None or not row.covers(event):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no event {event_id} for this endpoint")
     if row.disabled_at is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, "the endpoint is disabled: enable it first")
@@ -130,9 +135,15 @@ async def redeliver(endpoint_id: str, event_id: str, session: SessionDep, settin
     return RedeliveryAccepted(event_id=event.id, endpoint_id=row.id)
 
 
+def _integrator_of(principal: Principal) -> str | None:
+    return principal.id if principal.sees_only_own_cases else None
+
+
 def _visible(session: Session, endpoint_id: str, principal: Principal) -> WebhookEndpointRow:
+    """The tenant's endpoint; for an integrator, only one it registered (another's is as good as absent)."""
     row = session.get(WebhookEndpointRow, endpoint_id)
-    if row is None or row.tenant != principal.tenant:
+    integrator = _integrator_of(principal)
+    if row is None or row.tenant != principal.tenant or integrator not in (None, row.integrator):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no webhook endpoint {endpoint_id}")
     return row
 

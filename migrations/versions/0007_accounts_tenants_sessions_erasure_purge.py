@@ -8,6 +8,11 @@ person's key of before gets a staff account of its principal's name (roles from 
 scope then, so every role now), so that the keys people hold keep working; their email is a placeholder under
 `.invalid` for an administrator to correct. Till records, opt-outs and external ids become unique per tenant.
 
+Webhook endpoints and events named the integrator in their `tenant` (an endpoint of a staff tool: none, hearing
+every case). The integrator moves to their new `integrator` column (an integrator's endpoint hears the cases it
+opened), and `tenant` becomes the tenant of that integrator's key (of the event's case), else `default`, so the
+endpoints of before keep hearing their cases and their owners can still manage them.
+
 Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-30 10:55:03.581821
@@ -96,7 +101,31 @@ def upgrade() -> None:
         batch_op.drop_constraint(batch_op.f('uq_store_transaction'), type_='unique')
         batch_op.create_unique_constraint('uq_tenant_store_transaction', ['tenant', 'store', 'transaction_id'])
 
+    with op.batch_alter_table('webhook_endpoints', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('integrator', sa.String(length=200), nullable=True))
+
+    with op.batch_alter_table('webhook_events', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('integrator', sa.String(length=200), nullable=True))
+
     _accounts_for_people_with_keys()
+    _webhooks_of_tenants()
+
+
+def _webhooks_of_tenants() -> None:
+    """What named an integrator in `tenant` names it in `integrator`; `tenant` becomes the tenant of its key (of
+    its case, for an event)."""
+    connection = op.get_bind()
+    key_tenant = ("(SELECT MIN(k.tenant) FROM api_keys k WHERE k.principal = webhook_endpoints.tenant "
+                  "AND k.kind = 'integrator')")
+    connection.execute(sa.text(
+        f"UPDATE webhook_endpoints SET integrator = tenant, tenant = COALESCE({key_tenant}, :default) "
+        "WHERE tenant IS NOT NULL"), {"default": DEFAULT_TENANT})
+    connection.execute(sa.text("UPDATE webhook_endpoints SET tenant = :default WHERE tenant IS NULL"),
+                       {"default": DEFAULT_TENANT})
+    case_tenant = "(SELECT c.tenant FROM cases c WHERE c.id = webhook_events.case_id)"
+    connection.execute(sa.text(
+        f"UPDATE webhook_events SET integrator = tenant, tenant = COALESCE({case_tenant}, :default)"),
+        {"default": DEFAULT_TENANT})
 
 
 def _accounts_for_people_with_keys() -> None:
@@ -121,6 +150,15 @@ def _accounts_for_people_with_keys() -> None:
 
 def downgrade() -> None:
     """Tenants, accounts and sessions go: a database with more than one tenant's data cannot go back whole."""
+    connection = op.get_bind()
+    connection.execute(sa.text("UPDATE webhook_endpoints SET tenant = integrator"))  # a staff tool's: NULL again
+    connection.execute(sa.text("UPDATE webhook_events SET tenant = COALESCE(integrator, tenant)"))
+    with op.batch_alter_table('webhook_events', schema=None) as batch_op:
+        batch_op.drop_column('integrator')
+
+    with op.batch_alter_table('webhook_endpoints', schema=None) as batch_op:
+        batch_op.drop_column('integrator')
+
     with op.batch_alter_table('transactions', schema=None) as batch_op:
         batch_op.drop_constraint('uq_tenant_store_transaction', type_='unique')
         batch_op.create_unique_constraint(batch_op.f('uq_store_transaction'), ['store', 'transaction_id'])

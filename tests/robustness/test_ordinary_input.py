@@ -1,6 +1,6 @@
 """Ordinary input, as a new user types it, gets a 4xx naming the field or is served, never a 500: datetimes
 without a zone or at the ends of the calendar, line breaks in one-line texts (they end up in email subjects),
-a name of one space, a long Message-ID from a mail gateway."""
+a name of one space, a long Message-ID from a mail gateway, a signature header that is not ASCII."""
 
 from __future__ import annotations
 
@@ -93,6 +93,16 @@ async def test_an_email_with_a_long_message_id_is_taken(live_stack: Stack):
     response = await live_stack.api.post("/webhooks/email", headers={**carrier, **signed}, content=content)
     assert response.status_code == 202, response.text
     assert response.json()["case_id"] == case_id
+
+
+@pytest.mark.parametrize("header", ["X-Signature-256", "X-Signature-Timestamp"])
+async def test_a_signature_header_with_a_non_ascii_character_is_a_401_not_a_500(live_stack: Stack, header: str):
+    """Review minor 9: a header may carry any Latin-1 character (a copy-pasted 'sha256=…' with an accent)."""
+    carrier = live_stack.key("mail.gateway", Scope.messages_inbound, kind=PrincipalKind.carrier)
+    content, signed = sign_email(live_stack.settings, {"sender": "jari@example.com", "text": "Thank you"})
+    odd = {**signed, header: (signed[header][:-1] + "ä").encode("latin-1")}
+    response = await live_stack.api.post("/webhooks/email", headers={**carrier, **odd}, content=content)
+    assert response.status_code == 401, response.text
 
 
 async def test_an_integer_written_as_true_or_as_text_is_refused_and_as_3_0_taken(live_stack: Stack):

@@ -40,3 +40,17 @@ def test_an_older_write_moves_nothing_back_and_a_closed_case_stays_closed(tmp_pa
     with session_for(url) as session:
         notes = [entry.note for entry in timeline_of(session, "case-1")]
     assert notes[-4:] == ["sms 'ask': sent", "verified", "closed: recovered", "owner warned (a watch, late)"]
+
+
+def test_a_late_retry_of_an_older_handover_moves_no_owner_back(tmp_path):
+    """Review minor 14: the owner and who handed the case over follow the same order as the status."""
+    url = harness.test_settings(tmp_path).database_url
+    with session_for(url) as session:
+        open_case(session, "case-1", "CASE0001", harness.TENANT, "till", IncidentIn.model_validate(incident()),
+                  datetime.now(UTC), owner="aino")
+
+    handed = write(url, 3, CaseStep.contact, CaseStatus.open, "owner aino -> ville by sari",
+                   owner="ville", assigned_by="sari")
+    late = write(url, 2, CaseStep.contact, CaseStatus.open, "owner aino -> mallory by aino (retried)",
+                 owner="mallory", assigned_by="aino")
+    assert (handed.owner, late.owner, late.assigned_by) == ("ville", "ville", "sari")

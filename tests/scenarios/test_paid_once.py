@@ -232,7 +232,8 @@ async def test_an_iban_sent_by_email_is_paid_only_after_the_code_comes_back(dev_
         await eventually(lambda: stack.texts_to(PHONE))
         carrier = stack.key("carrier", Scope.messages_inbound, kind=PrincipalKind.carrier)
         content, signed = sign_email(stack.settings, {
-            "sender": "maija@example.fi", "subject": "refund", "text": f"Please pay it to {IBAN} thanks"})
+            "sender": "maija@example.fi", "subject": "refund", "text": f"Please pay it to {IBAN} thanks",
+            "spf": "pass", "dkim": "pass"})  # the gateway's verdict proves no account (review minor 11)
         emailed = await stack.api.post("/webhooks/email", headers={**carrier, **signed}, content=content)
         assert emailed.json()["case_id"] == case_id
         [_, code_text] = await eventually(lambda: stack.texts_to(PHONE)[1:] and stack.texts_to(PHONE))

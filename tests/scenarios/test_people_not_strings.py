@@ -46,6 +46,32 @@ async def test_an_integrator_cannot_make_itself_owner_and_read_the_directory(liv
     assert DIRECTORY_PHONE not in (await stack.api.get(f"/cases/{case_id}", headers=till)).text
 
 
+async def test_an_owner_the_integrator_nominated_reads_nothing_until_a_supervisor_assigns(live_stack: Stack):
+    """Review major 6: a clerk with an agent account has the till name them owner of a name-only case, and the
+    directory fills in the phone: refused and reported, until a supervisor hands the case over."""
+    stack = live_stack
+    with session_for(stack.settings.database_url) as session:
+        add_customer(session, TENANT, "Kaisa Kallio", city="Turku", phone=DIRECTORY_PHONE)
+    till = stack.key("till-7", Scope.incidents_write, kind=PrincipalKind.integrator)
+    case_id = (await stack.api.post("/incidents", json=name_only(owner="ville.clerk"), headers=till)).json()["case_id"]
+    await eventually(lambda: stack.case(case_id).customer_phone == DIRECTORY_PHONE)
+    assert (stack.case(case_id).owner, stack.case(case_id).assigned_by) == ("ville.clerk", "till-7")
+    clerk = stack.key("ville.clerk", Scope.cases_read, Scope.cases_act)
+    purpose = {"fields": ["phone"], "purpose": "calling the customer back today"}
+
+    refused = await stack.api.post(f"/cases/{case_id}/reveal", headers=clerk, json=purpose)
+    assert refused.status_code == 403 and "nominated by the integrator" in refused.json()["detail"]
+    [flagged] = stack.rows(AccessRecordRow, flagged=True)
+    assert (flagged.actor, flagged.case_id) == ("ville.clerk", case_id)
+
+    supervisor = stack.key("sami.supervisor", Scope.cases_read, Scope.cases_act, Scope.cases_approve)
+    await stack.api.post(f"/cases/{case_id}/assign", headers=supervisor,
+                         json={"owner": "ville.clerk", "reason": "Ville knows the customer"})
+    await eventually(lambda: stack.case(case_id).assigned_by == "sami.supervisor")
+    allowed = await stack.api.post(f"/cases/{case_id}/reveal", headers=clerk, json=purpose)
+    assert allowed.status_code == 200 and allowed.json()["phone"] == DIRECTORY_PHONE
+
+
 async def test_an_agent_who_takes_a_case_to_read_the_number_is_refused_and_reported(live_stack: Stack):
     stack = live_stack
     case_id = (await stack.api.post("/incidents", json=complaint("form-5101", source="feedback_form"))).json()[
@@ -97,10 +123,17 @@ async def test_an_owner_who_reassigns_the_case_cannot_approve_it(live_stack: Sta
                                               json={"decision": "approve", "reason": "no longer mine"})
     assert after_handing_over.status_code == 409 and "reassigned the case last" in after_handing_over.json()["detail"]
 
-    # One that slips past the API (straight to the workflow) is refused there, and said so on the timeline.
+    # One that slips past the API (straight to the workflow) is refused there, and said so on the timeline: once
+    # the workflow has written that line it has handled the signal, and nothing was paid.
     await stack.env.client.get_workflow_handle(case_id).signal(
         "decide", Decision(approved=True, reason="straight to the workflow", decided_by="sari.supervisor"))
-    assert stack.refunds(case_id) == []
+
+    async def refused_by_the_workflow() -> list[str]:
+        return [entry["note"] for entry in (await stack.api.get(f"/cases/{case_id}/timeline")).json()
+                if entry["actor"] == "engine" and "decision by sari.supervisor refused" in entry["note"]]
+
+    assert await eventually(refused_by_the_workflow)
+    assert stack.refunds(case_id) == [] and stack.case(case_id).status == "waiting_on_approval"
 
     sami = stack.key("sami.supervisor", Scope.cases_read, Scope.cases_approve)
     approved = await stack.api.post(f"/cases/{case_id}/approvals", headers=sami,
@@ -110,7 +143,9 @@ async def test_an_owner_who_reassigns_the_case_cannot_approve_it(live_stack: Sta
     assert refund.amount_minor == 1400
     notes = [entry["note"] for entry in (await stack.api.get(f"/cases/{case_id}/timeline")).json()]
     assert any("owner sari.supervisor -> aino.agent by sari.supervisor: going on holiday" in n for n in notes)
-    assert any("decision by sari.supervisor refused" in n and "reassigned the case last" in n for n in notes)
+    refusals = [n for n in notes if "decision by sari.supervisor refused" in n]
+    assert len(refusals) == 3, "the API's two 409s and the workflow's refusal are all on the timeline"
+    assert any("owns the case" in n for n in refusals) and any("reassigned the case last" in n for n in refusals)
     assert any("approved by sami.supervisor: clear billing error" in n for n in notes)
     late = await stack.api.post(f"/cases/{case_id}/approvals", headers=sami,
                                 json={"decision": "reject", "reason": "changed my mind"})
