@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from datetime import timedelta
 from functools import lru_cache
@@ -40,6 +41,10 @@ class Settings(BaseSettings):
         default=None, description="Workflow payload encryption keys 'k2:BASE64,k1:BASE64', the first current "
         "(`python -m security.codec new-key`). Required: the worker and API refuse to start without them unless "
         "ALLOW_UNENCRYPTED_PAYLOADS is set; `make run` makes a dev key.")
+    code_secret: SecretStr | None = Field(
+        default=None, description="Key of the HMAC that keeps one-time codes (bound to case and bank account) in the "
+        "database. Unset: derived from the current PAYLOAD_KEYS key (rotating it voids codes in flight); without "
+        "either (development only), a fixed development key.")
     allow_unencrypted_payloads: bool = Field(
         default=False, description="Development only: let payloads (names, phones, emails) reach Temporal in clear.")
     temporal_ui_origins: list[str] = ["http://localhost:8233", "http://127.0.0.1:8233"]
@@ -124,6 +129,16 @@ class Settings(BaseSettings):
             raise ValueError("TWILIO_AUTH_TOKEN is required with TWILIO_ACCOUNT_SID: without it nobody could tell "
                              "Twilio's webhooks from anyone's")
         return self
+
+    def code_key(self) -> bytes:
+        """The server secret one-time codes are hashed with (see `code_secret`): six digits are a million guesses,
+        so a leaked table must not be enough to find them."""
+        if self.code_secret is not None:
+            return self.code_secret.get_secret_value().encode()
+        if self.payload_keys is not None:
+            current = self.payload_keys.get_secret_value().split(",")[0]
+            return hashlib.sha256(b"one-time codes\x00" + current.encode()).digest()
+        return b"development only: codes hashed with a known key"
 
     def require_payload_keys(self) -> None:
         """Called by the worker and the API as they start (see `MissingPayloadKeys`)."""

@@ -86,7 +86,7 @@ def build_worker(client: Client, settings: Settings, providers: Providers | None
     activity_objects = [
         VerificationActivities(url),
         DirectoryActivities(settings),
-        MessagingActivities(url, providers.senders),
+        MessagingActivities(url, providers.senders, settings.code_key()),
         PaymentActivities(url, providers.payments),
         CompensationActivities(url),
         PrivacyActivities(url),

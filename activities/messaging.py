@@ -16,7 +16,7 @@ from messages.render import RenderedMessage, render
 from privacy.masking import MASKED, mask_address, mask_text
 from providers.messaging import Delivery, MessageRefused, MessageSender, RecipientRejected
 from schemas.channels import Channel
-from schemas.messages import CodeCheck, DeliveryStatus, MessageFacts, MessageReceipt, OutboundMessage
+from schemas.messages import CodeCheck, CodeMessage, DeliveryStatus, MessageFacts, MessageReceipt, OutboundMessage
 from schemas.steps import ActivityName
 from store.cases import apply_progress
 from store.consent import opted_out_channels
@@ -24,13 +24,15 @@ from store.db import session_for
 from store.tables import CaseRow, DestinationCodeRow, MessageRow, utcnow
 
 CODE_DIGITS = 6
+_KEYED = "h1:"  # marks a keyed, account-bound code hash (the column holds 64 characters)
 CODE_PATTERN = re.compile(rf"(?<!\d)(\d{{{CODE_DIGITS}}})(?!\d)")
 
 
 class MessagingActivities:
-    def __init__(self, database_url: str, senders: Mapping[Channel, MessageSender]) -> None:
+    def __init__(self, database_url: str, senders: Mapping[Channel, MessageSender], code_key: bytes) -> None:
         self._database_url = database_url
         self._senders = senders
+        self._code_key = code_key  # the server secret one-time codes are kept under (Settings.code_key)
 
     @activity.defn(name=ActivityName.send_message)
     def send_message(self, message: OutboundMessage) -> MessageReceipt:
@@ -40,33 +42,46 @@ class MessagingActivities:
         return self._send(message, message.facts)
 
     @activity.defn(name=ActivityName.send_destination_code)
-    def send_destination_code(self, message: OutboundMessage) -> MessageReceipt:
+    def send_destination_code(self, message: CodeMessage) -> MessageReceipt:
         """Texts a one-time code to the number on file, for the customer to echo back before we pay an account
-        that arrived over a channel whose sender we cannot authenticate. The code is made here, never in the
-        workflow (so it is in no history); only its hash is kept, and the case's copy of the text hides it."""
+        that arrived over a channel whose sender we cannot authenticate; the text names the account (masked). The
+        code is made here, never in the workflow (so it is in no history); only its HMAC under the server's secret,
+        bound to the case and the account, is kept, and the case's copy of the text hides it."""
         already = self._recorded(message.idempotency_key)
         if already is not None:
             return already
         code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
         with session_for(self._database_url) as session:
             session.exec(delete(DestinationCodeRow).where(col(DestinationCodeRow.case_id) == message.case_id))
-            session.add(DestinationCodeRow(case_id=message.case_id, code_hash=_code_hash(message.case_id, code)))
+            session.add(DestinationCodeRow(case_id=message.case_id,
+                                           code_hash=self._code_hash(message.case_id, message.iban, code)))
             session.commit()
         return self._send(message, message.facts.model_copy(update={"confirmation_code": code}), hide=code)
 
     @activity.defn(name=ActivityName.check_destination_code)
     def check_destination_code(self, check: CodeCheck) -> bool:
-        """True once, for the case's live code; a used code proves nothing again."""
+        """True once, for the case's live code and the account it was texted for; a used code proves nothing
+        again."""
         typed = CODE_PATTERN.search(check.text)
         if typed is None:
             return False
         with session_for(self._database_url) as session:
             row = session.exec(select(DestinationCodeRow).where(DestinationCodeRow.case_id == check.case_id)).first()
-            if row is None or not hmac.compare_digest(row.code_hash, _code_hash(check.case_id, typed.group(1))):
+            if row is None or not hmac.compare_digest(row.code_hash,
+                                                      self._code_hash(check.case_id, check.iban, typed.group(1),
+                                                                      legacy=not row.code_hash.startswith(_KEYED))):
                 return False
             session.delete(row)
             session.commit()
             return True
+
+    def _code_hash(self, case_id: str, iban: str | None, code: str, legacy: bool = False) -> str:
+        """HMAC-SHA256 under the server's secret of (case, account, code). `legacy`: a code texted before codes
+        were keyed and bound (plain SHA-256 of case and code), checked as it was made while it lives."""
+        if legacy:
+            return hashlib.sha256(f"{case_id}:{code}".encode()).hexdigest()
+        bound = f"{case_id}\x00{iban or ''}\x00{code}".encode()
+        return _KEYED + hmac.new(self._code_key, bound, hashlib.sha256).hexdigest()[:64 - len(_KEYED)]
 
     def _send(self, message: OutboundMessage, facts: MessageFacts, hide: str | None = None) -> MessageReceipt:
         sender = self._senders.get(message.channel)
@@ -119,10 +134,6 @@ def _sent(sender: MessageSender, message: OutboundMessage, rendered: RenderedMes
 def _without_address(text: str, address: str) -> str:
     """A carrier's error text with the customer's address masked: Temporal keeps failures in the history."""
     return mask_text(text.replace(address, mask_address(address) or MASKED))
-
-
-def _code_hash(case_id: str, code: str) -> str:
-    return hashlib.sha256(f"{case_id}:{code}".encode()).hexdigest()
 
 
 def _receipt(row: MessageRow) -> MessageReceipt:

@@ -3,6 +3,7 @@ record the result, and move the case's read model with it."""
 
 from __future__ import annotations
 
+from sqlmodel import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -12,7 +13,7 @@ from schemas.refunds import RefundRequest, RefundResult, RefundRoute, RefundStat
 from schemas.steps import ActivityName
 from schemas.webhooks import EventType
 from store import refunds as ledger
-from store.cases import apply_progress
+from store.cases import add_timeline_entry, apply_progress
 from store.db import session_for
 from store.tables import RefundRow, utcnow
 from store.webhook_outbox import record_event
@@ -30,6 +31,8 @@ class PaymentActivities:
         and the provider's key comes from the money event, so even that retry moves money once."""
         with session_for(self._database_url) as session:
             handled_by = ledger.claim_money_event(session, request.event, request.case_id)
+            if request.money_event is None and handled_by == request.case_id:
+                handled_by = ledger.claim_sale_of(session, request.case_id)  # opened before the ledger
             if handled_by != request.case_id:  # only the event's own case may pay it, even if it has not yet
                 return RefundResult(amount=request.amount, paid_in_case=handled_by)
             row = ledger.reserve(session, request)
@@ -37,6 +40,8 @@ class PaymentActivities:
                 return _result(row)
             if row.status == RefundStatus.refused:
                 raise _rejected(f"already refused by {row.provider}: pay it by hand")
+            if row.status == RefundStatus.unknown:  # the case gave up on it and waits for the owner's word
+                raise _rejected("out of time with its outcome unknown: the owner checks the provider and confirms")
             if self._key_forgotten(row):
                 ledger.refuse(session, row, self._provider.name)
                 session.commit()
@@ -53,15 +58,31 @@ class PaymentActivities:
                 session.commit()
                 # Temporal keeps the text in the history: the bank account it may quote is masked, the cause dropped.
                 raise _rejected(mask_text(str(rejected))) from None
-            ledger.settle(session, row, paid.status, self._provider.name, paid.provider_ref)
-            apply_progress(session, request.progress, entry_key=f"{request.case_id}:refund", refunded_at=utcnow())
+            if ledger.settle(session, row, paid.status, self._provider.name, paid.provider_ref):
+                apply_progress(session, request.progress, entry_key=f"{request.case_id}:refund", refunded_at=utcnow())
+            else:
+                _late_answer(session, request, paid.provider_ref)
             session.commit()
             return _result(row)
+
+    @activity.defn(name=ActivityName.refund_outcome_unknown)
+    def refund_outcome_unknown(self, request: RefundRequest) -> None:
+        """The refund ran out of time: its reservation says so (`unknown`) while the owner checks the provider."""
+        with session_for(self._database_url) as session:
+            ledger.outcome_unknown(session, request.case_id, request.event)
 
     def _key_forgotten(self, row: RefundRow) -> bool:
         """A reservation older than the provider's memory of keys: asking again could pay a second time."""
         window = self._provider.key_window
         return window is not None and utcnow() - row.created_at > window
+
+
+def _late_answer(session: Session, request: RefundRequest, provider_ref: str) -> None:
+    """The provider paid after the case had stopped waiting for it and the owner had already confirmed a payment:
+    the ledger keeps that confirmation, and the timeline says the customer may have been paid twice."""
+    add_timeline_entry(session, request.case_id, f"{request.case_id}:refund:late", "refund", "payments",
+                       f"the provider answered late and paid {request.amount} (refund {provider_ref}) after the "
+                       "refund had been confirmed by hand: check both payments and reclaim one")
 
 
 def _rejected(reason: str) -> ApplicationError:

@@ -31,7 +31,7 @@ from schemas.auth import Principal
 from schemas.cases import CaseInput, OpenedCase
 from schemas.incidents import IncidentIn
 from schemas.progress import CaseStatus
-from schemas.refunds import money_event_key
+from schemas.refunds import linked_at_intake, money_event_key
 from schemas.sla import Priority
 from security.codec import EncryptionCodec
 from settings import Settings
@@ -83,8 +83,8 @@ async def open_case(client: Client, settings: Settings, opener: Principal, incid
     row, created, case = await run_in_threadpool(_record, settings, client.data_converter, opener, case_id,
                                                  incident)
     if row.status == CaseStatus.closed:
-        if created and row.linked_to is not None:
-            await _tell_about_contact(client, row.linked_to, incident)
+        if created and row.linked_to is not None and not await _tell_about_contact(client, row.linked_to, incident):
+            await run_in_threadpool(_contact_not_handed_over, settings, row.linked_to, row.id)
     else:
         if not created:
             case = await _input_of_existing(client, row, case)
@@ -120,11 +120,16 @@ def _record(settings: Settings, converter: DataConverter, opener: Principal, cas
                                             start_payload=seal(converter, case), assigned_by=nominated_by)
         if not created:
             case = _as_recorded(case, row, money_event_key(opener.tenant, incident, row.id))
-        if row.status != CaseStatus.closed:
+        if row.status != CaseStatus.closed and linked_at_intake(incident):
             handled_by = refund_ledger.claim_money_event(session, case.money_event, row.id)
             if handled_by != row.id:
                 case_store.link_to(session, row, handled_by, opener.id)
     return row, created, case
+
+
+def _contact_not_handed_over(settings: Settings, owner_case_id: str, case_id: str) -> None:
+    with session_for(settings.database_url) as session:
+        case_store.contact_not_handed_over(session, owner_case_id, case_id)
 
 
 def _owner(session: Session, tenant: str, suggested: str | None, triage_owner: str | None) -> str | None:
@@ -147,15 +152,19 @@ def _as_recorded(posted: CaseInput, row: CaseRow, money_event: str) -> CaseInput
                                      "money_event": money_event})
 
 
-async def _tell_about_contact(client: Client, case_id: str, incident: IncidentIn) -> None:
+async def _tell_about_contact(client: Client, case_id: str, incident: IncidentIn) -> bool:
     """The case that handles the money event may not know how to reach the customer (a till seldom does); this
-    report may (the customer called the contact centre)."""
+    report may (the customer called the contact centre). False when its workflow did not take them: it has
+    finished, or it is not running yet (its start failed and waits for the reconciler)."""
     if incident.customer.phone is None and incident.customer.email is None:
-        return
+        return True
     try:
         await client.get_workflow_handle(case_id).signal("contact_reported", incident.customer)
-    except RPCError:
-        pass  # that case has finished: nothing is left to ask
+    except RPCError as error:
+        log.warning("case %s: contact details of a linked report not handed to its workflow (%s)", case_id,
+                    error.status.name if error.status else error)
+        return False
+    return True
 
 
 async def _input_of_existing(client: Client, row: CaseRow, posted: CaseInput) -> CaseInput:

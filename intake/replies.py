@@ -15,6 +15,7 @@ from temporalio.service import RPCError
 
 from schemas.api import ReplyAccepted, ReplyIn
 from schemas.cases import LiveState
+from schemas.phones import as_phone_address
 from schemas.replies import CustomerReply, IntentKind, ReplyIntent, interpret_reply
 from settings import Settings
 from store.consent import record_opt_out
@@ -38,9 +39,10 @@ async def live_state(client: Client, case_id: str) -> LiveState | None:
 
 
 async def deliver_reply(client: Client, settings: Settings, tenant: str, case_id: str | None, reply: ReplyIn,
-                        sender_auth: str | None = None) -> ReplyAccepted:
+                        sender_auth: str | None = None, authenticated: bool = False) -> ReplyAccepted:
     """Stores the reply (matched or not) before signalling, so an answer is never lost. `tenant` is the one
-    the reply came to (its case's, or the carrier key's): a STOP ends contact within that tenant only."""
+    the reply came to (its case's, or the carrier key's): a STOP ends contact within that tenant only.
+    `authenticated`: the door vouches for the reply's channel and sender (see `CustomerReply.authenticated`)."""
     intent = reply.intent or _stop_or_none(reply.text)
 
     def store() -> tuple[bool, list[str]]:
@@ -55,7 +57,7 @@ async def deliver_reply(client: Client, settings: Settings, tenant: str, case_id
     if not stored:  # a redelivered webhook: the first delivery already did everything
         return ReplyAccepted(case_id=case_id, intent=intent, delivered_to_workflow=False)
     for each in cases_to_tell:
-        await _signal(client, each, reply, intent)
+        await _signal(client, each, reply, intent, authenticated)
     return ReplyAccepted(case_id=case_id, intent=intent, delivered_to_workflow=bool(cases_to_tell))
 
 
@@ -65,9 +67,12 @@ def _stop_or_none(text: str) -> ReplyIntent | None:
     return intent if intent.kind is IntentKind.opt_out else None
 
 
-async def _signal(client: Client, case_id: str, reply: ReplyIn, intent: ReplyIntent | None) -> None:
+async def _signal(client: Client, case_id: str, reply: ReplyIn, intent: ReplyIntent | None,
+                  authenticated: bool) -> None:
+    # The number on file is kept in E.164; a carrier may write the same number otherwise ("040 123 4567").
+    sender = as_phone_address(reply.sender) if reply.sender else None
     message = CustomerReply(channel=reply.channel, text=reply.text, intent=intent, received_at=datetime.now(UTC),
-                            sender=reply.sender)
+                            sender=sender, authenticated=authenticated)
     try:
         await client.get_workflow_handle(case_id).signal("customer_replied", message)
     except RPCError as error:

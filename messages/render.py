@@ -51,9 +51,10 @@ def render(template: str, language: Language, channel: Channel, facts: MessageFa
         report["since"] = _local_time(facts.access_report.since, language, facts.time_zone, "d.M.yyyy")
         for line, read in zip(report["reads"], facts.access_report.reads, strict=True):
             line["at"] = _local_time(read.at, language, facts.time_zone)
-    if facts.amount is not None:
-        # Babel writes a no-break space ("9,95\xa0€"); outside GSM-7 it would make every SMS a costlier UCS-2 one.
-        context["amount"] = facts.amount.format(MONEY_LOCALE[language]).replace("\xa0", " ").replace("\u202f", " ")
+    for name in ("amount", "compensation_credit"):
+        if (money := getattr(facts, name)) is not None:
+            # Babel writes a no-break space ("9,95\xa0€"); outside GSM-7 it would make every SMS a costlier UCS-2 one.
+            context[name] = money.format(MONEY_LOCALE[language]).replace("\xa0", " ").replace("\u202f", " ")
     module = compiled.make_module(context)
     body = str(module).strip()
     subject = getattr(module, "subject", "") or body.splitlines()[0][:78]

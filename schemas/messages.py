@@ -45,6 +45,10 @@ class MessageFacts(BaseModel):
     confirmation_code: str | None = Field(default=None, description="Set by the messaging activity only, never "
                                           "by a workflow: a one-time code is in no history.")
     compensation_product: str | None = None
+    compensation_credit: Money | None = Field(default=None, description="Goodwill given as a credit: its value, "
+                                              "written in the customer's language (the product's name is English).")
+    account: str | None = Field(default=None, description="The bank account a one-time code confirms, masked "
+                                "(country and last four): the customer sees which account they would approve.")
     access_report: AccessReport | None = Field(default=None, description="S5: the reads of the customer's data "
                                                "(capped by the privacy policy).")
     findings: Findings | None = Field(default=None, description="S5: what the investigation found and did.")
@@ -59,6 +63,13 @@ class OutboundMessage(BaseModel):
     language: Language
     facts: MessageFacts
     progress: CaseProgress
+
+
+class CodeMessage(OutboundMessage):
+    """The one-time code's text: the code is bound to this case and this account, so it confirms nothing else."""
+
+    iban: str | None = Field(default=None, description="The account the code confirms (None: a code texted before "
+                             "codes were bound to an account).")
 
 
 class DeliveryUpdate(BaseModel):
@@ -80,3 +91,4 @@ class CodeCheck(BaseModel):
 
     case_id: str
     text: str = Field(max_length=2000)
+    iban: str | None = Field(default=None, description="The account the code must have been texted for.")

@@ -67,6 +67,11 @@ class RecoveryPolicy(BaseModel):
         default_factory=lambda: {"EUR": 2500, "SEK": 25000, "USD": 2500},
         description="Per currency, in minor units: a refund plus compensation above it waits for a supervisor. "
         "Currencies not listed always wait.")
+    approval_ceiling: dict[str, int] = Field(
+        default_factory=lambda: {"EUR": 50000, "SEK": 500000, "USD": 50000, "HUF": 20000000},
+        description="Per currency, in minor units: a refund above it waits for a supervisor even when a till record "
+        "confirms it (the record may come from the same integrator that reports the case). Currencies not listed "
+        "always wait.")
     refund_give_up_after: timedelta = Field(
         default=timedelta(hours=6), description="A refund the provider has not answered in this time (retried, "
         "queue time included) goes to the owner with its outcome unknown: check the provider before paying by hand.")
@@ -79,11 +84,11 @@ class RecoveryPolicy(BaseModel):
 
     def needs_approval(self, amounts: list[Money]) -> bool:
         """Amounts add up per currency; any currency over its limit (or without one) needs a supervisor."""
-        totals: dict[str, int] = {}
-        for amount in amounts:
-            totals[amount.currency] = totals.get(amount.currency, 0) + amount.amount_minor
-        return any(currency not in self.approval_above or total > self.approval_above[currency]
-                   for currency, total in totals.items())
+        return _over(self.approval_above, amounts)
+
+    def above_ceiling(self, amounts: list[Money]) -> bool:
+        """Over the hard ceiling (`approval_ceiling`): a supervisor approves whatever record confirms it."""
+        return _over(self.approval_ceiling, amounts)
 
     def owner_address(self, owner: str | None) -> str:
         """The address the workflow names for the owner's warning (kept so recorded histories replay); the notice
@@ -95,3 +100,11 @@ class RecoveryPolicy(BaseModel):
     def writes_off(self, undercharge: Money) -> bool:
         limit = self.undercharge_write_off_below.get(undercharge.currency)
         return limit is None or undercharge.amount_minor < limit
+
+
+def _over(limits: dict[str, int], amounts: list[Money]) -> bool:
+    """Amounts add up per currency; any currency over its limit (or without one) is over."""
+    totals: dict[str, int] = {}
+    for amount in amounts:
+        totals[amount.currency] = totals.get(amount.currency, 0) + amount.amount_minor
+    return any(currency not in limits or total > limits[currency] for currency, total in totals.items())

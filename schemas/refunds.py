@@ -4,6 +4,7 @@ whatever retries or crashes happen, and by exactly one route (the provider, or a
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
@@ -13,18 +14,44 @@ from schemas.money import Money
 from schemas.progress import CaseProgress
 from schemas.replies import RefundDestination
 
-# Errors of one sale: the sale's store and transaction reference name the money event, whoever reports it.
-_SALE_ERRORS = frozenset({IncidentKind.overcharge, IncidentKind.undercharge, IncidentKind.duplicate_purchase})
+# Money paid back on one sale, whatever the report calls it: an overcharge, the same sale bought twice, a
+# complaint asking for its loss. (An undercharge pays nobody: its reports are one event of their own.)
+_PAID_ON_A_SALE = frozenset({IncidentKind.overcharge, IncidentKind.duplicate_purchase, IncidentKind.complaint})
+
+
+def sale_event_key(tenant: str, store: str, transaction_ref: str) -> str:
+    """One sale of one tenant, however its store is written ("Prisma Kaleva", "prisma  kaleva ")."""
+    sale = hashlib.sha256(f"{tenant}\x00{normal_store(store)}\x00{transaction_ref.strip()}".encode()).hexdigest()
+    return f"sale:{sale[:40]}"
+
+
+def normal_store(store: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", store).casefold().split())
 
 
 def money_event_key(tenant: str, incident: IncidentIn, case_id: str) -> str:
-    """The thing that is paid back once. For an error on a sale: tenant + store + transaction + kind, so the till's
-    `POST /transactions` and the contact centre's `POST /incidents` of the same sale name the same event. Anything
-    else (a complaint's loss, a report without a sale reference) is its own case's event."""
-    if incident.kind in _SALE_ERRORS and incident.store and incident.transaction_ref:
-        sale = hashlib.sha256(f"{tenant}\x00{incident.store}\x00{incident.transaction_ref}".encode()).hexdigest()
-        return f"sale:{sale[:40]}:{incident.kind}"
+    """The thing that is paid back once. Money back on a sale: tenant + store (normalised) + transaction, whoever
+    reports it and as whatever kind, so the till's `POST /transactions`, the contact centre's `POST /incidents`
+    and a complaint about the same sale name one event. Anything else (a complaint without a sale reference, a
+    report without one) is its own case's event."""
+    return money_event_of(tenant, incident.kind, incident.store, incident.transaction_ref, case_id)
+
+
+def money_event_of(tenant: str, kind: str, store: str | None, transaction_ref: str | None, case_id: str) -> str:
+    """`money_event_key` from a case's recorded facts (a case opened before the ledger has only those)."""
+    if store and transaction_ref:
+        if kind in _PAID_ON_A_SALE:
+            return sale_event_key(tenant, store, transaction_ref)
+        if kind == IncidentKind.undercharge:
+            return f"{sale_event_key(tenant, store, transaction_ref)}:undercharge"
     return f"case:{case_id}"
+
+
+def linked_at_intake(incident: IncidentIn) -> bool:
+    """A second report of an error on a sale is closed at intake, linked to the first. A complaint is never: it
+    has a person's reply and goodwill of its own to give; only its refund is the sale's, paid by whichever case
+    reaches the ledger first."""
+    return incident.kind is not IncidentKind.complaint
 
 
 def provider_key(money_event: str) -> str:
@@ -37,6 +64,7 @@ class RefundStatus(StrEnum):
     paid = "paid"
     awaiting_pickup = "awaiting_pickup"  # cash waits for the customer at the service desk
     refused = "refused"  # the provider refused for good; the owner may pay by hand
+    unknown = "unknown"  # the provider did not answer in time: it may have paid; the owner checks, then confirms
 
     @property
     def settled(self) -> bool:

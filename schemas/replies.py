@@ -43,6 +43,11 @@ class RefundDestination(BaseModel):
     kind: RefundDestinationKind
     iban: Iban | None = None
 
+    @property
+    def masked_account(self) -> str | None:
+        """What a text to the customer shows of the account: its country and last four characters."""
+        return f"{self.iban[:2]} •••• {self.iban[-4:]}" if self.iban else None
+
     @model_validator(mode="after")
     def _bank_account_has_an_iban(self) -> RefundDestination:
         if (self.kind is RefundDestinationKind.bank_account) != (self.iban is not None):
@@ -74,6 +79,11 @@ class CustomerReply(BaseModel):
     received_at: datetime
     sender: str | None = Field(default=None, max_length=320, description="The carrier's sender address: a text "
                                "is the customer's own only from the number on file.")
+    authenticated: bool | None = Field(default=None, description="True when the door the reply came through vouches "
+                                       "for its channel and sender: a carrier's webhook, or a staff account recording "
+                                       "a call (`agent`). False when they are only the caller's word (an integrator, "
+                                       "a form): such a reply answers questions but never proves a bank account. "
+                                       "None in replies signalled before the field existed (read by the old rule).")
 
     def read_as(self, expecting: IntentKind | None) -> ReplyIntent:
         return self.intent or interpret_reply(self.text, expecting)

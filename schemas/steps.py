@@ -20,6 +20,7 @@ class ActivityName(StrEnum):
     send_destination_code = "send_destination_code"
     check_destination_code = "check_destination_code"
     refund = "refund"
+    refund_outcome_unknown = "refund_outcome_unknown"
     grant_compensation = "grant_compensation"
     record_case_event = "record_case_event"
     gather_access_records = "gather_access_records"

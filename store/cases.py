@@ -82,10 +82,24 @@ def link_to(session: Session, row: CaseRow, owner_case_id: str, reporter: str) -
     session.add(TimelineRow(case_id=row.id, entry_key=f"{row.id}:linked", step=CaseStep.close, actor=reporter,
                             note=f"the same money event as case {owner_case_id}, which pays it and talks to the "
                                  "customer: nothing is paid or sent from this case"))
+    record_event(session, row.id, EventType.closed, f"{row.id}:closed")  # its integrator heard it opened
     # The owner of the first case learns of the second report (it may know the customer better).
     session.add(TimelineRow(case_id=owner_case_id, entry_key=f"{owner_case_id}:reported-again:{row.id}",
                             step=CaseStep.intake, actor=reporter,
                             note=f"reported again by {reporter} as case {row.id} (linked here, closed there)"))
+    session.commit()
+
+
+def contact_not_handed_over(session: Session, owner_case_id: str, reported_as: str) -> None:
+    """Says on the owning case, while it is open, that a linked report's contact details are on its row but did
+    not reach its workflow (not running: its start waits for the reconciler): its owner reaches the customer."""
+    owner = session.get(CaseRow, owner_case_id)
+    if owner is None or owner.status == CaseStatus.closed:
+        return  # finished: nothing is left to ask
+    add_timeline_entry(session, owner_case_id, f"{owner_case_id}:contact-not-handed:{reported_as}",
+                       CaseStep.intake, "intake",
+                       f"case {reported_as} reported how to reach the customer, but this case's workflow was not "
+                       "running to take it: the details are on the case; please reach the customer by hand")
     session.commit()
 
 

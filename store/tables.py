@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -65,7 +65,7 @@ class CaseRow(SQLModel, table=True):
     customer_phone: str | None = Field(default=None, index=True, max_length=32)
     customer_email: str | None = Field(default=None, index=True, max_length=320)
     store: str | None = Field(default=None, max_length=200)
-    amount_minor: int | None = None
+    amount_minor: int | None = Field(default=None, sa_type=BigInteger)
     currency: str | None = Field(default=None, max_length=3)
     transaction_ref: str | None = Field(default=None, max_length=200)
     linked_to: str | None = Field(default=None, max_length=64,
@@ -135,7 +135,7 @@ class RefundRow(SQLModel, table=True):
     case_id: str = Field(index=True, max_length=64)
     money_event: str = Field(max_length=300)
     idempotency_key: str = Field(unique=True, max_length=300)
-    amount_minor: int
+    amount_minor: int = Field(sa_type=BigInteger)
     currency: str = Field(max_length=3)
     destination: str = Field(max_length=40)
     status: str = Field(max_length=40)
@@ -177,8 +177,8 @@ class TransactionRow(SQLModel, table=True):
     store: str = Field(max_length=200)
     transaction_id: str = Field(max_length=200)
     currency: str = Field(max_length=3)
-    correct_total_minor: int
-    charged_minor: int
+    correct_total_minor: int = Field(sa_type=BigInteger)
+    charged_minor: int = Field(sa_type=BigInteger)
     lines: list = Field(sa_column=Column(JSON, nullable=False))
     received_at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
 
@@ -189,7 +189,7 @@ class SandboxLedgerEntry(SQLModel, table=True):
     __tablename__ = "sandbox_ledger"
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(unique=True, max_length=300)
-    amount_minor: int
+    amount_minor: int = Field(sa_type=BigInteger)
     currency: str = Field(max_length=3)
     destination: str = Field(max_length=40)
     created_at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
@@ -277,7 +277,7 @@ class CompensationRow(SQLModel, table=True):
     idempotency_key: str = Field(unique=True, max_length=300)
     kind: str = Field(max_length=16)
     product: str = Field(max_length=200)
-    amount_minor: int
+    amount_minor: int = Field(sa_type=BigInteger)
     currency: str = Field(max_length=3)
     code: str = Field(max_length=40)
     created_at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)

@@ -23,7 +23,8 @@ FULL = MessageFacts(
     amount=Money(amount_minor=995, currency="EUR"), refund_destination="bank_account", refunded=True,
     topic="9,95 € too much",
     reply_due=datetime(2027, 12, 7, 10, tzinfo=UTC), reply_text="Hello Maija, it is fixed. Aino",
-    voucher_code="GW-1234", compensation_product="one month of the sports package", confirmation_code="123456",
+    voucher_code="GW-1234", compensation_product="one month of the sports package", account="FI •••• 0785",
+    confirmation_code="123456",
     access_report=AccessReport(since=datetime(2027, 1, 1, tzinfo=UTC), total=1, refused=1, reads=[
         ReadLine(at=datetime(2027, 2, 1, 9, tzinfo=UTC), role="agent", fields=["phone"], refused=True)]),
     findings=Findings(misuse_confirmed=True, findings="A clerk asked for the number without a case.",
@@ -80,3 +81,12 @@ _DESTINATION_WORDS = {
     "bank_account": {"en": "bank account", "fi": "pankkitilillesi", "sv": "bankkonto"},
     "service_desk": {"en": "service desk", "fi": "palvelupiste", "sv": "servicedisk"},
 }
+
+
+@pytest.mark.parametrize(("language", "credit"), [("en", "a credit of €3.00"), ("fi", "3,00 € hyvityksen"),
+                                                  ("sv", "en kreditering på 3,00 €")])
+def test_goodwill_given_as_a_credit_is_named_in_the_customers_language(language, credit):
+    facts = FULL.model_copy(update={"compensation_product": "a credit of 3.00 EUR",
+                                    "compensation_credit": Money(amount_minor=300, currency="EUR")})
+    body = render("complaint/put_right", language, Channel.sms, facts).body
+    assert credit in body and ("a credit of 3.00 EUR" not in body), body

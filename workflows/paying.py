@@ -14,7 +14,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 with workflow.unsafe.imports_passed_through():
     from schemas.cases import Verification
     from schemas.channels import Channel
-    from schemas.messages import CodeCheck, MessageReceipt, OutboundMessage
+    from schemas.messages import CodeCheck, CodeMessage, MessageReceipt
     from schemas.money import Money
     from schemas.progress import CaseStatus, CaseStep
     from schemas.refunds import RefundRequest, RefundResult
@@ -30,20 +30,31 @@ _CODE_TEXT = dict(start_to_close_timeout=timedelta(seconds=30),
 MAX_CODE_TRIES = 3
 # Cases opened before these changes replay as they ran (tests/replay).
 APPROVE_UNVERIFIED = "approve-unverified-amounts"
+APPROVE_ABOVE_CEILING = "approve-amounts-above-the-ceiling"
 PROVE_ACCOUNTS = "prove-accounts-from-unauthenticated-senders"
+HAND_PAYMENT_ONLY_WHEN_AWAITED = "hand-payment-only-when-awaited"
+OUTCOME_UNKNOWN_IN_LEDGER = "refund-outcome-unknown-in-ledger"
 
 
 class PayingSteps:
     @workflow.signal
     def refund_paid_by_hand(self, confirmed_by: str) -> None:
         """Counts only while the case waits for it; the API has already written the payment into the ledger."""
-        if self._live.awaiting_hand_payment:
+        # Before the patch a confirmation counted at any time; cases opened then replay as they ran.
+        if self._live.awaiting_hand_payment or not workflow.patched(HAND_PAYMENT_ONLY_WHEN_AWAITED):
             self._paid_by_hand = confirmed_by
 
     async def approve_unverified(self, verification: Verification) -> bool:
         """An amount no till record of ours confirms is the reporter's word: above the policy's threshold a
-        supervisor approves it first, in every workflow type that pays. False when the supervisor said no."""
-        if verification.against_record or not workflow.patched(APPROVE_UNVERIFIED):
+        supervisor approves it first, in every workflow type that pays. A till record may be the reporter's own
+        (`POST /transactions` opens a case from the record it sends), so above the policy's hard ceiling even a
+        confirmed amount waits for a supervisor. False when the supervisor said no."""
+        if verification.against_record:
+            if not (self.policy.above_ceiling([verification.amount]) and workflow.patched(APPROVE_ABOVE_CEILING)):
+                return True
+            return await self.approved("refund above the hard ceiling (a till record confirms it)",
+                                       [verification.amount])
+        if not workflow.patched(APPROVE_UNVERIFIED):
             return True
         return await self.approved("refund of an amount no till record confirms", [verification.amount])
 
@@ -67,10 +78,10 @@ class PayingSteps:
             return destination
         if not workflow.patched(PROVE_ACCOUNTS):
             return destination
-        if self._customer.phone is None or Channel.sms in self._unusable:
+        if self._number_on_file() is None or Channel.sms in self._unusable:
             return await self._unproven("there is no number on file that takes a text to confirm it")
         await self._wait_out_quiet_hours()  # whoever sent the account, nobody is woken by our text
-        await self._text_code()
+        await self._text_code(destination)
         until = workflow.now() + self.policy.reply_timeout
         for _ in range(MAX_CODE_TRIES):
             reply = await self._next_from_customer(until)
@@ -79,7 +90,8 @@ class PayingSteps:
             if (choice := reply.read_as(IntentKind.refund_destination)).kind is IntentKind.refund_destination:
                 return choice.destination  # the customer chose again, where we know it is them
             if await workflow.execute_activity(ActivityName.check_destination_code,
-                                               CodeCheck(case_id=self.case.case_id, text=reply.text),
+                                               CodeCheck(case_id=self.case.case_id, text=reply.text,
+                                                         iban=destination.iban),
                                                result_type=bool, **self._read_model_options):
                 await self._record("the account was confirmed with the code texted to the number on file",
                                    "account:proven")
@@ -91,17 +103,20 @@ class PayingSteps:
         nothing is paid here. If the provider refuses for good, the owner or a supervisor pays by hand and
         records it (POST /cases/{id}/manual-refund); the story goes on from there."""
         self._live.refund_destination = destination.kind
+        request = RefundRequest(case_id=self.case.case_id, money_event=self.case.money_event, amount=amount,
+                                destination=destination, original_payment_ref=self.case.incident.transaction_ref,
+                                progress=self._progress(CaseStep.refund,
+                                                        f"refund of {amount} to {destination.kind}: {why}"))
         try:
             result: RefundResult = await self._paid(workflow.execute_activity(
-                ActivityName.refund,
-                RefundRequest(case_id=self.case.case_id, money_event=self.case.money_event, amount=amount,
-                              destination=destination,
-                              original_payment_ref=self.case.incident.transaction_ref,
-                              progress=self._progress(CaseStep.refund,
-                                                      f"refund of {amount} to {destination.kind}: {why}")),
+                ActivityName.refund, request,
                 result_type=RefundResult, schedule_to_close_timeout=self.policy.refund_give_up_after, **PAYMENTS))
         except ActivityError as error:
-            await self._pay_by_hand(amount, self._refund_for_the_owner(amount, error))
+            reason = self._refund_for_the_owner(amount, error)
+            if error.retry_state is RetryState.TIMEOUT and workflow.patched(OUTCOME_UNKNOWN_IN_LEDGER):
+                await workflow.execute_activity(ActivityName.refund_outcome_unknown, request,
+                                                **self._read_model_options)
+            await self._pay_by_hand(amount, reason)
             return True
         if result.paid_in_case not in (None, self.case.case_id):
             self._live.paid_in_case = result.paid_in_case
@@ -128,18 +143,22 @@ class PayingSteps:
                    "and confirm"
         if error.retry_state is RetryState.TIMEOUT:
             return f"the refund of {amount} got no answer from the provider in {self.policy.refund_give_up_after}: " \
-                   "outcome unknown, check the provider before paying by hand (never twice), then confirm"
+                   "outcome unknown, check the provider before paying by hand (never twice), then confirm its " \
+                   "refund id or your payment"
         raise error
 
-    async def _text_code(self) -> None:
+    async def _text_code(self, destination: RefundDestination) -> None:
+        """The code is bound to this account, and the text names it (masked), so a code the customer echoes
+        approves the account they saw, never one an impostor swapped in."""
         self._set(CaseStep.contact, CaseStatus.waiting_on_customer)
         await workflow.execute_activity(
             ActivityName.send_destination_code,
-            OutboundMessage(case_id=self.case.case_id, idempotency_key=f"{self.case.case_id}:confirm_account",
-                            channel=Channel.sms, to=self._customer.phone, template="common/confirm_account",
-                            language=self._customer.language, facts=self._facts(),
-                            progress=self._progress(CaseStep.contact, "one-time code texted to the number on file "
-                                                    "to confirm an account", CaseStatus.waiting_on_customer)),
+            CodeMessage(case_id=self.case.case_id, idempotency_key=f"{self.case.case_id}:confirm_account",
+                        channel=Channel.sms, to=self._customer.phone, template="common/confirm_account",
+                        language=self._customer.language, iban=destination.iban,
+                        facts=self._facts().model_copy(update={"account": destination.masked_account}),
+                        progress=self._progress(CaseStep.contact, "one-time code texted to the number on file "
+                                                "to confirm an account", CaseStatus.waiting_on_customer)),
             result_type=MessageReceipt, **_CODE_TEXT)
 
     async def _next_from_customer(self, until) -> CustomerReply | None:
@@ -159,13 +178,21 @@ class PayingSteps:
         return reply
 
     def _from_customer(self, reply: CustomerReply | None) -> bool:
-        """A call we placed or an agent's record of one, or a text from the number on file. Email senders and
-        other numbers are claims, not proof."""
-        if reply is None:
+        """A call we placed or an agent's record of one, or a text from the number on file, as a carrier's webhook
+        or a staff account vouches for it. Email senders, other numbers, and whatever channel or sender a caller
+        merely states (`authenticated` False) are claims, not proof. (Replies signalled before the field came
+        are None and keep the old rule, so open cases replay as they ran.)"""
+        if reply is None or reply.authenticated is False:
             return False
         if reply.channel in (Channel.agent, Channel.voice):
             return True
-        return reply.channel is Channel.sms and reply.sender is not None and reply.sender == self._customer.phone
+        return reply.channel is Channel.sms and reply.sender is not None and reply.sender == self._number_on_file()
+
+    def _number_on_file(self) -> str | None:
+        """The number that proves a sender: the case's own (reported with it, or found in the directory), never
+        one another report of the money event gave (that one only reaches the customer)."""
+        phone = self._customer.phone
+        return None if phone is not None and phone == self._learned_phone else phone
 
     async def _unproven(self, why: str) -> RefundDestination:
         destination = self._policy_destination()

@@ -23,7 +23,7 @@ from workflows.supervision import Supervision
 with workflow.unsafe.imports_passed_through():
     from schemas.cases import CaseInput, ContactAttempt, LiveState, Verification
     from schemas.channels import Channel, stopped_by
-    from schemas.compensation import CompensationGranted
+    from schemas.compensation import CompensationGranted, CompensationKind
     from schemas.incidents import Customer
     from schemas.messages import DeliveryStatus, DeliveryUpdate, MessageFacts, MessageReceipt, OutboundMessage
     from schemas.phones import PhoneType
@@ -93,6 +93,7 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
         self._paying = False  # a refund or goodwill is in flight: not a safe point to stop at
         self._last_answer: CustomerReply | None = None  # whose answer it was decides whether an account is proven
         self._contacts_reported = self._contacts_planned = 0  # addresses another report of the event gave us
+        self._learned_phone: str | None = None  # a number another report gave: it reaches the customer, proves nothing
 
     @property
     def policy(self) -> RecoveryPolicy:
@@ -123,6 +124,10 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
                                                       if getattr(known, field) is None})
         if self._customer != known:
             self._contacts_reported += 1
+        # Anyone can report a sale with any number: never the number that proves a bank account (before the
+        # patch, it was).
+        if self._customer.phone != known.phone and workflow.patched("linked-reports-prove-no-account"):
+            self._learned_phone = self._customer.phone
 
     @workflow.signal
     def delivery_updated(self, update: DeliveryUpdate) -> None:
@@ -385,7 +390,9 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
                             time_zone=self._customer.time_zone, topic=incident.topic or incident.description,
                             reply_due=first_reply.deadline if first_reply else None, reply_text=self._reply_text,
                             voucher_code=self._compensation.code if self._compensation else None,
-                            compensation_product=self._compensation.product if self._compensation else None)
+                            compensation_product=self._compensation.product if self._compensation else None,
+                            compensation_credit=self._compensation.value if self._compensation
+                            and self._compensation.kind is CompensationKind.credit else None)
 
     def _pending(self, expecting: IntentKind) -> CustomerReply | None:
         """The first reply that answers what we asked, read knowing what we asked."""

@@ -22,6 +22,7 @@ from schemas.auth import Scope
 from schemas.cases import LiveState, RefundView
 from schemas.inputs import SingleLine
 from schemas.progress import CaseOutcome, CaseStatus, CaseStep
+from schemas.refunds import RefundRoute
 from schemas.replies import RefundDestinationKind
 from schemas.sla import Priority
 from schemas.steps import Decision, PersonalReply, PriorityChange, StopKind, StopRequest, decision_refusal
@@ -29,7 +30,7 @@ from settings import Settings
 from store import refunds as refund_ledger
 from store.cases import add_note_entry, add_timeline_entry, summary_of
 from store.db import session_for
-from store.tables import CaseRow
+from store.tables import CaseRow, RefundRow
 
 router = APIRouter(prefix="/cases", tags=["case actions"])
 
@@ -41,7 +42,10 @@ class ResponseIn(BaseModel):
 
 class ManualRefundIn(BaseModel):
     reference: str = Field(min_length=3, max_length=200, description="The payment's own reference (bank transfer "
-                           "id, receipt number), kept in the refund ledger.", examples=["NDEA-2026-11-30-0042"])
+                           "id, receipt number), kept in the refund ledger; with `paid_by` provider, the provider's "
+                           "refund id.", examples=["NDEA-2026-11-30-0042"])
+    paid_by: RefundRoute = Field(default=RefundRoute.by_hand, description="`provider` when a refund that got no "
+                                 "answer in time turns out, at the provider, to have been paid after all.")
 
 
 class ApprovalIn(BaseModel):
@@ -87,9 +91,11 @@ async def respond(case_id: str, response: ResponseIn, settings: SettingsDep, tem
                         403: {"description": "Only the case's owner or a supervisor records a payment by hand."}})
 async def confirm_manual_refund(case_id: str, payment: ManualRefundIn, settings: SettingsDep, temporal: TemporalDep,
                                 agent: AgentDep) -> RefundView:
-    """The owner (or a supervisor) records paying by hand a refund the payment provider refused. Accepted only
-    while the case waits for exactly that; it goes into the refund ledger (amount, who, when, reference) like any
-    refund, so no automatic refund can follow, and the case goes on."""
+    """The owner (or a supervisor) records paying by hand a refund the payment provider refused or did not answer
+    in time (or, for the latter, the provider's refund id found at the provider). Accepted only while the case waits
+    for exactly that; it goes into the refund ledger (amount, who, when, reference) like any refund, so no automatic
+    refund can follow, and the case goes on. A second confirmation is 409, and still wakes the case if the first
+    one's signal was lost."""
     case = await load_visible_case(settings, case_id, agent)
     if agent.id != case.owner and not agent.may(Scope.cases_approve):
         raise HTTPException(status.HTTP_403_FORBIDDEN,
@@ -99,19 +105,21 @@ async def confirm_manual_refund(case_id: str, payment: ManualRefundIn, settings:
         raise HTTPException(status.HTTP_409_CONFLICT, f"the case is not waiting for a refund by hand: "
                                                       f"{waiting_for(live, case)}")
 
-    def record() -> RefundView | None:
+    def record() -> tuple[RefundView | RefundRow | None, bool]:
         with session_for(settings.database_url) as session:
             owed = live.verified_amount or summary_of(case).amount
             destination = live.refund_destination or RefundDestinationKind.original_card
             if refund_ledger.record_hand_payment(session, case_id, agent.id, payment.reference, owed,
-                                                 destination) is None:
-                return None
-            return refund_ledger.refunds_of(session, case_id)[-1]
+                                                 destination, payment.paid_by) is None:
+                return refund_ledger.settled_refund(session, case_id), False
+            return refund_ledger.refunds_of(session, case_id)[-1], True
 
-    entry = await run_in_threadpool(record)
-    if entry is None:
-        raise HTTPException(status.HTTP_409_CONFLICT, "the refund by hand is already recorded")
-    await _signal(temporal, case_id, "refund_paid_by_hand", agent.id)
+    entry, recorded = await run_in_threadpool(record)
+    if entry is not None:  # the money moved (by this confirmation, an earlier one, or the provider's late answer)
+        await _signal(temporal, case_id, "refund_paid_by_hand", agent.id)  # the case waits for it: it goes on
+    if not recorded:
+        raise HTTPException(status.HTTP_409_CONFLICT, "the refund is already recorded in the ledger" + (
+            f" ({entry.route}, {entry.reference or entry.provider_ref}): the case goes on" if entry else ""))
     return entry
 
 

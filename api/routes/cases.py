@@ -13,7 +13,9 @@ from api.errors import invalid_field
 from intake.replies import WorkflowGone, deliver_reply, live_state
 from privacy.masking import masked_message, masked_timeline
 from schemas.api import AssignmentIn, ReplyAccepted, ReplyIn
+from schemas.auth import PrincipalKind
 from schemas.cases import CaseDetail, CasePage, TimelineEntryView
+from schemas.channels import Channel
 from schemas.incidents import IncidentKind
 from schemas.inputs import FilterInstant
 from schemas.progress import CaseStatus
@@ -82,10 +84,16 @@ def get_timeline(case_id: str, session: SessionDep, reader: ReaderDep) -> list[T
 async def post_reply(
     case_id: str, reply: ReplyIn, settings: SettingsDep, temporal: TemporalDep, agent: AgentDep
 ) -> ReplyAccepted:
-    """The customer's answer for this case: an agent recording a call, or a system that matched it itself."""
+    """The customer's answer for this case: an agent recording a call, or a system that matched it itself.
+    Channel and sender here are the caller's word, never a carrier's: only a staff account recording a call
+    (`agent`) vouches for the customer (an account so recorded is paid); an integrator may not claim `agent`
+    (403), and its replies, like any other here, answer questions but prove no bank account."""
     await load_visible_case(settings, case_id, agent)
+    recorded_by_staff = reply.channel is Channel.agent and agent.kind is PrincipalKind.person
+    if reply.channel is Channel.agent and not recorded_by_staff:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only a staff account records a customer's call (agent)")
     try:
-        return await deliver_reply(temporal, settings, agent.tenant, case_id, reply)
+        return await deliver_reply(temporal, settings, agent.tenant, case_id, reply, authenticated=recorded_by_staff)
     except WorkflowGone as gone:
         raise HTTPException(status.HTTP_409_CONFLICT,
                             f"the reply is recorded on the case, but its workflow no longer runs ({gone})") from gone

@@ -130,8 +130,9 @@ async def _deliver_matched(temporal, settings: Settings, tenant: str, reply: Rep
 
 async def _deliver_or_keep(temporal, settings: Settings, tenant: str, case_id: str | None, reply: ReplyIn,
                            sender_auth: str | None = None) -> ReplyAccepted:
+    """A carrier's webhook (its key, and its signature where the carrier signs) vouches for channel and sender."""
     try:
-        return await deliver_reply(temporal, settings, tenant, case_id, reply, sender_auth)
+        return await deliver_reply(temporal, settings, tenant, case_id, reply, sender_auth, authenticated=True)
     except WorkflowGone:  # stored on the case already; a carrier must not retry it forever
         return ReplyAccepted(case_id=case_id, intent=reply.intent, delivered_to_workflow=False)
 
