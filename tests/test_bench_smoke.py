@@ -21,7 +21,7 @@ def test_the_bench_reports_every_figure_beside_its_target(tmp_path):
     env = {name: value for name, value in os.environ.items() if name != "TEMPORAL_ADDRESS"}  # its own server
     env["API_PROCESSES"] = "1"  # each API starts faster; several processes are `make run`'s test
     finished = subprocess.run([sys.executable, "-m", "bench", *TINY, "--out", str(out)], cwd=PROJECT_DIR, env=env,
-                              capture_output=True, text=True, timeout=240)
+                              capture_output=True, text=True, timeout=900)  # a hang, not a speed: 185 s under load
     assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
 
     report = json.loads(out.read_text())
