@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, or_, update
+from sqlalchemy import and_, case, or_, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, func, select
 
@@ -170,9 +170,20 @@ def add_note_entry(session: Session, case_id: str, author: str, text: str) -> No
     add_timeline_entry(session, case_id, f"{case_id}:note:{uuid.uuid4().hex}", NOTE_STEP, author, text)
 
 
+def amount_of(row: CaseRow) -> Money | None:
+    """The case's amount, if its incident named one."""
+    if row.amount_minor is None or not row.currency:
+        return None
+    return Money(amount_minor=row.amount_minor, currency=row.currency)
+
+
 def summary_of(row: CaseRow) -> CaseSummary:
-    amount = Money(amount_minor=row.amount_minor, currency=row.currency) if row.currency else None
-    return CaseSummary.model_validate({**row.model_dump(), "amount": amount})
+    return CaseSummary.model_validate({**row.model_dump(), "amount": amount_of(row)})
+
+
+Keyset = tuple[datetime, str]
+"""A place in the newest-first order: a case's (opened_at, id). Pages that start from one stay as fast on the
+thousandth page as on the first, and rows arriving meanwhile neither shift nor repeat a page."""
 
 
 def list_cases(
@@ -180,18 +191,25 @@ def list_cases(
     owner: str | None,
     sla_state: str | None = None, priority: str | None = None,
     opened_after: datetime | None, opened_before: datetime | None, limit: int, offset: int,
+    unowned: bool | None = None, still_open: bool | None = None,
+    older_than: Keyset | None = None, newer_than: Keyset | None = None, newest_first: bool | None = None,
 ) -> tuple[list[CaseRow], int]:
-    """Newest first; filtered by SLA state, the deadline nearest first (what is about to break leads).
-    Every filter hits an index (status/kind/sla state + time)."""
+    """Newest first; filtered by SLA state, the deadline nearest first (what is about to break leads), unless
+    `newest_first` or a keyset (`older_than`: the next page; `newer_than`: what arrived since) asks otherwise.
+    Every filter hits an index (status/kind/sla state + time). The total ignores the keyset."""
     conditions = [CaseRow.tenant == tenant]
     if integrator is not None:
         conditions.append(CaseRow.integrator == integrator)
     if status is not None:
         conditions.append(CaseRow.status == status)
+    if still_open:
+        conditions.append(CaseRow.status != CaseStatus.closed)
     if kind is not None:
         conditions.append(CaseRow.kind == kind)
     if owner is not None:
         conditions.append(CaseRow.owner == owner)
+    if unowned:
+        conditions.append(col(CaseRow.owner).is_(None))
     if sla_state is not None:
         conditions.append(CaseRow.sla_state == sla_state)
     if priority is not None:
@@ -200,10 +218,15 @@ def list_cases(
         conditions.append(CaseRow.opened_at >= opened_after)
     if opened_before is not None:
         conditions.append(CaseRow.opened_at < opened_before)
-    order = ((col(CaseRow.sla_due_at).asc(), col(CaseRow.id)) if sla_state is not None
-             else (col(CaseRow.opened_at).desc(), col(CaseRow.id).desc()))
-    rows = session.exec(select(CaseRow).where(*conditions).order_by(*order).limit(limit).offset(offset)).all()
     total = session.exec(select(func.count()).select_from(CaseRow).where(*conditions)).one()
+    by_arrival = newest_first or older_than is not None or newer_than is not None
+    order = ((col(CaseRow.sla_due_at).asc(), col(CaseRow.id)) if sla_state is not None and not by_arrival
+             else (col(CaseRow.opened_at).desc(), col(CaseRow.id).desc()))
+    if older_than is not None:
+        conditions.append(tuple_(CaseRow.opened_at, CaseRow.id) < tuple_(*older_than))
+    if newer_than is not None:
+        conditions.append(tuple_(CaseRow.opened_at, CaseRow.id) > tuple_(*newer_than))
+    rows = session.exec(select(CaseRow).where(*conditions).order_by(*order).limit(limit).offset(offset)).all()
     return list(rows), total
 
 

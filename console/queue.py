@@ -1,0 +1,123 @@
+"""The queue: open cases of the viewer's tenant, newest first, filtered in the URL, a page at a time by keyset,
+with new cases appearing at the top while the page is open (htmx polls for what arrived since)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, field_validator
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import ReaderDep
+from api.deps import SettingsDep
+from console.api_calls import permit
+from console.session import PATH, Viewer, ViewerDep
+from console.templating import locale_of, templates
+from schemas.incidents import IncidentKind
+from schemas.progress import CaseStatus
+from sla.clock import SlaState
+from store import cases as case_store
+from store.cases import Keyset
+from store.db import session_for
+from store.tables import CaseRow
+
+router = APIRouter(prefix=PATH)
+PAGE_SIZE = 50
+POLL_SECONDS = 2
+
+
+class QueueFilters(BaseModel):
+    """The view, as its URL says it (bookmark it, share it). No status: every case not closed."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    status: CaseStatus | None = None
+    kind: IncidentKind | None = None
+    owner: Literal["mine", "unowned"] | None = None
+    sla: SlaState | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _any_is_blank(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    def query(self, **more: str) -> str:
+        return urlencode({**self.model_dump(mode="json", exclude_none=True), **more})
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[CaseRow]
+    total: int
+
+    @property
+    def newest(self) -> str | None:
+        return cursor_of(self.rows[0]) if self.rows else None
+
+    @property
+    def oldest(self) -> str | None:
+        return cursor_of(self.rows[-1]) if len(self.rows) == PAGE_SIZE else None
+
+
+def cursor_of(row: CaseRow) -> str:
+    return f"{row.opened_at.isoformat()}~{row.id}"
+
+
+def parse_cursor(field: str, value: str | None) -> Keyset | None:
+    if not value:
+        return None
+    opened_at, _, case_id = value.partition("~")
+    try:
+        return datetime.fromisoformat(opened_at), case_id
+    except ValueError:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"{field}: not a place in the queue ({value[:60]!r})") from None
+
+
+def _list(session: Session, person: Viewer, filters: QueueFilters, **keyset: Keyset | None) -> Page:
+    """The API's own listing (store/cases.py), scoped as `GET /cases` scopes it."""
+    reader = person.principal
+    rows, total = case_store.list_cases(
+        session, tenant=reader.tenant, integrator=reader.id if reader.sees_only_own_cases else None,
+        status=filters.status, still_open=filters.status is None, kind=filters.kind,
+        owner=reader.id if filters.owner == "mine" else None, unowned=filters.owner == "unowned",
+        sla_state=filters.sla, opened_after=None, opened_before=None, limit=PAGE_SIZE, offset=0,
+        newest_first=True, **keyset)
+    return Page(rows=rows, total=total)
+
+
+async def _page(settings: SettingsDep, person: Viewer, filters: QueueFilters, **keyset: Keyset | None) -> Page:
+    await permit(ReaderDep, person.principal)
+
+    def read() -> Page:
+        with session_for(settings.database_url) as session:
+            return _list(session, person, filters, **keyset)
+
+    return await run_in_threadpool(read)
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+async def queue(request: Request, settings: SettingsDep, person: ViewerDep,
+                filters: Annotated[QueueFilters, Query()], after: str | None = None) -> HTMLResponse:
+    page = await _page(settings, person, filters, older_than=parse_cursor("after", after))
+    return templates.TemplateResponse(request, "queue.html", {
+        "person": person, "filters": filters, "page": page, "first_page": after is None,
+        "locale": locale_of(request), "poll_seconds": POLL_SECONDS,
+        "statuses": list(CaseStatus), "kinds": list(IncidentKind), "sla_states": list(SlaState)})
+
+
+@router.get("/queue/fresh", response_class=HTMLResponse, include_in_schema=False)
+async def fresh(request: Request, settings: SettingsDep, person: ViewerDep,
+                filters: Annotated[QueueFilters, Query()], since: str | None = None) -> HTMLResponse:
+    """What arrived since the newest row shown, above it; and the poller again, remembering the newest now.
+    Rows already on the page stay where they are: nothing moves under the viewer's cursor."""
+    page = await _page(settings, person, filters, newer_than=parse_cursor("since", since))
+    return templates.TemplateResponse(request, "_fresh.html", {
+        "filters": filters, "rows": page.rows, "since": page.newest or since or "",
+        "locale": locale_of(request), "poll_seconds": POLL_SECONDS})

@@ -1,0 +1,127 @@
+"""The console as supervisors use it, in Chromium: sign in and out, the queue (filters in the URL, a new case
+appearing live), a case's story, a reveal on the record, a personal reply refused then sent, and four eyes on
+the approval, ending with the refund on the page. Every action goes through the API's own rules."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from playwright.async_api import Page, expect
+from sqlmodel import select
+
+from store.db import session_for
+from store.tables import AccessRecordRow, StaffSessionRow
+from tests.browser.conftest import OWNER, PASSWORD, SCREENSHOTS, SECOND, Console, serious_violations, sign_in
+from tests.harness import eventually
+from tests.scenarios.test_s3_s4_complaints import PHONE, complaint, personal_reply
+
+NOT_PERSONAL = "Thank you for your feedback. We will look into it."
+
+
+async def test_signing_in_and_out(console: Console):
+    page = await console.browser.new_page(base_url=console.base_url)
+    await sign_in(page, f"{OWNER}@example.com", "not the password")
+    await expect(page.get_by_role("alert")).to_have_text("Wrong email or password.")
+
+    await sign_in(page, f"{OWNER}@example.com", PASSWORD)
+    await expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+    [cookie] = [c for c in await page.context.cookies() if c["name"] == "console_session"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/console"
+
+    forged = await page.request.post("/console/sign-out", form={"csrf": "not the token"})
+    assert forged.status == 403 and "CSRF" in await forged.text(), "a form without our token does nothing"
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await page.goto("/console/")
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+async def test_an_idle_session_ends(console: Console):
+    page = await console.person(OWNER)
+    with session_for(console.stack.settings.database_url) as session:
+        for row in session.exec(select(StaffSessionRow)).all():
+            row.last_seen_at -= timedelta(minutes=31)
+            session.add(row)
+        session.commit()
+    await page.reload()
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+async def test_queue_case_reveal_reply_and_four_eyes(console: Console):
+    stack = console.stack
+    sari = await console.person(OWNER)
+    await sari.goto("/console/?owner=mine")
+
+    # A new case appears in the open queue, at the top, without a reload.
+    case_id = (await stack.api.post("/incidents", json=complaint("tweet-9101", owner=OWNER))).json()["case_id"]
+    reference = stack.case(case_id).reference
+    row = sari.locator(f"tr[data-case='{case_id}']")
+    await expect(row).to_contain_text(reference)
+    await expect(row).to_contain_text("Jari Virtanen")
+    await expect(row).to_contain_text(re.compile(r"14[.,]00"))
+    await expect(row.locator(".sla")).to_contain_text(re.compile("On track|At risk|Breached|Paused"))
+
+    # Filters live in the URL: a bookmarked view shows the same rows.
+    await sari.get_by_label("Type").select_option("complaint")
+    await sari.get_by_role("button", name="Apply").click()
+    await expect(sari).to_have_url(re.compile(r"kind=complaint.*owner=mine|owner=mine.*kind=complaint"))
+    await expect(row).to_be_visible()
+    await sari.goto("/console/?owner=unowned")
+    await expect(sari.locator("#count")).to_contain_text("0 cases")
+    await sari.goto("/console/?owner=mine&kind=complaint")
+    await expect(sari.get_by_role("row", name=re.compile(reference))).to_be_visible()
+    assert await serious_violations(sari) == [], "axe on the queue"
+    await sari.screenshot(path=str(SCREENSHOTS / "queue.png"), full_page=True)
+
+    # The case: its story, and the phone number masked until revealed for a purpose, on the record.
+    await sari.get_by_role("link", name=reference).click()
+    await expect(sari.get_by_role("heading", name=f"Case {reference}")).to_be_visible()
+    await expect(sari.locator("#timeline")).to_contain_text("complaint incident reported by social_media")
+    await expect(sari.locator("#contact-phone")).to_have_text("+358 *** 21")
+    await sari.get_by_label("Purpose").fill("calling the customer back about the refund")
+    await sari.get_by_role("button", name="Reveal").click()
+    await expect(sari.locator("#contact-phone")).to_have_text(PHONE)
+    await expect(sari.locator("#reveal-recorded")).to_contain_text("This read is recorded")
+    [record] = stack.rows(AccessRecordRow, case_id=case_id)
+    assert (record.actor, record.purpose, record.flagged) == (OWNER, "calling the customer back about the refund",
+                                                             False)
+
+    # A reply that is not personal is refused with the check's reasons beside it; a personal one is sent.
+    reply = sari.get_by_label("Reply", exact=True)
+    await reply.fill(NOT_PERSONAL)
+    await sari.get_by_label("Signed by").fill("Sari")
+    await sari.get_by_role("button", name="Send reply").click()
+    await expect(sari.locator("#reply-errors")).to_contain_text("it does not name the customer (Jari)")
+    await expect(sari.locator("#reply-errors")).to_contain_text("it states no fact of this case")
+    await expect(reply).to_have_value(NOT_PERSONAL), "the draft is kept"
+    await reply.fill(personal_reply("Sari")["text"])
+    await sari.get_by_role("button", name="Send reply").click()
+    await expect(sari.get_by_role("status")).to_have_text("Your reply is on its way to the customer.")
+
+    # Four eyes: the owner gets no approve button, with the reason; a forced post is refused by the API's rule.
+    await eventually(lambda: stack.case(case_id).status == "waiting_on_approval", within=60)
+    await sari.reload()
+    await expect(sari.locator("#no-approval")).to_contain_text("owns the case and cannot decide on it (four eyes)")
+    await expect(sari.get_by_role("button", name="Approve")).to_have_count(0)
+    assert await serious_violations(sari) == [], "axe on the case page"
+    await sari.screenshot(path=str(SCREENSHOTS / "case.png"), full_page=True)
+    forced = await sari.request.post(f"/console/cases/{case_id}/decision", form={
+        "csrf": await csrf_of(sari), "decision": "approve", "reason": "my own case, forced"})
+    assert forced.status == 409 and "owns the case" in await forced.text()
+    assert stack.refunds(case_id) == []
+
+    # A second supervisor approves; the refund appears on the case with its ledger reference.
+    sami = await console.person(SECOND)
+    await sami.goto(f"/console/cases/{case_id}")
+    await sami.get_by_label("Reason", exact=True).fill("clear billing error")
+    await sami.get_by_role("button", name="Approve").click()
+    await expect(sami.get_by_role("status")).to_have_text("Your decision is recorded.")
+    [refund] = await eventually(lambda: stack.refunds(case_id), within=60)
+    await sami.reload()
+    await expect(sami.locator("#refunds")).to_contain_text(refund.provider_ref)
+    await expect(sami.locator("#timeline")).to_contain_text(f"approved by {SECOND}: clear billing error")
+
+
+async def csrf_of(page: Page) -> str:
+    return await page.locator("input[name=csrf]").first.input_value()
