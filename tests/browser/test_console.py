@@ -94,7 +94,7 @@ async def test_queue_case_reveal_reply_and_four_eyes(console: Console):
     await sari.get_by_role("button", name="Send reply").click()
     await expect(sari.locator("#reply-errors")).to_contain_text("it does not name the customer (Jari)")
     await expect(sari.locator("#reply-errors")).to_contain_text("it states no fact of this case")
-    await expect(reply).to_have_value(NOT_PERSONAL), "the draft is kept"
+    await expect(reply).to_have_value(NOT_PERSONAL)  # the draft is kept for the agent to fix
     await reply.fill(personal_reply("Sari")["text"])
     await sari.get_by_role("button", name="Send reply").click()
     await expect(sari.get_by_role("status")).to_have_text("Your reply is on its way to the customer.")
