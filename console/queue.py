@@ -29,6 +29,7 @@ from store.tables import CaseRow
 
 router = APIRouter(prefix=PATH)
 PAGE_SIZE = 50
+COUNT_UP_TO = 1000  # "more than 1000" is all a person needs, and counting further costs (make bench, d)
 POLL_SECONDS = 2
 
 
@@ -55,6 +56,11 @@ class QueueFilters(BaseModel):
 class Page:
     rows: list[CaseRow]
     total: int
+
+    @property
+    def counted(self) -> str:
+        many = f"more than {COUNT_UP_TO} cases" if self.total > COUNT_UP_TO else f"{self.total} cases"
+        return "1 case" if self.total == 1 else many
 
     @property
     def newest(self) -> str | None:
@@ -88,7 +94,7 @@ def _list(session: Session, person: Viewer, filters: QueueFilters, **keyset: Key
         status=filters.status, still_open=filters.status is None, kind=filters.kind,
         owner=reader.id if filters.owner == "mine" else None, unowned=filters.owner == "unowned",
         sla_state=filters.sla, opened_after=None, opened_before=None, limit=PAGE_SIZE, offset=0,
-        newest_first=True, **keyset)
+        newest_first=True, count_up_to=COUNT_UP_TO, **keyset)
     return Page(rows=rows, total=total)
 
 
