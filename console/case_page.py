@@ -3,11 +3,15 @@ that asks for a purpose; and the actions an agent or supervisor takes, each thro
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlmodel import Session
+from temporalio.client import Client
 
 from api.case_access import load_visible_case
 from api.deps import SessionDep, SettingsDep, TemporalDep
@@ -20,9 +24,37 @@ from schemas.auth import Scope
 from schemas.privacy import Revealed, RevealIn
 from schemas.progress import CaseStatus
 from schemas.steps import Decision, decision_refusal
+from settings import Settings
 
 router = APIRouter(prefix=f"{PATH}/cases")
 DONE = {"reply": "Your reply is on its way to the customer.", "decision": "Your decision is recorded."}
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """What it takes to show the case page again: who asks, about which case, and the app's connections."""
+
+    request: Request
+    person: Viewer
+    case_id: str
+    settings: Settings
+    temporal: Client
+    session: Session
+
+
+async def viewing(case_id: str, request: Request, person: ViewerDep, settings: SettingsDep, temporal: TemporalDep,
+                  session: SessionDep) -> CaseView:
+    return CaseView(request, person, case_id, settings, temporal, session)
+
+
+async def acting(case_id: str, request: Request, person: ActingDep, settings: SettingsDep, temporal: TemporalDep,
+                 session: SessionDep) -> CaseView:
+    """As `viewing`, for a form posted by the person (its CSRF token checked)."""
+    return CaseView(request, person, case_id, settings, temporal, session)
+
+
+ViewingDep = Annotated[CaseView, Depends(viewing)]
+ActingOnDep = Annotated[CaseView, Depends(acting)]
 
 
 def approval_refusal(person: Viewer, detail: Any) -> str | None:
@@ -36,75 +68,72 @@ def approval_refusal(person: Viewer, detail: Any) -> str | None:
     return decision_refusal(probe, detail.live.owner, detail.live.assigned_by, waiting=True)
 
 
-async def render(request: Request, person: Viewer, case_id: str, settings: SettingsDep, temporal: TemporalDep,
-                 session: SessionDep, status_code: int = 200, **shown: Any) -> Response:
-    detail = await through_api(cases.get_case, person.principal, case_id=case_id, settings=settings,
-                               temporal=temporal)
-    timeline = await through_api(cases.get_timeline, person.principal, case_id=case_id, session=session)
-    row = await load_visible_case(settings, case_id, person.principal)
-    context = {"person": person, "case": detail, "timeline": timeline, "locale": locale_of(request),
+async def render(view: CaseView, status_code: int = 200, **shown: Any) -> Response:
+    person, case_id = view.person, view.case_id
+    detail = await through_api(cases.get_case, person.principal, case_id=case_id, settings=view.settings,
+                               temporal=view.temporal)
+    timeline = await through_api(cases.get_timeline, person.principal, case_id=case_id, session=view.session)
+    row = await load_visible_case(view.settings, case_id, person.principal)
+    context = {"person": person, "case": detail, "timeline": timeline, "locale": locale_of(view.request),
                "contact": {"phone": mask_phone(row.customer_phone), "email": mask_email(row.customer_email)},
                "waiting_on_approval": detail.live is not None and detail.live.status == CaseStatus.waiting_on_approval,
                "approval_refusal": approval_refusal(person, detail),
-               "done": DONE.get(request.query_params.get("done", "")), "errors": {}, "draft": {}, **shown}
-    return templates.TemplateResponse(request, "case.html", context, status_code=status_code)
+               "done": DONE.get(view.request.query_params.get("done", "")), "errors": {}, "draft": {}, **shown}
+    return templates.TemplateResponse(view.request, "case.html", context, status_code=status_code)
 
 
 @router.get("/{case_id}", response_class=HTMLResponse, include_in_schema=False)
-async def case_page(case_id: str, request: Request, person: ViewerDep, settings: SettingsDep,
-                    temporal: TemporalDep, session: SessionDep) -> Response:
-    return await render(request, person, case_id, settings, temporal, session)
+async def case_page(view: ViewingDep) -> Response:
+    return await render(view)
 
 
 @router.post("/{case_id}/reveal", response_class=HTMLResponse, include_in_schema=False)
-async def reveal(case_id: str, request: Request, person: ActingDep, settings: SettingsDep, temporal: TemporalDep,
-                 session: SessionDep, purpose: Annotated[str, Form(max_length=500)] = "",
+async def reveal(view: ActingOnDep, purpose: Annotated[str, Form(max_length=500)] = "",
                  fields: Annotated[list[str], Form()] = []) -> Response:  # noqa: B006  (FastAPI copies it)
     """Shown once in this answer, never stored in the page's URL or a cookie; the read is on the record."""
     try:
-        revealed: Revealed = await through_api(privacy.reveal_personal_data, person.principal, case_id=case_id,
-                                               asked=RevealIn.model_validate({"fields": fields, "purpose": purpose}),
-                                               request=request, settings=settings)
+        revealed: Revealed = await through_api(
+            privacy.reveal_personal_data, view.person.principal, case_id=view.case_id, request=view.request,
+            settings=view.settings, asked=RevealIn.model_validate({"fields": fields, "purpose": purpose}))
     except (HTTPException, ValidationError) as refused:
-        return await _refused(request, person, case_id, settings, temporal, session, "reveal", refused,
-                              {"purpose": purpose})
-    response = await render(request, person, case_id, settings, temporal, session, revealed=revealed)
+        return await _refused(view, "reveal", refused, {"purpose": purpose})
+    response = await render(view, revealed=revealed)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @router.post("/{case_id}/reply", include_in_schema=False)
-async def personal_reply(case_id: str, request: Request, person: ActingDep, settings: SettingsDep,
-                         temporal: TemporalDep, session: SessionDep, text: Annotated[str, Form(max_length=4000)] = "",
+async def personal_reply(view: ActingOnDep, text: Annotated[str, Form(max_length=4000)] = "",
                          agent_name: Annotated[str, Form(max_length=200)] = "") -> Response:
-    try:
-        response = case_actions.ResponseIn(text=text, agent_name=agent_name)
-        await through_api(case_actions.respond, person.principal, case_id=case_id, response=response,
-                          settings=settings, temporal=temporal)
-    except (HTTPException, ValidationError) as refused:
-        return await _refused(request, person, case_id, settings, temporal, session, "reply", refused,
-                              {"text": text, "agent_name": agent_name})
-    return RedirectResponse(f"{PATH}/cases/{case_id}?done=reply", status_code=status.HTTP_303_SEE_OTHER)
+    async def send() -> None:
+        await through_api(case_actions.respond, view.person.principal, case_id=view.case_id, settings=view.settings,
+                          temporal=view.temporal, response=case_actions.ResponseIn(text=text, agent_name=agent_name))
+
+    return await _act(view, "reply", send, {"text": text, "agent_name": agent_name})
 
 
 @router.post("/{case_id}/decision", include_in_schema=False)
-async def decision(case_id: str, request: Request, person: ActingDep, settings: SettingsDep, temporal: TemporalDep,
-                   session: SessionDep, choice: Annotated[Literal["approve", "reject"], Form(alias="decision")],
+async def decision(view: ActingOnDep, choice: Annotated[Literal["approve", "reject"], Form(alias="decision")],
                    reason: Annotated[str, Form(max_length=500)] = "") -> Response:
+    async def decide() -> None:
+        await through_api(case_actions.decide, view.person.principal, case_id=view.case_id, settings=view.settings,
+                          temporal=view.temporal, approval=case_actions.ApprovalIn(decision=choice, reason=reason))
+
+    return await _act(view, "decision", decide, {"reason": reason})
+
+
+async def _act(view: CaseView, form: str, action: Callable[[], Awaitable[None]], draft: dict[str, str]) -> Response:
+    """Does `action` (an API route, with its input built inside so that bad input is a refusal too); then back to
+    the case page saying it is done, or the case page again with the API's reasons beside the form, the person's
+    draft kept, and the API's status code."""
     try:
-        approval = case_actions.ApprovalIn(decision=choice, reason=reason)
-        await through_api(case_actions.decide, person.principal, case_id=case_id, approval=approval,
-                          settings=settings, temporal=temporal)
+        await action()
     except (HTTPException, ValidationError) as refused:
-        return await _refused(request, person, case_id, settings, temporal, session, "decision", refused,
-                              {"reason": reason})
-    return RedirectResponse(f"{PATH}/cases/{case_id}?done=decision", status_code=status.HTTP_303_SEE_OTHER)
+        return await _refused(view, form, refused, draft)
+    return RedirectResponse(f"{PATH}/cases/{view.case_id}?done={form}", status_code=status.HTTP_303_SEE_OTHER)
 
 
-async def _refused(request: Request, person: Viewer, case_id: str, settings: SettingsDep, temporal: TemporalDep,
-                   session: SessionDep, form: str, refused: HTTPException | ValidationError,
+async def _refused(view: CaseView, form: str, refused: HTTPException | ValidationError,
                    draft: dict[str, str]) -> Response:
-    """The case page again, the API's reasons beside the form and the person's draft kept; the API's status."""
     code = refused.status_code if isinstance(refused, HTTPException) else status.HTTP_422_UNPROCESSABLE_CONTENT
-    return await render(request, person, case_id, settings, temporal, session, status_code=code,
-                        errors={form: reasons(refused)}, draft={form: draft})
+    return await render(view, status_code=code, errors={form: reasons(refused)}, draft={form: draft})

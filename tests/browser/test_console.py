@@ -63,7 +63,7 @@ async def test_queue_case_reveal_reply_and_four_eyes(console: Console):
     await expect(row.locator(".sla")).to_contain_text(re.compile("On track|At risk|Breached|Paused"))
 
     # Filters live in the URL: a bookmarked view shows the same rows.
-    await sari.get_by_label("Type").select_option("complaint")
+    await sari.get_by_label("Type").select_option("complaint")  # option values are the API's
     await sari.get_by_role("button", name="Apply").click()
     await expect(sari).to_have_url(re.compile(r"kind=complaint.*owner=mine|owner=mine.*kind=complaint"))
     await expect(row).to_be_visible()
