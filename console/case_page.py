@@ -1,16 +1,17 @@
 """One case: its story (timeline), live step, SLA clocks, owner, refunds; contact details masked behind a Reveal
-that asks for a purpose; and the actions an agent or supervisor takes, each through the API's own route."""
+that asks for a purpose. The forms that act on it post to console/case_actions.py, which answers with `act`."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
 from api.case_access import load_visible_case
@@ -23,11 +24,18 @@ from privacy.masking import mask_email, mask_phone
 from schemas.auth import Scope
 from schemas.privacy import Revealed, RevealIn
 from schemas.progress import CaseStatus
+from schemas.sla import Priority
 from schemas.steps import Decision, decision_refusal
 from settings import Settings
+from store.accounts import list_accounts
 
 router = APIRouter(prefix=f"{PATH}/cases")
-DONE = {"reply": "Your reply is on its way to the customer.", "decision": "Your decision is recorded."}
+# The outcomes a person may close a case with, as the API's close route takes them.
+CLOSING_OUTCOMES = list(get_args(case_actions.CloseIn.model_fields["outcome"].annotation))
+DONE = {"reply": "Your reply is on its way to the customer.", "decision": "Your decision is recorded.",
+        "answer": "The customer's answer is recorded on the case.", "note": "Your note is on the timeline.",
+        "assign": "The case has a new owner.", "priority": "The priority is changed; the SLA deadlines follow.",
+        "close": "The case closes at its next safe point.", "cancel": "The case is withdrawn at its next safe point."}
 
 
 @dataclass(frozen=True)
@@ -74,10 +82,13 @@ async def render(view: CaseView, status_code: int = 200, **shown: Any) -> Respon
                                temporal=view.temporal)
     timeline = await through_api(cases.get_timeline, person.principal, case_id=case_id, session=view.session)
     row = await load_visible_case(view.settings, case_id, person.principal)
+    staff = await run_in_threadpool(list_accounts, view.session, person.principal.tenant)
     context = {"person": person, "case": detail, "timeline": timeline, "locale": locale_of(view.request),
                "contact": {"phone": mask_phone(row.customer_phone), "email": mask_email(row.customer_email)},
                "waiting_on_approval": detail.live is not None and detail.live.status == CaseStatus.waiting_on_approval,
                "approval_refusal": approval_refusal(person, detail),
+               "staff": [account for account in staff if not account.disabled], "priorities": list(Priority),
+               "outcomes": CLOSING_OUTCOMES,
                "done": DONE.get(view.request.query_params.get("done", "")), "errors": {}, "draft": {}, **shown}
     return templates.TemplateResponse(view.request, "case.html", context, status_code=status_code)
 
@@ -102,27 +113,7 @@ async def reveal(view: ActingOnDep, purpose: Annotated[str, Form(max_length=500)
     return response
 
 
-@router.post("/{case_id}/reply", include_in_schema=False)
-async def personal_reply(view: ActingOnDep, text: Annotated[str, Form(max_length=4000)] = "",
-                         agent_name: Annotated[str, Form(max_length=200)] = "") -> Response:
-    async def send() -> None:
-        await through_api(case_actions.respond, view.person.principal, case_id=view.case_id, settings=view.settings,
-                          temporal=view.temporal, response=case_actions.ResponseIn(text=text, agent_name=agent_name))
-
-    return await _act(view, "reply", send, {"text": text, "agent_name": agent_name})
-
-
-@router.post("/{case_id}/decision", include_in_schema=False)
-async def decision(view: ActingOnDep, choice: Annotated[Literal["approve", "reject"], Form(alias="decision")],
-                   reason: Annotated[str, Form(max_length=500)] = "") -> Response:
-    async def decide() -> None:
-        await through_api(case_actions.decide, view.person.principal, case_id=view.case_id, settings=view.settings,
-                          temporal=view.temporal, approval=case_actions.ApprovalIn(decision=choice, reason=reason))
-
-    return await _act(view, "decision", decide, {"reason": reason})
-
-
-async def _act(view: CaseView, form: str, action: Callable[[], Awaitable[None]], draft: dict[str, str]) -> Response:
+async def act(view: CaseView, form: str, action: Callable[[], Awaitable[None]], draft: dict[str, str]) -> Response:
     """Does `action` (an API route, with its input built inside so that bad input is a refusal too); then back to
     the case page saying it is done, or the case page again with the API's reasons beside the form, the person's
     draft kept, and the API's status code."""

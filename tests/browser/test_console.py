@@ -125,3 +125,44 @@ async def test_queue_case_reveal_reply_and_four_eyes(console: Console):
 
 async def csrf_of(page: Page) -> str:
     return await page.locator("input[name=csrf]").first.input_value()
+
+
+async def test_steering_a_case_from_its_page(console: Console):
+    """A note, a hand-over with a reason, a priority because it went public, the customer's answer from the phone,
+    and closing by hand: each lands on the case through its API route, and the page shows it."""
+    stack = console.stack
+    case_id = (await stack.api.post("/incidents", json=complaint("form-9201", source="feedback_form"))).json()[
+        "case_id"]
+    sari = await console.person(OWNER)
+    await sari.goto(f"/console/cases/{case_id}")
+
+    await sari.get_by_label("Note (staff only, never sent)").fill("Customer called twice already")
+    await sari.get_by_role("button", name="Add note").click()
+    await expect(sari.get_by_role("status")).to_have_text("Your note is on the timeline.")
+    await expect(sari.locator("#timeline")).to_contain_text("Customer called twice already")
+
+    await sari.get_by_label("New owner").select_option("duty.manager")
+    await sari.get_by_label("Reason for the hand-over").fill("Duty manager knows the customer")
+    await sari.get_by_role("button", name="Reassign").click()
+    await expect(sari.get_by_role("status")).to_have_text("The case has a new owner.")
+    await eventually(lambda: stack.case(case_id).owner == "duty.manager", within=60)
+
+    await sari.get_by_label("This went public").check()
+    await sari.get_by_label("Reason for the change").fill("the customer posted it on social media")
+    await sari.get_by_role("button", name="Change priority").click()
+    await expect(sari.get_by_role("status")).to_contain_text("The priority is changed")
+    await eventually(lambda: stack.case(case_id).priority == "high", within=60)
+
+    await sari.get_by_label("What the customer said").fill("Thanks, that sorts it out")
+    await sari.get_by_role("button", name="Record answer").click()
+    await expect(sari.get_by_role("status")).to_have_text("The customer's answer is recorded on the case.")
+
+    await sari.get_by_label("Outcome").select_option("resolved_by_hand")
+    await sari.get_by_label("Reason for closing or withdrawing").fill("refunded at the service desk")
+    await sari.get_by_role("button", name="Close case").click()
+    await expect(sari.get_by_role("status")).to_have_text("The case closes at its next safe point.")
+    await eventually(lambda: stack.case(case_id).status == "closed", within=60)
+    await sari.reload()
+    await expect(sari.locator("#case-status")).to_contain_text("closed (resolved by hand)")
+    await expect(sari.locator("#timeline")).to_contain_text("Duty manager knows the customer")
+    assert await serious_violations(sari) == [], "axe on a closed case"
