@@ -166,3 +166,22 @@ async def test_steering_a_case_from_its_page(console: Console):
     await expect(sari.locator("#case-status")).to_contain_text("closed (resolved by hand)")
     await expect(sari.locator("#timeline")).to_contain_text("Duty manager knows the customer")
     assert await serious_violations(sari) == [], "axe on a closed case"
+
+
+async def test_recovery_figures_for_a_period(console: Console):
+    stack = console.stack
+    await stack.api.post("/incidents", json=complaint("form-9301", source="feedback_form"))
+    sari = await console.person(OWNER)
+    await sari.get_by_role("link", name="Figures").click()
+    await expect(sari.get_by_role("heading", name="Recovery figures")).to_be_visible()
+    overall = sari.get_by_role("row", name=re.compile("All cases"))
+    await expect(overall.get_by_role("cell").nth(1)).to_have_text("1")
+    await expect(sari.get_by_role("row", name=re.compile("Type complaint"))).to_be_visible()
+    await expect(sari.get_by_role("img", name=re.compile("Share recovered, per type: complaint"))).to_be_visible()
+    assert await serious_violations(sari) == [], "axe on the figures page"
+    await sari.screenshot(path=str(SCREENSHOTS / "figures.png"), full_page=True)
+
+    download = await sari.request.get(await sari.get_by_role("link", name="Download CSV").get_attribute("href"))
+    rows = (await download.text()).splitlines()
+    assert download.headers["content-type"].startswith("text/csv")
+    assert rows[0].startswith("section,group,opened,closed") and "Type,complaint,1," in (await download.text())
