@@ -4,13 +4,13 @@ with new cases appearing at the top while the page is open (htmx polls for what 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -19,8 +19,9 @@ from api.deps import SettingsDep
 from console.api_calls import permit
 from console.session import PATH, Viewer, ViewerDep
 from console.templating import locale_of, templates
-from schemas.incidents import IncidentKind
+from schemas.incidents import IncidentKind, IncidentSource
 from schemas.progress import CaseStatus
+from schemas.sla import Priority
 from sla.clock import SlaState
 from store import cases as case_store
 from store.cases import Keyset
@@ -42,6 +43,10 @@ class QueueFilters(BaseModel):
     kind: IncidentKind | None = None
     owner: Literal["mine", "unowned"] | None = None
     sla: SlaState | None = None
+    priority: Priority | None = None
+    source: IncidentSource | None = None
+    opened_from: date | None = Field(default=None, description="Opened on or after this day (UTC).")
+    opened_to: date | None = Field(default=None, description="Opened on or before this day (UTC).")
 
     @field_validator("*", mode="before")
     @classmethod
@@ -86,6 +91,10 @@ def parse_cursor(field: str, value: str | None) -> Keyset | None:
                             f"{field}: not a place in the queue ({value[:60]!r})") from None
 
 
+def _midnight(day: date | None, days_after: int = 0) -> datetime | None:
+    return datetime.combine(day + timedelta(days=days_after), time(), UTC) if day else None
+
+
 def _list(session: Session, person: Viewer, filters: QueueFilters, **keyset: Keyset | None) -> Page:
     """The API's own listing (store/cases.py), scoped as `GET /cases` scopes it."""
     reader = person.principal
@@ -93,7 +102,9 @@ def _list(session: Session, person: Viewer, filters: QueueFilters, **keyset: Key
         session, tenant=reader.tenant, integrator=reader.id if reader.sees_only_own_cases else None,
         status=filters.status, still_open=filters.status is None, kind=filters.kind,
         owner=reader.id if filters.owner == "mine" else None, unowned=filters.owner == "unowned",
-        sla_state=filters.sla, opened_after=None, opened_before=None, limit=PAGE_SIZE, offset=0,
+        sla_state=filters.sla, priority=filters.priority, source=filters.source,
+        opened_after=_midnight(filters.opened_from), opened_before=_midnight(filters.opened_to, days_after=1),
+        limit=PAGE_SIZE, offset=0,
         newest_first=True, count_up_to=COUNT_UP_TO, **keyset)
     return Page(rows=rows, total=total)
 
@@ -115,7 +126,8 @@ async def queue(request: Request, settings: SettingsDep, person: ViewerDep,
     return templates.TemplateResponse(request, "queue.html", {
         "person": person, "filters": filters, "page": page, "first_page": after is None,
         "locale": locale_of(request), "poll_seconds": POLL_SECONDS,
-        "statuses": list(CaseStatus), "kinds": list(IncidentKind), "sla_states": list(SlaState)})
+        "statuses": list(CaseStatus), "kinds": list(IncidentKind), "sla_states": list(SlaState),
+        "priorities": list(Priority), "sources": list(IncidentSource)})
 
 
 @router.get("/queue/fresh", response_class=HTMLResponse, include_in_schema=False)

@@ -191,7 +191,7 @@ def list_cases(
     owner: str | None,
     sla_state: str | None = None, priority: str | None = None,
     opened_after: datetime | None, opened_before: datetime | None, limit: int, offset: int,
-    unowned: bool | None = None, still_open: bool | None = None,
+    unowned: bool | None = None, still_open: bool | None = None, source: str | None = None,
     older_than: Keyset | None = None, newer_than: Keyset | None = None, newest_first: bool | None = None,
     count_up_to: int | None = None,
 ) -> tuple[list[CaseRow], int]:
@@ -209,6 +209,8 @@ def list_cases(
         conditions.append(CaseRow.status != CaseStatus.closed)
     if kind is not None:
         conditions.append(CaseRow.kind == kind)
+    if source is not None:
+        conditions.append(CaseRow.source == source)
     if owner is not None:
         conditions.append(CaseRow.owner == owner)
     if unowned:

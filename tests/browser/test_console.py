@@ -5,7 +5,7 @@ the approval, ending with the refund on the page. Every action goes through the 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from playwright.async_api import Page, expect
 from sqlmodel import select
@@ -68,6 +68,11 @@ async def test_queue_case_reveal_reply_and_four_eyes(console: Console):
     await expect(sari).to_have_url(re.compile(r"kind=complaint.*owner=mine|owner=mine.*kind=complaint"))
     await expect(row).to_be_visible()
     await sari.goto("/console/?owner=unowned")
+    await expect(sari.locator("#count")).to_contain_text("0 cases")
+    today = datetime.now(UTC).date().isoformat()
+    await sari.goto(f"/console/?source=social_media&priority=high&opened_from={today}&opened_to={today}")
+    await expect(row).to_be_visible()
+    await sari.goto("/console/?source=till")
     await expect(sari.locator("#count")).to_contain_text("0 cases")
     await sari.goto("/console/?owner=mine&kind=complaint")
     await expect(sari.get_by_role("row", name=re.compile(reference))).to_be_visible()
