@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session
@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import ReaderDep
 from api.deps import SettingsDep
 from console.api_calls import permit
-from console.session import PATH, Viewer, ViewerDep
+from console.session import PATH, ActingDep, Viewer, ViewerDep
 from console.templating import locale_of, templates
 from schemas.incidents import IncidentKind, IncidentSource
 from schemas.progress import CaseStatus
@@ -122,20 +122,32 @@ async def _page(settings: SettingsDep, person: Viewer, filters: QueueFilters, **
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 async def queue(request: Request, settings: SettingsDep, person: ViewerDep,
                 filters: Annotated[QueueFilters, Query()], after: str | None = None) -> HTMLResponse:
+    checked = datetime.now(UTC).isoformat()
     page = await _page(settings, person, filters, older_than=parse_cursor("after", after))
-    return templates.TemplateResponse(request, "queue.html", {
+    return templates.TemplateResponse(request, "queue.html", {"checked": checked, "csrf": person.csrf,
         "person": person, "filters": filters, "page": page, "first_page": after is None,
         "locale": locale_of(request), "poll_seconds": POLL_SECONDS,
         "statuses": list(CaseStatus), "kinds": list(IncidentKind), "sla_states": list(SlaState),
         "priorities": list(Priority), "sources": list(IncidentSource)})
 
 
-@router.get("/queue/fresh", response_class=HTMLResponse, include_in_schema=False)
-async def fresh(request: Request, settings: SettingsDep, person: ViewerDep,
-                filters: Annotated[QueueFilters, Query()], since: str | None = None) -> HTMLResponse:
-    """What arrived since the newest row shown, above it; and the poller again, remembering the newest now.
-    Rows already on the page stay where they are: nothing moves under the viewer's cursor."""
+@router.post("/queue/fresh", response_class=HTMLResponse, include_in_schema=False)
+async def fresh(request: Request, settings: SettingsDep, person: ActingDep,
+                filters: Annotated[QueueFilters, Query()], since: str | None = None, checked: datetime | None = None,
+                shown: Annotated[list[str], Form()] = []) -> HTMLResponse:  # noqa: B006  (FastAPI copies it)
+    """What arrived since the newest row shown, above it; the rows shown that moved on since the last look
+    (`checked`), each replaced where it stands; and the poller again, remembering the newest and the time.
+    Nothing moves under the viewer's cursor. A POST (with the form's CSRF token): the ids shown travel in the body,
+    however many rows have arrived since the page opened."""
+    now = datetime.now(UTC)  # before reading: a change during the read is seen again next time, never missed
     page = await _page(settings, person, filters, newer_than=parse_cursor("since", since))
+
+    def read_changed() -> list[CaseRow]:
+        with session_for(settings.database_url) as session:
+            return case_store.changed_cases(session, tenant=person.principal.tenant, integrator=None,
+                                            ids=shown, since=checked or now)
+
     return templates.TemplateResponse(request, "_fresh.html", {
-        "filters": filters, "rows": page.rows, "since": page.newest or since or "",
-        "locale": locale_of(request), "poll_seconds": POLL_SECONDS})
+        "filters": filters, "rows": page.rows, "since": page.newest or since or "", "checked": now.isoformat(),
+        "changed": await run_in_threadpool(read_changed), "locale": locale_of(request), "poll_seconds": POLL_SECONDS,
+        "csrf": person.csrf})

@@ -53,8 +53,13 @@ async def test_queue_case_reveal_reply_and_four_eyes(console: Console):
     sari = await console.person(OWNER)
     await sari.goto("/console/?owner=mine")
 
+    watcher = await sari.context.new_page()  # a second tab on the open queue, never reloaded
+    await watcher.goto("/console/")
+    await expect(watcher.locator("#count")).to_contain_text("0 cases")
+
     # A new case appears in the open queue, at the top, without a reload.
     case_id = (await stack.api.post("/incidents", json=complaint("tweet-9101", owner=OWNER))).json()["case_id"]
+    await expect(watcher.locator(f"#row-{case_id}")).to_contain_text("Jari Virtanen")
     reference = stack.case(case_id).reference
     row = sari.locator(f"tr[data-case='{case_id}']")
     await expect(row).to_contain_text(reference)
@@ -106,6 +111,7 @@ async def test_queue_case_reveal_reply_and_four_eyes(console: Console):
 
     # Four eyes: the owner gets no approve button, with the reason; a forced post is refused by the API's rule.
     await eventually(lambda: stack.case(case_id).status == "waiting_on_approval", within=60)
+    await expect(watcher.locator(f"#row-{case_id}")).to_contain_text("waiting on approval")  # changed in place
     await sari.reload()
     await expect(sari.locator("#no-approval")).to_contain_text("owns the case and cannot decide on it (four eyes)")
     await expect(sari.get_by_role("button", name="Approve")).to_have_count(0)
