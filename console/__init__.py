@@ -11,14 +11,14 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from console import case_actions, case_page, figures, queue, sign_in
+from console import case_actions, case_page, figures, inbox, queue, sign_in
 from console.session import PATH
 from console.templating import HERE
 
 
 def install(app: FastAPI) -> None:
     app.mount(f"{PATH}/static", StaticFiles(directory=HERE / "static"), name="console-static")
-    for module in (sign_in, queue, case_page, case_actions, figures):
+    for module in (sign_in, queue, case_page, case_actions, figures, inbox):
         app.include_router(module.router)
 
     @app.get(PATH, include_in_schema=False)

@@ -10,10 +10,11 @@ from datetime import UTC, datetime, timedelta
 from playwright.async_api import Page, expect
 from sqlmodel import select
 
+from schemas.auth import PrincipalKind, Scope
 from store.db import session_for
 from store.tables import AccessRecordRow, StaffSessionRow
 from tests.browser.conftest import OWNER, PASSWORD, SCREENSHOTS, SECOND, Console, serious_violations, sign_in
-from tests.harness import eventually
+from tests.harness import eventually, sign_email
 from tests.scenarios.test_s3_s4_complaints import PHONE, complaint, personal_reply
 
 NOT_PERSONAL = "Thank you for your feedback. We will look into it."
@@ -196,3 +197,19 @@ async def test_recovery_figures_for_a_period(console: Console):
     rows = (await download.text()).splitlines()
     assert download.headers["content-type"].startswith("text/csv")
     assert rows[0].startswith("section,group,opened,closed") and "Type,complaint,1," in (await download.text())
+
+
+async def test_unmatched_replies_inbox(console: Console):
+    stack = console.stack
+    content, signed = sign_email(stack.settings, {"sender": "someone@example.fi", "subject": "my refund?",
+                                                  "text": "Where is my money? Pay FI2112345600000785",
+                                                  "message_id": "m-7"})
+    carrier = stack.key("gateway", Scope.messages_inbound, kind=PrincipalKind.carrier)
+    assert (await stack.api.post("/webhooks/email", content=content, headers={**carrier, **signed})).status_code == 202
+    sari = await console.person(OWNER)
+    await sari.get_by_role("link", name="Unmatched replies").click()
+    message = sari.locator("#unmatched tbody tr").first
+    await expect(message).to_contain_text("Where is my money?")
+    await expect(message).to_contain_text("s***@example.fi")
+    await expect(message).not_to_contain_text("FI2112345600000785")
+    assert await serious_violations(sari) == [], "axe on the inbox"
