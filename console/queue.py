@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import ReaderDep
 from api.deps import SettingsDep
 from console.api_calls import permit
-from console.session import PATH, ActingDep, Viewer, ViewerDep
+from console.session import PATH, PollingDep, Viewer, ViewerDep
 from console.templating import locale_of, templates
 from schemas.incidents import IncidentKind, IncidentSource
 from schemas.progress import CaseStatus
@@ -132,7 +132,7 @@ async def queue(request: Request, settings: SettingsDep, person: ViewerDep,
 
 
 @router.post("/queue/fresh", response_class=HTMLResponse, include_in_schema=False)
-async def fresh(request: Request, settings: SettingsDep, person: ActingDep,
+async def fresh(request: Request, settings: SettingsDep, person: PollingDep,
                 filters: Annotated[QueueFilters, Query()], since: str | None = None, checked: datetime | None = None,
                 shown: Annotated[list[str], Form()] = []) -> HTMLResponse:  # noqa: B006  (FastAPI copies it)
     """What arrived since the newest row shown, above it; the rows shown that moved on since the last look

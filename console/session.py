@@ -61,32 +61,49 @@ def forget_cookie(request: Request, response: Response, name: str) -> None:
     response.delete_cookie(name, path=PATH, httponly=True, samesite="strict", secure=request.url.scheme == "https")
 
 
-async def viewer(request: Request, settings: SettingsDep) -> Viewer:
-    """The signed-in person, or off to the sign-in page (htmx requests are told to go there themselves)."""
-    token = request.cookies.get(SESSION_COOKIE)
+def _signed_in(touch: bool):
+    async def viewer(request: Request, settings: SettingsDep) -> Viewer:
+        """The signed-in person, or off to the sign-in page (htmx requests are told to go there themselves)."""
+        token = request.cookies.get(SESSION_COOKIE)
 
-    def look_up() -> tuple[Principal, str] | None:
-        with session_for(settings.database_url) as session:
-            principal = principal_of(session, token) if token else None
-            account = session.get(StaffAccountRow, principal.id) if principal else None
-            return (principal, account.display_name) if principal and account else None
+        def look_up() -> tuple[Principal, str] | None:
+            with session_for(settings.database_url) as session:
+                principal = principal_of(session, token, touch=touch) if token else None
+                account = session.get(StaffAccountRow, principal.id) if principal else None
+                return (principal, account.display_name) if principal and account else None
 
-    found = await run_in_threadpool(look_up)
-    if found is None:
-        sign_in = f"{PATH}/sign-in?next={quote(request.url.path)}"
-        if request.headers.get("HX-Request"):
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "signed out", headers={"HX-Redirect": sign_in})
-        raise HTTPException(status.HTTP_303_SEE_OTHER, "sign in first", headers={"Location": sign_in})
-    return Viewer(principal=found[0], display_name=found[1], csrf=csrf_for(token))
+        found = await run_in_threadpool(look_up)
+        if found is None:
+            sign_in = f"{PATH}/sign-in?next={quote(request.url.path)}"
+            if request.headers.get("HX-Request"):
+                raise HTTPException(status.HTTP_401_UNAUTHORIZED, "signed out", headers={"HX-Redirect": sign_in})
+            raise HTTPException(status.HTTP_303_SEE_OTHER, "sign in first", headers={"Location": sign_in})
+        return Viewer(principal=found[0], display_name=found[1], csrf=csrf_for(token))
+
+    return viewer
 
 
-async def acting_viewer(request: Request, person: Annotated[Viewer, Depends(viewer)]) -> Viewer:
-    """The signed-in person posting a form of ours: its CSRF token must match the session's (403 otherwise)."""
+viewer = _signed_in(touch=True)
+_unattended_viewer = _signed_in(touch=False)
+
+
+async def _checked(request: Request, person: Viewer) -> Viewer:
+    """A form of ours, posted by the signed-in person: its CSRF token must match the session's (403 otherwise)."""
     sent = (await request.form()).get("csrf")
     if not isinstance(sent, str) or not hmac.compare_digest(sent, person.csrf):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "the form's CSRF token is missing or wrong: reload the page")
     return person
 
 
+async def acting_viewer(request: Request, person: Annotated[Viewer, Depends(viewer)]) -> Viewer:
+    return await _checked(request, person)
+
+
+async def polling_viewer(request: Request, person: Annotated[Viewer, Depends(_unattended_viewer)]) -> Viewer:
+    """A page asking by itself (with the CSRF token): it does not count as the person's use of the session."""
+    return await _checked(request, person)
+
+
 ViewerDep = Annotated[Viewer, Depends(viewer)]
 ActingDep = Annotated[Viewer, Depends(acting_viewer)]
+PollingDep = Annotated[Viewer, Depends(polling_viewer)]

@@ -36,7 +36,9 @@ def sign_in(session: Session, email: str, password: str) -> str | None:
 
 
 def principal_of(session: Session, token: str, idle: timedelta = IDLE,
-                 lifetime: timedelta = LIFETIME) -> Principal | None:
+                 lifetime: timedelta = LIFETIME, touch: bool = True) -> Principal | None:
+    """The session's person now, or None. `touch=False` for what a page does by itself (the console's live poll):
+    it is not a person's use, and must not keep an unattended session alive past its idle timeout."""
     row = session.get(StaffSessionRow, _digest(token))
     now = utcnow()
     if row is None or row.ended_at is not None or now - row.last_seen_at > idle or now - row.created_at > lifetime:
@@ -44,7 +46,7 @@ def principal_of(session: Session, token: str, idle: timedelta = IDLE,
     account = session.get(StaffAccountRow, row.account_id)
     if account is None or account.disabled_at is not None:
         return None
-    if now - row.last_seen_at > TOUCH_EVERY:
+    if touch and now - row.last_seen_at > TOUCH_EVERY:
         row.last_seen_at = now
         session.add(row)
         session.commit()
