@@ -15,6 +15,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import ReaderDep
+from api.case_access import only_from
 from api.deps import SettingsDep
 from console.api_calls import permit
 from console.session import PATH, PollingDep, Viewer, ViewerDep
@@ -22,6 +23,7 @@ from console.templating import locale_of, templates
 from schemas.incidents import IncidentKind, IncidentSource
 from schemas.progress import CaseStatus
 from schemas.sla import Priority
+from settings import Settings
 from sla.clock import SlaState
 from store import cases as case_store
 from store.cases import Keyset
@@ -99,7 +101,7 @@ def _list(session: Session, person: Viewer, filters: QueueFilters, **keyset: Key
     """The API's own listing (store/cases.py), scoped as `GET /cases` scopes it."""
     reader = person.principal
     rows, total = case_store.list_cases(
-        session, tenant=reader.tenant, integrator=reader.id if reader.sees_only_own_cases else None,
+        session, tenant=reader.tenant, integrator=only_from(reader),
         status=filters.status, still_open=filters.status is None, kind=filters.kind,
         owner=reader.id if filters.owner == "mine" else None, unowned=filters.owner == "unowned",
         sla_state=filters.sla, priority=filters.priority, source=filters.source,
@@ -109,7 +111,7 @@ def _list(session: Session, person: Viewer, filters: QueueFilters, **keyset: Key
     return Page(rows=rows, total=total)
 
 
-async def _page(settings: SettingsDep, person: Viewer, filters: QueueFilters, **keyset: Keyset | None) -> Page:
+async def _page(settings: Settings, person: Viewer, filters: QueueFilters, **keyset: Keyset | None) -> Page:
     await permit(ReaderDep, person.principal)
 
     def read() -> Page:
@@ -144,8 +146,8 @@ async def fresh(request: Request, settings: SettingsDep, person: PollingDep,
 
     def read_changed() -> list[CaseRow]:
         with session_for(settings.database_url) as session:
-            return case_store.changed_cases(session, tenant=person.principal.tenant, integrator=None,
-                                            ids=shown, since=checked or now)
+            return case_store.changed_cases(session, tenant=person.principal.tenant,
+                                            integrator=only_from(person.principal), ids=shown, since=checked or now)
 
     return templates.TemplateResponse(request, "_fresh.html", {
         "filters": filters, "rows": page.rows, "since": page.newest or since or "", "checked": now.isoformat(),
