@@ -97,3 +97,13 @@ async def cancel(view: ActingOnDep, reason: Reason = "") -> Response:
                           settings=view.settings, temporal=view.temporal, cancel=case_actions.CancelIn(reason=reason))
 
     return await act(view, "cancel", withdraw, {"reason": reason})
+
+
+@router.post("/{case_id}/hand-payment", include_in_schema=False)
+async def hand_payment(view: ActingOnDep) -> Response:
+    """The owner paid by hand a refund the provider refused; the case goes on (thanks the customer, closes)."""
+    async def confirm() -> None:
+        await through_api(case_actions.confirm_manual_refund, view.person.principal, case_id=view.case_id,
+                          settings=view.settings, temporal=view.temporal)
+
+    return await act(view, "hand_payment", confirm, {})

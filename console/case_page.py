@@ -35,7 +35,8 @@ CLOSING_OUTCOMES = list(get_args(case_actions.CloseIn.model_fields["outcome"].an
 DONE = {"reply": "Your reply is on its way to the customer.", "decision": "Your decision is recorded.",
         "answer": "The customer's answer is recorded on the case.", "note": "Your note is on the timeline.",
         "assign": "The case has a new owner.", "priority": "The priority is changed; the SLA deadlines follow.",
-        "close": "The case closes at its next safe point.", "cancel": "The case is withdrawn at its next safe point."}
+        "close": "The case closes at its next safe point.", "cancel": "The case is withdrawn at its next safe point.",
+        "hand_payment": "The hand payment is confirmed; the case goes on."}
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ async def render(view: CaseView, status_code: int = 200, **shown: Any) -> Respon
                "contact": {"phone": mask_phone(row.customer_phone), "email": mask_email(row.customer_email)},
                "waiting_on_approval": detail.live is not None and detail.live.status == CaseStatus.waiting_on_approval,
                "approval_refusal": approval_refusal(person, detail),
+               "hand_payment_due": detail.live is not None and detail.live.awaiting_hand_payment,
                "staff": [account for account in staff if not account.disabled], "priorities": list(Priority),
                "outcomes": CLOSING_OUTCOMES,
                "done": DONE.get(view.request.query_params.get("done", "")), "errors": {}, "draft": {}, **shown}

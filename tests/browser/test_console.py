@@ -7,15 +7,31 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from playwright.async_api import Page, expect
+from playwright.async_api import Browser, Page, expect
 from sqlmodel import select
+from temporalio.testing import WorkflowEnvironment
 
+from providers.payments import RefundRejected
+from providers.payments.sandbox import SandboxPayments
 from schemas.auth import PrincipalKind, Scope
+from settings import Settings
 from store.db import session_for
 from store.tables import AccessRecordRow, StaffSessionRow
-from tests.browser.conftest import OWNER, PASSWORD, SCREENSHOTS, SECOND, Console, serious_violations, sign_in
-from tests.harness import eventually, sign_email
+from tests.browser.conftest import (
+    OWNER,
+    PASSWORD,
+    SCREENSHOTS,
+    SECOND,
+    Console,
+    add_staff,
+    serious_violations,
+    sign_in,
+)
+from tests.harness import Stack, eventually, serving, sign_email
+from tests.scenarios.test_s1_till_overcharge import PHONE as TILL_PHONE
+from tests.scenarios.test_s1_till_overcharge import till_record
 from tests.scenarios.test_s3_s4_complaints import PHONE, complaint, personal_reply
+from worker import Providers, sandbox_providers
 
 NOT_PERSONAL = "Thank you for your feedback. We will look into it."
 
@@ -219,3 +235,33 @@ async def test_unmatched_replies_inbox(console: Console):
     await expect(message).to_contain_text("s***@example.fi")
     await expect(message).not_to_contain_text("FI2112345600000785")
     assert await serious_violations(sari) == [], "axe on the inbox"
+
+
+class RefusingPayments(SandboxPayments):
+    """A provider that refuses every refund for good (a closed card, say)."""
+
+    def refund(self, idempotency_key, amount, destination, original_payment_ref):
+        raise RefundRejected("card account closed")
+
+
+async def test_confirming_a_refund_paid_by_hand(dev_server: WorkflowEnvironment, settings: Settings, browser: Browser):
+    providers = Providers(payments=RefusingPayments(settings.database_url), senders=sandbox_providers(settings).senders)
+    async with Stack.running(dev_server, settings, providers) as stack:
+        add_staff(stack)
+        async with serving(stack.app) as base_url:
+            console = Console(base_url=base_url, stack=stack, browser=browser)
+            case_id = (await stack.api.post("/transactions", json=till_record())).json()["case"]["case_id"]
+            await eventually(lambda: stack.texts_to(TILL_PHONE), within=60)
+            await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "1"})
+            await eventually(lambda: stack.case(case_id).status == "needs_attention", within=60)
+
+            sari = await console.person(OWNER)
+            await sari.goto(f"/console/cases/{case_id}")
+            await expect(sari.locator("#timeline")).to_contain_text("card account closed")
+            await sari.get_by_role("button", name="Confirm the refund was paid by hand").click()
+            await expect(sari.get_by_role("status")).to_have_text("The hand payment is confirmed; the case goes on.")
+            thanks = await eventually(lambda: stack.texts_to(TILL_PHONE)[1:], within=60)
+            assert "refunded" in thanks[0].body
+            await sari.reload()
+            await expect(sari.locator("#timeline")).to_contain_text(f"paid by hand by {OWNER}")
+            await expect(sari.get_by_role("button", name="Confirm the refund was paid by hand")).to_have_count(0)
