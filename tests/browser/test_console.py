@@ -11,8 +11,6 @@ from playwright.async_api import Browser, Page, expect
 from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
-from providers.payments import RefundRejected
-from providers.payments.sandbox import SandboxPayments
 from schemas.auth import PrincipalKind, Scope
 from settings import Settings
 from store.db import session_for
@@ -31,6 +29,7 @@ from tests.harness import Stack, eventually, serving, sign_email
 from tests.scenarios.test_s1_till_overcharge import PHONE as TILL_PHONE
 from tests.scenarios.test_s1_till_overcharge import till_record
 from tests.scenarios.test_s3_s4_complaints import PHONE, complaint, personal_reply
+from tests.test_exactly_once import RefusingPayments
 from worker import Providers, sandbox_providers
 
 NOT_PERSONAL = "Thank you for your feedback. We will look into it."
@@ -235,13 +234,6 @@ async def test_unmatched_replies_inbox(console: Console):
     await expect(message).to_contain_text("s***@example.fi")
     await expect(message).not_to_contain_text("FI2112345600000785")
     assert await serious_violations(sari) == [], "axe on the inbox"
-
-
-class RefusingPayments(SandboxPayments):
-    """A provider that refuses every refund for good (a closed card, say)."""
-
-    def refund(self, idempotency_key, amount, destination, original_payment_ref):
-        raise RefundRejected("card account closed")
 
 
 async def test_confirming_a_refund_paid_by_hand(dev_server: WorkflowEnvironment, settings: Settings, browser: Browser):
