@@ -3,6 +3,7 @@ with new cases appearing at the top while the page is open (htmx polls for what 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
@@ -64,10 +65,10 @@ class Page:
     rows: list[CaseRow]
     total: int
 
-    @property
-    def counted(self) -> str:
-        many = f"more than {COUNT_UP_TO} cases" if self.total > COUNT_UP_TO else f"{self.total} cases"
-        return "1 case" if self.total == 1 else many
+    def counted(self, translate: Callable[[str], str]) -> str:
+        if self.total > COUNT_UP_TO:
+            return f"{translate('more than')} {COUNT_UP_TO} {translate('cases')}"
+        return f"1 {translate('case')}" if self.total == 1 else f"{self.total} {translate('cases')}"
 
     @property
     def newest(self) -> str | None:

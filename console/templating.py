@@ -3,20 +3,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
+from console.i18n import translator
 from schemas.money import Money
 from sla.clock import SlaState
 from store.cases import amount_of
 
 HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=HERE / "templates")
 
 # Babel locales for the languages our customers' messages already have; anything else reads English.
 _LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_IE"}
@@ -29,6 +31,13 @@ def locale_of(request: Request) -> str:
         if language in _LOCALES:
             return _LOCALES[language]
     return _LOCALES["en"]
+
+
+def _language(request: Request) -> dict[str, Any]:
+    """`_` translates a text for this viewer, `words` an API value; `lang` is the page's language attribute."""
+    translate = translator(locale_of(request))
+    return {"_": translate, "words": lambda value: translate(words(value)),
+            "lang": "fi" if locale_of(request).startswith("fi") else "en"}
 
 
 def money(amount: Money | None, locale: str) -> str:
@@ -51,18 +60,20 @@ class SlaBadge:
     label: str
     due: datetime | None
 
-    @property
-    def countdown(self) -> str:
+    def countdown(self, translate: Callable[[str], str]) -> str:
         if self.due is None or self.state == SlaState.paused:
             return ""
         left = int((self.due - datetime.now(UTC)).total_seconds())
-        return f"{_span(left)} left" if left >= 0 else f"{_span(-left)} over"
+        return f"{_span(left)} {translate('left')}" if left >= 0 else f"{_span(-left)} {translate('over')}"
 
-    def html(self) -> Markup:
-        due = f' data-due="{self.due.astimezone(UTC).isoformat()}"' if self.due and self.state != "paused" else ""
+    def html(self, translate: Callable[[str], str] = str) -> Markup:
+        """console.js keeps the countdown counting, in the words given here."""
+        due = (Markup(' data-due="{}" data-left="{}" data-over="{}"').format(
+            self.due.astimezone(UTC).isoformat(), translate("left"), translate("over"))
+            if self.due and self.state != "paused" else "")
         return Markup('<span class="sla sla-{}"{}><span class="sla-state">{}</span> '
                       '<span class="sla-left">{}</span></span>').format(
-            self.state, Markup(due), self.label, escape(self.countdown))
+            self.state, due, translate(self.label), self.countdown(translate))
 
 
 _LABELS = {SlaState.on_track: "On track", SlaState.at_risk: "At risk", SlaState.breached: "Breached",
@@ -89,4 +100,5 @@ def words(value: str | None) -> str:
     return value.replace("_", " ") if value else "—"
 
 
+templates = Jinja2Templates(directory=HERE / "templates", context_processors=[_language])
 templates.env.globals.update(money=money, amount_of=amount_of, instant=instant, sla_badge=sla_badge, words=words)

@@ -15,8 +15,9 @@
       node.setAttribute("data-local", "");
     });
     root.querySelectorAll(".sla[data-due] .sla-left").forEach(function (node) {
-      var left = Math.round((new Date(node.parentNode.getAttribute("data-due")) - new Date()) / 1000);
-      node.textContent = left >= 0 ? span(left) + " left" : span(-left) + " over";
+      var badge = node.parentNode, left = Math.round((new Date(badge.getAttribute("data-due")) - new Date()) / 1000);
+      node.textContent = left >= 0 ? span(left) + " " + badge.getAttribute("data-left")
+                                   : span(-left) + " " + badge.getAttribute("data-over");
     });
   }
   document.addEventListener("DOMContentLoaded", function () { refresh(document); });

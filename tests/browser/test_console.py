@@ -257,3 +257,24 @@ async def test_confirming_a_refund_paid_by_hand(dev_server: WorkflowEnvironment,
             await sari.reload()
             await expect(sari.locator("#timeline")).to_contain_text(f"paid by hand by {OWNER}")
             await expect(sari.get_by_role("button", name="Confirm the refund was paid by hand")).to_have_count(0)
+
+
+async def test_the_queue_in_finnish(console: Console):
+    """A browser asking for Finnish gets the frame, sign-in and queue in Finnish, money as Finns write it."""
+    case_id = (await console.stack.api.post("/incidents", json=complaint("tweet-9501", owner=OWNER))).json()[
+        "case_id"]
+    context = await console.browser.new_context(base_url=console.base_url, locale="fi-FI")
+    page = await context.new_page()
+    await page.goto("/console/")
+    await expect(page.get_by_role("heading", name="Kirjaudu sisään")).to_be_visible()
+    await page.get_by_label("Sähköposti").fill(f"{OWNER}@example.com")
+    await page.get_by_label("Salasana").fill(PASSWORD)
+    await page.get_by_role("button", name="Kirjaudu sisään").click()
+    await expect(page.get_by_role("heading", name="Jono")).to_be_visible()
+    row = page.locator(f"#row-{case_id}")
+    await expect(row).to_contain_text("valitus")
+    await expect(row).to_contain_text("14,00\u00a0€")
+    await expect(row.locator(".sla")).to_contain_text(re.compile("Aikataulussa|Vaarassa|Myöhässä|Tauolla"))
+    assert await page.get_attribute("html", "lang") == "fi"
+    assert await serious_violations(page) == [], "axe on the Finnish queue"
+    await page.screenshot(path=str(SCREENSHOTS / "queue-fi.png"))
