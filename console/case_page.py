@@ -19,7 +19,7 @@ from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.routes import case_actions, cases, privacy
 from console.api_calls import reasons, through_api
 from console.session import PATH, ActingDep, Viewer, ViewerDep
-from console.templating import locale_of, templates
+from console.templating import templates
 from privacy.masking import mask_email, mask_phone
 from schemas.auth import Scope
 from schemas.privacy import Revealed, RevealIn
@@ -84,7 +84,7 @@ async def render(view: CaseView, status_code: int = 200, **shown: Any) -> Respon
     timeline = await through_api(cases.get_timeline, person.principal, case_id=case_id, session=view.session)
     row = await load_visible_case(view.settings, case_id, person.principal)
     staff = await run_in_threadpool(list_accounts, view.session, person.principal.tenant)
-    context = {"person": person, "case": detail, "timeline": timeline, "locale": locale_of(view.request),
+    context = {"person": person, "case": detail, "timeline": timeline,
                "contact": {"phone": mask_phone(row.customer_phone), "email": mask_email(row.customer_email)},
                "waiting_on_approval": detail.live is not None and detail.live.status == CaseStatus.waiting_on_approval,
                "approval_refusal": approval_refusal(person, detail),

@@ -20,7 +20,7 @@ from api.case_access import only_from
 from api.deps import SettingsDep
 from console.api_calls import permit
 from console.session import PATH, PollingDep, Viewer, ViewerDep
-from console.templating import locale_of, templates
+from console.templating import templates
 from schemas.incidents import IncidentKind, IncidentSource
 from schemas.progress import CaseStatus
 from schemas.sla import Priority
@@ -129,7 +129,7 @@ async def queue(request: Request, settings: SettingsDep, person: ViewerDep,
     page = await _page(settings, person, filters, older_than=parse_cursor("after", after))
     return templates.TemplateResponse(request, "queue.html", {"checked": checked, "csrf": person.csrf,
         "person": person, "filters": filters, "page": page, "first_page": after is None,
-        "locale": locale_of(request), "poll_seconds": POLL_SECONDS,
+        "poll_seconds": POLL_SECONDS,
         "statuses": list(CaseStatus), "kinds": list(IncidentKind), "sla_states": list(SlaState),
         "priorities": list(Priority), "sources": list(IncidentSource)})
 
@@ -152,5 +152,5 @@ async def fresh(request: Request, settings: SettingsDep, person: PollingDep,
 
     return templates.TemplateResponse(request, "_fresh.html", {
         "filters": filters, "rows": page.rows, "since": page.newest or since or "", "checked": now.isoformat(),
-        "changed": await run_in_threadpool(read_changed), "locale": locale_of(request), "poll_seconds": POLL_SECONDS,
+        "changed": await run_in_threadpool(read_changed), "poll_seconds": POLL_SECONDS,
         "csrf": person.csrf})

@@ -34,10 +34,12 @@ def locale_of(request: Request) -> str:
 
 
 def _language(request: Request) -> dict[str, Any]:
-    """`_` translates a text for this viewer, `words` an API value; `lang` is the page's language attribute."""
-    translate = translator(locale_of(request))
-    return {"_": translate, "words": lambda value: translate(words(value)),
-            "lang": "fi" if locale_of(request).startswith("fi") else "en"}
+    """In every page: `_` translates a text for this viewer, `words` an API value; `lang` is the page's language
+    attribute, `locale` the one money is written in."""
+    locale = locale_of(request)
+    translate = translator(locale)
+    return {"_": translate, "words": lambda value: translate(words(value)), "locale": locale,
+            "lang": "fi" if locale.startswith("fi") else "en"}
 
 
 def money(amount: Money | None, locale: str) -> str:
