@@ -24,6 +24,7 @@ FINNISH = {
     "new ones appear at the top as they arrive": "uudet tulevat ylimmiksi saapuessaan",
     "Cases, newest first": "Tapaukset, uusin ensin", "Reference": "Viite", "Customer": "Asiakas", "Store": "Myymälä",
     "Amount": "Summa", "Step": "Vaihe", "Next SLA breach": "Seuraava SLA-raja", "Opened": "Avattu",
+    "Order": "Järjestys", "Newest first": "Uusin ensin", "urgent first": "kiireellisin ensin",
     "Newest": "Uusimmat", "Older cases": "Vanhemmat tapaukset", "Pages": "Sivut",
     # SLA badges
     "On track": "Aikataulussa", "At risk": "Vaarassa", "Breached": "Myöhässä", "Paused": "Tauolla",

@@ -50,11 +50,17 @@ class QueueFilters(BaseModel):
     source: IncidentSource | None = None
     opened_from: date | None = Field(default=None, description="Opened on or after this day (UTC).")
     opened_to: date | None = Field(default=None, description="Opened on or before this day (UTC).")
+    order: Literal["urgent_first"] | None = Field(default=None, description="Most urgent first (the nearest open SLA "
+                                            "deadline); newest first otherwise.")
 
     @field_validator("*", mode="before")
     @classmethod
     def _any_is_blank(cls, value: Any) -> Any:
         return None if value == "" else value
+
+    @property
+    def urgent_first(self) -> bool:
+        return self.order == "urgent_first"
 
     def query(self, **more: str) -> str:
         return urlencode({**self.model_dump(mode="json", exclude_none=True), **more})
@@ -64,6 +70,7 @@ class QueueFilters(BaseModel):
 class Page:
     rows: list[CaseRow]
     total: int
+    urgent_first: bool = False
 
     def counted(self, translate: Callable[[str], str]) -> str:
         if self.total > COUNT_UP_TO:
@@ -72,15 +79,20 @@ class Page:
 
     @property
     def newest(self) -> str | None:
-        return cursor_of(self.rows[0]) if self.rows else None
+        """Where the live poll starts: the newest case shown (newest-first pages only)."""
+        return cursor_of(self.rows[0].opened_at, self.rows[0]) if self.rows and not self.urgent_first else None
 
     @property
-    def oldest(self) -> str | None:
-        return cursor_of(self.rows[-1]) if len(self.rows) == PAGE_SIZE else None
+    def last(self) -> str | None:
+        """Where the next page starts, in this page's order; None on the last page."""
+        if len(self.rows) < PAGE_SIZE:
+            return None
+        row = self.rows[-1]
+        return cursor_of(row.sla_due_at if self.urgent_first else row.opened_at, row)
 
 
-def cursor_of(row: CaseRow) -> str:
-    return f"{row.opened_at.isoformat()}~{row.id}"
+def cursor_of(key: datetime | None, row: CaseRow) -> str:
+    return f"{key.isoformat() if key else ''}~{row.id}"
 
 
 def parse_cursor(field: str, value: str | None) -> Keyset | None:
@@ -108,8 +120,8 @@ def _list(session: Session, person: Viewer, filters: QueueFilters, **keyset: Key
         sla_state=filters.sla, priority=filters.priority, source=filters.source,
         opened_after=_midnight(filters.opened_from), opened_before=_midnight(filters.opened_to, days_after=1),
         limit=PAGE_SIZE, offset=0,
-        newest_first=True, count_up_to=COUNT_UP_TO, **keyset)
-    return Page(rows=rows, total=total)
+        newest_first=not filters.urgent_first, most_urgent=filters.urgent_first, count_up_to=COUNT_UP_TO, **keyset)
+    return Page(rows=rows, total=total, urgent_first=filters.urgent_first)
 
 
 async def _page(settings: Settings, person: Viewer, filters: QueueFilters, **keyset: Keyset | None) -> Page:
@@ -126,9 +138,10 @@ async def _page(settings: Settings, person: Viewer, filters: QueueFilters, **key
 async def queue(request: Request, settings: SettingsDep, person: ViewerDep,
                 filters: Annotated[QueueFilters, Query()], after: str | None = None) -> HTMLResponse:
     checked = datetime.now(UTC).isoformat()
-    page = await _page(settings, person, filters, older_than=parse_cursor("after", after))
+    page = await _page(settings, person, filters, after=parse_cursor("after", after))
     return templates.TemplateResponse(request, "queue.html", {"checked": checked, "csrf": person.csrf,
         "person": person, "filters": filters, "page": page, "first_page": after is None,
+        "live": after is None and filters.order is None,
         "poll_seconds": POLL_SECONDS,
         "statuses": list(CaseStatus), "kinds": list(IncidentKind), "sla_states": list(SlaState),
         "priorities": list(Priority), "sources": list(IncidentSource)})

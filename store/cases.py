@@ -182,8 +182,9 @@ def summary_of(row: CaseRow) -> CaseSummary:
 
 
 Keyset = tuple[datetime, str]
-"""A place in the newest-first order: a case's (opened_at, id). Pages that start from one stay as fast on the
-thousandth page as on the first, and rows arriving meanwhile neither shift nor repeat a page."""
+"""A place in a listing's order: a case's (opened_at, id) newest first, or (sla_due_at, id) most urgent first.
+Pages that start from one stay as fast on the thousandth page as on the first, and rows arriving meanwhile neither
+shift nor repeat a page."""
 
 
 def list_cases(
@@ -192,47 +193,50 @@ def list_cases(
     sla_state: str | None = None, priority: str | None = None,
     opened_after: datetime | None, opened_before: datetime | None, limit: int, offset: int,
     unowned: bool | None = None, still_open: bool | None = None, source: str | None = None,
-    older_than: Keyset | None = None, newer_than: Keyset | None = None, newest_first: bool | None = None,
-    count_up_to: int | None = None,
+    after: Keyset | None = None, newer_than: Keyset | None = None, newest_first: bool | None = None,
+    most_urgent: bool | None = None, count_up_to: int | None = None,
 ) -> tuple[list[CaseRow], int]:
-    """Newest first; filtered by SLA state, the deadline nearest first (what is about to break leads), unless
-    `newest_first` or a keyset (`older_than`: the next page; `newer_than`: what arrived since) asks otherwise.
+    """Newest first; filtered by SLA state, the deadline nearest first (what is about to break leads). Or as
+    asked: `newest_first`, or `most_urgent` (cases with an open deadline, the nearest first). `after` is the
+    keyset of the last row of the page before, in the order used (`Keyset`); `newer_than`, what arrived since.
     Every filter hits an index (status/kind/sla state/owner + time). The total ignores the keyset; with
     `count_up_to` it stops counting past that many (then it is `count_up_to + 1`): counting 96,000 closed cases
     costs more than the page itself (make bench, d)."""
-    conditions = [CaseRow.tenant == tenant]
-    if integrator is not None:
-        conditions.append(CaseRow.integrator == integrator)
-    if status is not None:
-        conditions.append(CaseRow.status == status)
-    if still_open:
-        conditions.append(CaseRow.status != CaseStatus.closed)
-    if kind is not None:
-        conditions.append(CaseRow.kind == kind)
-    if source is not None:
-        conditions.append(CaseRow.source == source)
-    if owner is not None:
-        conditions.append(CaseRow.owner == owner)
-    if unowned:
-        conditions.append(col(CaseRow.owner).is_(None))
-    if sla_state is not None:
-        conditions.append(CaseRow.sla_state == sla_state)
-    if priority is not None:
-        conditions.append(CaseRow.priority == priority)
-    if opened_after is not None:
-        conditions.append(CaseRow.opened_at >= opened_after)
-    if opened_before is not None:
-        conditions.append(CaseRow.opened_at < opened_before)
-    by_arrival = newest_first or older_than is not None or newer_than is not None
-    order = ((col(CaseRow.sla_due_at).asc(), col(CaseRow.id)) if sla_state is not None and not by_arrival
+    conditions = _filters(tenant=tenant, integrator=integrator, status=status, still_open=still_open, kind=kind,
+                          source=source, owner=owner, unowned=unowned, sla_state=sla_state, priority=priority,
+                          opened_after=opened_after, opened_before=opened_before)
+    by_due = most_urgent or (sla_state is not None and not newest_first and after is None and newer_than is None)
+    if most_urgent:
+        conditions.append(col(CaseRow.sla_due_at).is_not(None))
+    order = ((col(CaseRow.sla_due_at).asc(), col(CaseRow.id)) if by_due
              else (col(CaseRow.opened_at).desc(), col(CaseRow.id).desc()))
     total = _count(session, conditions, order, count_up_to)
-    if older_than is not None:
-        conditions.append(tuple_(CaseRow.opened_at, CaseRow.id) < tuple_(*older_than))
+    if after is not None:
+        conditions.append(tuple_(CaseRow.sla_due_at, CaseRow.id) > tuple_(*after) if by_due
+                          else tuple_(CaseRow.opened_at, CaseRow.id) < tuple_(*after))
     if newer_than is not None:
         conditions.append(tuple_(CaseRow.opened_at, CaseRow.id) > tuple_(*newer_than))
     rows = session.exec(select(CaseRow).where(*conditions).order_by(*order).limit(limit).offset(offset)).all()
     return list(rows), total
+
+
+def _filters(*, tenant: str, integrator: str | None, status: str | None, still_open: bool | None,
+             kind: str | None, source: str | None, owner: str | None, unowned: bool | None, sla_state: str | None,
+             priority: str | None, opened_after: datetime | None, opened_before: datetime | None) -> list[Any]:
+    """The WHERE of a listing: the tenant's cases (an integrator's own only), narrowed by each filter given."""
+    wanted = [(CaseRow.integrator, integrator), (CaseRow.status, status), (CaseRow.kind, kind),
+              (CaseRow.source, source), (CaseRow.owner, owner), (CaseRow.sla_state, sla_state),
+              (CaseRow.priority, priority)]
+    conditions = [CaseRow.tenant == tenant, *(column == value for column, value in wanted if value is not None)]
+    if still_open:
+        conditions.append(CaseRow.status != CaseStatus.closed)
+    if unowned:
+        conditions.append(col(CaseRow.owner).is_(None))
+    if opened_after is not None:
+        conditions.append(CaseRow.opened_at >= opened_after)
+    if opened_before is not None:
+        conditions.append(CaseRow.opened_at < opened_before)
+    return conditions
 
 
 def changed_cases(session: Session, *, tenant: str, integrator: str | None, ids: list[str],

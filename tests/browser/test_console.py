@@ -96,6 +96,8 @@ async def test_queue_case_reveal_reply_and_four_eyes(console: Console):
     await expect(row).to_be_visible()
     await sari.goto("/console/?source=till")
     await expect(sari.locator("#count")).to_contain_text("0 cases")
+    await sari.goto("/console/?order=urgent_first")  # cases with an open deadline, the nearest first
+    await expect(row).to_contain_text("On track")
     await sari.goto("/console/?owner=mine&kind=complaint")
     await expect(sari.get_by_role("row", name=re.compile(reference))).to_be_visible()
     assert await serious_violations(sari) == [], "axe on the queue"
