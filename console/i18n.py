@@ -1,7 +1,7 @@
 """The console in the viewer's language: Finnish for a browser that asks for it (Accept-Language), English
 otherwise. The English text is the key (as with gettext), so an untranslated string shows in English.
-Translated so far: the frame, sign-in, the queue, and the words for statuses, types, steps and SLA states; the
-case, figures and inbox pages are English still (docs/console.md)."""
+Translated so far: the frame, sign-in, the queue and the case page, and the words for statuses, types, steps and
+SLA states; the figures and inbox pages are English still (docs/console.md)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,46 @@ FINNISH = {
     "web shop": "verkkokauppa", "contact centre": "asiakaspalvelu", "feedback form": "palautelomake",
     "social media": "some", "transaction monitor": "tapahtumaseuranta", "on track": "aikataulussa",
     "at risk": "vaarassa", "breached": "myöhässä", "paused": "tauolla",
+    # the case page
+    "Case": "Tapaus", "← Queue": "← Jono", "Where it stands": "Tilanne", "waiting for the customer's answer until":
+    "odottaa asiakkaan vastausta asti", "waiting until": "odottaa asti", "assigned by": "antanut",
+    "SLA clocks": "SLA-kellot", "Promise": "Lupaus", "Deadline": "Määräaika", "State": "Tila", "kept": "pidetty",
+    "first reply": "ensimmäinen vastaus", "resolution": "ratkaisu", "Contact details": "Yhteystiedot",
+    "Phone": "Puhelin", "Reveal": "Näytä", "Purpose (recorded, and may be shown to the customer)":
+    "Käyttötarkoitus (kirjataan, ja se voidaan näyttää asiakkaalle)",
+    "Shown once, for this case and your stated purpose. This read is recorded: who, when, what and why.":
+    "Näytetään kerran, tätä tapausta ja ilmoittamaasi tarkoitusta varten. Luku kirjataan: kuka, milloin, mitä ja "
+    "miksi.", "access record": "kirjaus", "Not done:": "Ei tehty:", "Personal reply": "Henkilökohtainen vastaus",
+    "Name the customer, state a fact of this case, and sign with your name: a bare template is refused.":
+    "Mainitse asiakkaan nimi ja jokin tämän tapauksen tosiasia, ja allekirjoita nimelläsi: pelkkä pohja hylätään.",
+    "Reply": "Vastaus", "Signed by": "Allekirjoittaja", "Send reply": "Lähetä vastaus", "Approval": "Hyväksyntä",
+    "You cannot decide on this case:": "Et voi päättää tästä tapauksesta:", "Reason": "Perustelu",
+    "Approve": "Hyväksy", "Reject": "Hylkää", "Refund by hand": "Hyvitys käsin",
+    "The payment provider did not pay this refund (see the timeline). Pay it by hand, after checking with the "
+    "provider that it was not paid after all (never twice), then confirm it here.":
+    "Maksupalvelu ei maksanut tätä hyvitystä (katso aikajana). Maksa se käsin, kun olet tarkistanut "
+    "maksupalvelusta, ettei sitä sittenkin maksettu (ei koskaan kahdesti), ja vahvista se sitten tässä.",
+    "Confirm the refund was paid by hand": "Vahvista hyvitys maksetuksi käsin", "Steer the case": "Ohjaa tapausta",
+    "Customer's answer (phone)": "Asiakkaan vastaus (puhelin)", "What the customer said": "Mitä asiakas sanoi",
+    "Record answer": "Kirjaa vastaus", "Internal note": "Sisäinen muistiinpano",
+    "Note (staff only, never sent)": "Muistiinpano (vain henkilökunnalle, ei lähetetä)", "Add note": "Lisää",
+    "New owner": "Uusi omistaja", "Reason for the hand-over": "Siirron perustelu", "Reassign": "Siirrä",
+    "Reason for the change": "Muutoksen perustelu", "This went public": "Tämä tuli julkiseksi",
+    "Change priority": "Muuta kiireellisyyttä", "Close or withdraw": "Sulje tai peru", "Outcome": "Lopputulos",
+    "Reason for closing or withdrawing": "Sulkemisen tai perumisen perustelu", "Close case": "Sulje tapaus",
+    "Withdraw (cancel)": "Peru", "Refunds": "Hyvitykset", "To": "Kohde", "Ledger reference": "Kirjanpitoviite",
+    "When": "Milloin", "No refund yet.": "Ei hyvitystä vielä.", "Timeline": "Aikajana", "Messages": "Viestit",
+    "out": "lähtevä", "in": "saapuva", "to": "vastaanottaja", "resolved by hand": "ratkaistu käsin",
+    "duplicate": "kaksoiskappale", "not a failure": "ei virhe", "delivered": "toimitettu", "paid": "maksettu",
+    "Your reply is on its way to the customer.": "Vastauksesi on matkalla asiakkaalle.",
+    "Your decision is recorded.": "Päätöksesi on kirjattu.",
+    "The customer's answer is recorded on the case.": "Asiakkaan vastaus on kirjattu tapaukseen.",
+    "Your note is on the timeline.": "Muistiinpanosi on aikajanalla.", "The case has a new owner.":
+    "Tapauksella on uusi omistaja.", "The priority is changed; the SLA deadlines follow.":
+    "Kiireellisyys on muutettu; SLA-määräajat seuraavat.", "The case closes at its next safe point.":
+    "Tapaus suljetaan seuraavassa turvallisessa kohdassa.", "The case is withdrawn at its next safe point.":
+    "Tapaus perutaan seuraavassa turvallisessa kohdassa.", "The hand payment is confirmed; the case goes on.":
+    "Käsin maksu on vahvistettu; tapaus jatkuu.",
 }
 
 

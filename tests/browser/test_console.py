@@ -262,7 +262,8 @@ async def test_confirming_a_refund_paid_by_hand(dev_server: WorkflowEnvironment,
 
 
 async def test_the_queue_in_finnish(console: Console):
-    """A browser asking for Finnish gets the frame, sign-in and queue in Finnish, money as Finns write it."""
+    """A browser asking for Finnish gets the frame, sign-in, the queue and the case page in Finnish, money as Finns
+    write it. (The check's reasons are the API's words, in English.)"""
     case_id = (await console.stack.api.post("/incidents", json=complaint("tweet-9501", owner=OWNER))).json()[
         "case_id"]
     context = await console.browser.new_context(base_url=console.base_url, locale="fi-FI")
@@ -280,3 +281,11 @@ async def test_the_queue_in_finnish(console: Console):
     assert await page.get_attribute("html", "lang") == "fi"
     assert await serious_violations(page) == [], "axe on the Finnish queue"
     await page.screenshot(path=str(SCREENSHOTS / "queue-fi.png"))
+
+    await row.get_by_role("link").click()
+    await expect(page.get_by_role("heading", name=re.compile("^Tapaus "))).to_be_visible()
+    await expect(page.get_by_role("heading", name="Henkilökohtainen vastaus")).to_be_visible()
+    await page.get_by_label("Vastaus", exact=True).fill("Kiitos palautteesta.")
+    await page.get_by_role("button", name="Lähetä vastaus").click()
+    await expect(page.locator("#reply-errors")).to_contain_text("Ei tehty:")
+    assert await serious_violations(page) == [], "axe on the Finnish case page"
