@@ -1,7 +1,7 @@
 """The console in the viewer's language: Finnish for a browser that asks for it (Accept-Language), English
 otherwise. The English text is the key (as with gettext), so an untranslated string shows in English.
-Translated so far: the frame, sign-in, the queue and the case page, and the words for statuses, types, steps and
-SLA states; the figures and inbox pages are English still (docs/console.md)."""
+Every page's own texts and the words for the API's values are translated; the API's reasons (a refusal shown
+beside a form) and the timeline's notes, written by the workflows, stay English (docs/console.md)."""
 
 from __future__ import annotations
 
@@ -82,6 +82,22 @@ FINNISH = {
     "Tapaus suljetaan seuraavassa turvallisessa kohdassa.", "The case is withdrawn at its next safe point.":
     "Tapaus perutaan seuraavassa turvallisessa kohdassa.", "The hand payment is confirmed; the case goes on.":
     "Käsin maksu on vahvistettu; tapaus jatkuu.",
+    # the figures and the inbox
+    "Recovery figures": "Palautuksen luvut", "Period": "Jakso", "Cases opened from": "Avatut tapaukset alkaen",
+    "to (inclusive)": "asti (mukaan lukien)", "Show": "Näytä", "Download CSV": "Lataa CSV",
+    "Cases opened": "Avatut tapaukset", "durations from the case's opening": "ajat tapauksen avaamisesta",
+    "Section": "Osio", "All cases": "Kaikki tapaukset", "Channel": "Kanava", "all": "kaikki",
+    "Share recovered, per type": "Palautettujen osuus tyypeittäin",
+    "SLA compliance, per type": "SLA:n toteutuminen tyypeittäin", "group": "ryhmä", "opened": "avattu",
+    "first contact median": "ensikontakti, mediaani", "first contact p90": "ensikontakti, p90",
+    "refund median": "hyvitys, mediaani", "refund p90": "hyvitys, p90", "close median": "sulkeminen, mediaani",
+    "close p90": "sulkeminen, p90", "SLA compliance": "SLA:n toteutuminen", "CSAT average": "CSAT, keskiarvo",
+    "CSAT answers": "CSAT, vastauksia", "share recovered": "palautettujen osuus", "sms": "tekstiviesti",
+    "email": "sähköposti", "voice": "puhelu", "none": "ei yhteyttä", "Received": "Saapunut", "From": "Lähettäjä",
+    "Message": "Viesti", "No unmatched replies.": "Ei kohdistamattomia vastauksia.",
+    "Messages from customers that matched no open case, newest first; senders and bank accounts masked.":
+    "Asiakkaiden viestit, jotka eivät kohdistuneet avoimeen tapaukseen, uusin ensin; lähettäjät ja tilinumerot "
+    "peitetty.",
 }
 
 

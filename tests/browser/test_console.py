@@ -289,3 +289,7 @@ async def test_the_queue_in_finnish(console: Console):
     await page.get_by_role("button", name="Lähetä vastaus").click()
     await expect(page.locator("#reply-errors")).to_contain_text("Ei tehty:")
     assert await serious_violations(page) == [], "axe on the Finnish case page"
+    await page.get_by_role("link", name="Luvut").click()
+    await expect(page.get_by_role("heading", name="Palautuksen luvut")).to_be_visible()
+    await expect(page.get_by_role("row", name=re.compile("Kaikki tapaukset"))).to_be_visible()
+    assert await serious_violations(page) == [], "axe on the Finnish figures"
