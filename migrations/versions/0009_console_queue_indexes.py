@@ -1,14 +1,14 @@
 """The console's queue (issue 14): a tenant's cases newest first, paged by keyset on (opened_at, id), and
 filtered to one owner's or the unowned cases, each an index scan over 100,000 cases.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 """
 
 from alembic import op
 
-revision = '0008'
-down_revision = '0007'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
