@@ -34,6 +34,7 @@ from store.tables import CaseRow
 router = APIRouter(prefix=PATH)
 PAGE_SIZE = 50
 COUNT_UP_TO = 1000  # "more than 1000" is all a person needs, and counting further costs (make bench, d)
+LATE = timedelta(seconds=10)
 POLL_SECONDS = 1  # a new case shows within 2 s of its POST /incidents (issue 14), poll and request included
 
 
@@ -95,6 +96,10 @@ def cursor_of(key: datetime | None, row: CaseRow) -> str:
     return f"{key.isoformat() if key else ''}~{row.id}"
 
 
+def cursor_text(keyset: Keyset) -> str:
+    return f"{keyset[0].isoformat()}~{keyset[1]}"
+
+
 def parse_cursor(field: str, value: str | None) -> Keyset | None:
     if not value:
         return None
@@ -152,18 +157,26 @@ async def fresh(request: Request, settings: SettingsDep, person: PollingDep,
                 filters: Annotated[QueueFilters, Query()], since: str | None = None, checked: datetime | None = None,
                 shown: Annotated[list[str], Form()] = []) -> HTMLResponse:  # noqa: B006  (FastAPI copies it)
     """What arrived since the newest row shown, above it; the rows shown that moved on since the last look
-    (`checked`), each replaced where it stands; and the poller again, remembering the newest and the time.
+    (`checked`), each replaced where it stands (again, harmlessly, for LATE); and the poller again, remembering the
+    newest and the time.
     Nothing moves under the viewer's cursor. A POST (with the form's CSRF token): the ids shown travel in the body,
     however many rows have arrived since the page opened."""
-    now = datetime.now(UTC)  # before reading: a change during the read is seen again next time, never missed
-    page = await _page(settings, person, filters, newer_than=parse_cursor("since", since))
+    now = datetime.now(UTC)
+    newest = parse_cursor("since", since)
+    # A case's times are stamped before its transaction commits, so one can land a moment "in the past": look back
+    # LATE and leave out what the page shows already (its ids are posted), rather than miss it for good.
+    page = await _page(settings, person, filters, newer_than=(newest[0] - LATE, "") if newest else None)
+    arrived = [row for row in page.rows if row.id not in set(shown)]
+    known = [at for at in (newest, *((row.opened_at, row.id) for row in arrived[:1])) if at is not None]
+    newest = max(known) if known else None
 
     def read_changed() -> list[CaseRow]:
         with session_for(settings.database_url) as session:
             return case_store.changed_cases(session, tenant=person.principal.tenant,
-                                            integrator=only_from(person.principal), ids=shown, since=checked or now)
+                                            integrator=only_from(person.principal), ids=shown,
+                                            since=(checked or now) - LATE)
 
     return templates.TemplateResponse(request, "_fresh.html", {
-        "filters": filters, "rows": page.rows, "since": page.newest or since or "", "checked": now.isoformat(),
-        "changed": await run_in_threadpool(read_changed), "poll_seconds": POLL_SECONDS,
+        "filters": filters, "rows": arrived, "since": cursor_text(newest) if newest else "",
+        "checked": now.isoformat(), "changed": await run_in_threadpool(read_changed), "poll_seconds": POLL_SECONDS,
         "csrf": person.csrf})
