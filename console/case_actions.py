@@ -100,10 +100,11 @@ async def cancel(view: ActingOnDep, reason: Reason = "") -> Response:
 
 
 @router.post("/{case_id}/hand-payment", include_in_schema=False)
-async def hand_payment(view: ActingOnDep) -> Response:
-    """The owner paid by hand a refund the provider refused; the case goes on (thanks the customer, closes)."""
+async def hand_payment(view: ActingOnDep, reference: Reason = "") -> Response:
+    """The owner paid by hand a refund the provider refused, with the payment's own reference; the case goes on."""
     async def confirm() -> None:
         await through_api(case_actions.confirm_manual_refund, view.person.principal, case_id=view.case_id,
-                          settings=view.settings, temporal=view.temporal)
+                          settings=view.settings, temporal=view.temporal,
+                          payment=case_actions.ManualRefundIn(reference=reference))
 
-    return await act(view, "hand_payment", confirm, {})
+    return await act(view, "hand_payment", confirm, {"reference": reference})

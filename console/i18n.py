@@ -61,7 +61,9 @@ FINNISH = {
     "provider that it was not paid after all (never twice), then confirm it here.":
     "Maksupalvelu ei maksanut tätä hyvitystä (katso aikajana). Maksa se käsin, kun olet tarkistanut "
     "maksupalvelusta, ettei sitä sittenkin maksettu (ei koskaan kahdesti), ja vahvista se sitten tässä.",
-    "Confirm the refund was paid by hand": "Vahvista hyvitys maksetuksi käsin", "Steer the case": "Ohjaa tapausta",
+    "Confirm the refund was paid by hand": "Vahvista hyvitys maksetuksi käsin",
+    "Payment reference (bank transfer id, receipt number)": "Maksun viite (tilisiirron tunnus, kuittinumero)",
+    "Steer the case": "Ohjaa tapausta",
     "Customer's answer (phone)": "Asiakkaan vastaus (puhelin)", "What the customer said": "Mitä asiakas sanoi",
     "Record answer": "Kirjaa vastaus", "Internal note": "Sisäinen muistiinpano",
     "Note (staff only, never sent)": "Muistiinpano (vain henkilökunnalle, ei lähetetä)", "Add note": "Lisää",

@@ -252,6 +252,7 @@ async def test_confirming_a_refund_paid_by_hand(dev_server: WorkflowEnvironment,
             sari = await console.person(OWNER)
             await sari.goto(f"/console/cases/{case_id}")
             await expect(sari.locator("#timeline")).to_contain_text("card account closed")
+            await sari.get_by_label("Payment reference").fill("NDEA-2026-11-30-0042")
             await sari.get_by_role("button", name="Confirm the refund was paid by hand").click()
             await expect(sari.get_by_role("status")).to_have_text("The hand payment is confirmed; the case goes on.")
             thanks = await eventually(lambda: stack.texts_to(TILL_PHONE)[1:], within=60)
