@@ -11,11 +11,13 @@ UV_STAMP := $(TOOLS)/.uv-$(UV_VERSION)
 STAMP := $(VENV)/.installed
 # The test suite starts its own PostgreSQL server from these binaries (Debian's package `postgresql`).
 POSTGRES_BINARIES ?= /usr/lib/postgresql/*/bin/initdb
+# The console's browser tests drive this browser (Debian's package `chromium`).
+CHROMIUM ?= chromium
 # uv uses this machine's Python and never downloads one of its own.
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint bench server worker api keys clean lock upgrade check-lock migrate postgres
+.PHONY: run test lint bench server worker api keys clean lock upgrade check-lock migrate postgres chromium
 
 $(UV_STAMP):
 	$(PYTHON) -m venv $(TOOLS)
@@ -46,25 +48,35 @@ check-lock: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m stack.dev
 
-## test: linter, then the full suite against real Temporal servers and a PostgreSQL server it starts itself
-test: $(STAMP) lint postgres
+## test: linter, then the full suite against real Temporal servers, a PostgreSQL server it starts itself, and
+## headless Chromium for the console
+test: $(STAMP) lint postgres chromium
 	$(BIN)/python -m pytest
 
-## postgres: Debian's PostgreSQL server binaries, installed once if missing (the tests start their own server);
-## as root with apt-get, else through sudo; if neither can, it says what to install and stops
-postgres:
-	@if ! ls $(POSTGRES_BINARIES) >/dev/null 2>&1; then \
-		echo "Installing PostgreSQL (Debian package postgresql) for the test suite"; \
+# $(call debian_package,PACKAGE,FOR WHAT,PRESENT WHEN,HOW TO TELL): installs Debian's PACKAGE once, when the
+# command PRESENT WHEN fails; as root with apt-get, else through sudo; if neither can, says what to install and stops.
+define debian_package
+	@if ! $(3) >/dev/null 2>&1; then \
+		echo "Installing $(2) (Debian package $(1)) for the test suite"; \
 		if [ "$$(id -u)" = 0 ]; then as_root=""; elif command -v sudo >/dev/null 2>&1; then as_root=sudo; \
 		else as_root=none; fi; \
 		if [ "$$as_root" = none ] || ! { $$as_root apt-get update && \
-			$$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; }; then \
-			echo "Could not install PostgreSQL (needs root or sudo, and apt-get). Install the PostgreSQL server" \
-				"binaries yourself (Debian/Ubuntu: 'sudo apt-get install postgresql'; initdb must match" \
-				"$(POSTGRES_BINARIES)), then run make test again." >&2; \
+			$$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y $(1); }; then \
+			echo "Could not install $(2) (needs root or sudo, and apt-get). Install it yourself" \
+				"(Debian/Ubuntu: 'sudo apt-get install $(1)'; $(4)), then run make test again." >&2; \
 			exit 1; \
 		fi; \
 	fi
+endef
+
+## postgres: Debian's PostgreSQL server binaries, installed once if missing (the tests start their own server)
+postgres:
+	$(call debian_package,postgresql,PostgreSQL,ls $(POSTGRES_BINARIES),initdb must match $(POSTGRES_BINARIES))
+
+## chromium: Debian's Chromium, installed once if missing: the console's browser tests drive it with Playwright
+## (Playwright's own browser download cannot work here)
+chromium:
+	$(call debian_package,chromium,Chromium,command -v $(CHROMIUM),the tests look for $(CHROMIUM) on PATH)
 
 ## migrate: bring DATABASE_URL's schema to the newest migration (API and worker also do it when they start)
 migrate: $(STAMP)

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
+import console
 from api.auth import VerifiedKeys
 from api.errors import GUARDED, ONE_CASE, OPENS_CASES
 from api.limits import BodyLimit, RateLimiter
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     for module in routers:
         app.include_router(module.router, responses={**GUARDED, **(ONE_CASE if module in about_one_case else {}),
                                                      **(OPENS_CASES if module in opening_cases else {})})
+    console.install(app)  # the pages people work in: a view over the routes above
     return app
 
 

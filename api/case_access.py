@@ -17,6 +17,12 @@ def may_see(row: CaseRow, principal: Principal) -> bool:
     return not principal.sees_only_own_cases or row.integrator == principal.id
 
 
+def only_from(principal: Principal) -> str | None:
+    """The integrator whose cases alone a listing may show: the caller itself if it is one, else None (a person
+    sees the tenant's cases)."""
+    return principal.id if principal.sees_only_own_cases else None
+
+
 def visible_case(row: CaseRow | None, case_id: str, principal: Principal) -> CaseRow:
     """Others' cases are as if they did not exist (404, not 403: an id reveals nothing)."""
     if row is None or not may_see(row, principal):

@@ -24,6 +24,7 @@ from store.api_keys import create_key
 from store.db import engine_for, session_for
 
 SUPERVISOR = "bench-supervisor"
+SUPERVISOR_PASSWORD = "bench supervisor password"  # a throwaway database: signs in to the console (d)
 
 
 @dataclass
@@ -81,7 +82,8 @@ class Bench:
         engine_for(self.database_url)
         with session_for(self.database_url) as session:
             create_account(session, TENANT, AccountIn(id=SUPERVISOR, display_name="Bench supervisor",
-                                                      email=f"{SUPERVISOR}@example.com", roles={Role.supervisor}))
+                                                      email=f"{SUPERVISOR}@example.com", roles={Role.supervisor},
+                                                      password=SUPERVISOR_PASSWORD))
             self.keys["till"] = create_key(session, TENANT, INTEGRATOR, PrincipalKind.integrator,
                                            {Scope.incidents_write})[1]
             self.keys["supervisor"] = create_key(session, TENANT, SUPERVISOR, PrincipalKind.person,

@@ -13,8 +13,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench import query_plans
-from bench.context import Bench
+from bench import console_queue, query_plans
+from bench.context import SUPERVISOR, SUPERVISOR_PASSWORD, Bench
 from bench.processes import Api, api_client
 from bench.report import Figure, progress, under
 from bench.seed import seed_cases
@@ -47,7 +47,8 @@ async def run(bench: Bench, api: Api, real_case_ids: list[str]) -> list[Figure]:
         live = await timed_gets(http, real_case_ids[:min(len(real_case_ids), 50)])
     diagnosis = await query_plans.diagnose(bench, filters, synthetic[0], real_case_ids[0])
     bench.measurements["queries"] = {"rows": len(synthetic), "diagnosis": diagnosis}
-    return figures(bench, lists, details, live)
+    console = await console_queue.run(bench, api, f"{SUPERVISOR}@example.com", SUPERVISOR_PASSWORD)
+    return figures(bench, lists, details, live) + console
 
 
 async def timed_lists(http, filters: dict[str, dict[str, Any]], count: int) -> dict[str, list[float]]:

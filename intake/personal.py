@@ -9,6 +9,7 @@ from babel.numbers import NumberFormatError, get_group_symbol, parse_decimal
 
 from messages.render import MONEY_LOCALE
 from schemas.money import Money
+from store.cases import amount_of
 from store.tables import CaseRow
 
 # A number as written: digits, perhaps grouped by spaces, dots or commas, not part of a word or reference.
@@ -25,7 +26,7 @@ def missing_from_reply(text: str, agent_name: str, case: CaseRow) -> list[str]:
     first_name = next(iter(case.customer_name.split()), None)  # blank in cases opened before intake refused it
     if first_name and first_name.casefold() not in folded:
         missing.append(f"it does not name the customer ({first_name})")
-    amount = _amount_of(case)
+    amount = amount_of(case)
     words = [fact for fact in (case.store, case.reference) if fact]
     if not (amount and states_amount(text, amount)) and not any(word.casefold() in folded for word in words):
         examples = [amount.format(locale) for locale in ("fi_FI", "en_IE")] if amount else []
@@ -50,8 +51,3 @@ def states_amount(text: str, amount: Money) -> bool:
                 continue
     return False
 
-
-def _amount_of(case: CaseRow) -> Money | None:
-    if case.amount_minor is None or not case.currency:
-        return None
-    return Money(amount_minor=case.amount_minor, currency=case.currency)

@@ -1,12 +1,13 @@
-"""The development API key `make run` prints: created once, reused while it stays valid."""
+"""The development API key and console login `make run` prints: created once, reused while they stay valid."""
 
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 from schemas.auth import AccountIn, Role, Scope
-from store.accounts import create_account
+from store.accounts import create_account, set_password, verify_password
 from store.api_keys import authenticate, create_unbounded_key
 from store.db import session_for
 from store.tables import StaffAccountRow
@@ -31,3 +32,15 @@ def ensure_dev_api_key(database_url: str, path: Path) -> str:
     path.write_text(key)
     os.chmod(path, 0o600)
     return key
+
+
+def ensure_dev_login(database_url: str, path: Path) -> str:
+    """The `developer` account's console password, kept in `path` (made once, random, owner-only): reused while
+    it still signs in, set again on a new database. Call after `ensure_dev_api_key`, which makes the account."""
+    password = path.read_text().strip() if path.exists() else secrets.token_urlsafe(12)
+    with session_for(database_url) as session:
+        if verify_password(session, DEVELOPER.email, password) is None:
+            set_password(session, DEVELOPER.id, password)
+    path.write_text(password)
+    os.chmod(path, 0o600)
+    return password

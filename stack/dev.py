@@ -26,7 +26,7 @@ from pydantic import Field, SecretStr
 from sqlalchemy.engine import make_url
 
 from security.codec import load_or_create_dev_keyring
-from security.dev_keys import ensure_dev_api_key
+from security.dev_keys import DEVELOPER, ensure_dev_api_key, ensure_dev_login
 from settings import PROJECT_DIR, VAR_DIR, Settings
 from stack.binaries import temporal_cli
 from store.db import engine_for
@@ -43,16 +43,19 @@ class DevStackSettings(Settings):
     temporal_ui_port: int = 8233
     temporal_db_file: Path = Field(default=VAR_DIR / "temporal.db", description="Cases survive a restart.")
     dev_api_key: str | None = Field(default=None, description="Filled in by `with_development_secrets`.")
+    dev_password: str | None = Field(default=None, description="The console login's; filled in likewise.")
 
 
 def with_development_secrets(settings: DevStackSettings) -> DevStackSettings:
-    """A payload key and an all-scopes API key, kept beside the Temporal data so they live and die together:
-    a newcomer can call the API at once, and the dev server never holds personal data in clear either."""
+    """A payload key, an all-scopes API key and a console login, kept beside the Temporal data so they live and
+    die together: a newcomer can call the API and sign in to the console at once, and the dev server never holds
+    personal data in clear either."""
     secrets_dir = settings.temporal_db_file.parent
     secrets_dir.mkdir(parents=True, exist_ok=True)
     keys = settings.payload_keys or SecretStr(load_or_create_dev_keyring(secrets_dir / "payload-keys"))
     api_key = ensure_dev_api_key(settings.database_url, secrets_dir / "dev-api-key")
-    return settings.model_copy(update={"payload_keys": keys, "dev_api_key": api_key})
+    password = ensure_dev_login(settings.database_url, secrets_dir / "dev-login")
+    return settings.model_copy(update={"payload_keys": keys, "dev_api_key": api_key, "dev_password": password})
 
 
 @dataclass(frozen=True)
@@ -252,6 +255,8 @@ def banner_rows(settings: DevStackSettings, names: list[str]) -> list[tuple[str,
     if "api" in names:
         rows.append(("API", f"{api_url(settings)}  (docs at {api_url(settings)}/docs)"))
         rows.append(("API key", f"{settings.dev_api_key}  (all scopes; development only)"))
+        rows.append(("Console", f"{api_url(settings)}/console/  sign in as {DEVELOPER.email} / "
+                                f"{settings.dev_password}  (every role; development only)"))
         rows.append(("API processes", f"{settings.api_processes}  (API_PROCESSES; one per core by default)"))
     if "server" in names:
         rows.append(("Temporal UI", ui_url(settings)))

@@ -1,7 +1,8 @@
 """Staff accounts: who may own, approve and read a case. Passwords are argon2id hashes (pwdlib's recommended
 settings), checked in constant work whether or not the account exists, so a sign-in does not reveal which
-emails have accounts. The console (a later issue) signs people in with `verify_password` and keeps its own
-session cookie; an identity provider (OIDC) would map its subject to an account the same way."""
+emails have accounts. The console (console/) signs people in through store/sessions.py, which uses
+`verify_password`, and keeps the session's token in a cookie; an identity provider (OIDC) would map its
+subject to an account the same way."""
 
 from __future__ import annotations
 
@@ -81,3 +82,13 @@ def roles_of(row: StaffAccountRow) -> set[Role]:
 def view_of(row: StaffAccountRow) -> AccountView:
     return AccountView(id=row.id, tenant=row.tenant, display_name=row.display_name, email=row.email,
                        roles=sorted(roles_of(row)), disabled=row.disabled_at is not None)
+
+
+def set_password(session: Session, account_id: str, password: str) -> None:
+    """A new console password for an existing account (its sessions stay; an administrator ends them)."""
+    row = session.get(StaffAccountRow, account_id)
+    if row is None:
+        raise LookupError(f"no account {account_id}")
+    row.password_hash = _hasher.hash(password)
+    session.add(row)
+    session.commit()

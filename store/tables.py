@@ -39,6 +39,9 @@ class CaseRow(SQLModel, table=True):
         Index("ix_cases_sla_due", "sla_state", "sla_due_at"),
         # status and kind together: without it SQLite may pick the kind index and count 60k rows (make bench, d)
         Index("ix_cases_status_kind_opened", "status", "kind", "opened_at"),
+        # The console's queue: a tenant's cases newest first, a page at a time by keyset, and "mine"/"unowned".
+        Index("ix_cases_tenant_opened", "tenant", "opened_at", "id"),
+        Index("ix_cases_tenant_owner_opened", "tenant", "owner", "opened_at", "id"),
         # Only cases whose workflow is not known to run: the reconciler's scan stays small with 100k cases.
         Index("ix_cases_start_pending", "opened_at", sqlite_where=text("start_payload IS NOT NULL"),
               postgresql_where=text("start_payload IS NOT NULL")),

@@ -6,6 +6,7 @@ These run the real `python -m stack.dev` on free ports, with every file under th
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -118,12 +119,23 @@ def test_make_run_starts_everything_says_where_and_ctrl_c_stops_it(dev_stack: Ru
     banner = dev_stack.output()
     assert f"{dev_stack.api}  (docs at {dev_stack.api}/docs)" in banner
     assert dev_stack.ui in banner
+    [(console, email, password)] = re.findall(r"Console\s+(\S+)  sign in as (\S+) / (\S+)", banner)
+    assert signs_in(console, email, password), "the development login printed opens the console"
 
     dev_stack.process.send_signal(signal.SIGINT)
 
     assert dev_stack.process.wait(timeout=TIMEOUT) == 0, dev_stack.output()
     _, still_running = psutil.wait_procs(dev_stack.children, timeout=5)
     assert still_running == [], dev_stack.output()
+
+
+def signs_in(console: str, email: str, password: str) -> bool:
+    with httpx.Client(trust_env=False, timeout=30) as browser:
+        form = browser.get(f"{console}sign-in")
+        nonce = re.search(r'name="csrf" value="([^"]+)"', form.text)[1]
+        queue = browser.post(f"{console}sign-in", data={"email": email, "password": password, "csrf": nonce},
+                             follow_redirects=True)
+        return queue.status_code == 200 and "<h1>Queue</h1>" in queue.text
 
 
 def test_a_part_that_dies_stops_the_others_and_is_named(dev_stack: RunningStack) -> None:

@@ -7,7 +7,7 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError
 
 from api.auth import AgentDep, ReaderDep
-from api.case_access import load_visible_case, visible_case
+from api.case_access import load_visible_case, only_from, visible_case
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.errors import invalid_field
 from intake.replies import WorkflowGone, deliver_reply, live_state
@@ -46,8 +46,7 @@ def list_cases(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> CasePage:
     """Newest first, filtered by status, kind, owner, priority, SLA state and opening time."""
-    only_from = reader.id if reader.sees_only_own_cases else None
-    rows, total = case_store.list_cases(session, tenant=reader.tenant, integrator=only_from, status=status_,
+    rows, total = case_store.list_cases(session, tenant=reader.tenant, integrator=only_from(reader), status=status_,
                                         kind=kind, owner=owner,
                                         sla_state=sla, priority=priority,
                                         opened_after=opened_after, opened_before=opened_before,

@@ -10,12 +10,12 @@ from fastapi import APIRouter, Query, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from api.auth import ReaderDep
+from api.case_access import only_from
 from api.deps import SessionDep
 from api.errors import invalid_field
 from metrics.prometheus import exposition
 from metrics.read_model import CaseScope
 from metrics.summary import summarise
-from schemas.auth import Principal
 from schemas.inputs import FilterInstant
 from schemas.metrics import MetricsSummary
 
@@ -28,7 +28,7 @@ DEFAULT_PERIOD = timedelta(days=30)
 def prometheus_metrics(session: SessionDep, reader: ReaderDep) -> Response:
     """Totals and histograms over the tenant's cases, computed from the database at scrape time (any replica
     answers)."""
-    scope = CaseScope(tenant=reader.tenant, integrator=_only_from(reader))
+    scope = CaseScope(tenant=reader.tenant, integrator=only_from(reader))
     return Response(exposition(session, scope), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -45,8 +45,5 @@ def metrics_summary(
     opened_from = opened_from or opened_to - DEFAULT_PERIOD
     if opened_from >= opened_to:
         raise invalid_field("query", "opened_from", "value_error", "opened_from must be before opened_to")
-    return summarise(session, opened_from, opened_to, tenant=reader.tenant, integrator=_only_from(reader))
+    return summarise(session, opened_from, opened_to, tenant=reader.tenant, integrator=only_from(reader))
 
-
-def _only_from(reader: Principal) -> str | None:
-    return reader.id if reader.sees_only_own_cases else None

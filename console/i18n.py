@@ -1,0 +1,109 @@
+"""The console in the viewer's language: Finnish for a browser that asks for it (Accept-Language), English
+otherwise. The English text is the key (as with gettext), so an untranslated string shows in English.
+Every page's own texts and the words for the API's values are translated; the API's reasons (a refusal shown
+beside a form) and the timeline's notes, written by the workflows, stay English (docs/console.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+FINNISH = {
+    # the frame and sign-in
+    "Skip to content": "Siirry sisältöön", "Service recovery": "Palautuksen hoito", "Queue": "Jono",
+    "Unmatched replies": "Kohdistamattomat vastaukset", "Figures": "Luvut", "Signed in as": "Kirjautuneena",
+    "Sign out": "Kirjaudu ulos", "Sign in": "Kirjaudu sisään", "Email": "Sähköposti", "Password": "Salasana",
+    "Wrong email or password.": "Väärä sähköposti tai salasana.",
+    "The form had expired. Please sign in again.": "Lomake ehti vanhentua. Kirjaudu uudelleen.",
+    # the queue
+    "Filters": "Suodattimet", "Status": "Tila", "Type": "Tyyppi", "Owner": "Omistaja", "SLA": "SLA",
+    "Priority": "Kiireellisyys", "Source": "Lähde", "Opened from": "Avattu alkaen", "Opened to": "Avattu asti",
+    "Apply": "Näytä", "Open (any status but closed)": "Avoimet (kaikki paitsi suljetut)", "Any type": "Kaikki tyypit",
+    "Anyone": "Kuka tahansa", "Any SLA state": "Kaikki SLA-tilat", "Any priority": "Kaikki kiireellisyydet",
+    "Any source": "Kaikki lähteet", "case": "tapaus", "cases": "tapausta", "more than": "yli",
+    "in this view": "tässä näkymässä",
+    "new ones appear at the top as they arrive": "uudet tulevat ylimmiksi saapuessaan",
+    "Cases, newest first": "Tapaukset, uusin ensin", "Reference": "Viite", "Customer": "Asiakas", "Store": "Myymälä",
+    "Amount": "Summa", "Step": "Vaihe", "Next SLA breach": "Seuraava SLA-raja", "Opened": "Avattu",
+    "Order": "Järjestys", "Newest first": "Uusin ensin", "urgent first": "kiireellisin ensin",
+    "Newest": "Uusimmat", "Older cases": "Vanhemmat tapaukset", "Pages": "Sivut",
+    # SLA badges
+    "On track": "Aikataulussa", "At risk": "Vaarassa", "Breached": "Myöhässä", "Paused": "Tauolla",
+    "No SLA": "Ei SLA:ta", "left": "jäljellä", "over": "yli ajan",
+    # words for the API's values (statuses, types, steps, owners, priorities, sources, SLA states)
+    "open": "avoin", "waiting on customer": "odottaa asiakasta", "needs attention": "vaatii huomiota",
+    "waiting on approval": "odottaa hyväksyntää", "closed": "suljettu", "overcharge": "ylilaskutus",
+    "undercharge": "alilaskutus", "duplicate purchase": "kaksoisosto", "complaint": "valitus",
+    "data misuse": "tietojen väärinkäyttö", "intake": "vastaanotto", "triage": "luokittelu",
+    "acknowledge": "kuittaus", "verify": "tarkistus", "investigate": "selvitys", "look up": "haku",
+    "contact": "yhteydenotto", "personal reply": "henkilökohtainen vastaus", "approval": "hyväksyntä",
+    "refund": "hyvitys", "compensation": "korvaus", "thank you": "kiitos", "follow up": "seuranta",
+    "write off": "alaskirjaus", "close": "sulkeminen", "note": "muistiinpano", "mine": "omat",
+    "unowned": "ei omistajaa", "normal": "normaali", "high": "korkea", "urgent": "kiireellinen", "till": "kassa",
+    "web shop": "verkkokauppa", "contact centre": "asiakaspalvelu", "feedback form": "palautelomake",
+    "social media": "some", "transaction monitor": "tapahtumaseuranta", "on track": "aikataulussa",
+    "at risk": "vaarassa", "breached": "myöhässä", "paused": "tauolla",
+    # the case page
+    "Case": "Tapaus", "← Queue": "← Jono", "Where it stands": "Tilanne", "waiting for the customer's answer until":
+    "odottaa asiakkaan vastausta asti", "waiting until": "odottaa asti", "assigned by": "antanut",
+    "SLA clocks": "SLA-kellot", "Promise": "Lupaus", "Deadline": "Määräaika", "State": "Tila", "kept": "pidetty",
+    "first reply": "ensimmäinen vastaus", "resolution": "ratkaisu", "Contact details": "Yhteystiedot",
+    "Phone": "Puhelin", "Reveal": "Näytä", "Purpose (recorded, and may be shown to the customer)":
+    "Käyttötarkoitus (kirjataan, ja se voidaan näyttää asiakkaalle)",
+    "Shown once, for this case and your stated purpose. This read is recorded: who, when, what and why.":
+    "Näytetään kerran, tätä tapausta ja ilmoittamaasi tarkoitusta varten. Luku kirjataan: kuka, milloin, mitä ja "
+    "miksi.", "access record": "kirjaus", "Not done:": "Ei tehty:", "Personal reply": "Henkilökohtainen vastaus",
+    "Name the customer, state a fact of this case, and sign with your name: a bare template is refused.":
+    "Mainitse asiakkaan nimi ja jokin tämän tapauksen tosiasia, ja allekirjoita nimelläsi: pelkkä pohja hylätään.",
+    "Reply": "Vastaus", "Signed by": "Allekirjoittaja", "Send reply": "Lähetä vastaus", "Approval": "Hyväksyntä",
+    "You cannot decide on this case:": "Et voi päättää tästä tapauksesta:", "Reason": "Perustelu",
+    "Approve": "Hyväksy", "Reject": "Hylkää", "Refund by hand": "Hyvitys käsin",
+    "The payment provider did not pay this refund (see the timeline). Pay it by hand, after checking with the "
+    "provider that it was not paid after all (never twice), then confirm it here.":
+    "Maksupalvelu ei maksanut tätä hyvitystä (katso aikajana). Maksa se käsin, kun olet tarkistanut "
+    "maksupalvelusta, ettei sitä sittenkin maksettu (ei koskaan kahdesti), ja vahvista se sitten tässä.",
+    "Confirm the refund was paid by hand": "Vahvista hyvitys maksetuksi käsin",
+    "Payment reference (bank transfer id, receipt number)": "Maksun viite (tilisiirron tunnus, kuittinumero)",
+    "Steer the case": "Ohjaa tapausta",
+    "Customer's answer (phone)": "Asiakkaan vastaus (puhelin)", "What the customer said": "Mitä asiakas sanoi",
+    "Record answer": "Kirjaa vastaus", "Internal note": "Sisäinen muistiinpano",
+    "Note (staff only, never sent)": "Muistiinpano (vain henkilökunnalle, ei lähetetä)", "Add note": "Lisää",
+    "New owner": "Uusi omistaja", "Reason for the hand-over": "Siirron perustelu", "Reassign": "Siirrä",
+    "Reason for the change": "Muutoksen perustelu", "This went public": "Tämä tuli julkiseksi",
+    "Change priority": "Muuta kiireellisyyttä", "Close or withdraw": "Sulje tai peru", "Outcome": "Lopputulos",
+    "Reason for closing or withdrawing": "Sulkemisen tai perumisen perustelu", "Close case": "Sulje tapaus",
+    "Withdraw (cancel)": "Peru", "Refunds": "Hyvitykset", "To": "Kohde", "Ledger reference": "Kirjanpitoviite",
+    "When": "Milloin", "No refund yet.": "Ei hyvitystä vielä.", "Timeline": "Aikajana", "Messages": "Viestit",
+    "out": "lähtevä", "in": "saapuva", "to": "vastaanottaja", "resolved by hand": "ratkaistu käsin",
+    "duplicate": "kaksoiskappale", "not a failure": "ei virhe", "delivered": "toimitettu", "paid": "maksettu",
+    "Your reply is on its way to the customer.": "Vastauksesi on matkalla asiakkaalle.",
+    "Your decision is recorded.": "Päätöksesi on kirjattu.",
+    "The customer's answer is recorded on the case.": "Asiakkaan vastaus on kirjattu tapaukseen.",
+    "Your note is on the timeline.": "Muistiinpanosi on aikajanalla.", "The case has a new owner.":
+    "Tapauksella on uusi omistaja.", "The priority is changed; the SLA deadlines follow.":
+    "Kiireellisyys on muutettu; SLA-määräajat seuraavat.", "The case closes at its next safe point.":
+    "Tapaus suljetaan seuraavassa turvallisessa kohdassa.", "The case is withdrawn at its next safe point.":
+    "Tapaus perutaan seuraavassa turvallisessa kohdassa.", "The hand payment is confirmed; the case goes on.":
+    "Käsin maksu on vahvistettu; tapaus jatkuu.",
+    # the figures and the inbox
+    "Recovery figures": "Palautuksen luvut", "Period": "Jakso", "Cases opened from": "Avatut tapaukset alkaen",
+    "to (inclusive)": "asti (mukaan lukien)", "Show": "Näytä", "Download CSV": "Lataa CSV",
+    "Cases opened": "Avatut tapaukset", "durations from the case's opening": "ajat tapauksen avaamisesta",
+    "Section": "Osio", "All cases": "Kaikki tapaukset", "Channel": "Kanava", "all": "kaikki",
+    "Share recovered, per type": "Palautettujen osuus tyypeittäin",
+    "SLA compliance, per type": "SLA:n toteutuminen tyypeittäin", "group": "ryhmä", "opened": "avattu",
+    "first contact median": "ensikontakti, mediaani", "first contact p90": "ensikontakti, p90",
+    "refund median": "hyvitys, mediaani", "refund p90": "hyvitys, p90", "close median": "sulkeminen, mediaani",
+    "close p90": "sulkeminen, p90", "SLA compliance": "SLA:n toteutuminen", "CSAT average": "CSAT, keskiarvo",
+    "CSAT answers": "CSAT, vastauksia", "share recovered": "palautettujen osuus", "sms": "tekstiviesti",
+    "email": "sähköposti", "voice": "puhelu", "none": "ei yhteyttä", "Received": "Saapunut", "From": "Lähettäjä",
+    "Message": "Viesti", "No unmatched replies.": "Ei kohdistamattomia vastauksia.",
+    "Messages from customers that matched no open case, newest first; senders and bank accounts masked.":
+    "Asiakkaiden viestit, jotka eivät kohdistuneet avoimeen tapaukseen, uusin ensin; lähettäjät ja tilinumerot "
+    "peitetty.",
+}
+
+
+def translator(locale: str) -> Callable[[str], str]:
+    if locale.startswith("fi"):
+        return lambda text: FINNISH.get(text, text)
+    return lambda text: text

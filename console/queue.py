@@ -1,0 +1,182 @@
+"""The queue: open cases of the viewer's tenant, newest first, filtered in the URL, a page at a time by keyset,
+with new cases appearing at the top while the page is open (htmx polls for what arrived since)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request, status
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import ReaderDep
+from api.case_access import only_from
+from api.deps import SettingsDep
+from console.api_calls import permit
+from console.session import PATH, PollingDep, Viewer, ViewerDep
+from console.templating import templates
+from schemas.incidents import IncidentKind, IncidentSource
+from schemas.progress import CaseStatus
+from schemas.sla import Priority
+from settings import Settings
+from sla.clock import SlaState
+from store import cases as case_store
+from store.cases import Keyset
+from store.db import session_for
+from store.tables import CaseRow
+
+router = APIRouter(prefix=PATH)
+PAGE_SIZE = 50
+COUNT_UP_TO = 1000  # "more than 1000" is all a person needs, and counting further costs (make bench, d)
+LATE = timedelta(seconds=10)
+POLL_SECONDS = 1  # a new case shows within 2 s of its POST /incidents (issue 14), poll and request included
+
+
+class QueueFilters(BaseModel):
+    """The view, as its URL says it (bookmark it, share it). No status: every case not closed."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    status: CaseStatus | None = None
+    kind: IncidentKind | None = None
+    owner: Literal["mine", "unowned"] | None = None
+    sla: SlaState | None = None
+    priority: Priority | None = None
+    source: IncidentSource | None = None
+    opened_from: date | None = Field(default=None, description="Opened on or after this day (UTC).")
+    opened_to: date | None = Field(default=None, description="Opened on or before this day (UTC).")
+    order: Literal["urgent_first"] | None = Field(default=None, description="Most urgent first (the nearest open SLA "
+                                            "deadline); newest first otherwise.")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _any_is_blank(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @property
+    def urgent_first(self) -> bool:
+        return self.order == "urgent_first"
+
+    def query(self, **more: str) -> str:
+        return urlencode({**self.model_dump(mode="json", exclude_none=True), **more})
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[CaseRow]
+    total: int
+    urgent_first: bool = False
+
+    def counted(self, translate: Callable[[str], str]) -> str:
+        if self.total > COUNT_UP_TO:
+            return f"{translate('more than')} {COUNT_UP_TO} {translate('cases')}"
+        return f"1 {translate('case')}" if self.total == 1 else f"{self.total} {translate('cases')}"
+
+    @property
+    def newest(self) -> str | None:
+        """Where the live poll starts: the newest case shown (newest-first pages only)."""
+        return cursor_of(self.rows[0].opened_at, self.rows[0]) if self.rows and not self.urgent_first else None
+
+    @property
+    def last(self) -> str | None:
+        """Where the next page starts, in this page's order; None on the last page."""
+        if len(self.rows) < PAGE_SIZE:
+            return None
+        row = self.rows[-1]
+        return cursor_of(row.sla_due_at if self.urgent_first else row.opened_at, row)
+
+
+def cursor_of(key: datetime | None, row: CaseRow) -> str:
+    return f"{key.isoformat() if key else ''}~{row.id}"
+
+
+def cursor_text(keyset: Keyset) -> str:
+    return f"{keyset[0].isoformat()}~{keyset[1]}"
+
+
+def parse_cursor(field: str, value: str | None) -> Keyset | None:
+    if not value:
+        return None
+    opened_at, _, case_id = value.partition("~")
+    try:
+        return datetime.fromisoformat(opened_at), case_id
+    except ValueError:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"{field}: not a place in the queue ({value[:60]!r})") from None
+
+
+def _midnight(day: date | None, days_after: int = 0) -> datetime | None:
+    return datetime.combine(day + timedelta(days=days_after), time(), UTC) if day else None
+
+
+def _list(session: Session, person: Viewer, filters: QueueFilters, **keyset: Keyset | None) -> Page:
+    """The API's own listing (store/cases.py), scoped as `GET /cases` scopes it."""
+    reader = person.principal
+    rows, total = case_store.list_cases(
+        session, tenant=reader.tenant, integrator=only_from(reader),
+        status=filters.status, still_open=filters.status is None, kind=filters.kind,
+        owner=reader.id if filters.owner == "mine" else None, unowned=filters.owner == "unowned",
+        sla_state=filters.sla, priority=filters.priority, source=filters.source,
+        opened_after=_midnight(filters.opened_from), opened_before=_midnight(filters.opened_to, days_after=1),
+        limit=PAGE_SIZE, offset=0,
+        newest_first=not filters.urgent_first, most_urgent=filters.urgent_first, count_up_to=COUNT_UP_TO, **keyset)
+    return Page(rows=rows, total=total, urgent_first=filters.urgent_first)
+
+
+async def _page(settings: Settings, person: Viewer, filters: QueueFilters, **keyset: Keyset | None) -> Page:
+    await permit(ReaderDep, person.principal)
+
+    def read() -> Page:
+        with session_for(settings.database_url) as session:
+            return _list(session, person, filters, **keyset)
+
+    return await run_in_threadpool(read)
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+async def queue(request: Request, settings: SettingsDep, person: ViewerDep,
+                filters: Annotated[QueueFilters, Query()], after: str | None = None) -> HTMLResponse:
+    checked = datetime.now(UTC).isoformat()
+    page = await _page(settings, person, filters, after=parse_cursor("after", after))
+    return templates.TemplateResponse(request, "queue.html", {"checked": checked, "csrf": person.csrf,
+        "person": person, "filters": filters, "page": page, "first_page": after is None,
+        "live": after is None and filters.order is None,
+        "poll_seconds": POLL_SECONDS,
+        "statuses": list(CaseStatus), "kinds": list(IncidentKind), "sla_states": list(SlaState),
+        "priorities": list(Priority), "sources": list(IncidentSource)})
+
+
+@router.post("/queue/fresh", response_class=HTMLResponse, include_in_schema=False)
+async def fresh(request: Request, settings: SettingsDep, person: PollingDep,
+                filters: Annotated[QueueFilters, Query()], since: str | None = None, checked: datetime | None = None,
+                shown: Annotated[list[str], Form()] = []) -> HTMLResponse:  # noqa: B006  (FastAPI copies it)
+    """What arrived since the newest row shown, above it; the rows shown that moved on since the last look
+    (`checked`), each replaced where it stands (again, harmlessly, for LATE); and the poller again, remembering the
+    newest and the time.
+    Nothing moves under the viewer's cursor. A POST (with the form's CSRF token): the ids shown travel in the body,
+    however many rows have arrived since the page opened."""
+    now = datetime.now(UTC)
+    newest = parse_cursor("since", since)
+    # A case's times are stamped before its transaction commits, so one can land a moment "in the past": look back
+    # LATE and leave out what the page shows already (its ids are posted), rather than miss it for good.
+    page = await _page(settings, person, filters, newer_than=(newest[0] - LATE, "") if newest else None)
+    arrived = [row for row in page.rows if row.id not in set(shown)]
+    known = [at for at in (newest, *((row.opened_at, row.id) for row in arrived[:1])) if at is not None]
+    newest = max(known) if known else None
+
+    def read_changed() -> list[CaseRow]:
+        with session_for(settings.database_url) as session:
+            return case_store.changed_cases(session, tenant=person.principal.tenant,
+                                            integrator=only_from(person.principal), ids=shown,
+                                            since=(checked or now) - LATE)
+
+    return templates.TemplateResponse(request, "_fresh.html", {
+        "filters": filters, "rows": arrived, "since": cursor_text(newest) if newest else "",
+        "checked": now.isoformat(), "changed": await run_in_threadpool(read_changed), "poll_seconds": POLL_SECONDS,
+        "csrf": person.csrf})

@@ -1,0 +1,296 @@
+"""The console as supervisors use it, in Chromium: sign in and out, the queue (filters in the URL, a new case
+appearing live), a case's story, a reveal on the record, a personal reply refused then sent, and four eyes on
+the approval, ending with the refund on the page. Every action goes through the API's own rules."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from playwright.async_api import Browser, Page, expect
+from sqlmodel import select
+from temporalio.testing import WorkflowEnvironment
+
+from schemas.auth import PrincipalKind, Scope
+from settings import Settings
+from store.db import session_for
+from store.tables import AccessRecordRow, StaffSessionRow
+from tests.browser.conftest import (
+    OWNER,
+    PASSWORD,
+    SCREENSHOTS,
+    SECOND,
+    Console,
+    add_staff,
+    serious_violations,
+    sign_in,
+)
+from tests.harness import Stack, eventually, serving, sign_email
+from tests.scenarios.test_s1_till_overcharge import PHONE as TILL_PHONE
+from tests.scenarios.test_s1_till_overcharge import till_record
+from tests.scenarios.test_s3_s4_complaints import PHONE, complaint, personal_reply
+from tests.test_exactly_once import RefusingPayments
+from worker import Providers, sandbox_providers
+
+NOT_PERSONAL = "Thank you for your feedback. We will look into it."
+
+
+async def test_signing_in_and_out(console: Console):
+    page = await console.browser.new_page(base_url=console.base_url)
+    await sign_in(page, f"{OWNER}@example.com", "not the password")
+    await expect(page.get_by_role("alert")).to_have_text("Wrong email or password.")
+
+    await sign_in(page, f"{OWNER}@example.com", PASSWORD)
+    await expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+    [cookie] = [c for c in await page.context.cookies() if c["name"] == "console_session"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/console"
+
+    forged = await page.request.post("/console/sign-out", form={"csrf": "not the token"})
+    assert forged.status == 403 and "CSRF" in await forged.text(), "a form without our token does nothing"
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await page.goto("/console/")
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+async def test_an_idle_session_ends(console: Console):
+    """Even on an open queue, whose live poll is not a person's use: the next poll finds the session gone and the
+    page goes to the sign-in form by itself."""
+    page = await console.person(OWNER)
+    with session_for(console.stack.settings.database_url) as session:
+        for row in session.exec(select(StaffSessionRow)).all():
+            row.last_seen_at -= timedelta(minutes=31)
+            session.add(row)
+        session.commit()
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+async def test_queue_case_reveal_reply_and_four_eyes(console: Console):
+    stack = console.stack
+    sari = await console.person(OWNER)
+    await sari.goto("/console/?owner=mine")
+
+    watcher = await sari.context.new_page()  # a second tab on the open queue, never reloaded
+    await watcher.goto("/console/")
+    await expect(watcher.locator("#count")).to_contain_text("0 cases")
+
+    # A new case appears in the open queue, at the top, without a reload.
+    case_id = (await stack.api.post("/incidents", json=complaint("tweet-9101", owner=OWNER))).json()["case_id"]
+    await expect(watcher.locator(f"#row-{case_id}")).to_contain_text("Jari Virtanen")
+    reference = stack.case(case_id).reference
+    row = sari.locator(f"tr[data-case='{case_id}']")
+    await expect(row).to_contain_text(reference)
+    await expect(row).to_contain_text("Jari Virtanen")
+    await expect(row).to_contain_text(re.compile(r"14[.,]00"))
+    await expect(row.locator(".sla")).to_contain_text(re.compile("On track|At risk|Breached|Paused"))
+
+    # Filters live in the URL: a bookmarked view shows the same rows.
+    await sari.get_by_label("Type").select_option("complaint")  # option values are the API's
+    await sari.get_by_role("button", name="Apply").click()
+    await expect(sari).to_have_url(re.compile(r"kind=complaint.*owner=mine|owner=mine.*kind=complaint"))
+    await expect(row).to_be_visible()
+    await sari.goto("/console/?owner=unowned")
+    await expect(sari.locator("#count")).to_contain_text("0 cases")
+    today = datetime.now(UTC).date().isoformat()
+    await sari.goto(f"/console/?source=social_media&priority=high&opened_from={today}&opened_to={today}")
+    await expect(row).to_be_visible()
+    await sari.goto("/console/?source=till")
+    await expect(sari.locator("#count")).to_contain_text("0 cases")
+    await sari.goto("/console/?order=urgent_first")  # cases with an open deadline, the nearest first
+    await expect(row).to_contain_text("On track")
+    await sari.goto("/console/?owner=mine&kind=complaint")
+    await expect(sari.get_by_role("row", name=re.compile(reference))).to_be_visible()
+    assert await serious_violations(sari) == [], "axe on the queue"
+    await sari.screenshot(path=str(SCREENSHOTS / "queue.png"), full_page=True)
+    await sari.set_viewport_size({"width": 390, "height": 844})  # a phone: filters stack, the table scrolls
+    await expect(sari.get_by_role("button", name="Apply")).to_be_in_viewport()
+    assert await serious_violations(sari) == [], "axe on the queue on a phone"
+    await sari.screenshot(path=str(SCREENSHOTS / "queue-phone.png"))
+    await sari.set_viewport_size({"width": 1360, "height": 900})
+
+    # The case: its story, and the phone number masked until revealed for a purpose, on the record.
+    await sari.get_by_role("link", name=reference).click()
+    await expect(sari.get_by_role("heading", name=f"Case {reference}")).to_be_visible()
+    await expect(sari.locator("#timeline")).to_contain_text("complaint incident reported by social_media")
+    await expect(sari.locator("#contact-phone")).to_have_text("+358 *** 21")
+    await sari.get_by_label("Purpose").fill("calling the customer back about the refund")
+    await sari.get_by_role("button", name="Reveal").click()
+    await expect(sari.locator("#contact-phone")).to_have_text(PHONE)
+    await expect(sari.locator("#reveal-recorded")).to_contain_text("This read is recorded")
+    [record] = stack.rows(AccessRecordRow, case_id=case_id)
+    assert (record.actor, record.purpose, record.flagged) == (OWNER, "calling the customer back about the refund",
+                                                             False)
+
+    # A reply that is not personal is refused with the check's reasons beside it; a personal one is sent.
+    reply = sari.get_by_label("Reply", exact=True)
+    await reply.fill(NOT_PERSONAL)
+    await sari.get_by_label("Signed by").fill("Sari")
+    await sari.get_by_role("button", name="Send reply").click()
+    await expect(sari.locator("#reply-errors")).to_contain_text("it does not name the customer (Jari)")
+    await expect(sari.locator("#reply-errors")).to_contain_text("it states no fact of this case")
+    await expect(reply).to_have_value(NOT_PERSONAL)  # the draft is kept for the agent to fix
+    await reply.fill(personal_reply("Sari")["text"])
+    await sari.get_by_role("button", name="Send reply").click()
+    await expect(sari.get_by_role("status")).to_have_text("Your reply is on its way to the customer.")
+
+    # Four eyes: the owner gets no approve button, with the reason; a forced post is refused by the API's rule.
+    await eventually(lambda: stack.case(case_id).status == "waiting_on_approval", within=60)
+    await expect(watcher.locator(f"#row-{case_id}")).to_contain_text("waiting on approval")  # changed in place
+    await sari.reload()
+    await expect(sari.locator("#no-approval")).to_contain_text("owns the case and cannot decide on it (four eyes)")
+    await expect(sari.get_by_role("button", name="Approve")).to_have_count(0)
+    assert await serious_violations(sari) == [], "axe on the case page"
+    await sari.screenshot(path=str(SCREENSHOTS / "case.png"), full_page=True)
+    forced = await sari.request.post(f"/console/cases/{case_id}/decision", form={
+        "csrf": await csrf_of(sari), "decision": "approve", "reason": "my own case, forced"})
+    assert forced.status == 409 and "owns the case" in await forced.text()
+    assert stack.refunds(case_id) == []
+
+    # A second supervisor approves; the refund appears on the case with its ledger reference.
+    sami = await console.person(SECOND)
+    await sami.goto(f"/console/cases/{case_id}")
+    await sami.get_by_label("Reason", exact=True).fill("clear billing error")
+    await sami.get_by_role("button", name="Approve").click()
+    await expect(sami.get_by_role("status")).to_have_text("Your decision is recorded.")
+    [refund] = await eventually(lambda: stack.refunds(case_id), within=60)
+    await sami.reload()
+    await expect(sami.locator("#refunds")).to_contain_text(refund.provider_ref)
+    await expect(sami.locator("#timeline")).to_contain_text(f"approved by {SECOND}: clear billing error")
+
+
+async def csrf_of(page: Page) -> str:
+    return await page.locator("input[name=csrf]").first.input_value()
+
+
+async def test_steering_a_case_from_its_page(console: Console):
+    """A note, a hand-over with a reason, a priority because it went public, the customer's answer from the phone,
+    and closing by hand: each lands on the case through its API route, and the page shows it."""
+    stack = console.stack
+    case_id = (await stack.api.post("/incidents", json=complaint("form-9201", source="feedback_form"))).json()[
+        "case_id"]
+    sari = await console.person(OWNER)
+    await sari.goto(f"/console/cases/{case_id}")
+
+    await sari.get_by_label("Note (staff only, never sent)").fill("Customer called twice already")
+    await sari.get_by_role("button", name="Add note").click()
+    await expect(sari.get_by_role("status")).to_have_text("Your note is on the timeline.")
+    await expect(sari.locator("#timeline")).to_contain_text("Customer called twice already")
+
+    await sari.get_by_label("New owner").select_option("duty.manager")
+    await sari.get_by_label("Reason for the hand-over").fill("Duty manager knows the customer")
+    await sari.get_by_role("button", name="Reassign").click()
+    await expect(sari.get_by_role("status")).to_have_text("The case has a new owner.")
+    await eventually(lambda: stack.case(case_id).owner == "duty.manager", within=60)
+
+    await sari.get_by_label("This went public").check()
+    await sari.get_by_label("Reason for the change").fill("the customer posted it on social media")
+    await sari.get_by_role("button", name="Change priority").click()
+    await expect(sari.get_by_role("status")).to_contain_text("The priority is changed")
+    await eventually(lambda: stack.case(case_id).priority == "high", within=60)
+
+    await sari.get_by_label("What the customer said").fill("Thanks, that sorts it out")
+    await sari.get_by_role("button", name="Record answer").click()
+    await expect(sari.get_by_role("status")).to_have_text("The customer's answer is recorded on the case.")
+
+    await sari.get_by_label("Outcome").select_option("resolved_by_hand")
+    await sari.get_by_label("Reason for closing or withdrawing").fill("refunded at the service desk")
+    await sari.get_by_role("button", name="Close case").click()
+    await expect(sari.get_by_role("status")).to_have_text("The case closes at its next safe point.")
+    await eventually(lambda: stack.case(case_id).status == "closed", within=60)
+    await sari.reload()
+    await expect(sari.locator("#case-status")).to_contain_text("closed (resolved by hand)")
+    await expect(sari.locator("#timeline")).to_contain_text("Duty manager knows the customer")
+    assert await serious_violations(sari) == [], "axe on a closed case"
+
+
+async def test_recovery_figures_for_a_period(console: Console):
+    stack = console.stack
+    await stack.api.post("/incidents", json=complaint("form-9301", source="feedback_form"))
+    sari = await console.person(OWNER)
+    await sari.get_by_role("link", name="Figures").click()
+    await expect(sari.get_by_role("heading", name="Recovery figures")).to_be_visible()
+    overall = sari.get_by_role("row", name=re.compile("All cases"))
+    await expect(overall.get_by_role("cell").nth(1)).to_have_text("1")
+    await expect(sari.get_by_role("row", name=re.compile("Type complaint"))).to_be_visible()
+    await expect(sari.get_by_role("img", name=re.compile("Share recovered, per type: complaint"))).to_be_visible()
+    assert await serious_violations(sari) == [], "axe on the figures page"
+    await sari.screenshot(path=str(SCREENSHOTS / "figures.png"), full_page=True)
+
+    download = await sari.request.get(await sari.get_by_role("link", name="Download CSV").get_attribute("href"))
+    rows = (await download.text()).splitlines()
+    assert download.headers["content-type"].startswith("text/csv")
+    assert rows[0].startswith("section,group,opened,closed") and "Type,complaint,1," in (await download.text())
+
+
+async def test_unmatched_replies_inbox(console: Console):
+    stack = console.stack
+    content, signed = sign_email(stack.settings, {"sender": "someone@example.fi", "subject": "my refund?",
+                                                  "text": "Where is my money? Pay FI2112345600000785",
+                                                  "message_id": "m-7"})
+    carrier = stack.key("gateway", Scope.messages_inbound, kind=PrincipalKind.carrier)
+    assert (await stack.api.post("/webhooks/email", content=content, headers={**carrier, **signed})).status_code == 202
+    sari = await console.person(OWNER)
+    await sari.get_by_role("link", name="Unmatched replies").click()
+    message = sari.locator("#unmatched tbody tr").first
+    await expect(message).to_contain_text("Where is my money?")
+    await expect(message).to_contain_text("s***@example.fi")
+    await expect(message).not_to_contain_text("FI2112345600000785")
+    assert await serious_violations(sari) == [], "axe on the inbox"
+
+
+async def test_confirming_a_refund_paid_by_hand(dev_server: WorkflowEnvironment, settings: Settings, browser: Browser):
+    providers = Providers(payments=RefusingPayments(settings.database_url), senders=sandbox_providers(settings).senders)
+    async with Stack.running(dev_server, settings, providers) as stack:
+        add_staff(stack)
+        async with serving(stack.app) as base_url:
+            console = Console(base_url=base_url, stack=stack, browser=browser)
+            case_id = (await stack.api.post("/transactions", json=till_record())).json()["case"]["case_id"]
+            await eventually(lambda: stack.texts_to(TILL_PHONE), within=60)
+            await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "1"})
+            await eventually(lambda: stack.case(case_id).status == "needs_attention", within=60)
+
+            sari = await console.person(OWNER)
+            await sari.goto(f"/console/cases/{case_id}")
+            await expect(sari.locator("#timeline")).to_contain_text("card account closed")
+            await sari.get_by_label("Payment reference").fill("NDEA-2026-11-30-0042")
+            await sari.get_by_role("button", name="Confirm the refund was paid by hand").click()
+            await expect(sari.get_by_role("status")).to_have_text("The hand payment is confirmed; the case goes on.")
+            thanks = await eventually(lambda: stack.texts_to(TILL_PHONE)[1:], within=60)
+            assert "refunded" in thanks[0].body
+            await sari.reload()
+            await expect(sari.locator("#timeline")).to_contain_text(f"paid by hand by {OWNER}")
+            await expect(sari.get_by_role("button", name="Confirm the refund was paid by hand")).to_have_count(0)
+
+
+async def test_the_queue_in_finnish(console: Console):
+    """A browser asking for Finnish gets the frame, sign-in, the queue and the case page in Finnish, money as Finns
+    write it. (The check's reasons are the API's words, in English.)"""
+    case_id = (await console.stack.api.post("/incidents", json=complaint("tweet-9501", owner=OWNER))).json()[
+        "case_id"]
+    context = await console.browser.new_context(base_url=console.base_url, locale="fi-FI")
+    page = await context.new_page()
+    await page.goto("/console/")
+    await expect(page.get_by_role("heading", name="Kirjaudu sisään")).to_be_visible()
+    await page.get_by_label("Sähköposti").fill(f"{OWNER}@example.com")
+    await page.get_by_label("Salasana").fill(PASSWORD)
+    await page.get_by_role("button", name="Kirjaudu sisään").click()
+    await expect(page.get_by_role("heading", name="Jono")).to_be_visible()
+    row = page.locator(f"#row-{case_id}")
+    await expect(row).to_contain_text("valitus")
+    await expect(row).to_contain_text("14,00\u00a0€")
+    await expect(row.locator(".sla")).to_contain_text(re.compile("Aikataulussa|Vaarassa|Myöhässä|Tauolla"))
+    assert await page.get_attribute("html", "lang") == "fi"
+    assert await serious_violations(page) == [], "axe on the Finnish queue"
+    await page.screenshot(path=str(SCREENSHOTS / "queue-fi.png"))
+
+    await row.get_by_role("link").click()
+    await expect(page.get_by_role("heading", name=re.compile("^Tapaus "))).to_be_visible()
+    await expect(page.get_by_role("heading", name="Henkilökohtainen vastaus")).to_be_visible()
+    await page.get_by_label("Vastaus", exact=True).fill("Kiitos palautteesta.")
+    await page.get_by_role("button", name="Lähetä vastaus").click()
+    await expect(page.locator("#reply-errors")).to_contain_text("Ei tehty:")
+    assert await serious_violations(page) == [], "axe on the Finnish case page"
+    await page.get_by_role("link", name="Luvut").click()
+    await expect(page.get_by_role("heading", name="Palautuksen luvut")).to_be_visible()
+    await expect(page.get_by_role("row", name=re.compile("Kaikki tapaukset"))).to_be_visible()
+    assert await serious_violations(page) == [], "axe on the Finnish figures"
