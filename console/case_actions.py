@@ -100,11 +100,14 @@ async def cancel(view: ActingOnDep, reason: Reason = "") -> Response:
 
 
 @router.post("/{case_id}/hand-payment", include_in_schema=False)
-async def hand_payment(view: ActingOnDep, reference: Reason = "") -> Response:
-    """The owner paid by hand a refund the provider refused, with the payment's own reference; the case goes on."""
+async def hand_payment(view: ActingOnDep, reference: Reason = "", paid_by: Reason = "by_hand") -> Response:
+    """The owner paid by hand a refund the provider refused or did not answer in time, with the payment's own
+    reference; or found at the provider that it was paid after all (`paid_by` provider, its refund id). The case
+    goes on."""
     async def confirm() -> None:
         await through_api(case_actions.confirm_manual_refund, view.person.principal, case_id=view.case_id,
                           settings=view.settings, temporal=view.temporal,
-                          payment=case_actions.ManualRefundIn(reference=reference))
+                          payment=case_actions.ManualRefundIn.model_validate(
+                              {"reference": reference, "paid_by": paid_by}))
 
-    return await act(view, "hand_payment", confirm, {"reference": reference})
+    return await act(view, "hand_payment", confirm, {"reference": reference, "paid_by": paid_by})

@@ -57,12 +57,17 @@ FINNISH = {
     "Reply": "Vastaus", "Signed by": "Allekirjoittaja", "Send reply": "Lähetä vastaus", "Approval": "Hyväksyntä",
     "You cannot decide on this case:": "Et voi päättää tästä tapauksesta:", "Reason": "Perustelu",
     "Approve": "Hyväksy", "Reject": "Hylkää", "Refund by hand": "Hyvitys käsin",
-    "The payment provider did not pay this refund (see the timeline). Pay it by hand, after checking with the "
-    "provider that it was not paid after all (never twice), then confirm it here.":
-    "Maksupalvelu ei maksanut tätä hyvitystä (katso aikajana). Maksa se käsin, kun olet tarkistanut "
-    "maksupalvelusta, ettei sitä sittenkin maksettu (ei koskaan kahdesti), ja vahvista se sitten tässä.",
+    "The payment provider refused this refund or did not answer in time (see the timeline). Check with the "
+    "provider whether it was paid after all: if it was, confirm that with the provider's refund id; if not, pay it "
+    "by hand and confirm it with the payment's reference. Never twice.":
+    "Maksupalvelu hylkäsi tämän hyvityksen tai ei vastannut ajoissa (katso aikajana). Tarkista maksupalvelusta, "
+    "maksettiinko se sittenkin: jos maksettiin, vahvista se maksupalvelun hyvitystunnuksella; jos ei, maksa se "
+    "käsin ja vahvista se maksun viitteellä. Ei koskaan kahdesti.",
     "Confirm the refund was paid by hand": "Vahvista hyvitys maksetuksi käsin",
-    "Payment reference (bank transfer id, receipt number)": "Maksun viite (tilisiirron tunnus, kuittinumero)",
+    "Payment reference (bank transfer id, receipt number; the provider's refund id if the provider paid it)":
+    "Maksun viite (tilisiirron tunnus, kuittinumero; maksupalvelun hyvitystunnus, jos maksupalvelu maksoi sen)",
+    "Who paid it": "Kuka sen maksoi", "We paid it by hand": "Maksoimme sen käsin",
+    "The provider paid it after all": "Maksupalvelu maksoi sen sittenkin",
     "Steer the case": "Ohjaa tapausta",
     "Customer's answer (phone)": "Asiakkaan vastaus (puhelin)", "What the customer said": "Mitä asiakas sanoi",
     "Record answer": "Kirjaa vastaus", "Internal note": "Sisäinen muistiinpano",

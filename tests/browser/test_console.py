@@ -252,6 +252,8 @@ async def test_confirming_a_refund_paid_by_hand(dev_server: WorkflowEnvironment,
             sari = await console.person(OWNER)
             await sari.goto(f"/console/cases/{case_id}")
             await expect(sari.locator("#timeline")).to_contain_text("card account closed")
+            await expect(sari.get_by_label("We paid it by hand")).to_be_checked()  # the API's default, paid_by by_hand
+            await expect(sari.get_by_label("The provider paid it after all")).not_to_be_checked()
             await sari.get_by_label("Payment reference").fill("NDEA-2026-11-30-0042")
             await sari.get_by_role("button", name="Confirm the refund was paid by hand").click()
             await expect(sari.get_by_role("status")).to_have_text("The hand payment is confirmed; the case goes on.")
