@@ -73,7 +73,7 @@ async def current_principal(
 
     principal = await run_in_threadpool(lookup)
     if principal is None:
-        request.app.state.failed_auth_limiter.wait_needed(_client(request))  # one failure counted
+        count_failed_authentication(request)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown or revoked API key",
                             headers={"WWW-Authenticate": "Bearer"})
     verified.put(presented, principal)
@@ -92,10 +92,20 @@ def _not_guessing(request: Request) -> None:
     """Per client address, failed authentications: a flood of made-up keys (each with a fresh bucket of its own
     above) is refused once the address has failed too often, before any look-up. Keys already verified (cached)
     pass, so one misconfigured till does not lock out the others behind the same address for long."""
-    limiter: RateLimiter = request.app.state.failed_auth_limiter
-    if (wait := limiter.wait_needed(_client(request), take=False)) > 0:
+    if (wait := failed_authentications_wait(request)) > 0:
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "too many failed authentications from this address",
                             headers={"Retry-After": retry_after(wait)})
+
+
+def failed_authentications_wait(request: Request) -> float:
+    """Seconds until this client address may try to authenticate again (0: now). Keys and the console's password
+    sign-in share one count per address, so guessing either is stopped alike."""
+    limiter: RateLimiter = request.app.state.failed_auth_limiter
+    return limiter.wait_needed(_client(request), take=False)
+
+
+def count_failed_authentication(request: Request) -> None:
+    request.app.state.failed_auth_limiter.wait_needed(_client(request))
 
 
 def _client(request: Request) -> str:

@@ -13,6 +13,8 @@ FINNISH = {
     "Unmatched replies": "Kohdistamattomat vastaukset", "Figures": "Luvut", "Signed in as": "Kirjautuneena",
     "Sign out": "Kirjaudu ulos", "Sign in": "Kirjaudu sisään", "Email": "Sähköposti", "Password": "Salasana",
     "Wrong email or password.": "Väärä sähköposti tai salasana.",
+    "Too many failed sign-ins from this address. Please try again in a minute.":
+    "Liian monta epäonnistunutta kirjautumista tästä osoitteesta. Yritä uudelleen minuutin kuluttua.",
     "The form had expired. Please sign in again.": "Lomake ehti vanhentua. Kirjaudu uudelleen.",
     # the queue
     "Filters": "Suodattimet", "Status": "Tila", "Type": "Tyyppi", "Owner": "Omistaja", "SLA": "SLA",

@@ -9,7 +9,9 @@ from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from api.auth import count_failed_authentication, failed_authentications_wait
 from api.deps import SettingsDep
+from api.limits import retry_after
 from console.session import (
     PATH,
     SESSION_COOKIE,
@@ -52,6 +54,11 @@ async def sign_in(request: Request, settings: SettingsDep, email: Annotated[str,
     expected = request.cookies.get(SIGN_IN_COOKIE, "")
     if not expected or not hmac.compare_digest(csrf, expected):
         return _sign_in_page(request, _safe_next(next), "The form had expired. Please sign in again.", 403)
+    if (wait := failed_authentications_wait(request)) > 0:  # before any password is checked, as for API keys
+        refused = _sign_in_page(request, _safe_next(next), "Too many failed sign-ins from this address. Please try "
+                                "again in a minute.", status.HTTP_429_TOO_MANY_REQUESTS)
+        refused.headers["Retry-After"] = retry_after(wait)
+        return refused
 
     def check() -> str | None:
         with session_for(settings.database_url) as session:
@@ -59,6 +66,7 @@ async def sign_in(request: Request, settings: SettingsDep, email: Annotated[str,
 
     token = await run_in_threadpool(check)
     if token is None:
+        count_failed_authentication(request)
         return _sign_in_page(request, _safe_next(next), "Wrong email or password.", 401)
     response = RedirectResponse(_safe_next(next), status_code=status.HTTP_303_SEE_OTHER)
     set_cookie(request, response, SESSION_COOKIE, token)

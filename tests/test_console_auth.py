@@ -8,6 +8,7 @@ import re
 
 import httpx
 
+from api.limits import RateLimiter
 from console.session import SESSION_COOKIE
 from schemas.auth import AccountIn, Role
 from store.accounts import create_account
@@ -68,3 +69,23 @@ async def test_a_person_of_another_tenant_finds_no_case_of_ours(live_stack: Stac
         reveal = await them.post(f"{CONSOLE}/cases/{case_id}/reveal",
                                  data={"csrf": csrf, "fields": "phone", "purpose": "calling them about the refund"})
         assert reveal.status_code == 404 and "+358" not in reveal.text
+
+
+async def test_password_guesses_from_one_address_are_stopped_as_made_up_keys_are(live_stack: Stack):
+    """The API's per-address count of failed authentications (test_safe_defaults) counts the console's wrong
+    passwords too: past the burst even the right password waits, with Retry-After, before any hash is checked."""
+    stack = live_stack
+    stack.app.state.failed_auth_limiter = RateLimiter(per_second=0.01, burst=2)
+    session_of(stack, TENANT, "guessed.supervisor")
+    async with client(stack) as browser:
+        async def attempt(password: str) -> httpx.Response:
+            form = (await browser.get(f"{CONSOLE}/sign-in")).text
+            nonce = re.search(r'name="csrf" value="([^"]+)"', form)[1]
+            return await browser.post(f"{CONSOLE}/sign-in", data={
+                "email": "guessed.supervisor@example.com", "password": password, "csrf": nonce})
+
+        assert [(await attempt(f"guess {n}")).status_code for n in range(3)] == [401, 401, 429]
+        refused = await attempt(PASSWORD)
+        assert refused.status_code == 429 and "Too many failed sign-ins" in refused.text
+        assert int(refused.headers["retry-after"]) >= 1
+        assert SESSION_COOKIE not in refused.cookies
