@@ -90,8 +90,9 @@ BLAME = {Language.en: ["your fault", "your mistake", "your error", "you should h
                        "väärän lipun", "jos koit", "jos tunsit", "mahdollisesti aiheutunut"],
          Language.sv: ["ditt fel", "ditt misstag", "du borde", "du glömde", "du beställde fel", "fel biljett",
                        "om du upplevde", "om du kände", "eventuella besvär"]}
-# A fact left out: "None", a placeholder with nothing in it, a block left over, doubled blanks or punctuation.
-BROKEN = re.compile(r"None|\{\{|\}\}|\{%|%\}|\(\s*\)|\s[,.;:]|\bat\s*[.,]|  ")
+# A fact left out: "None", a placeholder with nothing in it, a block left over, doubled blanks or punctuation,
+# or two sentences run together where a block ate the line break ("within a few days.Aino").
+BROKEN = re.compile(r"None|\{\{|\}\}|\{%|%\}|\(\s*\)|\s[,.;:]|\bat\s*[.,]|  |[a-zåäö][.;!?][A-ZÅÄÖ]")
 
 # SMS: what the channel allows, in concatenated segments, and what fits in a segment for each encoding.
 SMS_SEGMENTS_ALLOWED = 3
