@@ -111,7 +111,8 @@ async def test_correct_charge_opens_no_case(stack: Stack):
 
 async def test_a_reply_not_understood_is_asked_again_once_then_goes_to_the_owner(stack: Stack):
     """"what?" gets one short question back with the answers spelled out; "en ymmärrä" after it goes to the
-    owner, who calls and records the answer; nothing is guessed about where the money goes meanwhile."""
+    owner, who calls and records the answer; nothing is guessed about where the money goes meanwhile. The
+    satisfaction question is asked again the same way."""
     verdict = (await stack.api.post("/transactions", json=till_record("T-1006"))).json()
     case_id = verdict["case"]["case_id"]
     await eventually(lambda: stack.texts_to(PHONE))
@@ -134,3 +135,12 @@ async def test_a_reply_not_understood_is_asked_again_once_then_goes_to_the_owner
                                                                        "destination": {"kind": "original_card"}}})
     [refund] = await eventually(lambda: stack.refunds(case_id))
     assert refund.destination == "original_card"
+
+    await eventually(lambda: len(stack.texts_to(PHONE)) == 3)  # the thank-you
+    await stack.skip(stack.settings.policy.follow_up_delay)
+    await eventually(lambda: len(stack.texts_to(PHONE)) == 4)  # how did we do, 1 to 5?
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "thanks, all good now!"})
+    await eventually(lambda: len(stack.texts_to(PHONE)) == 5)
+    assert "we did not understand your answer. Please reply with just a number" in stack.texts_to(PHONE)[4].body
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "5"})
+    assert await stack.env.client.get_workflow_handle(case_id).result() == CaseOutcome.recovered
