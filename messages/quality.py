@@ -56,11 +56,15 @@ DECLARED: dict[str, set[Dimension]] = {
     "data_misuse/answer": _SIGNED,
     "data_misuse/outcome": _SIGNED,
 }
-# S5's answers apologise when the investigation confirmed the misuse, and are letters: every read of the
-# customer's data, which the law wants complete, so an SMS carrying one (no email on file) is not cut to fit.
-APOLOGY_BY_FINDINGS = LETTERS = {"data_misuse/answer", "data_misuse/outcome"}
+# Where the apology is not the template's to make or withhold: S5's answers apologise when the investigation
+# confirmed the misuse; a personal reply is the agent's own words.
+APOLOGY_DECIDED_ELSEWHERE = {"data_misuse/answer", "data_misuse/outcome", "common/personal_reply"}
+# Letters: S5's answers list every read of the customer's data, which the law wants complete, so an SMS carrying
+# one (no email on file) is not cut to fit.
+LETTERS = {"data_misuse/answer", "data_misuse/outcome"}
 
-# Per-language wording. Reviewed by native speakers of fi and sv on the team; extend rather than loosen.
+# Per-language wording, written by us; a native speaker's review of fi and sv is still due. Extend rather than
+# loosen: a rule that no longer finds a dimension is a template that lost it.
 _APOLOGY = {Language.en: r"\b(sorry|apologi[sz]e)", Language.fi: r"pahoittel|anteeksi",
             Language.sv: r"ursäkt|beklagar"}
 _ERROR = {Language.en: r"too much|too little|twice|two tickets|mistake|went wrong",
@@ -105,7 +109,7 @@ def check(template: str, language: Language, channel: Channel, facts: MessageFac
     declared = DECLARED[template]
     problems = [f"{where}: lacks {dimension}" for dimension in sorted(declared)
                 if not _carries(dimension, body, language, facts)]
-    if (Dimension.apology not in declared and template not in APOLOGY_BY_FINDINGS
+    if (Dimension.apology not in declared and template not in APOLOGY_DECIDED_ELSEWHERE
             and re.search(_APOLOGY[language], body, re.IGNORECASE)):
         problems.append(f"{where}: apology: once per case, in the first contact, not here")
     problems += [f"{where}: blame: {phrase!r}" for phrase in BLAME[language] if phrase in text.lower()]
