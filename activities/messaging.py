@@ -8,7 +8,7 @@ import re
 import secrets
 from collections.abc import Mapping
 
-from sqlmodel import col, delete, select
+from sqlmodel import Session, col, delete, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -18,6 +18,7 @@ from providers.messaging import Delivery, MessageRefused, MessageSender, Recipie
 from schemas.channels import Channel
 from schemas.messages import CodeCheck, CodeMessage, DeliveryStatus, MessageFacts, MessageReceipt, OutboundMessage
 from schemas.steps import ActivityName
+from store.accounts import active_account
 from store.cases import apply_progress
 from store.consent import opted_out_channels
 from store.db import session_for
@@ -87,8 +88,12 @@ class MessagingActivities:
         sender = self._senders.get(message.channel)
         if sender is None:
             raise ApplicationError(f"no carrier configured for {message.channel}", non_retryable=True)
+        with session_for(self._database_url) as session:
+            tenant = session.get(CaseRow, message.case_id).tenant  # a STOP, like an account, holds in its tenant
+            stopped = message.channel in opted_out_channels(session, tenant, message.to, None)
+            facts = _signed_by_owner(session, tenant, facts)
         rendered = render(message.template, message.language, message.channel, facts)
-        delivery = self._refused_by_consent(message) or _sent(sender, message, rendered)
+        delivery = _OPTED_OUT if stopped else _sent(sender, message, rendered)
         with session_for(self._database_url) as session:
             row = MessageRow(case_id=message.case_id, idempotency_key=message.idempotency_key, direction="out",
                              channel=message.channel, to_address=message.to,
@@ -101,20 +106,22 @@ class MessagingActivities:
             session.commit()
             return _receipt(row)
 
-    def _refused_by_consent(self, message: OutboundMessage) -> Delivery | None:
-        """The consent store has the last word: a STOP that came after the case was opened (its workflow still
-        starting, or not yet signalled) is honoured here, by the one opt-out rule the store keeps."""
-        with session_for(self._database_url) as session:
-            tenant = session.get(CaseRow, message.case_id).tenant  # a STOP holds within its own tenant
-            if message.channel not in opted_out_channels(session, tenant, message.to, None):
-                return None
-        return Delivery(provider_ref="not sent: the customer opted out of this channel",
-                        status=DeliveryStatus.rejected)
-
     def _recorded(self, idempotency_key: str) -> MessageReceipt | None:
         with session_for(self._database_url) as session:
             row = session.exec(select(MessageRow).where(MessageRow.idempotency_key == idempotency_key)).first()
             return _receipt(row) if row else None
+
+
+# The consent store has the last word: a STOP that came after the case was opened (its workflow still starting,
+# or not yet signalled) is honoured at the send, by the one opt-out rule the store keeps.
+_OPTED_OUT = Delivery(provider_ref="not sent: the customer opted out of this channel", status=DeliveryStatus.rejected)
+
+
+def _signed_by_owner(session: Session, tenant: str, facts: MessageFacts) -> MessageFacts:
+    """The owner's display name as their account has it now: the workflow carries only the account id, and a
+    renamed owner signs with the new name. A disabled account (or none) signs as customer service."""
+    account = active_account(session, tenant, facts.owner) if facts.owner else None
+    return facts.model_copy(update={"owner_name": account.display_name if account else None})
 
 
 def _sent(sender: MessageSender, message: OutboundMessage, rendered: RenderedMessage) -> Delivery:

@@ -12,10 +12,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
+from babel.numbers import get_currency_symbol
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from messages.sms import is_gsm7
 from schemas.channels import Channel, Language
 from schemas.messages import MessageFacts
+from schemas.money import Money
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 FALLBACK_LANGUAGE = Language.en
@@ -53,12 +56,21 @@ def render(template: str, language: Language, channel: Channel, facts: MessageFa
             line["at"] = _local_time(read.at, language, facts.time_zone)
     for name in ("amount", "compensation_credit"):
         if (money := getattr(facts, name)) is not None:
-            # Babel writes a no-break space ("9,95\xa0€"); outside GSM-7 it would make every SMS a costlier UCS-2 one.
-            context[name] = money.format(MONEY_LOCALE[language]).replace("\xa0", " ").replace("\u202f", " ")
+            context[name] = _amount(money, language, channel)
     module = compiled.make_module(context)
     body = str(module).strip()
     subject = getattr(module, "subject", "") or body.splitlines()[0][:78]
     return RenderedMessage(subject=" ".join(subject.split()), body=body)  # one line: it becomes a mail header
+
+
+def _amount(amount: Money, language: Language, channel: Channel) -> str:
+    """The amount as the customer's language writes it. Babel's no-break space ("9,95\xa0€"), or a symbol outside
+    GSM-7 (the rupee's, the shekel's), would make every SMS a costlier UCS-2 one: a text gets a space and the code."""
+    locale = MONEY_LOCALE[language]
+    text = amount.format(locale).replace("\xa0", " ").replace("\u202f", " ")
+    if channel is Channel.sms and not is_gsm7(text):
+        text = " ".join(text.replace(get_currency_symbol(amount.currency, locale), f" {amount.currency} ").split())
+    return text
 
 
 def _local_time(at: datetime, language: Language, time_zone: str, pattern: str | None = None) -> str:

@@ -52,6 +52,9 @@ class MessageFacts(BaseModel):
     access_report: AccessReport | None = Field(default=None, description="S5: the reads of the customer's data "
                                                "(capped by the privacy policy).")
     findings: Findings | None = Field(default=None, description="S5: what the investigation found and did.")
+    owner: str | None = Field(default=None, description="The accountable owner's account id, as the workflow has it.")
+    owner_name: str | None = Field(default=None, description="The owner's display name, looked up when the "
+                                   "message is rendered (not carried in workflow history).")
 
 
 class OutboundMessage(BaseModel):

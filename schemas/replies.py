@@ -46,7 +46,8 @@ class RefundDestination(BaseModel):
     @property
     def masked_account(self) -> str | None:
         """What a text to the customer shows of the account: its country and last four characters."""
-        return f"{self.iban[:2]} •••• {self.iban[-4:]}" if self.iban else None
+        # Asterisks, not bullets: a bullet is outside GSM-7 and would make the code text a costlier UCS-2 SMS.
+        return f"{self.iban[:2]} **** {self.iban[-4:]}" if self.iban else None
 
     @model_validator(mode="after")
     def _bank_account_has_an_iban(self) -> RefundDestination:

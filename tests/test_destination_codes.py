@@ -30,11 +30,11 @@ def _texted_code(settings: Settings, messaging: MessagingActivities, case_id: st
     messaging.send_destination_code(CodeMessage(
         case_id=case_id, idempotency_key=f"{case_id}:confirm_account", channel=Channel.sms, to=PHONE,
         template="common/confirm_account", language="en", iban=IBAN,
-        facts=MessageFacts(customer_name="Maija", case_reference="REF00001", account="FI •••• 0785"),
+        facts=MessageFacts(customer_name="Maija", case_reference="REF00001", account="FI **** 0785"),
         progress=CaseProgress(case_id=case_id, step=CaseStep.contact, note="code")))
     with session_for(settings.database_url) as session:
         [text] = [row for row in session.exec(SandboxOutboxEntry.__table__.select()).all() if row.to_address == PHONE]
-    assert "FI •••• 0785" in text.body
+    assert "FI **** 0785" in text.body
     return text.body.split("code ")[1][:6]
 
 

@@ -53,6 +53,8 @@ _CARRIER = dict(start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)))
 
 
+NOT_UNDERSTOOD_PATCH = "a-reply-not-understood-is-asked-again"
+
 # How a send that ended in an error was ended: out of time (the policy's bound) or refused for good.
 _GIVEN_UP = {RetryState.TIMEOUT, RetryState.NON_RETRYABLE_FAILURE, RetryState.MAXIMUM_ATTEMPTS_REACHED}
 
@@ -70,6 +72,7 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
                                step=CaseStep.verify, owner=case.owner, opted_out=list(case.opted_out))
         self._unusable: set[Channel] = set(case.opted_out)  # opted out, or the address proved dead
         self._inbox: list[CustomerReply] = []
+        self._unclear: list[CustomerReply] = []  # replies to the open question that do not answer it
         self._delivery: dict[str, DeliveryStatus] = {}
         self._sent_per_template: dict[str, int] = {}
         self._assignments = 0
@@ -110,6 +113,10 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
             self._live.opted_out = sorted({*self._live.opted_out, *stopped})
             return
         self._inbox.append(reply)
+        expecting = self._live.expecting
+        # Cases that took a reply before this patch left an unclear one unanswered until the question timed out.
+        if expecting and reply.read_as(expecting).kind != expecting and workflow.patched(NOT_UNDERSTOOD_PATCH):
+            self._unclear.append(reply)
 
     @workflow.signal
     def contact_reported(self, customer: Customer) -> None:
@@ -196,19 +203,22 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
     async def ask_customer(self, template: str, expecting: IntentKind, within: timedelta,
                            step: CaseStep = CaseStep.contact) -> ReplyIntent | None:
         """Asks along the contact plan and waits for the answer. If no channel reaches the customer, the case
-        goes to its owner, who can record the answer from a call. None if no answer comes in time.
+        goes to its owner, who can record the answer from a call. None if no answer comes in time. A reply that
+        does not answer the question is asked again (`<template>_again`), once; then the owner takes it.
 
         The customer's time to answer starts when the question reaches them (after quiet hours, retries)."""
         plan, handed_over = self._plan(), self._live.status is CaseStatus.needs_attention
         self._contacts_planned = self._contacts_reported
-        until = None
+        until, ask, unclear = None, True, 0
+        self._unclear.clear()  # a reply read against an earlier wait (a texted code's) does not answer this question
         self._live.expecting = expecting
         try:
             while True:
-                reached = await self._deliver(plan, template, step, CaseStatus.waiting_on_customer)
-                if reached is None and not handed_over:
-                    handed_over = True
-                    await self.hand_to_owner(f"could not reach the customer on any channel ({self._tried()})")
+                if ask:
+                    reached = await self._deliver(plan, template, step, CaseStatus.waiting_on_customer)
+                    if reached is None and not handed_over:
+                        handed_over = True
+                        await self.hand_to_owner(f"could not reach the customer on any channel ({self._tried()})")
                 until = until or workflow.now() + within
                 self._live.waiting_until = until
                 self._sla.pause(workflow.now())  # the customer's time to answer is not ours to lose
@@ -220,9 +230,25 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
                     return reply.read_as(expecting)
                 if self._contacts_planned != self._contacts_reported:  # a new address: ask there, time anew
                     plan, until, self._contacts_planned = self._plan(), None, self._contacts_reported
+                ask = not self._unclear  # no answer, no unclear reply: the message failed, the plan goes on
+                if not ask:
+                    self._unclear.clear()  # several at once are one misunderstanding
+                    unclear += 1
+                    await self._not_understood(template, step, unclear)
         finally:
+            self._unclear.clear()
             self._sla.resume(workflow.now())
             self._live.expecting = self._live.waiting_until = None
+
+    async def _not_understood(self, template: str, step: CaseStep, times: int) -> None:
+        """A reply that does not answer the question gets one short question back, in the customer's language,
+        with the answers spelled out; the next one goes to the owner, who calls. Nothing is guessed, least of all
+        where money goes."""
+        if times == 1:
+            await self._deliver(self._plan(), f"{template}_again", step, CaseStatus.waiting_on_customer)
+        elif times == 2:
+            await self.hand_to_owner(f"the customer's reply to '{template}' was not understood, also when asked "
+                                     "again: please contact them and record their answer")
 
     async def hand_to_owner(self, reason: str) -> None:
         self._set(self._live.step, CaseStatus.needs_attention)
@@ -345,8 +371,8 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
             await workflow.sleep(wake - workflow.now())
 
     async def _await_answer_or_failure(self, expecting: IntentKind, reached: str | None, until) -> bool:
-        """False on timeout. True when an answer came, when the message we relied on failed after all, or when
-        another report gave us a new address."""
+        """False on timeout. True when an answer came, a reply that does not answer, when the message we relied
+        on failed after all, or when another report gave us a new address."""
         remaining = until - workflow.now()
         if remaining <= timedelta(0):
             return False
@@ -354,7 +380,7 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
         try:
             await workflow.wait_condition(
                 lambda: self._pending(expecting) is not None or self._delivery.get(reached) in failed
-                or self._contacts_planned != self._contacts_reported, timeout=remaining)
+                or self._contacts_planned != self._contacts_reported or bool(self._unclear), timeout=remaining)
         except TimeoutError:
             return False
         return True
@@ -392,7 +418,8 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
                             voucher_code=self._compensation.code if self._compensation else None,
                             compensation_product=self._compensation.product if self._compensation else None,
                             compensation_credit=self._compensation.value if self._compensation
-                            and self._compensation.kind is CompensationKind.credit else None)
+                            and self._compensation.kind is CompensationKind.credit else None,
+                            owner=self._live.owner)
 
     def _pending(self, expecting: IntentKind) -> CustomerReply | None:
         """The first reply that answers what we asked, read knowing what we asked."""

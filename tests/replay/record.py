@@ -51,6 +51,24 @@ async def _record_overcharge(stack: Stack) -> str:
     return case_id
 
 
+async def _record_overcharge_not_understood(stack: Stack) -> str:
+    """Two replies the case cannot read (the `a-reply-not-understood-is-asked-again` patch): asked again, then
+    with the owner, who records the customer's answer; then the follow-up."""
+    case_id = (await stack.api.post("/transactions", json=till_record("R-8"))).json()["case"]["case_id"]
+    await eventually(lambda: stack.texts_to(PHONE))
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "what?"})
+    await eventually(lambda: stack.texts_to(PHONE)[1:])
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "en ymmärrä"})
+    await eventually(lambda: stack.case(case_id).status == "needs_attention")
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "agent", "intent": {
+        "kind": "refund_destination", "destination": {"kind": "original_card"}}})
+    await eventually(lambda: stack.texts_to(PHONE)[2:])
+    await stack.skip(stack.settings.policy.follow_up_delay)
+    await eventually(lambda: stack.texts_to(PHONE)[3:])
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "4"})
+    return case_id
+
+
 async def _record_overcharge_stopped_and_cancelled(stack: Stack) -> str:
     """A STOP by text (the shared opt-out rule, patched in) and then a cancel at a safe point."""
     case_id = (await stack.api.post("/transactions", json=till_record("R-7"))).json()["case"]["case_id"]
@@ -159,6 +177,7 @@ async def _record_four_eyes(stack: Stack) -> str:
 
 RECORDINGS = {"overcharge": _record_overcharge, "undercharge": _record_undercharge,
               "overcharge_stopped_and_cancelled": _record_overcharge_stopped_and_cancelled,
+              "overcharge_not_understood": _record_overcharge_not_understood,
               "duplicate_purchase": _record_duplicate_purchase, "complaint": _record_complaint,
               "data_misuse": _record_data_misuse, "webhook_delivery": _record_webhook_delivery,
               "complaint_four_eyes": _record_four_eyes,

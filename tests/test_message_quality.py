@@ -1,0 +1,133 @@
+"""The recovery-quality check: every template of every type, on every channel and in every language, rendered
+with many fact sets (each refund destination, with and without store, amount, topic and owner, long names, every
+currency ISO 4217 knows), carries the dimensions it declares (`messages/quality.py`) and nothing it must not."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from messages.quality import DECLARED, check
+from messages.render import TEMPLATE_DIR, render
+from messages.sms import sms_segments
+from schemas.channels import Channel, Language
+from schemas.messages import MessageFacts
+from schemas.money import ISO_MINOR_DIGITS, Money
+from schemas.privacy import AccessReport, Findings, ReadLine
+
+TEMPLATES = sorted({path.relative_to(TEMPLATE_DIR).as_posix().split(".")[0]
+                    for path in TEMPLATE_DIR.rglob("*.j2") if not path.name.startswith("_")})
+CHANNELS = [Channel.sms, Channel.voice, Channel.email]
+REPORT = AccessReport(since=datetime(2027, 1, 1, tzinfo=UTC), total=1, refused=1, reads=[
+    ReadLine(at=datetime(2027, 2, 1, 9, tzinfo=UTC), role="agent", fields=["phone"], refused=True)])
+FINDINGS = Findings(misuse_confirmed=True, findings="A clerk asked for the number without a case.",
+                    actions="The clerk was instructed.", recorded_by="legal")
+BASE = MessageFacts(customer_name="Maija", case_reference="3F9A1C07")
+# What a case always has for each kind of message (the rest may be missing): money kinds an amount, a complaint
+# its topic, a personal reply its text, an account to confirm its amount and code, goodwill its voucher, S5 the
+# reads it found (and the findings it reports).
+MUST_HAVE = {"overcharge": {"amount": Money(amount_minor=995, currency="EUR")},
+             "undercharge": {"amount": Money(amount_minor=995, currency="EUR")},
+             "duplicate_purchase": {"amount": Money(amount_minor=2490, currency="EUR")},
+             "common/acknowledgement": {"topic": "9,95 € too much"},
+             "common/personal_reply": {"reply_text": "Hello Maija, it is fixed. Aino"},
+             "common/confirm_account": {"amount": Money(amount_minor=995, currency="EUR"),
+                                        "confirmation_code": "123456"},
+             "complaint/put_right": {"voucher_code": "GW-1", "compensation_product": "a month of sport"},
+             "data_misuse": {"access_report": REPORT}, "data_misuse/outcome": {"findings": FINDINGS}}
+LONG_NAME = "Maija-Liisa Kristiina Meikäläinen-Österberg"
+FACT_SETS = {
+    "minimal": {},
+    "owner": {"owner": "aino.agent", "owner_name": "Aino Virtanen"},
+    "card": {"refund_destination": "original_card", "refunded": True, "owner_name": "Aino Virtanen"},
+    "bank": {"refund_destination": "bank_account", "refunded": True, "owner_name": "Aino Virtanen"},
+    "desk": {"refund_destination": "service_desk", "refunded": True, "store": "Prisma Kaleva"},
+    "full": {"store": "Prisma Kaleva", "amount": Money(amount_minor=995, currency="EUR"), "topic": "9,95 € too much",
+             "refund_destination": "bank_account", "refunded": True, "owner_name": "Aino Virtanen",
+             "reply_due": datetime(2027, 12, 7, 10, tzinfo=UTC), "voucher_code": "GW-1234",
+             "compensation_product": "one month of the sports package", "findings": FINDINGS},
+    "long": {"customer_name": LONG_NAME, "store": "Prisma Hervanta Tampere Lindforsinkatu",
+             "owner_name": "Anna-Kaisa Kristiina Lehtinen-Virtanen", "topic": "the 24,90 € ticket paid twice",
+             "refund_destination": "service_desk", "refunded": True,
+             "amount": Money(amount_minor=123_456_789, currency="EUR")},
+    "yen": {"amount": Money(amount_minor=1500, currency="JPY"), "refund_destination": "original_card"},
+    "dinar": {"amount": Money(amount_minor=995, currency="KWD"), "refund_destination": "bank_account"},
+    "rupee": {"amount": Money(amount_minor=99_500, currency="INR"), "owner_name": "Aino Virtanen"},
+    "credit": {"compensation_credit": Money(amount_minor=300, currency="EUR"), "voucher_code": "GW-9",
+               "account": "FI **** 0785"},
+}
+
+
+def facts_for(template: str, fact_set: str) -> MessageFacts:
+    must = {name: value for prefix, facts in MUST_HAVE.items() if template.startswith(prefix)
+            for name, value in facts.items()}
+    return BASE.model_copy(update={**must, **FACT_SETS[fact_set]})
+
+
+def test_every_template_declares_its_dimensions():
+    assert sorted(DECLARED) == TEMPLATES
+
+
+@pytest.mark.parametrize("fact_set", list(FACT_SETS))
+@pytest.mark.parametrize("language", list(Language))
+@pytest.mark.parametrize("channel", CHANNELS)
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_every_message_carries_what_its_template_declares(template, channel, language, fact_set):
+    facts = facts_for(template, fact_set)
+    message = render(template, language, channel, facts)
+    assert check(template, language, channel, facts, message) == []
+    assert "\n" not in message.subject and "\r" not in message.subject, "the subject becomes a mail header"
+
+
+@pytest.mark.parametrize("currency", sorted(ISO_MINOR_DIGITS))
+def test_every_currency_reads_right_in_every_money_message(currency):
+    """Each of ISO 4217's currencies (0, 2, 3 and 4 digits) in every message that always names an amount (the
+    money kinds' and the account confirmation's code text): the check passes (an SMS within its segments: a symbol
+    outside GSM-7, such as the rupee's, is written as its code), and the amount is there to its last digit."""
+    for template in [t for t in TEMPLATES if facts_for(t, "minimal").amount is not None]:
+        for language in Language:
+            facts = facts_for(template, "owner").model_copy(
+                update={"amount": Money(amount_minor=987_654, currency=currency), "refund_destination": "bank_account"})
+            message = render(template, language, Channel.sms, facts)
+            assert check(template, language, Channel.sms, facts, message) == []
+            assert "987654" in re.sub(r"[ ,.']", "", message.body), f"every digit ISO gives: {message.body}"
+
+
+def test_a_first_contact_without_its_apology_fails_naming_template_language_and_dimension():
+    """The check is not a formality: the S1 question without its apology is caught, and the report names it."""
+    facts = facts_for("overcharge/ask_destination", "owner")
+    message = render("overcharge/ask_destination", Language.fi, Channel.sms, facts)
+    stripped = message.__class__(subject=message.subject,
+                                 body=message.body.replace("Pahoittelemme", "Huomasimme").replace("pahoittel", ""))
+    assert check("overcharge/ask_destination", Language.fi, Channel.sms, facts, stripped) == [
+        "overcharge/ask_destination (sms, fi): lacks apology"]
+
+
+def test_a_thank_you_that_apologises_again_or_blames_is_caught():
+    facts = facts_for("overcharge/thank_you", "card")
+    message = render("overcharge/thank_you", Language.en, Channel.sms, facts)
+    again = message.__class__(subject=message.subject, body=message.body + " Sorry if you felt let down.")
+    problems = check("overcharge/thank_you", Language.en, Channel.sms, facts, again)
+    assert any("apology: once per case" in problem for problem in problems)
+    assert any("blame: 'if you felt'" in problem for problem in problems)
+
+
+@pytest.mark.parametrize(("text", "segments"), [
+    ("a" * 160, 1), ("a" * 161, 2), ("a" * 306, 2), ("a" * 307, 3),
+    ("€" * 80, 1), ("€" * 81, 2),  # the euro sign is a GSM-7 extension: two septets
+    ("ä" * 160, 1),  # Finnish letters are in GSM-7's own alphabet
+    ("š" * 70, 1), ("š" * 71, 2), ("š" * 134, 2), ("š" * 135, 3),  # one letter outside it: UCS-2 for all
+])
+def test_sms_segments_count_gsm7_and_ucs2_as_carriers_do(text, segments):
+    assert sms_segments(text) == segments
+
+
+@pytest.mark.parametrize(("language", "credit"), [("en", "a credit of €3.00"), ("fi", "3,00 € hyvityksen"),
+                                                  ("sv", "en kreditering på 3,00 €")])
+def test_goodwill_given_as_a_credit_is_named_in_the_customers_language(language, credit):
+    facts = facts_for("complaint/put_right", "credit").model_copy(
+        update={"compensation_product": "a credit of 3.00 EUR"})
+    body = render("complaint/put_right", language, Channel.sms, facts).body
+    assert credit in body and ("a credit of 3.00 EUR" not in body), body
