@@ -73,6 +73,9 @@ def whole_number(**bounds: int) -> object:
 
 
 WholeNumber = whole_number()
+# A database row id (SQLite's and PostgreSQL's BIGINT): a larger number in a path would overflow the driver (a 500).
+ROW_ID_MAX = 2**63 - 1
+
 
 
 def _deliverable_address(address: str) -> str:
