@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.inputs import EmailAddress, distinct
 
 
 class Scope(StrEnum):
@@ -99,12 +101,15 @@ class ApiKeyView(BaseModel):
 
 
 class AccountIn(BaseModel):
-    """A new staff account, as an administrator creates it (CLI or `POST /accounts`)."""
+    """A new staff account, as an administrator creates it (CLI or `POST /accounts`). An unknown field is refused
+    rather than ignored: a misspelled `password` would otherwise make an account that cannot sign in."""
+
+    model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{1,62}$", description="Stable id, e.g. aino.virtanen.")
     display_name: str = Field(min_length=1, max_length=200)
-    email: EmailStr
-    roles: set[Role] = Field(min_length=1)
+    email: EmailAddress
+    roles: distinct(Role, min_length=1)
     password: str | None = Field(default=None, min_length=12, max_length=200,
                                  description="For signing in to the console; keys work without one.")
 

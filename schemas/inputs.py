@@ -77,6 +77,23 @@ WholeNumber = whole_number()
 ROW_ID_MAX = 2**63 - 1
 
 
+def _each_once(values: object) -> object:
+    """JSON has no sets: an array of distinct items (`uniqueItems` in the OpenAPI document) that repeats one is
+    refused, not silently collapsed (a role listed twice may be a typo for another)."""
+    if isinstance(values, list):
+        seen: list[object] = []
+        for value in values:
+            if value in seen:
+                raise ValueError(f"lists {value!r} more than once; each item may appear once")
+            seen.append(value)
+    return values
+
+
+def distinct(item: type, **bounds: int) -> object:
+    """A set of `item`s as JSON writes it: an array naming each at most once, within `bounds` (min_length...).
+    As in `whole_number`, the bounds come before the validator, or pydantic misplaces them in the JSON schema."""
+    return Annotated[set[item], Field(**bounds), BeforeValidator(_each_once)]
+
 
 def _deliverable_address(address: str) -> str:
     """RFC 5322 syntax, as email-validator checks it, without refusing reserved test domains (example.test):
