@@ -24,10 +24,19 @@ def single_line(max_length: int) -> object:
 SingleLine = single_line(200)
 
 def _written_out(value: object) -> object:
-    """A datetime arrives as text (RFC 3339); a number is not silently read as seconds since 1970."""
-    if isinstance(value, int | float):
+    """A datetime arrives as text (RFC 3339); a number is not silently read as seconds since 1970, nor is a
+    number written as text (every query parameter is text: `?since=0.6`)."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _is_a_number(value)):
         raise ValueError("write the datetime as text with a time zone, e.g. 2026-05-05T09:00:00+03:00")
     return value
+
+
+def _is_a_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
