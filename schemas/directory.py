@@ -97,5 +97,7 @@ class CrmDirectory(BaseModel):
     auth_value: SecretStr | None = Field(default=None, description="e.g. 'Bearer <token>'.")
     results_path: str | None = Field(default=None, description="Dotted path to the list; none: the answer is it.")
     fields: CrmFields = Field(default_factory=CrmFields)
-    timeout_seconds: float = Field(default=5.0, gt=0, le=20)
+    # The whole answer's limit; a slow CRM's try may last about twice it (connecting counts apart), which must
+    # stay well under the look-up activity's 30 s per try (workflows/steps.py).
+    timeout_seconds: float = Field(default=5.0, gt=0, le=10)
     attempts: int = Field(default=3, ge=1, le=10, description="Tries before the case goes to its owner.")
