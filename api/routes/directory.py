@@ -12,6 +12,7 @@ from contextvars import copy_context
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
+from pydantic import StringConstraints
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -29,8 +30,11 @@ IMPORT_PATH = "/directory/import"
 MEDIA_TYPES = ("text/csv", "application/json")
 router = APIRouter(prefix="/directory", tags=["directory"],
                    responses={404: {"model": Problem, "description": "No customer of that key in this tenant."}})
-KeyPath = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$",
-                              description="The company's own id of the customer.")]
+_NO_CONTROL = r"^[^\x00-\x1f\x7f]+$"  # a NUL would reach PostgreSQL, which refuses it in text with a 500
+# Trimmed as an import's keys are (schemas/directory.py): " C-1" is C-1.
+KeyPath = Annotated[str, StringConstraints(strip_whitespace=True),
+                    Path(min_length=1, max_length=100, pattern=_NO_CONTROL,
+                         description="The company's own id of the customer.")]
 
 _IMPORT_BODY = {"required": True, "content": {
     # `format: directory-csv`: a header line naming the columns, then a line per customer (what a string schema
@@ -91,7 +95,8 @@ def _committed(session: Session) -> None:
 
 @router.get("/customers", response_model=list[DirectoryRecordView])
 def list_customers(session: SessionDep, admin: AdminDep,
-                   after: Annotated[str | None, Query(max_length=100, description="The last key of the previous "
+                   after: Annotated[str | None, Query(max_length=100, pattern=_NO_CONTROL,
+                                                      description="The last key of the previous "
                                                       "page: the page starts after it.")] = None,
                    limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[DirectoryRecordView]:
     """The tenant's customers in `customer_key` order, contact details masked."""
