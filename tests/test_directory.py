@@ -11,6 +11,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from schemas.auth import PrincipalKind, Scope
+from schemas.directory import CrmDirectory
 from settings import Settings
 from store.tables import CustomerDirectoryRow
 from tests.harness import Stack
@@ -196,3 +197,19 @@ async def test_empty_columns_a_spreadsheet_saved_past_the_last_are_ignored(api: 
     answer = await api.api.post("/directory/import", content=csv.encode(), headers={**admin(api), **CSV})
     assert answer.status_code == 200, answer.text
     assert (answer.json()["created"], answer.json()["rejected"]) == (2, [])
+
+
+async def test_a_tenant_whose_look_ups_ask_its_crm_is_told_the_table_would_never_be_read(
+        dev_server: WorkflowEnvironment, settings: Settings):
+    crm = CrmDirectory(url="https://crm.acme.example/search")
+    settings = settings.model_copy(update={"directory_crm": {"acme": crm}})
+    async with Stack.running(dev_server, settings, with_worker=False) as stack:
+        record = {"customer_key": "C-1", "name": "Jukka Lahtinen", "phone": "040 123 4567"}
+        imported = await stack.api.post("/directory/import", headers=admin(stack), json=[record])
+        put = await stack.api.put("/directory/customers/C-1", headers=admin(stack),
+                                  json={"name": "Jukka Lahtinen", "phone": "040 123 4567"})
+        assert (imported.status_code, put.status_code) == (409, 409), imported.text
+        assert "DIRECTORY_CRM" in imported.json()["detail"]
+        assert rows(stack) == {}
+        other = await stack.api.post("/directory/import", headers=admin(stack, "rival"), json=[record])
+        assert other.status_code == 200, "a tenant on the table keeps its table"

@@ -23,6 +23,7 @@ from api.directory_import import read_import, refused
 from api.errors import Problem
 from privacy.masking import mask_email, mask_phone
 from schemas.directory import DirectoryRecord, DirectoryRecordIn, DirectoryRecordView, ImportReport
+from settings import Settings
 from store import directory as store
 from store.tables import CustomerDirectoryRow
 
@@ -53,7 +54,8 @@ _IMPORT_BODY = {"required": True, "content": {
     400: {"model": Problem, "description": "Not UTF-8, or not JSON."},
     413: {"model": Problem, "description": "Over DIRECTORY_IMPORT_MAX_BYTES or DIRECTORY_IMPORT_MAX_ROWS."},
     415: {"model": Problem, "description": "Neither text/csv nor application/json."},
-    409: {"model": Problem, "description": "Another import wrote the same customers at the same time; send again."},
+    409: {"model": Problem, "description": "Another import wrote the same customers at the same time (send "
+                                           "again), or the tenant's look-ups ask its CRM, not this table."},
     422: {"model": Problem, "description": "Empty, wrong columns, or not a list: the detail names the problem."}})
 async def import_customers(request: Request, session: SessionDep, settings: SettingsDep,
                            admin: AdminDep) -> ImportReport:
@@ -63,6 +65,7 @@ async def import_customers(request: Request, session: SessionDep, settings: Sett
     `name` required; separated by `,`, `;` or tab), then a line per customer. JSON: a list of objects with the same
     fields. Phones as written (`040 123 4567`, read in the policy's region), stored in E.164; a phone or an email
     is needed. Valid rows are committed together; each rejected row is listed with its number, field and reason."""
+    _kept_here(settings, admin.tenant)
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type not in MEDIA_TYPES:
         raise refused(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, f"send the file as {' or '.join(MEDIA_TYPES)}, "
@@ -75,6 +78,14 @@ async def import_customers(request: Request, session: SessionDep, settings: Sett
     created = await run_in_threadpool(_commit, session, admin.tenant, records)
     return ImportReport(received=read.received, created=created, updated=len(records) - created,
                         rejected=read.rejected)
+
+
+def _kept_here(settings: Settings, tenant: str) -> None:
+    """A tenant whose look-ups ask its CRM (`DIRECTORY_CRM`) would never read what is written here: refused, not
+    silently kept."""
+    if tenant in settings.directory_crm:
+        raise refused(status.HTTP_409_CONFLICT, "this tenant's look-ups ask its CRM (DIRECTORY_CRM), not this "
+                      "directory: customers written here would never be found; keep them in the CRM")
 
 
 def _commit(session: Session, tenant: str, records: dict[str, DirectoryRecord]) -> int:
@@ -110,10 +121,12 @@ def get_customer(customer_key: KeyPath, session: SessionDep, admin: AdminDep) ->
 
 @router.put("/customers/{customer_key}", response_model=DirectoryRecordView, responses={
     201: {"model": DirectoryRecordView, "description": "A new customer."},
-    409: {"model": Problem, "description": "Written by another request at the same time; send again."}})
+    409: {"model": Problem, "description": "Written by another request at the same time (send again), or the "
+                                           "tenant's look-ups ask its CRM, not this table."}})
 def put_customer(customer_key: KeyPath, record: DirectoryRecord, response: Response, session: SessionDep,
-                 admin: AdminDep) -> DirectoryRecordView:
+                 settings: SettingsDep, admin: AdminDep) -> DirectoryRecordView:
     """Writes the customer of this key whole (201 when new, 200 when replaced)."""
+    _kept_here(settings, admin.tenant)
     created = store.upsert(session, admin.tenant, customer_key, record)
     _committed(session)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
