@@ -184,6 +184,9 @@ async def test_keys_and_cities_are_one_customer_whatever_the_spaces_around_them(
     report = (await api.api.post("/directory/import", headers=headers, json=[
         {"customer_key": "C-1", "name": "Jukka Lahtinen", "phone": "040 123 4567", "city": " Tampere "}])).json()
     assert (report["created"], rows(api)["C-1"].city) == (0, "Tampere")
+    blank = await api.api.put("/directory/customers/%20", headers=headers,
+                              json={"name": "Jukka Lahtinen", "phone": "040 123 4567"})
+    assert blank.status_code == 422 and "customer_key" in blank.text, "spaces alone are no key"
 
 
 async def test_a_control_character_in_the_page_key_is_refused_naming_it(api: Stack):

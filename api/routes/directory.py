@@ -23,6 +23,7 @@ from api.directory_import import read_import, refused
 from api.errors import Problem
 from privacy.masking import mask_email, mask_phone
 from schemas.directory import DirectoryRecord, DirectoryRecordIn, DirectoryRecordView, ImportReport
+from schemas.inputs import SINGLE_LINE_PATTERN
 from settings import Settings
 from store import directory as store
 from store.tables import CustomerDirectoryRow
@@ -32,9 +33,9 @@ MEDIA_TYPES = ("text/csv", "application/json")
 router = APIRouter(prefix="/directory", tags=["directory"],
                    responses={404: {"model": Problem, "description": "No customer of that key in this tenant."}})
 _NO_CONTROL = r"^[^\x00-\x1f\x7f]+$"  # a NUL would reach PostgreSQL, which refuses it in text with a 500
-# Trimmed as an import's keys are (schemas/directory.py): " C-1" is C-1.
+# Trimmed and held to one line as an import's keys are (schemas/directory.py): " C-1" is C-1, " " is no key.
 KeyPath = Annotated[str, StringConstraints(strip_whitespace=True),
-                    Path(min_length=1, max_length=100, pattern=_NO_CONTROL,
+                    Path(min_length=1, max_length=100, pattern=SINGLE_LINE_PATTERN,
                          description="The company's own id of the customer.")]
 
 _IMPORT_BODY = {"required": True, "content": {
