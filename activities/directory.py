@@ -35,7 +35,7 @@ class DirectoryActivities:
                 raise ApplicationError(f"directory unavailable: {error}", type="DirectoryUnavailable") from None
             activity.logger.warning("directory unavailable after %s tries: %s", directory.attempts, error)
             matches = None
-        single = matches[0] if matches and len(matches) == 1 else None
+        single = matches[0] if matches and len(matches) == 1 and _may_live_in(matches[0], request.city) else None
         self._record(request, single)
         if single is not None:
             return LookupResult(outcome=LookupOutcome.found, matches=1, phone=single.phone, email=single.email)
@@ -57,3 +57,9 @@ class DirectoryActivities:
                           subject=request.name, fields=["phone", "email"] if single else ["name"],
                           purpose=request.purpose, entry_key=f"{request.case_id}:look_up")
             session.commit()
+
+
+def _may_live_in(entry: DirectoryEntry, city: str | None) -> bool:
+    """A city narrows namesakes (`prefer_city`); a single customer of the name recorded in another city than the
+    case's may be someone else of that name: ambiguous, for the owner to judge, never a guess."""
+    return city is None or entry.city is None or entry.city.strip().casefold() == city.strip().casefold()

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
 import console
 from api.auth import VerifiedKeys
+from api.deps import each_query_parameter_once
 from api.errors import GUARDED, ONE_CASE, OPENS_CASES
 from api.limits import BodyLimit, RateLimiter
 from api.routes import (
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         await purging
 
     app = FastAPI(title="Service-recovery engine", version="0.1.0", lifespan=lifespan,
+                  dependencies=[Depends(each_query_parameter_once)],
                   description="Report a failure; the engine contacts the customer, refunds once, and follows up.")
     app.state.settings = settings
     app.state.verified_keys = VerifiedKeys(settings.api_key_cache_seconds)

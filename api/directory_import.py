@@ -60,7 +60,7 @@ def _csv_rows(body: bytes) -> list[tuple[int, Any]]:
         lines = list(csv.reader(io.StringIO(text.lstrip(), newline=""), delimiter=dialect, strict=True))
     except csv.Error as error:
         raise refused(status.HTTP_422_UNPROCESSABLE_CONTENT, f"the CSV cannot be read: {error}") from None
-    header = [column.strip().lower() for column in lines[0]]
+    header = _without_trailing_blanks([column.strip().lower() for column in lines[0]])
     _check_header(header)
     rows = [line for line in lines[1:] if any(cell.strip() for cell in line)]
     if not rows:
@@ -80,8 +80,17 @@ def _check_header(header: list[str]) -> None:
                       f"{' and '.join(REQUIRED_COLUMNS)} are required)")
 
 
+def _without_trailing_blanks(header: list[str]) -> list[str]:
+    """Spreadsheets save empty columns past the last one in use: empty cells at the header's end are not columns."""
+    while header and not header[-1]:
+        header = header[:-1]
+    return header
+
+
 def _cells(header: list[str], line: list[str]) -> dict[str, str] | str:
     """The row's values by column, or why the row as a whole cannot be read."""
+    if not any(cell.strip() for cell in line[len(header):]):  # the empty columns a spreadsheet saved past the last
+        line = line[:len(header)]
     if len(line) != len(header):
         return f"the row has {len(line)} fields, the header {len(header)} (a stray delimiter or quote?)"
     return {column: cell.strip() for column, cell in zip(header, line, strict=True) if cell.strip()}
@@ -90,7 +99,9 @@ def _cells(header: list[str], line: list[str]) -> dict[str, str] | str:
 def _json_rows(body: bytes) -> list[tuple[int, Any]]:
     try:
         records = json.loads(_text(body))
-    except json.JSONDecodeError as error:
+    except RecursionError:
+        raise refused(status.HTTP_400_BAD_REQUEST, "the body is not JSON we can read (nested too deep)") from None
+    except ValueError as error:  # not JSON, or a number past Python's 4300 digits
         raise refused(status.HTTP_400_BAD_REQUEST, f"the body is not JSON ({error})") from None
     if not isinstance(records, list):
         raise refused(status.HTTP_422_UNPROCESSABLE_CONTENT, "a JSON import is a list of customer records")

@@ -6,12 +6,20 @@ emails like every other address."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, model_validator
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, StringConstraints, model_validator
 
 from schemas.incidents import E164Phone
 from schemas.inputs import EmailAddress, single_line
 
-CustomerKey = single_line(100)
+
+def _trimmed(max_length: int) -> object:
+    """A one-line text without the spaces around it: " C-1" and "C-1" are one customer, "Tampere " is Tampere."""
+    return Annotated[single_line(max_length), StringConstraints(strip_whitespace=True)]
+
+
+CustomerKey = _trimmed(100)
 
 
 class DirectoryRecord(BaseModel):
@@ -24,7 +32,7 @@ class DirectoryRecord(BaseModel):
         {"required": ["email"], "properties": {"email": {"type": "string"}}}]})
 
     name: single_line(200)
-    city: single_line(100) | None = None
+    city: _trimmed(100) | None = None
     phone: E164Phone | None = None
     email: EmailAddress | None = None
 
@@ -97,5 +105,7 @@ class CrmDirectory(BaseModel):
     auth_value: SecretStr | None = Field(default=None, description="e.g. 'Bearer <token>'.")
     results_path: str | None = Field(default=None, description="Dotted path to the list; none: the answer is it.")
     fields: CrmFields = Field(default_factory=CrmFields)
-    timeout_seconds: float = Field(default=5.0, gt=0, le=20)
+    # The whole answer's limit; a slow CRM's try may last about twice it (connecting counts apart), which must
+    # stay well under the look-up activity's 30 s per try (workflows/steps.py).
+    timeout_seconds: float = Field(default=5.0, gt=0, le=10)
     attempts: int = Field(default=3, ge=1, le=10, description="Tries before the case goes to its owner.")

@@ -24,10 +24,19 @@ def single_line(max_length: int) -> object:
 SingleLine = single_line(200)
 
 def _written_out(value: object) -> object:
-    """A datetime arrives as text (RFC 3339); a number is not silently read as seconds since 1970."""
-    if isinstance(value, int | float):
+    """A datetime arrives as text (RFC 3339); a number is not silently read as seconds since 1970, nor is a
+    number written as text (every query parameter is text: `?since=0.6`)."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _is_a_number(value)):
         raise ValueError("write the datetime as text with a time zone, e.g. 2026-05-05T09:00:00+03:00")
     return value
+
+
+def _is_a_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -73,6 +82,26 @@ def whole_number(**bounds: int) -> object:
 
 
 WholeNumber = whole_number()
+# A database row id (SQLite's and PostgreSQL's BIGINT): a larger number in a path would overflow the driver (a 500).
+ROW_ID_MAX = 2**63 - 1
+
+
+def _each_once(values: object) -> object:
+    """JSON has no sets: an array of distinct items (`uniqueItems` in the OpenAPI document) that repeats one is
+    refused, not silently collapsed (a role listed twice may be a typo for another)."""
+    if isinstance(values, list):
+        seen: list[object] = []
+        for value in values:
+            if value in seen:
+                raise ValueError(f"lists {value!r} more than once; each item may appear once")
+            seen.append(value)
+    return values
+
+
+def distinct(item: type, **bounds: int) -> object:
+    """A set of `item`s as JSON writes it: an array naming each at most once, within `bounds` (min_length...).
+    As in `whole_number`, the bounds come before the validator, or pydantic misplaces them in the JSON schema."""
+    return Annotated[set[item], Field(**bounds), BeforeValidator(_each_once)]
 
 
 def _deliverable_address(address: str) -> str:

@@ -12,7 +12,7 @@ import secrets
 
 from sqlmodel import Session, select
 
-from schemas.auth import KIND_SCOPES, ApiKeyView, Principal, PrincipalKind, Role, Scope, scopes_of
+from schemas.auth import ACCOUNT_ROLES_RULE, KIND_SCOPES, ApiKeyView, Principal, PrincipalKind, Role, Scope, scopes_of
 from store.accounts import roles_of
 from store.tables import ApiKeyRow, StaffAccountRow, utcnow
 
@@ -24,12 +24,16 @@ class KeyRefused(ValueError):
     """The key asked for is not one this principal may hold (unknown account, scopes beyond its roles)."""
 
 
+class UnknownAccount(KeyRefused):
+    """A person's key for an account the tenant does not have (or has disabled)."""
+
+
 def allowed_scopes(session: Session, tenant: str, kind: PrincipalKind, principal: str) -> frozenset[Scope]:
     if kind is not PrincipalKind.person:
         return KIND_SCOPES[kind]
     account = session.get(StaffAccountRow, principal)
     if account is None or account.tenant != tenant or account.disabled_at is not None:
-        raise KeyRefused(f"no active staff account {principal} in tenant {tenant}")
+        raise UnknownAccount(f"no active staff account {principal} in tenant {tenant}")
     return scopes_of(roles_of(account))
 
 
@@ -40,7 +44,8 @@ def create_key(session: Session, tenant: str, principal: str, kind: PrincipalKin
     allowed = allowed_scopes(session, tenant, kind, principal)
     granted = allowed if scopes is None else frozenset(scopes)
     if not granted or granted - allowed:
-        raise KeyRefused(f"a {kind} key for {principal} may hold only {', '.join(sorted(allowed))}")
+        bound = ACCOUNT_ROLES_RULE if kind is PrincipalKind.person else f"a {kind} key holds only its kind's scopes"
+        raise KeyRefused(f"{bound}: {principal} may hold only {', '.join(sorted(allowed))}")
     return _store(session, ApiKeyRow(key_id=secrets.token_hex(8), secret_hash="", principal=principal, kind=kind,
                                      tenant=tenant, scopes=sorted(granted)))
 

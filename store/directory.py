@@ -18,8 +18,15 @@ class _HasCity(Protocol):
 Found = TypeVar("Found", bound=_HasCity)
 
 
+NAME_KEY_LENGTH = 200  # the columns holding it: customer_directory.name_key, access_records.subject
+
+
 def name_key(name: str) -> str:
-    return " ".join(name.casefold().split())
+    """The name as matching compares it: case and spacing aside. Casefolding can lengthen a name ('ß' is 'ss'), so
+    a 200-character name may outgrow its column (PostgreSQL refuses, SQLite would not notice): the key is cut at
+    the column's length. Names alike in their first 200 characters then share a key: namesakes, never guessed
+    between."""
+    return " ".join(name.casefold().split())[:NAME_KEY_LENGTH]
 
 
 def add_customer(session: Session, tenant: str, name: str, city: str | None = None, phone: str | None = None,

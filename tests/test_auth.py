@@ -115,6 +115,28 @@ async def test_an_administrator_manages_the_tenants_accounts_and_keys(stack: Sta
     assert (await stack.api.get("/cases", headers=olli)).status_code == 401, "a disabled account's keys stop"
 
 
+async def test_account_and_key_requests_are_refused_naming_the_field(stack: Stack):
+    """What the OpenAPI document says of these bodies is what the API enforces: nothing silently dropped."""
+    admin = stack.key("ada.admin", Scope.admin)
+    account = {"id": "eino.agent", "display_name": "Eino", "email": "eino@example.test", "roles": ["agent"]}
+    refusals = {
+        "/accounts": [({**account, "roles": ["agent", "agent"]}, "roles"),
+                      ({**account, "pasword": "x" * 12}, "pasword")],
+        "/keys": [({"kind": "integrator", "principal": "till-1", "scope": ["cases:read"]}, "scope"),
+                  ({"kind": "integrator", "principal": "till-1", "scopes": ["cases:read", "cases:read"]}, "scopes"),
+                  ({"kind": "integrator", "principal": "till-1", "scopes": ["admin"]}, "scopes"),
+                  ({"kind": "person", "principal": "nobody.here"}, "unknown_account")],
+    }
+    for path, bodies in refusals.items():
+        for body, field in bodies:
+            refused = await stack.api.post(path, headers=admin, json=body)
+            assert refused.status_code == 422 and field in str(refused.json()["detail"]), (path, body, refused.text)
+    assert (await stack.api.post("/accounts", headers=admin, json=account)).status_code == 201, \
+        "a reserved test domain is an email address, as the schema says"
+    huge = await stack.api.get(f"/customers/erasures/{2**64}", headers=stack.key("dee.dpo", Scope.privacy))
+    assert huge.status_code == 422 and huge.json()["detail"][0]["loc"] == ["path", "erasure_id"]
+
+
 async def test_an_integrator_sees_only_the_cases_it_opened(stack: Stack):
     scopes = (Scope.incidents_write, Scope.cases_read)
     till = stack.key(f"till-a-{id(stack)}", *scopes, kind=PrincipalKind.integrator)

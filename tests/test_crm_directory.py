@@ -3,9 +3,15 @@ make it unavailable (the look-up then retries and hands the case to its owner; s
 
 from __future__ import annotations
 
+import json
+import logging
+import threading
+import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from pydantic import ValidationError
 
 from providers.directory import DirectoryUnavailable
 from providers.directory.configured import directory_for
@@ -68,3 +74,70 @@ def test_each_tenant_gets_its_configured_directory(tmp_path):
                         directory_crm={"acme": CrmDirectory(url="https://crm.acme.example/search")})
     assert isinstance(directory_for(settings, "acme"), HttpCrmDirectory)
     assert isinstance(directory_for(settings, "rival"), TableDirectory)
+
+
+class Raw(BaseHTTPRequestHandler):
+    """A CRM answering bytes as given: `body` in `pieces`, `pause` seconds apart (a CRM that drips)."""
+
+    body, pieces, pause = b"[]", 1, 0.0
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        size = -(-len(self.body) // self.pieces)
+        for start in range(0, len(self.body), size):
+            self.wfile.write(self.body[start:start + size])
+            self.wfile.flush()
+            time.sleep(self.pause)
+
+    def log_message(self, format: str, *args) -> None:
+        pass
+
+
+def raw_crm(body: bytes, pieces: int = 1, pause: float = 0.0, **config) -> tuple[ThreadingHTTPServer, HttpCrmDirectory]:
+    handler = type("Answer", (Raw,), {"body": body, "pieces": pieces, "pause": pause})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/search"
+    return server, HttpCrmDirectory(CrmDirectory(url=url, **config), region="FI")
+
+
+def test_a_crm_dripping_its_answer_is_unavailable_once_the_whole_answer_is_late():
+    """httpx's timeout bounds each read only: one byte every 0.2 s would never trip a 1 s limit."""
+    body = json.dumps([{"name": "Jukka Lahtinen", "phone": "040 123 4567"}]).encode()
+    server, crm = raw_crm(body, pieces=len(body), pause=0.2, timeout_seconds=1)
+    try:
+        with pytest.raises(DirectoryUnavailable, match="in time"):
+            crm.find_by_name("acme", "Jukka Lahtinen", None)
+    finally:
+        server.shutdown()
+
+
+def test_the_timeout_is_bounded_under_the_look_ups_try():
+    with pytest.raises(ValidationError, match="timeout_seconds"):
+        CrmDirectory(url="https://crm.acme.example/search", timeout_seconds=20)
+
+
+@pytest.mark.parametrize("body", [b"[" * 5000 + b"]" * 5000, b"[" + b"9" * 5000 + b"]"])
+def test_an_answer_too_deep_or_too_long_to_parse_is_unavailable_not_a_crash(body: bytes):
+    server, crm = raw_crm(body)
+    try:
+        with pytest.raises(DirectoryUnavailable):
+            crm.find_by_name("acme", "Jukka Lahtinen", None)
+    finally:
+        server.shutdown()
+
+
+@pytest.mark.parametrize("crm", [(200, [{"fullName": "Jukka Lahtinen", "phone": "040 123 4567"}])], indirect=True)
+def test_records_none_of_which_the_mapping_can_name_make_the_directory_unavailable(crm: Answering):
+    """A wrong `fields.name` must not quietly make every case 'not found'."""
+    with pytest.raises(DirectoryUnavailable, match="mapping"):
+        adapter(crm).find_by_name("acme", "Jukka Lahtinen", None)
+
+
+@pytest.mark.parametrize("crm", [(200, [])], indirect=True)
+def test_the_customers_name_stays_out_of_the_log(crm: Answering, caplog: pytest.LogCaptureFixture):
+    caplog.set_level(logging.INFO)  # as the worker logs
+    assert adapter(crm).find_by_name("acme", "Jukka Lahtinen", "Tampere") == []
+    assert "Lahtinen" not in caplog.text and "Tampere" not in caplog.text

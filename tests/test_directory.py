@@ -11,6 +11,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from schemas.auth import PrincipalKind, Scope
+from schemas.directory import CrmDirectory
 from settings import Settings
 from store.tables import CustomerDirectoryRow
 from tests.harness import Stack
@@ -149,3 +150,69 @@ async def test_tenants_never_see_nor_change_each_others_customers(api: Stack):
     assert report["created"] == 1, "the same key in another tenant is another customer"
     assert rows(api, "acme")["C-1"].phone == "+358401234567"
     assert rows(api, "rival")["C-1"].name == "Someone Else"
+
+
+@pytest.mark.parametrize("body", [b"[" * 5000 + b"]" * 5000, b"[" + b"9" * 5000 + b"]"],
+                         ids=["nested past the parser", "a number past 4300 digits"])
+async def test_json_the_parser_cannot_take_is_refused_not_a_crash(api: Stack, body: bytes):
+    answer = await api.api.post("/directory/import", content=body,
+                                headers={**admin(api), "Content-Type": "application/json"})
+    assert answer.status_code == 400, answer.text
+    assert "not JSON" in answer.json()["detail"]
+
+
+LONG_NAME = "Straß " * 33 + "ßß"  # 200 characters; casefolded ('ss' for 'ß') 235
+
+
+async def test_a_name_whose_casefolded_key_is_longer_than_the_column_is_stored(api: Stack):
+    """PostgreSQL refuses a key past its VARCHAR(200); SQLite would not notice."""
+    answer = await api.api.post("/directory/import", headers=admin(api), json=[
+        {"customer_key": "C-1", "name": LONG_NAME, "phone": "040 123 4567"}])
+    assert answer.status_code == 200 and answer.json()["created"] == 1, answer.text
+    assert rows(api)["C-1"].name == LONG_NAME
+
+
+async def test_keys_and_cities_are_one_customer_whatever_the_spaces_around_them(api: Stack):
+    headers = admin(api)
+    report = (await api.api.post("/directory/import", headers=headers, json=[
+        {"customer_key": " C-1 ", "name": "Jukka Lahtinen", "phone": "040 123 4567", "city": " Tampere "}])).json()
+    assert report["created"] == 1
+    replaced = await api.api.put("/directory/customers/%20C-1", headers=headers,
+                                 json={"name": "Jukka Lahtinen", "email": "jukka@example.fi"})
+    assert replaced.status_code == 200, "the same customer, not a second"
+    assert set(rows(api)) == {"C-1"}
+    report = (await api.api.post("/directory/import", headers=headers, json=[
+        {"customer_key": "C-1", "name": "Jukka Lahtinen", "phone": "040 123 4567", "city": " Tampere "}])).json()
+    assert (report["created"], rows(api)["C-1"].city) == (0, "Tampere")
+    blank = await api.api.put("/directory/customers/%20", headers=headers,
+                              json={"name": "Jukka Lahtinen", "phone": "040 123 4567"})
+    assert blank.status_code == 422 and "customer_key" in blank.text, "spaces alone are no key"
+
+
+async def test_a_control_character_in_the_page_key_is_refused_naming_it(api: Stack):
+    answer = await api.api.get("/directory/customers", params={"after": "C-1\x00"}, headers=admin(api))
+    assert answer.status_code == 422, answer.text
+    assert "after" in answer.text
+
+
+async def test_empty_columns_a_spreadsheet_saved_past_the_last_are_ignored(api: Stack):
+    csv = "customer_key,name,phone,,\nC-1,Jukka Lahtinen,040 123 4567,,\nC-2,Maija Meikäläinen,050 111 2222\n"
+    answer = await api.api.post("/directory/import", content=csv.encode(), headers={**admin(api), **CSV})
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["created"], answer.json()["rejected"]) == (2, [])
+
+
+async def test_a_tenant_whose_look_ups_ask_its_crm_is_told_the_table_would_never_be_read(
+        dev_server: WorkflowEnvironment, settings: Settings):
+    crm = CrmDirectory(url="https://crm.acme.example/search")
+    settings = settings.model_copy(update={"directory_crm": {"acme": crm}})
+    async with Stack.running(dev_server, settings, with_worker=False) as stack:
+        record = {"customer_key": "C-1", "name": "Jukka Lahtinen", "phone": "040 123 4567"}
+        imported = await stack.api.post("/directory/import", headers=admin(stack), json=[record])
+        put = await stack.api.put("/directory/customers/C-1", headers=admin(stack),
+                                  json={"name": "Jukka Lahtinen", "phone": "040 123 4567"})
+        assert (imported.status_code, put.status_code) == (409, 409), imported.text
+        assert "DIRECTORY_CRM" in imported.json()["detail"]
+        assert rows(stack) == {}
+        other = await stack.api.post("/directory/import", headers=admin(stack, "rival"), json=[record])
+        assert other.status_code == 200, "a tenant on the table keeps its table"

@@ -36,7 +36,8 @@ def api_process(dev_server, settings: Settings, tmp_path: Path) -> Iterator[str]
     port = free_port()
     environment = {**os.environ, "TEMPORAL_ADDRESS": address_of(dev_server), "API_PORT": str(port),
                    "TEMPORAL_TASK_QUEUE": settings.temporal_task_queue, "DATABASE_URL": settings.database_url,
-                   "POLICY": settings.policy.model_dump_json(), "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true"}
+                   "POLICY": settings.policy.model_dump_json(), "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
+                   "ALLOW_UNENCRYPTED_PAYLOADS": "true"}  # the dev server here speaks plain payloads
     with (tmp_path / "api.log").open("wb") as log:
         process = subprocess.Popen([sys.executable, "-m", "api"], cwd=PROJECT_DIR, env=environment,
                                    stdout=log, stderr=subprocess.STDOUT)

@@ -131,13 +131,15 @@ async def test_two_apis_and_two_workers_one_killed_lose_no_case_and_pay_each_onc
         await eventually(lambda: count(url, table=RefundRow) >= INCIDENTS, within=WITHIN_SECONDS, interval=0.3)
         with session_for(url) as session:
             refunds = Counter(session.exec(select(RefundRow.case_id)).all())
+            case_of_key = dict(session.exec(select(RefundRow.idempotency_key, RefundRow.case_id)).all())
             paid = session.exec(select(SandboxLedgerEntry.idempotency_key, SandboxLedgerEntry.amount_minor,
                                        SandboxLedgerEntry.currency)).all()
         # One overcharge per case, so one money event per case: the read model and the provider's own books
         # must each show exactly one refund of it, of the amount overcharged; a payment under any other key
         # (a second refund of the same sale) would count twice for its case here.
         assert refunds == Counter(case_ids)
-        paid_per_case = Counter(key.split(":")[0] for key, _, _ in paid)
+        # The provider's key is the money event's (not the case's): the ledger says whose it was.
+        paid_per_case = Counter(case_of_key.get(key, f"unknown key {key}") for key, _, _ in paid)
         assert paid_per_case == Counter(case_ids), "the provider paid each case's overcharge once"
         assert {(amount, currency) for _, amount, currency in paid} == {(995, "EUR")}
         print(f"\n2 APIs + 2 workers on PostgreSQL, serving {started - launched:.1f} s after launch: "

@@ -49,6 +49,11 @@ with workflow.unsafe.imports_passed_through():
 _READ_MODEL = dict(start_to_close_timeout=timedelta(seconds=30),
                    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1),
                                             maximum_interval=timedelta(seconds=30)))
+# A look-up by name: each try is bounded (the CRM adapter's deadline is under this limit), and so are the tries
+# (`CrmDirectory.attempts` is at most 10): a directory that never answers hands the case to its owner.
+_LOOK_UP = dict(start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30),
+                                         maximum_attempts=10))
 _CARRIER = dict(start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)))
 
@@ -180,11 +185,17 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
         if self._customer.phone or self._customer.email:
             return True
         self._set(CaseStep.look_up, CaseStatus.open)
-        found: LookupResult = await workflow.execute_activity(
-            ActivityName.look_up_customer,
-            LookupRequest(case_id=self.case.case_id, name=self._customer.name, city=self._customer.city,
-                          purpose=purpose, requested_by=self._live.owner or "engine"),
-            result_type=LookupResult, **_READ_MODEL)
+        request = LookupRequest(case_id=self.case.case_id, name=self._customer.name, city=self._customer.city,
+                                purpose=purpose, requested_by=self._live.owner or "engine")
+        if workflow.patched("bounded-look-up"):
+            try:
+                found = await workflow.execute_activity(ActivityName.look_up_customer, request,
+                                                        result_type=LookupResult, **_LOOK_UP)
+            except ActivityError:  # every try failed or ran out of time: the directory did not answer
+                found = LookupResult(outcome=LookupOutcome.unavailable, matches=0)
+        else:  # cases started before: retried until the directory answers
+            found = await workflow.execute_activity(ActivityName.look_up_customer, request,
+                                                    result_type=LookupResult, **_READ_MODEL)
         if found.outcome is LookupOutcome.found:
             self._customer = self._customer.model_copy(update={"phone": found.phone, "email": found.email})
             return True

@@ -8,9 +8,9 @@ from fastapi import APIRouter, HTTPException, status
 from api.auth import AdminDep
 from api.deps import SessionDep
 from api.errors import invalid_field
-from schemas.auth import TENANT_KINDS, AccountIn, AccountView, ApiKeyView, KeyCreated, KeyIn
+from schemas.auth import AccountIn, AccountView, ApiKeyView, KeyCreated, KeyIn
 from store.accounts import AccountExists, create_account, disable_account, list_accounts
-from store.api_keys import KeyRefused, create_key, list_keys, revoke_key
+from store.api_keys import KeyRefused, UnknownAccount, create_key, list_keys, revoke_key
 
 router = APIRouter(tags=["accounts"])
 
@@ -45,10 +45,10 @@ def new_key(key: KeyIn, session: SessionDep, admin: AdminDep) -> KeyCreated:
     """A key of an explicit kind: `integrator` (a till, a web shop), `carrier` (webhooks), or `person` (one of
     the tenant's staff accounts, holding at most what its roles allow). An `operator` key (decoding every
     tenant's workflow payloads) is the operator's to make, with `security.keys_cli`: refused here."""
-    if key.kind not in TENANT_KINDS:
-        raise invalid_field("body", "kind", "key_refused", "an operator's key is made with the command line only")
     try:
         key_id, secret = create_key(session, admin.tenant, key.principal, key.kind, key.scopes)
+    except UnknownAccount as unknown:
+        raise invalid_field("body", "principal", "unknown_account", str(unknown)) from None
     except KeyRefused as refused:
         raise invalid_field("body", "scopes" if key.scopes else "principal", "key_refused", str(refused)) from None
     return KeyCreated(key_id=key_id, key=secret)

@@ -12,6 +12,7 @@ from contextvars import copy_context
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
+from pydantic import StringConstraints
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -22,6 +23,8 @@ from api.directory_import import read_import, refused
 from api.errors import Problem
 from privacy.masking import mask_email, mask_phone
 from schemas.directory import DirectoryRecord, DirectoryRecordIn, DirectoryRecordView, ImportReport
+from schemas.inputs import SINGLE_LINE_PATTERN
+from settings import Settings
 from store import directory as store
 from store.tables import CustomerDirectoryRow
 
@@ -29,8 +32,11 @@ IMPORT_PATH = "/directory/import"
 MEDIA_TYPES = ("text/csv", "application/json")
 router = APIRouter(prefix="/directory", tags=["directory"],
                    responses={404: {"model": Problem, "description": "No customer of that key in this tenant."}})
-KeyPath = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$",
-                              description="The company's own id of the customer.")]
+_NO_CONTROL = r"^[^\x00-\x1f\x7f]+$"  # a NUL would reach PostgreSQL, which refuses it in text with a 500
+# Trimmed and held to one line as an import's keys are (schemas/directory.py): " C-1" is C-1, " " is no key.
+KeyPath = Annotated[str, StringConstraints(strip_whitespace=True),
+                    Path(min_length=1, max_length=100, pattern=SINGLE_LINE_PATTERN,
+                         description="The company's own id of the customer.")]
 
 _IMPORT_BODY = {"required": True, "content": {
     # `format: directory-csv`: a header line naming the columns, then a line per customer (what a string schema
@@ -49,7 +55,8 @@ _IMPORT_BODY = {"required": True, "content": {
     400: {"model": Problem, "description": "Not UTF-8, or not JSON."},
     413: {"model": Problem, "description": "Over DIRECTORY_IMPORT_MAX_BYTES or DIRECTORY_IMPORT_MAX_ROWS."},
     415: {"model": Problem, "description": "Neither text/csv nor application/json."},
-    409: {"model": Problem, "description": "Another import wrote the same customers at the same time; send again."},
+    409: {"model": Problem, "description": "Another import wrote the same customers at the same time (send "
+                                           "again), or the tenant's look-ups ask its CRM, not this table."},
     422: {"model": Problem, "description": "Empty, wrong columns, or not a list: the detail names the problem."}})
 async def import_customers(request: Request, session: SessionDep, settings: SettingsDep,
                            admin: AdminDep) -> ImportReport:
@@ -59,6 +66,7 @@ async def import_customers(request: Request, session: SessionDep, settings: Sett
     `name` required; separated by `,`, `;` or tab), then a line per customer. JSON: a list of objects with the same
     fields. Phones as written (`040 123 4567`, read in the policy's region), stored in E.164; a phone or an email
     is needed. Valid rows are committed together; each rejected row is listed with its number, field and reason."""
+    _kept_here(settings, admin.tenant)
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type not in MEDIA_TYPES:
         raise refused(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, f"send the file as {' or '.join(MEDIA_TYPES)}, "
@@ -71,6 +79,14 @@ async def import_customers(request: Request, session: SessionDep, settings: Sett
     created = await run_in_threadpool(_commit, session, admin.tenant, records)
     return ImportReport(received=read.received, created=created, updated=len(records) - created,
                         rejected=read.rejected)
+
+
+def _kept_here(settings: Settings, tenant: str) -> None:
+    """A tenant whose look-ups ask its CRM (`DIRECTORY_CRM`) would never read what is written here: refused, not
+    silently kept."""
+    if tenant in settings.directory_crm:
+        raise refused(status.HTTP_409_CONFLICT, "this tenant's look-ups ask its CRM (DIRECTORY_CRM), not this "
+                      "directory: customers written here would never be found; keep them in the CRM")
 
 
 def _commit(session: Session, tenant: str, records: dict[str, DirectoryRecord]) -> int:
@@ -91,7 +107,8 @@ def _committed(session: Session) -> None:
 
 @router.get("/customers", response_model=list[DirectoryRecordView])
 def list_customers(session: SessionDep, admin: AdminDep,
-                   after: Annotated[str | None, Query(max_length=100, description="The last key of the previous "
+                   after: Annotated[str | None, Query(max_length=100, pattern=_NO_CONTROL,
+                                                      description="The last key of the previous "
                                                       "page: the page starts after it.")] = None,
                    limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[DirectoryRecordView]:
     """The tenant's customers in `customer_key` order, contact details masked."""
@@ -105,10 +122,12 @@ def get_customer(customer_key: KeyPath, session: SessionDep, admin: AdminDep) ->
 
 @router.put("/customers/{customer_key}", response_model=DirectoryRecordView, responses={
     201: {"model": DirectoryRecordView, "description": "A new customer."},
-    409: {"model": Problem, "description": "Written by another request at the same time; send again."}})
+    409: {"model": Problem, "description": "Written by another request at the same time (send again), or the "
+                                           "tenant's look-ups ask its CRM, not this table."}})
 def put_customer(customer_key: KeyPath, record: DirectoryRecord, response: Response, session: SessionDep,
-                 admin: AdminDep) -> DirectoryRecordView:
+                 settings: SettingsDep, admin: AdminDep) -> DirectoryRecordView:
     """Writes the customer of this key whole (201 when new, 200 when replaced)."""
+    _kept_here(settings, admin.tenant)
     created = store.upsert(session, admin.tenant, customer_key, record)
     _committed(session)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, status
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Path, Query, Request, status
 from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError
 
@@ -21,7 +21,7 @@ from privacy.reveal import RevealRefused, reveal
 from schemas.auth import Principal, Scope
 from schemas.data_subject import CustomerExport, ErasureReport, ErasureView
 from schemas.incidents import IncidentKind
-from schemas.inputs import FilterInstant
+from schemas.inputs import ROW_ID_MAX, FilterInstant
 from schemas.privacy import AccessRecordView, DataSubjectRequest, Findings, FindingsIn, Revealed, RevealIn
 from schemas.progress import CaseStatus
 from settings import Settings
@@ -113,7 +113,8 @@ async def erase(request: DataSubjectRequest, settings: SettingsDep, dpo: Privacy
 
 
 @router.get("/customers/erasures/{erasure_id}", response_model=ErasureView, responses={404: {}})
-def erasure_status(erasure_id: int, session: SessionDep, dpo: PrivacyDep) -> ErasureView:
+def erasure_status(erasure_id: Annotated[int, Path(ge=1, le=ROW_ID_MAX)], session: SessionDep,
+                   dpo: PrivacyDep) -> ErasureView:
     """An erasure of the officer's tenant, and whether its purge of the database's files is done."""
     row = session.get(ErasureRow, erasure_id)
     if row is None or row.tenant != dpo.tenant:

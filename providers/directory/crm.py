@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 import httpx
@@ -23,6 +24,9 @@ from schemas.phones import normalise_phone
 from store.directory import name_key, prefer_city
 
 log = logging.getLogger(__name__)
+# httpx logs every request's full URL at INFO, and a look-up's URL carries the customer's name and city: wherever
+# this adapter runs (the worker logs at INFO), httpx says only what went wrong.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 MAX_ANSWER_BYTES = 1024 * 1024  # a look-up by one name; more is a CRM answering something else
 _EMAIL = TypeAdapter(EmailAddress)
 
@@ -36,12 +40,20 @@ class HttpCrmDirectory:
         records = _at_path(self._ask(name, city), self._config.results_path)
         if not isinstance(records, list):
             raise DirectoryUnavailable("the CRM's answer holds no list of records where the mapping says")
-        entries = [entry for record in records if (entry := self._entry(record)) is not None]
+        try:
+            entries = [entry for record in records if (entry := self._entry(record)) is not None]
+        except (ValueError, RecursionError):  # a record our contract refuses: unusable, never retried for ever
+            raise DirectoryUnavailable("the CRM's records cannot be mapped") from None
+        if records and not entries:  # a wrong `fields.name` would else make every case "not found"
+            raise DirectoryUnavailable("none of the CRM's records has a name where the mapping says")
         return prefer_city([entry for entry in entries if name_key(entry.name) == name_key(name)], city)
 
     def _ask(self, name: str, city: str | None) -> Any:
-        """The CRM's JSON answer. Errors name the kind of failure only: the URL carries the customer's name."""
+        """The CRM's JSON answer within `timeout_seconds` in all (httpx limits each step only: a CRM dripping a
+        byte at a time would hold the look-up for ever). Errors name the kind of failure only: the URL carries the
+        customer's name."""
         config = self._config
+        deadline = time.monotonic() + config.timeout_seconds
         params = {config.name_param: name, **({config.city_param: city} if config.city_param and city else {})}
         headers = {config.auth_header: config.auth_value.get_secret_value()} if config.auth_value else {}
         try:
@@ -49,13 +61,13 @@ class HttpCrmDirectory:
                     client.stream("GET", str(config.url), params=params, headers=headers) as response:
                 if response.status_code != 200:
                     raise DirectoryUnavailable(f"the CRM answered HTTP {response.status_code}")
-                body = _bounded(response)
+                body = _bounded(response, deadline)
         except httpx.HTTPError as error:
             raise DirectoryUnavailable(f"the CRM could not be asked ({type(error).__name__})") from None
         try:
             return json.loads(body)
-        except ValueError:
-            raise DirectoryUnavailable("the CRM's answer is not JSON") from None
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
+            raise DirectoryUnavailable("the CRM's answer is not JSON we can read") from None
 
     def _entry(self, record: Any) -> DirectoryEntry | None:
         fields = self._config.fields
@@ -87,9 +99,11 @@ def _email(value: Any) -> str | None:
         return None
 
 
-def _bounded(response: httpx.Response) -> bytes:
+def _bounded(response: httpx.Response, deadline: float) -> bytes:
     body = bytearray()
     for chunk in response.iter_bytes():
+        if time.monotonic() > deadline:
+            raise DirectoryUnavailable("the CRM did not finish its answer in time")
         body += chunk
         if len(body) > MAX_ANSWER_BYTES:
             raise DirectoryUnavailable(f"the CRM's answer is over {MAX_ANSWER_BYTES} bytes")

@@ -159,3 +159,31 @@ async def test_a_crm_that_does_not_answer_sends_the_case_to_its_owner(crm: Crm, 
     assert stack.case(case_id).owner == "aino.agent"
     [look_up] = stack.rows(AccessRecordRow, case_id=case_id)
     assert look_up.fields == ["name"], "the name was sent to the CRM, on the record; nothing came back"
+
+
+async def test_the_only_namesake_lives_in_another_city_so_the_case_goes_to_its_owner(live_stack: Stack):
+    """The case's Jukka was in Tampere; the directory's only Jukka lives in Rovaniemi: maybe not him, never called."""
+    stack = live_stack
+    await stack.api.put("/directory/customers/VR-2001", headers=stack.key("acme.admin", Scope.admin),
+                        json={"name": "Jukka Lahtinen", "phone": "050 765 4321", "city": "Rovaniemi"})
+    case_id = (await stack.api.post("/incidents", json=paid_twice(fresh("elsewhere-1")))).json()["case_id"]
+
+    await eventually(lambda: stack.case(case_id).status == "needs_attention", within=30)
+    assert stack.rows(SandboxOutboxEntry) == [], "nobody was contacted"
+    timeline = (await stack.api.get(f"/cases/{case_id}/timeline")).json()
+    assert any("ambiguous (1 matches); not guessed" in entry["note"] for entry in timeline)
+
+
+LONG_NAME = "Straß " * 33 + "ßß"  # 200 characters, 235 casefolded: longer than the name key's column
+
+
+async def test_a_customer_whose_name_outgrows_its_key_column_is_found_and_the_look_up_recorded(live_stack: Stack):
+    stack = live_stack
+    await stack.api.put("/directory/customers/VR-3001", headers=stack.key("acme.admin", Scope.admin),
+                        json={"name": LONG_NAME, "phone": "040 123 4567", "city": "Tampere"})
+    case_id = (await stack.api.post("/incidents", json=paid_twice(fresh("long-1"), name=LONG_NAME))).json()["case_id"]
+
+    [call] = await eventually(lambda: stack.rows(SandboxOutboxEntry, channel="voice"), within=30)
+    assert call.to_address == PHONE
+    [look_up] = stack.rows(AccessRecordRow, case_id=case_id)
+    assert look_up.fields == ["email", "phone"]
