@@ -24,7 +24,7 @@ class Dimension(StrEnum):
     error = "error"  # what went wrong, named (too much, twice, too little, the customer's topic)
     remedy = "remedy"  # what we do about it: the money back, a reply, goodwill
     remedy_time = "remedy_time"  # when the remedy arrives
-    next_step = "next_step"  # what the customer can do now (answer 1 or 2, reply, press 1)
+    next_step = "next_step"  # what the customer can do now (answer 1 or 2, press 1) or who contacts them next
     destination = "destination"  # where the money went: the destination the customer chose, and only that
     owner = "owner"  # the accountable person by name (or customer service, while the case has no owner)
     reach = "reach"  # a way to reach them or the case: the case reference, and how to answer
@@ -80,9 +80,10 @@ _REMEDY = {Language.en: r"refund|return|back|waiting for you|reply to you|sent|c
 _TIME = {Language.en: r"within|days|today|by \w+day|two months|at once|as soon as",
          Language.fi: r"kuluessa|päivä|viimeistään|tänään|heti|niin pian kuin",
          Language.sv: r"inom|dagar|senast|i dag|genast|så snart"}
-_NEXT = {Language.en: r"\breply|\bpress\b|\banswer|service desk|nothing you need to do",
-         Language.fi: r"\bvastaa|\bpaina\b|palvelupiste|tarvitse tehdä",
-         Language.sv: r"\bsvara|\btryck\b|servicedisk|inte göra något"}
+# Read on the message without its signature, whose "reply to reach me" every message carries.
+_NEXT = {Language.en: r"\breply|\bpress\b|\banswer|service desk|nothing you need to do|will contact you",
+         Language.fi: r"\bvastaa|\bpaina\b|palvelupiste|tarvitse tehdä|ottaa sinuun .*yhteyttä",
+         Language.sv: r"\bsvara|\btryck\b|servicedisk|inte göra något|kontaktar dig"}
 _REACH = {Language.en: r"\breply|\bcontact", Language.fi: r"\bvastaa|yhteyttä", Language.sv: r"\bsvara|\bkontakta"}
 _TEAM = {Language.en: "customer service", Language.fi: "asiakaspalvelu", Language.sv: "kundtjänst"}
 _DESTINATION = {"original_card": {Language.en: "card", Language.fi: "kortille", Language.sv: "kort"},
@@ -139,7 +140,16 @@ def _carries(dimension: Dimension, body: str, language: Language, facts: Message
         case _:
             rules = {Dimension.apology: _APOLOGY, Dimension.error: _ERROR, Dimension.remedy: _REMEDY,
                      Dimension.remedy_time: _TIME, Dimension.next_step: _NEXT}[dimension]
-            return bool(re.search(rules[language], lowered))
+            # The signature invites a reply on every message, so the next step must be in the message itself.
+            read = _unsigned(lowered, language, facts) if dimension is Dimension.next_step else lowered
+            return bool(re.search(rules[language], read))
+
+
+def _unsigned(lowered: str, language: Language, facts: MessageFacts) -> str:
+    """The message without its signature: the last line, when it names the owner (or the team)."""
+    *message, last = lowered.rstrip().split("\n")
+    signed = message and (facts.owner_name or _TEAM[language]).lower() in last
+    return "\n".join(message) if signed else lowered
 
 
 def _names_only_the_chosen(lowered: str, language: Language, chosen: str) -> bool:

@@ -131,3 +131,15 @@ def test_goodwill_given_as_a_credit_is_named_in_the_customers_language(language,
         update={"compensation_product": "a credit of 3.00 EUR"})
     body = render("complaint/put_right", language, Channel.sms, facts).body
     assert credit in body and ("a credit of 3.00 EUR" not in body), body
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_the_signature_alone_is_no_next_step(language):
+    """Every signature says "reply to this message"; a satisfaction question without its question must still fail."""
+    facts = facts_for("common/satisfaction", "owner")
+    message = render("common/satisfaction", language, Channel.sms, facts)
+    question, signature = message.body.split("\n")
+    greeting = question.split(",")[0] + "."
+    stripped = message.__class__(subject=message.subject, body=f"{greeting}\n{signature}")
+    assert check("common/satisfaction", language, Channel.sms, facts, stripped) == [
+        f"common/satisfaction (sms, {language}): lacks next_step"]
