@@ -60,6 +60,11 @@ DECLARED: dict[str, set[Dimension]] = {
     "data_misuse/answer": _SIGNED,
     "data_misuse/outcome": _SIGNED,
 }
+# The messages after which the case closes: a reply to them reaches no open case, so they must not invite one;
+# they sign with `common/_closing` (contact customer service, the reference) instead of `common/_signed`. S5's
+# answer closes the case when it carries the findings; without them, the outcome follows.
+CLOSES_THE_CASE = {"undercharge/notice", "data_misuse/outcome", "common/cancelled"}
+CLOSES_WITH_FINDINGS = {"data_misuse/answer"}
 # Where the apology is not the template's to make or withhold: S5's answers apologise when the investigation
 # confirmed the misuse; a personal reply is the agent's own words.
 APOLOGY_DECIDED_ELSEWHERE = {"data_misuse/answer", "data_misuse/outcome", "common/personal_reply"}
@@ -85,6 +90,8 @@ _NEXT = {Language.en: r"\breply|\bpress\b|\banswer|service desk|nothing you need
          Language.fi: r"\bvastaa|\bpaina\b|palvelupiste|tarvitse tehdä|ottaa sinuun .*yhteyttä",
          Language.sv: r"\bsvara|\btryck\b|servicedisk|inte göra något|kontaktar dig"}
 _REACH = {Language.en: r"\breply|\bcontact", Language.fi: r"\bvastaa|yhteyttä", Language.sv: r"\bsvara|\bkontakta"}
+_INVITES_A_REPLY = {Language.en: "reply to this message", Language.fi: "vastaa tähän viestiin",
+                    Language.sv: "svara på det här meddelandet"}
 _TEAM = {Language.en: "customer service", Language.fi: "asiakaspalvelu", Language.sv: "kundtjänst"}
 _DESTINATION = {"original_card": {Language.en: "card", Language.fi: "kortille", Language.sv: "kort"},
                 "bank_account": {Language.en: "bank account", Language.fi: "pankkitilille",
@@ -117,6 +124,8 @@ def check(template: str, language: Language, channel: Channel, facts: MessageFac
     if (Dimension.apology not in declared and template not in APOLOGY_DECIDED_ELSEWHERE
             and re.search(_APOLOGY[language], body, re.IGNORECASE)):
         problems.append(f"{where}: apology: once per case, in the first contact, not here")
+    if closes_the_case(template, facts) and _INVITES_A_REPLY[language] in body.lower():
+        problems.append(f"{where}: reach: invites a reply, but the case closes with this message")
     problems += [f"{where}: blame: {phrase!r}" for phrase in BLAME[language] if phrase in text.lower()]
     if broken := BROKEN.search(text):
         problems.append(f"{where}: placeholder: {broken[0]!r} left in {text!r}")
@@ -124,6 +133,10 @@ def check(template: str, language: Language, channel: Channel, facts: MessageFac
         encoding = "GSM-7" if is_gsm7(body) else "UCS-2"
         problems.append(f"{where}: length: {segments} {encoding} segments, {SMS_SEGMENTS_ALLOWED} allowed")
     return problems
+
+
+def closes_the_case(template: str, facts: MessageFacts) -> bool:
+    return template in CLOSES_THE_CASE or (template in CLOSES_WITH_FINDINGS and facts.findings is not None)
 
 
 def _carries(dimension: Dimension, body: str, language: Language, facts: MessageFacts) -> bool:

@@ -143,3 +143,16 @@ def test_the_signature_alone_is_no_next_step(language):
     stripped = message.__class__(subject=message.subject, body=f"{greeting}\n{signature}")
     assert check("common/satisfaction", language, Channel.sms, facts, stripped) == [
         f"common/satisfaction (sms, {language}): lacks next_step"]
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_a_message_that_closes_the_case_does_not_invite_a_reply(language):
+    """The undercharge notice closes the case at once: a reply would reach no open case, so it says whom to contact
+    instead, and the check catches a closing message signed with the reply invitation."""
+    facts = facts_for("undercharge/notice", "owner")
+    message = render("undercharge/notice", language, Channel.sms, facts)
+    assert check("undercharge/notice", language, Channel.sms, facts, message) == []
+    invitation = render("common/satisfaction", language, Channel.sms, facts).body.split("\n")[-1]
+    resigned = message.__class__(subject=message.subject, body=message.body.rsplit("\n", 1)[0] + "\n" + invitation)
+    assert check("undercharge/notice", language, Channel.sms, facts, resigned) == [
+        f"undercharge/notice (sms, {language}): reach: invites a reply, but the case closes with this message"]
