@@ -59,6 +59,8 @@ _CARRIER = dict(start_to_close_timeout=timedelta(seconds=30),
 
 
 NOT_UNDERSTOOD_PATCH = "a-reply-not-understood-is-asked-again"
+# Cases that took a reply outside a question before this patch only put it on the timeline, where nobody read it.
+REPLY_OUTSIDE_A_QUESTION_PATCH = "a-reply-outside-a-question-goes-to-the-owner"
 
 # How a send that ended in an error was ended: out of time (the policy's bound) or refused for good.
 _GIVEN_UP = {RetryState.TIMEOUT, RetryState.NON_RETRYABLE_FAILURE, RetryState.MAXIMUM_ATTEMPTS_REACHED}
@@ -117,11 +119,22 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
             self._unusable.update(stopped)
             self._live.opted_out = sorted({*self._live.opted_out, *stopped})
             return
+        if self._no_question_open() and workflow.patched(REPLY_OUTSIDE_A_QUESTION_PATCH):
+            # Every message says "reply to reach me": a reply nothing in the story waits for goes to a person.
+            # It is not kept for a later question either ("3" now is no satisfaction score then).
+            self._watch(self.hand_to_owner(f"the customer wrote at {reply.received_at:%Y-%m-%d %H:%M:%S} while no "
+                                           "question was open: please read their reply and answer them"))
+            return
         self._inbox.append(reply)
         expecting = self._live.expecting
         # Cases that took a reply before this patch left an unclear one unanswered until the question timed out.
         if expecting and reply.read_as(expecting).kind != expecting and workflow.patched(NOT_UNDERSTOOD_PATCH):
             self._unclear.append(reply)
+
+    def _no_question_open(self) -> bool:
+        """Neither a question nor a texted code waits for the customer, and the owner does not have the case."""
+        waiting = (CaseStatus.waiting_on_customer, CaseStatus.needs_attention, CaseStatus.closed)
+        return self._live.expecting is None and self._live.status not in waiting and not self._closed
 
     @workflow.signal
     def contact_reported(self, customer: Customer) -> None:

@@ -172,3 +172,20 @@ async def test_the_code_confirming_an_account_is_not_a_reply_to_the_next_questio
     await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "5"})
     assert await stack.env.client.get_workflow_handle(case_id).result() == CaseOutcome.recovered
     assert not any("did not understand" in text.body for text in stack.texts_to(PHONE))
+
+
+async def test_a_reply_when_no_question_is_open_goes_to_the_owner(stack: Stack):
+    """The thank-you says "reply to reach me": a reply to it, with nothing in the story waiting for one, hands the
+    case to its owner (needs_attention), instead of only a timeline line nobody reads."""
+    case_id = (await stack.api.post("/transactions", json=till_record("T-1009"))).json()["case"]["case_id"]
+    await eventually(lambda: stack.texts_to(PHONE))
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "1", "sender": PHONE})
+    await eventually(lambda: stack.texts_to(PHONE)[1:])  # the thank-you; the follow-up waits two days
+    await eventually(lambda: stack.case(case_id).status == "open")
+
+    reply = await stack.api.post(f"/cases/{case_id}/replies", json={
+        "channel": "sms", "text": "Thanks, but the receipt still shows the wrong price", "sender": PHONE})
+    assert reply.status_code == 202, reply.text
+    await eventually(lambda: stack.case(case_id).status == "needs_attention")
+    steps = (await stack.api.get(f"/cases/{case_id}/timeline")).json()
+    assert any("while no question was open: please read their reply" in entry["note"] for entry in steps)
