@@ -61,6 +61,9 @@ _CARRIER = dict(start_to_close_timeout=timedelta(seconds=30),
 NOT_UNDERSTOOD_PATCH = "a-reply-not-understood-is-asked-again"
 # Cases that took a reply outside a question before this patch only put it on the timeline, where nobody read it.
 REPLY_OUTSIDE_A_QUESTION_PATCH = "a-reply-outside-a-question-goes-to-the-owner"
+# Cases that asked again before this patch kept the first question's deadline, and after the hand-over to the
+# owner applied the policy's default when it ran out, although the again-text promised the owner would call.
+ASKED_AGAIN_PATCH = "asked-again-gives-time-and-the-owner-answers"
 
 # How a send that ended in an error was ended: out of time (the policy's bound) or refused for good.
 _GIVEN_UP = {RetryState.TIMEOUT, RetryState.NON_RETRYABLE_FAILURE, RetryState.MAXIMUM_ATTEMPTS_REACHED}
@@ -225,15 +228,17 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
         return await self._deliver(self._plan(), template, step, CaseStatus.open) is not None
 
     async def ask_customer(self, template: str, expecting: IntentKind, within: timedelta,
-                           step: CaseStep = CaseStep.contact) -> ReplyIntent | None:
+                           step: CaseStep = CaseStep.contact, owner_decides: bool = False) -> ReplyIntent | None:
         """Asks along the contact plan and waits for the answer. If no channel reaches the customer, the case
         goes to its owner, who can record the answer from a call. None if no answer comes in time. A reply that
-        does not answer the question is asked again (`<template>_again`), once; then the owner takes it.
+        does not answer the question is asked again (`<template>_again`), once, with the full time to answer
+        again; then the owner takes it and, if `owner_decides`, the question waits for the answer they record
+        (no default by policy), with the promise's clock running.
 
         The customer's time to answer starts when the question reaches them (after quiet hours, retries)."""
         plan, handed_over = self._plan(), self._live.status is CaseStatus.needs_attention
         self._contacts_planned = self._contacts_reported
-        until, ask, unclear = None, True, 0
+        until, ask, unclear, with_owner = None, True, 0, False
         self._unclear.clear()  # a reply read against an earlier wait (a texted code's) does not answer this question
         self._live.expecting = expecting
         try:
@@ -243,9 +248,10 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
                     if reached is None and not handed_over:
                         handed_over = True
                         await self.hand_to_owner(f"could not reach the customer on any channel ({self._tried()})")
-                until = until or workflow.now() + within
+                until = None if with_owner else until or workflow.now() + within
                 self._live.waiting_until = until
-                self._sla.pause(workflow.now())  # the customer's time to answer is not ours to lose
+                if not with_owner:
+                    self._sla.pause(workflow.now())  # the customer's time to answer is not ours to lose
                 if not await self._await_answer_or_failure(expecting, reached, until):
                     return None
                 if (reply := self._pending(expecting)) is not None:
@@ -259,6 +265,10 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
                     self._unclear.clear()  # several at once are one misunderstanding
                     unclear += 1
                     await self._not_understood(template, step, unclear)
+                    if workflow.patched(ASKED_AGAIN_PATCH):
+                        until, with_owner = workflow.now() + within, owner_decides and unclear >= 2
+                        if with_owner:
+                            self._sla.resume(workflow.now())  # the owner's call is ours to make in time
         finally:
             self._unclear.clear()
             self._sla.resume(workflow.now())
@@ -395,10 +405,10 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
             await workflow.sleep(wake - workflow.now())
 
     async def _await_answer_or_failure(self, expecting: IntentKind, reached: str | None, until) -> bool:
-        """False on timeout. True when an answer came, a reply that does not answer, when the message we relied
-        on failed after all, or when another report gave us a new address."""
-        remaining = until - workflow.now()
-        if remaining <= timedelta(0):
+        """False on timeout (`until` None: none). True when an answer came, a reply that does not answer, when the
+        message we relied on failed after all, or when another report gave us a new address."""
+        remaining = None if until is None else until - workflow.now()
+        if remaining is not None and remaining <= timedelta(0):
             return False
         failed = {DeliveryStatus.failed, DeliveryStatus.bounced, DeliveryStatus.rejected}
         try:

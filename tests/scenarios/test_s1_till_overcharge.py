@@ -189,3 +189,31 @@ async def test_a_reply_when_no_question_is_open_goes_to_the_owner(stack: Stack):
     await eventually(lambda: stack.case(case_id).status == "needs_attention")
     steps = (await stack.api.get(f"/cases/{case_id}/timeline")).json()
     assert any("while no question was open: please read their reply" in entry["note"] for entry in steps)
+
+
+async def test_asked_again_the_customer_has_the_full_time_and_after_the_owner_no_policy_default(stack: Stack):
+    """"what?" just before the deadline: the again-text gives the full time to answer anew (the first deadline
+    passing refunds nothing). Not understood again: the again-text promised the owner calls, so no refund by policy
+    when the time runs out; the money goes where the owner records the customer said."""
+    case_id = (await stack.api.post("/transactions", json=till_record("T-1010"))).json()["case"]["case_id"]
+    await eventually(lambda: stack.texts_to(PHONE))
+    timeout = stack.settings.policy.reply_timeout
+
+    await stack.skip(timeout - timedelta(hours=1))
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "what?", "sender": PHONE})
+    await eventually(lambda: len(stack.texts_to(PHONE)) == 2)
+    await stack.skip(timedelta(hours=2))  # past the first question's deadline, well within the again-text's
+    await stack.idle(case_id)
+    assert stack.refunds(case_id) == [], "the again-text's time to answer runs from the again-text"
+
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "en ymmärrä", "sender": PHONE})
+    await eventually(lambda: stack.case(case_id).status == "needs_attention")
+    await stack.skip(timeout * 2)
+    await stack.idle(case_id)
+    assert stack.refunds(case_id) == [], "with the owner, who calls: no refund by policy meanwhile"
+
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "agent", "text": "on the phone: service desk",
+                                                            "intent": {"kind": "refund_destination",
+                                                                       "destination": {"kind": "service_desk"}}})
+    [refund] = await eventually(lambda: stack.refunds(case_id))
+    assert refund.destination == "service_desk"
