@@ -86,26 +86,36 @@ class CustomerReply(BaseModel):
                                        "a form): such a reply answers questions but never proves a bank account. "
                                        "None in replies signalled before the field existed (read by the old rule).")
 
-    def read_as(self, expecting: IntentKind | None) -> ReplyIntent:
-        return self.intent or interpret_reply(self.text, expecting)
+    def read_as(self, expecting: IntentKind | None, offered: frozenset[int] | None = None) -> ReplyIntent:
+        return self.intent or interpret_reply(self.text, expecting, offered)
 
 
 _STOP = re.compile(r"^\s*(stop|lopeta|sluta|unsubscribe)\s*[.!]?\s*$", re.IGNORECASE)
 _IBAN_START = re.compile(r"\b[A-Z]{2}[0-9]{2}", re.IGNORECASE)
 _CARD_WORDS = re.compile(r"\b(1|card|kortille|kortti|kortin|kort|kortet)\b", re.IGNORECASE)
 _DESK_WORDS = re.compile(r"\b(2|desk|service desk|palvelupiste|palvelupisteest\w*|kassa|disken)\b", re.IGNORECASE)
+# "not to the card", "en halua kortille", "inte till kortet": a destination word under a negation is no choice.
+_NEGATION = re.compile(r"\b(not|don'?t|do not|no|never|ei|en|älä|älkää|inte|ej)\b", re.IGNORECASE)
+_NUMBER = re.compile(r"\b\d+\b")
 _YES = re.compile(r"^\s*(yes|kyllä|joo|ok|ja)\s*[.!]?\s*$", re.IGNORECASE)
 _SCORE = re.compile(r"^\s*([1-5])\s*[.!]?\s*$")
 
 
-def interpret_reply(text: str, expecting: IntentKind | None = None) -> ReplyIntent:
-    """Reads a free-text SMS/email answer. A bare digit means a score only when a score was asked for."""
+def interpret_reply(text: str, expecting: IntentKind | None = None,
+                    offered: frozenset[int] | None = None) -> ReplyIntent:
+    """Reads a free-text SMS/email answer. A bare digit means a score only when a score was asked for.
+
+    `offered`: the numbered answers the question offered. Given, a card or desk word is read only without a
+    negation in the reply and a number only among those offered ("2 tickets, which one?" to a question offering 1
+    alone): anything else is not understood, and asked again. Never a guess where money goes."""
     if _STOP.match(text):
         return ReplyIntent(kind=IntentKind.opt_out)
     if expecting is IntentKind.satisfaction and (match := _SCORE.match(text)):
         return ReplyIntent(kind=IntentKind.satisfaction, score=int(match.group(1)))
     if (iban := _find_iban(text)) is not None:
         return _destination(RefundDestination(kind=RefundDestinationKind.bank_account, iban=iban))
+    if offered is not None and _unsure(text, offered):
+        return ReplyIntent(kind=IntentKind.free_text)
     if _CARD_WORDS.search(text) and not _DESK_WORDS.search(text):
         return _destination(RefundDestination(kind=RefundDestinationKind.original_card))
     if _DESK_WORDS.search(text) and not _CARD_WORDS.search(text):
@@ -113,6 +123,10 @@ def interpret_reply(text: str, expecting: IntentKind | None = None) -> ReplyInte
     if _YES.match(text):
         return ReplyIntent(kind=IntentKind.confirmation)
     return ReplyIntent(kind=IntentKind.free_text)
+
+
+def _unsure(text: str, offered: frozenset[int]) -> bool:
+    return bool(_NEGATION.search(text)) or any(int(number) not in offered for number in _NUMBER.findall(text))
 
 
 def _find_iban(text: str) -> str | None:

@@ -56,3 +56,30 @@ def test_words_after_an_iban_never_become_part_of_it():
 def test_country_lengths_and_checksums_come_from_the_iban_registry(iban: str):
     with pytest.raises(ValidationError, match="not a valid IBAN"):
         RefundDestination(kind=RefundDestinationKind.bank_account, iban=iban)
+
+
+S1_OFFERS, S2_OFFERS = frozenset({1, 2}), frozenset({1})  # 1 card, 2 service desk; S2: 1 card (or an IBAN)
+
+
+@pytest.mark.parametrize(("text", "offered"), [
+    ("not to the card please", S1_OFFERS), ("Don't put it on the card", S1_OFFERS), ("no card, desk", S1_OFFERS),
+    ("en halua kortille", S1_OFFERS), ("ei kortille vaan tilille", S2_OFFERS), ("älä palauta korttiin 1", S1_OFFERS),
+    ("inte till kortet", S1_OFFERS), ("ej kortet tack", S1_OFFERS), ("not the service desk", S1_OFFERS),
+    ("2 tickets, which one?", S2_OFFERS), ("3", S1_OFFERS), ("card, I paid 24,90", S1_OFFERS),
+    ("kortille 1 tai 2", S2_OFFERS),
+])
+def test_a_negation_or_a_number_not_offered_is_not_understood(text: str, offered: frozenset[int]):
+    """Read against what the question offered, these are asked again, never a money destination."""
+    assert interpret_reply(text, IntentKind.refund_destination, offered).kind is IntentKind.free_text
+
+
+@pytest.mark.parametrize(("text", "offered", "kind"), [
+    ("1", S1_OFFERS, RefundDestinationKind.original_card), ("2", S1_OFFERS, RefundDestinationKind.service_desk),
+    ("Kortille kiitos", S1_OFFERS, RefundDestinationKind.original_card),
+    ("till kortet tack", S1_OFFERS, RefundDestinationKind.original_card),
+    ("the card please", S2_OFFERS, RefundDestinationKind.original_card),
+    ("haen palvelupisteestä", S1_OFFERS, RefundDestinationKind.service_desk),
+    ("ei kortille, FI21 1234 5600 0007 85", S2_OFFERS, RefundDestinationKind.bank_account),
+])
+def test_plain_answers_still_read_against_the_offer(text: str, offered: frozenset[int], kind: RefundDestinationKind):
+    assert interpret_reply(text, IntentKind.refund_destination, offered).destination.kind is kind

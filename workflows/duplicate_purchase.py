@@ -27,6 +27,6 @@ class DuplicatePurchaseRecovery(RecoveryWorkflow):
 
         await self.find_contact(purpose="return a double payment to the customer")
         await self.pay_back(verification.amount, ask="duplicate_purchase/ask_destination",
-                            thank="duplicate_purchase/thank_you")
+                            thank="duplicate_purchase/thank_you", offers=frozenset({1}))  # 1 the card, or an IBAN
         satisfaction = await self.follow_up()
         return await self.close(CaseOutcome.recovered, "double payment returned", satisfaction)

@@ -24,6 +24,7 @@ class OverchargeRecovery(RecoveryWorkflow):
         if not await self.approve_unverified(verification):
             return await self.close(CaseOutcome.not_approved, "a supervisor did not approve the reported amount")
 
-        await self.pay_back(verification.amount, ask="overcharge/ask_destination", thank="overcharge/thank_you")
+        await self.pay_back(verification.amount, ask="overcharge/ask_destination", thank="overcharge/thank_you",
+                            offers=frozenset({1, 2}))  # 1 the card, 2 the service desk
         satisfaction = await self.follow_up()
         return await self.close(CaseOutcome.recovered, "money returned", satisfaction)

@@ -58,12 +58,12 @@ class PayingSteps:
             return True
         return await self.approved("refund of an amount no till record confirms", [verification.amount])
 
-    async def pay_back(self, amount: Money, ask: str, thank: str) -> None:
+    async def pay_back(self, amount: Money, ask: str, thank: str, offers: frozenset[int]) -> None:
         """Asks where the money should go (the policy's default if no answer comes; once the customer's replies
         were not understood, asked again, the answer the owner records), refunds it once, and thanks the customer,
         unless another case had already paid this money event."""
         answer = await self.ask_customer(ask, IntentKind.refund_destination, within=self.policy.reply_timeout,
-                                         owner_decides=True)  # a customer we could not understand is called
+                                         owner_decides=True, offers=offers)  # one not understood is called
         if answer is not None:
             destination, why = await self.proven(answer.destination), "the customer's choice"
         else:

@@ -64,6 +64,8 @@ REPLY_OUTSIDE_A_QUESTION_PATCH = "a-reply-outside-a-question-goes-to-the-owner"
 # Cases that asked again before this patch kept the first question's deadline, and after the hand-over to the
 # owner applied the policy's default when it ran out, although the again-text promised the owner would call.
 ASKED_AGAIN_PATCH = "asked-again-gives-time-and-the-owner-answers"
+# Cases that asked where the money goes before this patch read "not to the card" as the card, and any 2 as the desk.
+READ_AGAINST_THE_OFFER_PATCH = "a-destination-is-read-against-what-was-offered"
 
 # How a send that ended in an error was ended: out of time (the policy's bound) or refused for good.
 _GIVEN_UP = {RetryState.TIMEOUT, RetryState.NON_RETRYABLE_FAILURE, RetryState.MAXIMUM_ATTEMPTS_REACHED}
@@ -83,6 +85,7 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
         self._unusable: set[Channel] = set(case.opted_out)  # opted out, or the address proved dead
         self._inbox: list[CustomerReply] = []
         self._unclear: list[CustomerReply] = []  # replies to the open question that do not answer it
+        self._offered: frozenset[int] | None = None  # the numbered answers the open question offers
         self._delivery: dict[str, DeliveryStatus] = {}
         self._sent_per_template: dict[str, int] = {}
         self._assignments = 0
@@ -131,7 +134,8 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
         self._inbox.append(reply)
         expecting = self._live.expecting
         # Cases that took a reply before this patch left an unclear one unanswered until the question timed out.
-        if expecting and reply.read_as(expecting).kind != expecting and workflow.patched(NOT_UNDERSTOOD_PATCH):
+        if (expecting and reply.read_as(expecting, self._offered).kind != expecting
+                and workflow.patched(NOT_UNDERSTOOD_PATCH)):
             self._unclear.append(reply)
 
     def _no_question_open(self) -> bool:
@@ -228,12 +232,14 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
         return await self._deliver(self._plan(), template, step, CaseStatus.open) is not None
 
     async def ask_customer(self, template: str, expecting: IntentKind, within: timedelta,
-                           step: CaseStep = CaseStep.contact, owner_decides: bool = False) -> ReplyIntent | None:
+                           step: CaseStep = CaseStep.contact, owner_decides: bool = False,
+                           offers: frozenset[int] | None = None) -> ReplyIntent | None:
         """Asks along the contact plan and waits for the answer. If no channel reaches the customer, the case
         goes to its owner, who can record the answer from a call. None if no answer comes in time. A reply that
         does not answer the question is asked again (`<template>_again`), once, with the full time to answer
         again; then the owner takes it and, if `owner_decides`, the question waits for the answer they record
-        (no default by policy), with the promise's clock running.
+        (no default by policy), with the promise's clock running. `offers`: the numbered answers the question
+        offers; a reply is read against them (a negation, or another number, is not understood).
 
         The customer's time to answer starts when the question reaches them (after quiet hours, retries)."""
         plan, handed_over = self._plan(), self._live.status is CaseStatus.needs_attention
@@ -241,6 +247,8 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
         until, ask, unclear, with_owner = None, True, 0, False
         self._unclear.clear()  # a reply read against an earlier wait (a texted code's) does not answer this question
         self._live.expecting = expecting
+        if offers is not None and workflow.patched(READ_AGAINST_THE_OFFER_PATCH):
+            self._offered = offers
         try:
             while True:
                 if ask:
@@ -257,7 +265,7 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
                 if (reply := self._pending(expecting)) is not None:
                     self._inbox.remove(reply)
                     self._last_answer = reply
-                    return reply.read_as(expecting)
+                    return reply.read_as(expecting, self._offered)
                 if self._contacts_planned != self._contacts_reported:  # a new address: ask there, time anew
                     plan, until, self._contacts_planned = self._plan(), None, self._contacts_reported
                 ask = not self._unclear  # no answer, no unclear reply: the message failed, the plan goes on
@@ -272,7 +280,7 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
         finally:
             self._unclear.clear()
             self._sla.resume(workflow.now())
-            self._live.expecting = self._live.waiting_until = None
+            self._live.expecting = self._live.waiting_until = self._offered = None
 
     async def _not_understood(self, template: str, step: CaseStep, times: int) -> None:
         """A reply that does not answer the question gets one short question back, in the customer's language,
@@ -457,7 +465,8 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
 
     def _pending(self, expecting: IntentKind) -> CustomerReply | None:
         """The first reply that answers what we asked, read knowing what we asked."""
-        return next((reply for reply in self._inbox if reply.read_as(expecting).kind == expecting), None)
+        return next((reply for reply in self._inbox if reply.read_as(expecting, self._offered).kind == expecting),
+                    None)
 
     def _set(self, step: CaseStep, status: CaseStatus) -> None:
         self._live.step, self._live.status = step, status

@@ -217,3 +217,19 @@ async def test_asked_again_the_customer_has_the_full_time_and_after_the_owner_no
                                                                        "destination": {"kind": "service_desk"}}})
     [refund] = await eventually(lambda: stack.refunds(case_id))
     assert refund.destination == "service_desk"
+
+
+async def test_not_to_the_card_is_asked_again_never_paid_to_the_card(stack: Stack):
+    """"not to the card please" names the card under a negation: it is asked again, and only a plain answer moves
+    the money."""
+    case_id = (await stack.api.post("/transactions", json=till_record("T-1011"))).json()["case"]["case_id"]
+    await eventually(lambda: stack.texts_to(PHONE))
+
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "not to the card please",
+                                                            "sender": PHONE})
+    await eventually(lambda: len(stack.texts_to(PHONE)) == 2)
+    assert "we did not understand your answer" in stack.texts_to(PHONE)[1].body and stack.refunds(case_id) == []
+
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "2 then", "sender": PHONE})
+    [refund] = await eventually(lambda: stack.refunds(case_id))
+    assert refund.destination == "service_desk"
