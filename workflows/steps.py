@@ -270,10 +270,13 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
                     plan, until, self._contacts_planned = self._plan(), None, self._contacts_reported
                 ask = not self._unclear  # no answer, no unclear reply: the message failed, the plan goes on
                 if not ask:
+                    asked_again = workflow.patched(ASKED_AGAIN_PATCH)
+                    if asked_again:  # read and counted: never a later question's answer ("3" is no score then)
+                        self._inbox = [reply for reply in self._inbox if reply not in self._unclear]
                     self._unclear.clear()  # several at once are one misunderstanding
                     unclear += 1
                     await self._not_understood(template, step, unclear)
-                    if workflow.patched(ASKED_AGAIN_PATCH):
+                    if asked_again:
                         until, with_owner = workflow.now() + within, owner_decides and unclear >= 2
                         if with_owner:
                             self._sla.resume(workflow.now())  # the owner's call is ours to make in time

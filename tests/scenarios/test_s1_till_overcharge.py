@@ -233,3 +233,22 @@ async def test_not_to_the_card_is_asked_again_never_paid_to_the_card(stack: Stac
     await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "2 then", "sender": PHONE})
     [refund] = await eventually(lambda: stack.refunds(case_id))
     assert refund.destination == "service_desk"
+
+
+async def test_a_reply_not_understood_is_no_later_questions_answer(stack: Stack):
+    """A bare "3" to the 1-or-2 question is asked again; it is not kept as the satisfaction score asked days later."""
+    case_id = (await stack.api.post("/transactions", json=till_record("T-1012"))).json()["case"]["case_id"]
+    await eventually(lambda: stack.texts_to(PHONE))
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "3", "sender": PHONE})
+    await eventually(lambda: len(stack.texts_to(PHONE)) == 2)  # asked again
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "1", "sender": PHONE})
+    await eventually(lambda: len(stack.texts_to(PHONE)) == 3)  # the thank-you
+
+    await stack.skip(stack.settings.policy.follow_up_delay)
+    await eventually(lambda: len(stack.texts_to(PHONE)) == 4)  # how did we do, 1 to 5?
+    await stack.idle(case_id)
+    live = (await stack.api.get(f"/cases/{case_id}")).json()["live"]
+    assert (live["step"], live["satisfaction"]) == ("follow_up", None), "the old 3 is not the score"
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "5", "sender": PHONE})
+    assert await stack.env.client.get_workflow_handle(case_id).result() == CaseOutcome.recovered
+    assert stack.case(case_id).satisfaction == 5
