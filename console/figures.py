@@ -16,6 +16,7 @@ from api.routes import metrics
 from console.api_calls import through_api
 from console.session import PATH, ViewerDep
 from console.templating import templates
+from schemas.inputs import FilterDay
 from schemas.metrics import CaseStats, MetricsSummary
 
 router = APIRouter(prefix=PATH)
@@ -79,8 +80,8 @@ async def _summary(session: SessionDep, person: ViewerDep, period: Period) -> Me
 
 
 @router.get("/figures", response_class=HTMLResponse, include_in_schema=False)
-async def figures(request: Request, session: SessionDep, person: ViewerDep, start: date | None = None,
-                  end: date | None = None) -> Response:
+async def figures(request: Request, session: SessionDep, person: ViewerDep, start: FilterDay | None = None,
+                  end: FilterDay | None = None) -> Response:
     period = Period.of(start, end)
     summary = await _summary(session, person, period)
     by_kind = sorted(summary.by_kind.items())
@@ -92,8 +93,8 @@ async def figures(request: Request, session: SessionDep, person: ViewerDep, star
 
 
 @router.get("/figures.csv", include_in_schema=False)
-async def figures_csv(session: SessionDep, person: ViewerDep, start: date | None = None,
-                      end: date | None = None) -> Response:
+async def figures_csv(session: SessionDep, person: ViewerDep, start: FilterDay | None = None,
+                      end: FilterDay | None = None) -> Response:
     period = Period.of(start, end)
     summary = await _summary(session, person, period)
     out = io.StringIO()

@@ -22,6 +22,7 @@ from console.api_calls import permit
 from console.session import PATH, PollingDep, Viewer, ViewerDep
 from console.templating import templates
 from schemas.incidents import IncidentKind, IncidentSource
+from schemas.inputs import EARLIEST, KEPT_YEARS_RULE, LATEST, FilterDay, FilterInstant
 from schemas.progress import CaseStatus
 from schemas.sla import Priority
 from settings import Settings
@@ -49,8 +50,8 @@ class QueueFilters(BaseModel):
     sla: SlaState | None = None
     priority: Priority | None = None
     source: IncidentSource | None = None
-    opened_from: date | None = Field(default=None, description="Opened on or after this day (UTC).")
-    opened_to: date | None = Field(default=None, description="Opened on or before this day (UTC).")
+    opened_from: FilterDay | None = Field(default=None, description="Opened on or after this day (UTC).")
+    opened_to: FilterDay | None = Field(default=None, description="Opened on or before this day (UTC).")
     order: Literal["urgent_first"] | None = Field(default=None, description="Most urgent first (the nearest open SLA "
                                             "deadline); newest first otherwise.")
 
@@ -105,10 +106,15 @@ def parse_cursor(field: str, value: str | None) -> Keyset | None:
         return None
     opened_at, _, case_id = value.partition("~")
     try:
-        return datetime.fromisoformat(opened_at), case_id
+        at = datetime.fromisoformat(opened_at)
     except ValueError:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             f"{field}: not a place in the queue ({value[:60]!r})") from None
+    # Ours always carry a time zone and lie in the kept years; anything else would overflow or fail to compare.
+    if at.tzinfo is None or not EARLIEST <= at < LATEST:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"{field}: {KEPT_YEARS_RULE}, with a time zone ({value[:60]!r})")
+    return at, case_id
 
 
 def _midnight(day: date | None, days_after: int = 0) -> datetime | None:
@@ -154,7 +160,8 @@ async def queue(request: Request, settings: SettingsDep, person: ViewerDep,
 
 @router.post("/queue/fresh", response_class=HTMLResponse, include_in_schema=False)
 async def fresh(request: Request, settings: SettingsDep, person: PollingDep,
-                filters: Annotated[QueueFilters, Query()], since: str | None = None, checked: datetime | None = None,
+                filters: Annotated[QueueFilters, Query()], since: str | None = None,
+                checked: FilterInstant | None = None,
                 shown: Annotated[list[str], Form()] = []) -> HTMLResponse:  # noqa: B006  (FastAPI copies it)
     """What arrived since the newest row shown, above it; the rows shown that moved on since the last look
     (`checked`), each replaced where it stands (again, harmlessly, for LATE); and the poller again, remembering the

@@ -4,7 +4,7 @@ zone), and so that what the OpenAPI document calls valid is accepted (3.0 is an 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from email_validator import EmailNotValidError, validate_email
@@ -47,6 +47,13 @@ PAST_INSTANT_RULE = "must not lie in the future nor before 1970"
 KEPT_YEARS_RULE = "must lie within the years 1970 to 2099 (UTC)"
 
 
+def _day_within_kept_years(day: date) -> date:
+    """A filter's day: the same years as FilterInstant (a day near year 1 or 9999 overflows once a day is added)."""
+    if not EARLIEST.date() <= day < LATEST.date():
+        raise ValueError(KEPT_YEARS_RULE)
+    return day
+
+
 def _in_the_past(instant: datetime) -> datetime:
     """An event that happened: not ahead of our clock, not before 1970. Year 1 at +14:00 or year 9999 at -14:00
     parse, but would overflow wherever the instant is moved to UTC or has time added to it."""
@@ -68,6 +75,8 @@ PastInstant = Annotated[AwareDatetime, BeforeValidator(_written_out), AfterValid
 FilterInstant = Annotated[AwareDatetime, BeforeValidator(_written_out), AfterValidator(_within_kept_years), Field(
     description="With a time zone; from 1970-01-01T00:00:00Z up to, not including, 2100-01-01T00:00:00Z. A bound "
                 "outside those years is refused (422 naming the parameter).")]
+FilterDay = Annotated[date, AfterValidator(_day_within_kept_years), Field(
+    description="A day (YYYY-MM-DD) from 1970-01-01 to 2099-12-31; outside those years it is refused (422).")]
 
 
 def _integral_number(value: object) -> object:

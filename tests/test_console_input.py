@@ -1,0 +1,35 @@
+"""Bad input to the console's pages and forms: a 4xx naming what is wrong, never a 500 (issue 14's review)."""
+
+from __future__ import annotations
+
+import re
+
+from tests.harness import TENANT, Stack
+from tests.test_auth import CONSOLE
+from tests.test_console_auth import client, session_of
+
+OUT_OF_YEARS = [
+    ("GET", f"{CONSOLE}/?opened_to=9999-12-31"),
+    ("GET", f"{CONSOLE}/?opened_from=0001-01-01"),
+    ("GET", f"{CONSOLE}/figures?end=9999-12-31"),
+    ("GET", f"{CONSOLE}/figures.csv?end=9999-12-31"),
+    ("GET", f"{CONSOLE}/figures?end=0001-01-05"),
+    ("POST", f"{CONSOLE}/queue/fresh?since=0001-01-01T00:00:00%2B00:00~x"),
+    ("POST", f"{CONSOLE}/queue/fresh?since=9999-12-31T23:59:59%2B00:00~x"),
+    ("POST", f"{CONSOLE}/queue/fresh?since=2026-01-01T00:00:00~x"),
+    ("POST", f"{CONSOLE}/queue/fresh?checked=0001-01-01T00:00:00%2B00:00"),
+]
+
+
+def csrf_of(page: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', page)[1]
+
+
+async def test_a_day_outside_the_kept_years_is_refused_not_a_500(live_stack: Stack):
+    token = session_of(live_stack, TENANT, "dates.supervisor")
+    async with client(live_stack, token) as browser:
+        csrf = csrf_of((await browser.get(f"{CONSOLE}/")).text)
+        for method, url in OUT_OF_YEARS:
+            answer = await browser.request(method, url, data={"csrf": csrf} if method == "POST" else None)
+            assert answer.status_code == 422, (url, answer.status_code, answer.text[:200])
+            assert re.search(r"opened_to|opened_from|end|since|checked", answer.text), (url, answer.text[:200])
