@@ -90,7 +90,8 @@ _unattended_viewer = _signed_in(touch=False)
 async def _checked(request: Request, person: Viewer) -> Viewer:
     """A form of ours, posted by the signed-in person: its CSRF token must match the session's (403 otherwise)."""
     sent = (await request.form()).get("csrf")
-    if not isinstance(sent, str) or not hmac.compare_digest(sent, person.csrf):
+    # Bytes, not str: compare_digest raises TypeError (a 500) on a str with a non-ASCII character.
+    if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), person.csrf.encode()):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "the form's CSRF token is missing or wrong: reload the page")
     return person
 

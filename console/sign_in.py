@@ -52,7 +52,7 @@ async def sign_in(request: Request, settings: SettingsDep, email: Annotated[str,
                   password: Annotated[str, Form(max_length=200)], csrf: Annotated[str, Form(max_length=100)],
                   next: Annotated[str, Form(max_length=500)] = "") -> Response:  # noqa: A002
     expected = request.cookies.get(SIGN_IN_COOKIE, "")
-    if not expected or not hmac.compare_digest(csrf, expected):
+    if not expected or not hmac.compare_digest(csrf.encode(), expected.encode()):
         return _sign_in_page(request, _safe_next(next), "The form had expired. Please sign in again.", 403)
     if (wait := failed_authentications_wait(request)) > 0:  # before any password is checked, as for API keys
         refused = _sign_in_page(request, _safe_next(next), "Too many failed sign-ins from this address. Please try "

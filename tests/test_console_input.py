@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.harness import TENANT, Stack
 from tests.test_auth import CONSOLE
 from tests.test_console_auth import client, session_of
@@ -33,3 +35,15 @@ async def test_a_day_outside_the_kept_years_is_refused_not_a_500(live_stack: Sta
             answer = await browser.request(method, url, data={"csrf": csrf} if method == "POST" else None)
             assert answer.status_code == 422, (url, answer.status_code, answer.text[:200])
             assert re.search(r"opened_to|opened_from|end|since|checked", answer.text), (url, answer.text[:200])
+
+
+@pytest.mark.parametrize("sent", ["ä" * 64, "\u2028"])
+async def test_a_non_ascii_csrf_value_is_a_403_not_a_500(live_stack: Stack, sent: str):
+    token = session_of(live_stack, TENANT, "csrf.supervisor")
+    async with client(live_stack, token) as browser:
+        assert (await browser.post(f"{CONSOLE}/sign-out", data={"csrf": sent})).status_code == 403
+    async with client(live_stack) as nobody:
+        await nobody.get(f"{CONSOLE}/sign-in")
+        answer = await nobody.post(f"{CONSOLE}/sign-in", data={"email": "csrf.supervisor@example.com",
+                                                               "password": "x", "csrf": sent})
+        assert answer.status_code == 403 and "expired" in answer.text
