@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, HTTPException, Request, status
 from starlette.concurrency import run_in_threadpool
@@ -29,6 +30,7 @@ from store.tables import StaffAccountRow
 SESSION_COOKIE = "console_session"
 SIGN_IN_COOKIE = "console_sign_in"
 PATH = "/console"
+_CASE_FORM = re.compile(rf"^{PATH}/cases/([^/]+)/")
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,24 @@ def forget_cookie(request: Request, response: Response, name: str) -> None:
     response.delete_cookie(name, path=PATH, httponly=True, samesite="strict", secure=request.url.scheme == "https")
 
 
+def safe_next(target: str | None) -> str:
+    """Only a console page of ours: never an address elsewhere (open redirect)."""
+    return target if target and target.startswith(f"{PATH}/") and not target.startswith("//") else f"{PATH}/"
+
+
+def page_to_return_to(request: Request) -> str:
+    """Where signing in again should lead: the page the person was on, filters included. A poll or a form posts
+    to an address that only takes POST, so it is never that address (a 405 after signing in, the draft lost)."""
+    if request.headers.get("HX-Request") and (current := request.headers.get("HX-Current-URL")):
+        url = urlsplit(current)  # only its path and query: the host is the browser's word, not ours to follow
+        return safe_next(f"{url.path}?{url.query}" if url.query else url.path)
+    if request.method == "GET":
+        query = request.url.query
+        return safe_next(f"{request.url.path}?{query}" if query else request.url.path)
+    case_form = _CASE_FORM.match(request.url.path)
+    return f"{PATH}/cases/{case_form[1]}" if case_form else f"{PATH}/"
+
+
 def _signed_in(touch: bool):
     async def viewer(request: Request, settings: SettingsDep) -> Viewer:
         """The signed-in person, or off to the sign-in page (htmx requests are told to go there themselves)."""
@@ -74,7 +94,7 @@ def _signed_in(touch: bool):
 
         found = await run_in_threadpool(look_up)
         if found is None:
-            sign_in = f"{PATH}/sign-in?next={quote(request.url.path)}"
+            sign_in = f"{PATH}/sign-in?next={quote(page_to_return_to(request), safe='/')}"
             if request.headers.get("HX-Request"):
                 raise HTTPException(status.HTTP_401_UNAUTHORIZED, "signed out", headers={"HX-Redirect": sign_in})
             raise HTTPException(status.HTTP_303_SEE_OTHER, "sign in first", headers={"Location": sign_in})

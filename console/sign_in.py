@@ -19,6 +19,7 @@ from console.session import (
     ActingDep,
     forget_cookie,
     new_sign_in_nonce,
+    safe_next,
     set_cookie,
 )
 from console.templating import templates
@@ -27,11 +28,6 @@ from store.db import session_for
 
 router = APIRouter(prefix=PATH)
 SIGN_IN_FORM_SECONDS = 30 * 60
-
-
-def _safe_next(target: str | None) -> str:
-    """Only a console page of ours: never an address elsewhere (open redirect)."""
-    return target if target and target.startswith(f"{PATH}/") and not target.startswith("//") else f"{PATH}/"
 
 
 def _sign_in_page(request: Request, next_page: str, error: str | None = None, status_code: int = 200) -> Response:
@@ -44,7 +40,7 @@ def _sign_in_page(request: Request, next_page: str, error: str | None = None, st
 
 @router.get("/sign-in", response_class=HTMLResponse, include_in_schema=False)
 def sign_in_form(request: Request, next: str | None = None) -> Response:  # noqa: A002  (the query's name)
-    return _sign_in_page(request, _safe_next(next))
+    return _sign_in_page(request, safe_next(next))
 
 
 @router.post("/sign-in", include_in_schema=False)
@@ -53,9 +49,9 @@ async def sign_in(request: Request, settings: SettingsDep, email: Annotated[str,
                   next: Annotated[str, Form(max_length=500)] = "") -> Response:  # noqa: A002
     expected = request.cookies.get(SIGN_IN_COOKIE, "")
     if not expected or not hmac.compare_digest(csrf.encode(), expected.encode()):
-        return _sign_in_page(request, _safe_next(next), "The form had expired. Please sign in again.", 403)
+        return _sign_in_page(request, safe_next(next), "The form had expired. Please sign in again.", 403)
     if (wait := failed_authentications_wait(request)) > 0:  # before any password is checked, as for API keys
-        refused = _sign_in_page(request, _safe_next(next), "Too many failed sign-ins from this address. Please try "
+        refused = _sign_in_page(request, safe_next(next), "Too many failed sign-ins from this address. Please try "
                                 "again in a minute.", status.HTTP_429_TOO_MANY_REQUESTS)
         refused.headers["Retry-After"] = retry_after(wait)
         return refused
@@ -67,8 +63,8 @@ async def sign_in(request: Request, settings: SettingsDep, email: Annotated[str,
     token = await run_in_threadpool(check)
     if token is None:
         count_failed_authentication(request)
-        return _sign_in_page(request, _safe_next(next), "Wrong email or password.", 401)
-    response = RedirectResponse(_safe_next(next), status_code=status.HTTP_303_SEE_OTHER)
+        return _sign_in_page(request, safe_next(next), "Wrong email or password.", 401)
+    response = RedirectResponse(safe_next(next), status_code=status.HTTP_303_SEE_OTHER)
     set_cookie(request, response, SESSION_COOKIE, token)
     forget_cookie(request, response, SIGN_IN_COOKIE)
     return response

@@ -8,7 +8,7 @@ import pytest
 
 from tests.harness import TENANT, Stack
 from tests.test_auth import CONSOLE
-from tests.test_console_auth import client, session_of
+from tests.test_console_auth import PASSWORD, client, session_of
 
 OUT_OF_YEARS = [
     ("GET", f"{CONSOLE}/?opened_to=9999-12-31"),
@@ -47,3 +47,34 @@ async def test_a_non_ascii_csrf_value_is_a_403_not_a_500(live_stack: Stack, sent
         answer = await nobody.post(f"{CONSOLE}/sign-in", data={"email": "csrf.supervisor@example.com",
                                                                "password": "x", "csrf": sent})
         assert answer.status_code == 403 and "expired" in answer.text
+
+
+async def sign_in_through(browser, location: str) -> str:
+    """Follow a sign-in address as a browser does: the form, then the post; where it leads afterwards."""
+    form = (await browser.get(location)).text
+    answer = await browser.post(f"{CONSOLE}/sign-in", data={
+        "email": "back.supervisor@example.com", "password": PASSWORD, "csrf": csrf_of(form),
+        "next": re.search(r'name="next" value="([^"]*)"', form)[1].replace("&amp;", "&")})
+    assert answer.status_code == 303, answer.text[:200]
+    return answer.headers["location"]
+
+
+async def test_signing_in_again_returns_to_the_page_the_person_was_on(live_stack: Stack):
+    """Not to the POST-only address a poll or form was sent to (a 405 after signing in), with the filters kept."""
+    session_of(live_stack, TENANT, "back.supervisor")
+    filtered = f"{CONSOLE}/?owner=mine&priority=high"
+    async with client(live_stack) as browser:
+        bookmarked = await browser.get(filtered)
+        assert bookmarked.status_code == 303
+        assert await sign_in_through(browser, bookmarked.headers["location"]) == filtered
+
+    async with client(live_stack) as browser:
+        poll = await browser.post(f"{CONSOLE}/queue/fresh?since=", data={"csrf": "x"}, headers={
+            "HX-Request": "true", "HX-Current-URL": f"http://elsewhere.example{filtered}"})
+        assert poll.status_code == 401
+        assert await sign_in_through(browser, poll.headers["hx-redirect"]) == filtered
+
+    async with client(live_stack) as browser:
+        reply = await browser.post(f"{CONSOLE}/cases/case-123/reply", data={"csrf": "x", "text": "a draft"})
+        assert reply.status_code == 303
+        assert await sign_in_through(browser, reply.headers["location"]) == f"{CONSOLE}/cases/case-123"
