@@ -10,8 +10,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
 from console import case_actions, case_page, figures, inbox, queue, sign_in
+from console.refusals import refusal_page
 from console.session import PATH
 from console.templating import HERE
 
@@ -20,6 +22,7 @@ def install(app: FastAPI) -> None:
     app.mount(f"{PATH}/static", StaticFiles(directory=HERE / "static"), name="console-static")
     for module in (sign_in, queue, case_page, case_actions, figures, inbox):
         app.include_router(module.router)
+    app.add_exception_handler(HTTPException, refusal_page)  # outside /console it answers as FastAPI does
 
     @app.get(PATH, include_in_schema=False)
     def console_home() -> RedirectResponse:

@@ -16,6 +16,7 @@ FINNISH = {
     "Too many failed sign-ins from this address. Please try again in a minute.":
     "Liian monta epäonnistunutta kirjautumista tästä osoitteesta. Yritä uudelleen minuutin kuluttua.",
     "The form had expired. Please sign in again.": "Lomake ehti vanhentua. Kirjaudu uudelleen.",
+    "Not done": "Ei tehty", "Back": "Takaisin",
     # the queue
     "Filters": "Suodattimet", "Status": "Tila", "Type": "Tyyppi", "Owner": "Omistaja", "SLA": "SLA",
     "Priority": "Kiireellisyys", "Source": "Lähde", "Opened from": "Avattu alkaen", "Opened to": "Avattu asti",

@@ -98,7 +98,9 @@ def _signed_in(touch: bool):
             if request.headers.get("HX-Request"):
                 raise HTTPException(status.HTTP_401_UNAUTHORIZED, "signed out", headers={"HX-Redirect": sign_in})
             raise HTTPException(status.HTTP_303_SEE_OTHER, "sign in first", headers={"Location": sign_in})
-        return Viewer(principal=found[0], display_name=found[1], csrf=csrf_for(token))
+        person = Viewer(principal=found[0], display_name=found[1], csrf=csrf_for(token))
+        request.state.console_viewer = person  # for a refusal's page (console/refusals.py): its frame, sign-out
+        return person
 
     return viewer
 
@@ -112,7 +114,12 @@ async def _checked(request: Request, person: Viewer) -> Viewer:
     sent = (await request.form()).get("csrf")
     # Bytes, not str: compare_digest raises TypeError (a 500) on a str with a non-ASCII character.
     if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), person.csrf.encode()):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "the form's CSRF token is missing or wrong: reload the page")
+        # A tab opened before the latest sign-in: an htmx poll or form reloads its page (a fresh token) rather than
+        # failing silently on every poll; a plain form gets a page saying so (console/refusals.py).
+        reload = {"HX-Refresh": "true"} if request.headers.get("HX-Request") else None
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "the form's CSRF token is missing or wrong (the page was "
+                            "opened before your latest sign-in): nothing was done; reload the page and try again",
+                            headers=reload)
     return person
 
 

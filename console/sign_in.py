@@ -56,9 +56,14 @@ async def sign_in(request: Request, settings: SettingsDep, email: Annotated[str,
         refused.headers["Retry-After"] = retry_after(wait)
         return refused
 
+    earlier = request.cookies.get(SESSION_COOKIE)
+
     def check() -> str | None:
         with session_for(settings.database_url) as session:
-            return sessions.sign_in(session, email, password)
+            token = sessions.sign_in(session, email, password)
+            if token is not None and earlier:  # the browser's earlier session ends, not left valid beside the new
+                sessions.sign_out(session, earlier)
+            return token
 
     token = await run_in_threadpool(check)
     if token is None:

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from console.session import SESSION_COOKIE
 from tests.harness import TENANT, Stack
 from tests.test_auth import CONSOLE
 from tests.test_console_auth import PASSWORD, client, session_of
@@ -78,3 +79,25 @@ async def test_signing_in_again_returns_to_the_page_the_person_was_on(live_stack
         reply = await browser.post(f"{CONSOLE}/cases/case-123/reply", data={"csrf": "x", "text": "a draft"})
         assert reply.status_code == 303
         assert await sign_in_through(browser, reply.headers["location"]) == f"{CONSOLE}/cases/case-123"
+
+
+async def test_signing_in_again_ends_the_earlier_session_and_stale_tabs_reload(live_stack: Stack):
+    """An earlier session is not left valid beside the new one; a tab still holding its CSRF token reloads (htmx)
+    or is told so on a page (a plain form), never silently 403 on every poll nor raw JSON."""
+    earlier = session_of(live_stack, TENANT, "back.supervisor")
+    async with client(live_stack, earlier) as browser:
+        stale_csrf = csrf_of((await browser.get(f"{CONSOLE}/")).text)
+        form = (await browser.get(f"{CONSOLE}/sign-in")).text
+        again = await browser.post(f"{CONSOLE}/sign-in", data={
+            "email": "back.supervisor@example.com", "password": PASSWORD, "csrf": csrf_of(form)})
+        assert again.status_code == 303
+        now = again.cookies[SESSION_COOKIE]
+    async with client(live_stack, earlier) as old_tab:
+        assert (await old_tab.get(f"{CONSOLE}/")).status_code == 303, "the earlier session has ended"
+    async with client(live_stack, now) as tab:
+        poll = await tab.post(f"{CONSOLE}/queue/fresh?since=", data={"csrf": stale_csrf},
+                              headers={"HX-Request": "true", "HX-Current-URL": f"http://api{CONSOLE}/"})
+        assert poll.status_code == 403 and poll.headers["hx-refresh"] == "true"
+        note = await tab.post(f"{CONSOLE}/cases/case-123/note", data={"csrf": stale_csrf, "text": "a note"})
+        assert note.status_code == 403 and note.headers["content-type"].startswith("text/html")
+        assert "CSRF" in note.text and f'href="{CONSOLE}/cases/case-123"' in note.text
