@@ -1,10 +1,10 @@
 """Who is looking at the console: the session cookie, its CSRF token, and sign-in required.
 
 The cookie holds the opaque token of store/sessions.py (argon2id passwords, idle timeout, lifetime), the same
-session the trust issue built; nothing of its own is stored. It is HttpOnly, SameSite=Strict, Secure over HTTPS
-and scoped to /console. Every form carries a CSRF token derived from the session token (HMAC): a page of
-another site can neither read it nor make it. The sign-in form, before any session exists, is guarded by a
-random value in a short-lived cookie that the form must echo (double submit).
+session the trust issue built; nothing of its own is stored. It is HttpOnly, SameSite=Strict, Secure when served
+over HTTPS or the public address is https, and scoped to /console. Every form carries a CSRF token derived from
+the session token (HMAC): a page of another site can neither read it nor make it. The sign-in form, before any
+session exists, is guarded by a random value in a short-lived cookie that the form must echo (double submit).
 """
 
 from __future__ import annotations
@@ -54,13 +54,19 @@ def new_sign_in_nonce() -> str:
     return secrets.token_urlsafe(24)
 
 
+def _secure(request: Request) -> bool:
+    """Behind a load balancer that ends TLS the request reaches us over http: the public address says https."""
+    public = request.app.state.settings.public_base_url
+    return request.url.scheme == "https" or public.lower().startswith("https://")
+
+
 def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None = None) -> None:
     response.set_cookie(name, value, max_age=max_age, path=PATH, httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")
+                        secure=_secure(request))
 
 
 def forget_cookie(request: Request, response: Response, name: str) -> None:
-    response.delete_cookie(name, path=PATH, httponly=True, samesite="strict", secure=request.url.scheme == "https")
+    response.delete_cookie(name, path=PATH, httponly=True, samesite="strict", secure=_secure(request))
 
 
 def safe_next(target: str | None) -> str:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from console.session import SESSION_COOKIE
+from console.session import SESSION_COOKIE, SIGN_IN_COOKIE
 from tests.harness import TENANT, Stack
 from tests.test_auth import CONSOLE
 from tests.test_console_auth import PASSWORD, client, session_of
@@ -101,3 +101,17 @@ async def test_signing_in_again_ends_the_earlier_session_and_stale_tabs_reload(l
         note = await tab.post(f"{CONSOLE}/cases/case-123/note", data={"csrf": stale_csrf, "text": "a note"})
         assert note.status_code == 403 and note.headers["content-type"].startswith("text/html")
         assert "CSRF" in note.text and f'href="{CONSOLE}/cases/case-123"' in note.text
+
+
+async def test_the_session_cookie_is_secure_when_the_public_address_is_https(live_stack: Stack):
+    """Behind a load balancer ending TLS the request arrives as http: the public address decides."""
+    session_of(live_stack, TENANT, "back.supervisor")
+    live_stack.app.state.settings = live_stack.settings.model_copy(update={"public_base_url": "https://console.example"})
+    async with client(live_stack) as browser:
+        form = await browser.get(f"{CONSOLE}/sign-in")
+        assert "secure" in form.headers["set-cookie"].lower()
+        nonce = csrf_of(form.text)  # httpx keeps a Secure cookie from a http answer but sends it over https only
+        signed_in = await browser.post(f"{CONSOLE}/sign-in", headers={"Cookie": f"{SIGN_IN_COOKIE}={nonce}"}, data={
+            "email": "back.supervisor@example.com", "password": PASSWORD, "csrf": nonce})
+        cookie = next(value for value in signed_in.headers.get_list("set-cookie") if value.startswith(SESSION_COOKIE))
+        assert "secure" in cookie.lower() and "httponly" in cookie.lower()
