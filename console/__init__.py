@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from console import case_actions, case_page, figures, inbox, queue, sign_in
+from console.headers import ConsoleHeaders
 from console.refusals import refusal_page
 from console.session import PATH
 from console.templating import HERE
@@ -22,6 +23,7 @@ def install(app: FastAPI) -> None:
     app.mount(f"{PATH}/static", StaticFiles(directory=HERE / "static"), name="console-static")
     for module in (sign_in, queue, case_page, case_actions, figures, inbox):
         app.include_router(module.router)
+    app.add_middleware(ConsoleHeaders)  # no-store and no framing on console answers only
     app.add_exception_handler(HTTPException, refusal_page)  # outside /console it answers as FastAPI does
 
     @app.get(PATH, include_in_schema=False)

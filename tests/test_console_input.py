@@ -115,3 +115,15 @@ async def test_the_session_cookie_is_secure_when_the_public_address_is_https(liv
             "email": "back.supervisor@example.com", "password": PASSWORD, "csrf": nonce})
         cookie = next(value for value in signed_in.headers.get_list("set-cookie") if value.startswith(SESSION_COOKIE))
         assert "secure" in cookie.lower() and "httponly" in cookie.lower()
+
+
+async def test_console_answers_are_not_cached_nor_framed(live_stack: Stack):
+    token = session_of(live_stack, TENANT, "back.supervisor")
+    async with client(live_stack, token) as browser, client(live_stack) as nobody:
+        answers = [await browser.get(f"{CONSOLE}/"), await browser.get(f"{CONSOLE}/figures"),
+                   await browser.get(f"{CONSOLE}/cases/case-unknown"), await nobody.get(f"{CONSOLE}/sign-in")]
+        for answer in answers:
+            assert answer.headers["cache-control"] == "no-store", answer.url
+            assert answer.headers["x-frame-options"] == "DENY", answer.url
+            assert "frame-ancestors 'none'" in answer.headers["content-security-policy"], answer.url
+        assert "x-frame-options" not in (await nobody.get("/healthz")).headers, "the API's own routes unchanged"
