@@ -121,7 +121,8 @@ def _midnight(day: date | None, days_after: int = 0) -> datetime | None:
     return datetime.combine(day + timedelta(days=days_after), time(), UTC) if day else None
 
 
-def _list(session: Session, person: Viewer, filters: QueueFilters, **keyset: Keyset | None) -> Page:
+def _list(session: Session, person: Viewer, filters: QueueFilters, counted: bool = True,
+          **keyset: Keyset | None) -> Page:
     """The API's own listing (store/cases.py), scoped as `GET /cases` scopes it."""
     reader = person.principal
     rows, total = case_store.list_cases(
@@ -131,16 +132,18 @@ def _list(session: Session, person: Viewer, filters: QueueFilters, **keyset: Key
         sla_state=filters.sla, priority=filters.priority, source=filters.source,
         opened_after=_midnight(filters.opened_from), opened_before=_midnight(filters.opened_to, days_after=1),
         limit=PAGE_SIZE, offset=0,
-        newest_first=not filters.urgent_first, most_urgent=filters.urgent_first, count_up_to=COUNT_UP_TO, **keyset)
+        newest_first=not filters.urgent_first, most_urgent=filters.urgent_first, count_up_to=COUNT_UP_TO,
+        counted=counted, **keyset)
     return Page(rows=rows, total=total, urgent_first=filters.urgent_first)
 
 
-async def _page(settings: Settings, person: Viewer, filters: QueueFilters, **keyset: Keyset | None) -> Page:
+async def _page(settings: Settings, person: Viewer, filters: QueueFilters, counted: bool = True,
+                **keyset: Keyset | None) -> Page:
     await permit(ReaderDep, person.principal)
 
     def read() -> Page:
         with session_for(settings.database_url) as session:
-            return _list(session, person, filters, **keyset)
+            return _list(session, person, filters, counted, **keyset)
 
     return await run_in_threadpool(read)
 
@@ -172,7 +175,8 @@ async def fresh(request: Request, settings: SettingsDep, person: PollingDep,
     newest = parse_cursor("since", since)
     # A case's times are stamped before its transaction commits, so one can land a moment "in the past": look back
     # LATE and leave out what the page shows already (its ids are posted), rather than miss it for good.
-    page = await _page(settings, person, filters, newer_than=(newest[0] - LATE, "") if newest else None)
+    page = await _page(settings, person, filters, counted=False,  # _fresh.html shows no count
+                       newer_than=(newest[0] - LATE, "") if newest else None)
     arrived = [row for row in page.rows if row.id not in set(shown)]
     known = [at for at in (newest, *((row.opened_at, row.id) for row in arrived[:1])) if at is not None]
     newest = max(known) if known else None

@@ -220,14 +220,15 @@ def list_cases(
     opened_after: datetime | None, opened_before: datetime | None, limit: int, offset: int,
     unowned: bool | None = None, still_open: bool | None = None, source: str | None = None,
     after: Keyset | None = None, newer_than: Keyset | None = None, newest_first: bool | None = None,
-    most_urgent: bool | None = None, count_up_to: int | None = None,
+    most_urgent: bool | None = None, count_up_to: int | None = None, counted: bool = True,
 ) -> tuple[list[CaseRow], int]:
     """Newest first; filtered by SLA state, the deadline nearest first (what is about to break leads). Or as
     asked: `newest_first`, or `most_urgent` (cases with an open deadline, the nearest first). `after` is the
     keyset of the last row of the page before, in the order used (`Keyset`); `newer_than`, what arrived since.
     Every filter hits an index (status/kind/sla state/owner + time). The total ignores the keyset; with
     `count_up_to` it stops counting past that many (then it is `count_up_to + 1`): counting 96,000 closed cases
-    costs more than the page itself (make bench, d)."""
+    costs more than the page itself (make bench, d). Not `counted` (the console's live poll shows no count): no
+    count is run and the total is 0."""
     conditions = _filters(tenant=tenant, integrator=integrator, status=status, still_open=still_open, kind=kind,
                           source=source, owner=owner, unowned=unowned, sla_state=sla_state, priority=priority,
                           opened_after=opened_after, opened_before=opened_before)
@@ -236,7 +237,7 @@ def list_cases(
         conditions.append(col(CaseRow.sla_due_at).is_not(None))
     order = ((col(CaseRow.sla_due_at).asc(), col(CaseRow.id)) if by_due
              else (col(CaseRow.opened_at).desc(), col(CaseRow.id).desc()))
-    total = _count(session, conditions, order, count_up_to)
+    total = _count(session, conditions, order, count_up_to) if counted else 0
     if after is not None:
         conditions.append(tuple_(CaseRow.sla_due_at, CaseRow.id) > tuple_(*after) if by_due
                           else tuple_(CaseRow.opened_at, CaseRow.id) < tuple_(*after))

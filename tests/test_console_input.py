@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import event
 
 from console.session import SESSION_COOKIE, SIGN_IN_COOKIE
+from store.db import engine_for
 from tests.harness import TENANT, Stack
 from tests.test_auth import CONSOLE
 from tests.test_console_auth import PASSWORD, client, session_of
@@ -127,3 +129,24 @@ async def test_console_answers_are_not_cached_nor_framed(live_stack: Stack):
             assert answer.headers["x-frame-options"] == "DENY", answer.url
             assert "frame-ancestors 'none'" in answer.headers["content-security-policy"], answer.url
         assert "x-frame-options" not in (await nobody.get("/healthz")).headers, "the API's own routes unchanged"
+
+
+async def test_the_live_poll_runs_no_count(live_stack: Stack):
+    """_fresh.html shows no count, so a poll (every second per open queue) does not pay for one."""
+    token = session_of(live_stack, TENANT, "back.supervisor")
+    statements: list[str] = []
+
+    def seen(_connection, _cursor, statement, *_rest) -> None:
+        statements.append(statement.lower())
+
+    engine = engine_for(live_stack.settings.database_url)
+    async with client(live_stack, token) as browser:
+        csrf = csrf_of((await browser.get(f"{CONSOLE}/")).text)
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            poll = await browser.post(f"{CONSOLE}/queue/fresh?since=", data={"csrf": csrf})
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+    assert poll.status_code == 200
+    assert any("from cases" in statement for statement in statements), statements
+    assert not any("count(" in statement for statement in statements), statements
