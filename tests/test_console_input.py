@@ -8,7 +8,10 @@ import pytest
 from sqlalchemy import event
 
 from console.session import SESSION_COOKIE, SIGN_IN_COOKIE
-from store.db import engine_for
+from schemas.auth import AccountIn, Role
+from store.accounts import create_account
+from store.db import engine_for, session_for
+from store.sessions import sign_in
 from tests.harness import TENANT, Stack
 from tests.test_auth import CONSOLE
 from tests.test_console_auth import PASSWORD, client, session_of
@@ -150,3 +153,17 @@ async def test_the_live_poll_runs_no_count(live_stack: Stack):
     assert poll.status_code == 200
     assert any("from cases" in statement for statement in statements), statements
     assert not any("count(" in statement for statement in statements), statements
+
+
+@pytest.mark.parametrize("role", [Role.admin, Role.dpo])
+async def test_a_role_the_console_is_not_for_gets_a_page_saying_so(live_stack: Stack, role: Role):
+    """Not the API's raw JSON 403: a page in the console's frame with the reason, and a way to sign out."""
+    with session_for(live_stack.settings.database_url) as session:
+        create_account(session, TENANT, AccountIn(id=f"the.{role}", display_name=f"The {role}",
+                                                  email=f"the.{role}@example.com", roles={role}, password=PASSWORD))
+        token = sign_in(session, f"the.{role}@example.com", PASSWORD)
+    async with client(live_stack, token) as browser:
+        for page in (f"{CONSOLE}/", f"{CONSOLE}/figures", f"{CONSOLE}/inbox"):
+            answer = await browser.get(page)
+            assert answer.status_code == 403 and answer.headers["content-type"].startswith("text/html"), page
+            assert 'action="/console/sign-out"' in answer.text and "<h1>" in answer.text, page
