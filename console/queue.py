@@ -36,6 +36,7 @@ router = APIRouter(prefix=PATH)
 PAGE_SIZE = 50
 COUNT_UP_TO = 1000  # "more than 1000" is all a person needs, and counting further costs (make bench, d)
 LATE = timedelta(seconds=10)
+ARRIVALS_UP_TO = 20 * PAGE_SIZE  # new cases one poll shows at most
 POLL_SECONDS = 1  # a new case shows within 2 s of its POST /incidents (issue 14), poll and request included
 
 
@@ -161,6 +162,23 @@ async def queue(request: Request, settings: SettingsDep, person: ViewerDep,
         "priorities": list(Priority), "sources": list(IncidentSource)})
 
 
+async def _arrivals(settings: Settings, person: Viewer, filters: QueueFilters, newer_than: Keyset | None
+                    ) -> list[CaseRow]:
+    """Every case newer than the marker, newest first, page after page: a burst of more than a page within one poll
+    is not cut to its newest PAGE_SIZE (the marker moves past the rest, which would never show). Bounded by
+    ARRIVALS_UP_TO, far beyond what arrives in a second. The poll runs in the newest-first order only."""
+    newest_first = filters.model_copy(update={"order": None})
+    rows: list[CaseRow] = []
+    after: Keyset | None = None
+    while len(rows) < ARRIVALS_UP_TO:
+        page = await _page(settings, person, newest_first, counted=False, newer_than=newer_than, after=after)
+        rows += page.rows
+        if len(page.rows) < PAGE_SIZE:
+            break
+        after = (page.rows[-1].opened_at, page.rows[-1].id)
+    return rows
+
+
 @router.post("/queue/fresh", response_class=HTMLResponse, include_in_schema=False)
 async def fresh(request: Request, settings: SettingsDep, person: PollingDep,
                 filters: Annotated[QueueFilters, Query()], since: str | None = None,
@@ -175,9 +193,8 @@ async def fresh(request: Request, settings: SettingsDep, person: PollingDep,
     newest = parse_cursor("since", since)
     # A case's times are stamped before its transaction commits, so one can land a moment "in the past": look back
     # LATE and leave out what the page shows already (its ids are posted), rather than miss it for good.
-    page = await _page(settings, person, filters, counted=False,  # _fresh.html shows no count
-                       newer_than=(newest[0] - LATE, "") if newest else None)
-    arrived = [row for row in page.rows if row.id not in set(shown)]
+    rows = await _arrivals(settings, person, filters, newer_than=(newest[0] - LATE, "") if newest else None)
+    arrived = [row for row in rows if row.id not in set(shown)]
     known = [at for at in (newest, *((row.opened_at, row.id) for row in arrived[:1])) if at is not None]
     newest = max(known) if known else None
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, update
 
+from bench.incidents import TENANT as BENCH_TENANT
+from bench.seed import seed_cases
 from console.session import SESSION_COOKIE, SIGN_IN_COOKIE
 from schemas.auth import AccountIn, Role
 from store.accounts import create_account
 from store.db import engine_for, session_for
 from store.sessions import sign_in
+from store.tables import CaseRow
 from tests.harness import TENANT, Stack
 from tests.test_auth import CONSOLE
 from tests.test_console_auth import PASSWORD, client, session_of
@@ -167,3 +171,20 @@ async def test_a_role_the_console_is_not_for_gets_a_page_saying_so(live_stack: S
             answer = await browser.get(page)
             assert answer.status_code == 403 and answer.headers["content-type"].startswith("text/html"), page
             assert 'action="/console/sign-out"' in answer.text and "<h1>" in answer.text, page
+
+
+async def test_a_burst_of_more_than_a_page_between_two_polls_shows_every_case(live_stack: Stack):
+    """The poll pages through what arrived: the older ones of a burst are not skipped when the marker moves on."""
+    token = session_of(live_stack, BENCH_TENANT, "burst.supervisor")
+    url, now = live_stack.settings.database_url, datetime.now(UTC)
+    since = f"{(now - timedelta(minutes=1)).isoformat()}~"
+    burst = seed_cases(url, 70, now)
+    with engine_for(url).begin() as connection:
+        for number, case_id in enumerate(burst):
+            connection.execute(update(CaseRow).where(CaseRow.id == case_id).values(
+                opened_at=now + timedelta(milliseconds=number), status="open", closed_at=None))
+    async with client(live_stack, token) as browser:
+        csrf = csrf_of((await browser.get(f"{CONSOLE}/")).text)
+        poll = await browser.post(f"{CONSOLE}/queue/fresh", params={"since": since}, data={"csrf": csrf})
+    assert poll.status_code == 200
+    assert set(re.findall(r'name="shown" value="([^"]+)"', poll.text)) == set(burst)
