@@ -63,6 +63,11 @@ async def test_an_idle_session_ends(console: Console):
             session.add(row)
         session.commit()
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    # Signing in again leads back to the queue, not to the poll's POST-only address (a 405 page).
+    await page.get_by_label("Email").fill(f"{OWNER}@example.com")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", name="Queue")).to_be_visible()
 
 
 async def test_queue_case_reveal_reply_and_four_eyes(console: Console):
