@@ -24,6 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 from bench.incidents import incident
 from bench.processes import Api, Child, api_client, start_api, start_worker
 from schemas.auth import AccountIn, Role, Scope
+from schemas.refunds import RefundStatus
 from settings import Settings
 from store.accounts import create_account
 from store.api_keys import create_unbounded_key
@@ -128,9 +129,13 @@ async def test_two_apis_and_two_workers_one_killed_lose_no_case_and_pay_each_onc
                                                              json={"channel": "sms", "text": "1"})
                                          for n, case_id in enumerate(case_ids)))
         assert [r.status_code for r in replies] == [202] * INCIDENTS
-        await eventually(lambda: count(url, table=RefundRow) >= INCIDENTS, within=WITHIN_SECONDS, interval=0.3)
+        # A ledger row is reserved before the provider is asked, so wait for every one to be settled as paid
+        # (the provider's books are written before that), not merely for the rows to exist.
+        await eventually(lambda: count(url, col(RefundRow.status) == RefundStatus.paid, table=RefundRow) >= INCIDENTS,
+                         within=WITHIN_SECONDS, interval=0.3)
         with session_for(url) as session:
             refunds = Counter(session.exec(select(RefundRow.case_id)).all())
+            assert set(session.exec(select(RefundRow.status)).all()) == {RefundStatus.paid}
             case_of_key = dict(session.exec(select(RefundRow.idempotency_key, RefundRow.case_id)).all())
             paid = session.exec(select(SandboxLedgerEntry.idempotency_key, SandboxLedgerEntry.amount_minor,
                                        SandboxLedgerEntry.currency)).all()
