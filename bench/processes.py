@@ -17,7 +17,7 @@ import psutil
 from bench.server import free_port, stop_process
 from settings import PROJECT_DIR, Settings
 
-READY_TIMEOUT = 120.0  # a loaded 2-core machine takes long to import and spawn uvicorn workers
+READY_TIMEOUT = 180.0  # a loaded 2-core machine takes long to import and spawn uvicorn workers
 
 
 @dataclass
@@ -76,16 +76,23 @@ async def start_api(name: str, settings: Settings, directory: Path, module: str 
     env = environment(settings, API_HOST="127.0.0.1", API_PORT=str(port))
     api = Api(spawn(name, [sys.executable, "-m", module], env, directory), f"http://127.0.0.1:{port}")
     deadline = time.monotonic() + READY_TIMEOUT
-    async with httpx.AsyncClient(trust_env=False, timeout=2) as http:
+    last = "no answer yet"
+    # A generous per-request timeout: on a loaded machine /readyz (a database and a Temporal round trip) can take
+    # longer than a couple of seconds, and a probe that always gives up first would never see the 200.
+    async with httpx.AsyncClient(trust_env=False, timeout=15) as http:
         while True:
             api.child.check_alive()
             try:
-                if (await http.get(f"{api.url}/readyz")).status_code == 200:
+                answer = await http.get(f"{api.url}/readyz")
+                if answer.status_code == 200:
                     return api
-            except httpx.HTTPError:
-                pass
+                last = f"{answer.status_code} {answer.text[:200]}"
+            except httpx.HTTPError as error:
+                last = f"{type(error).__name__}"
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the {name} was not ready (/readyz) within {READY_TIMEOUT:.0f} s")
+                tail = api.child.log.read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"the {name} was not ready (/readyz) within {READY_TIMEOUT:.0f} s; last answer: "
+                                   f"{last}; its log ends:\n{tail}")
             await asyncio.sleep(0.2)
 
 
