@@ -70,8 +70,10 @@ def plan(database_url: str, sql: str, parameters: Any) -> list[str]:
 
 def lister(filters: dict[str, Any]) -> Callable[[Any], object]:
     """The API's `GET /cases` call into the store, for a supervisor (who sees every case of the tenant).
-    Filters the store takes but the bench does not set are passed as None, so a new filter does not break us."""
-    arguments = {name: None for name in inspect.signature(case_store.list_cases).parameters if name != "session"}
+    Filters the store requires but the bench does not set are passed as None, so a new filter does not break us;
+    the others keep their defaults, as the API leaves them (a None `counted` would drop the count, the cost)."""
+    arguments = {name: None for name, parameter in inspect.signature(case_store.list_cases).parameters.items()
+                 if name != "session" and parameter.default is inspect.Parameter.empty}
     arguments.update({name: value for name, value in filters.items() if not name.startswith("opened_")},
                      tenant=TENANT, limit=50, offset=filters.get("offset", 0))
     arguments.update({name: datetime.fromisoformat(value) for name, value in filters.items()
