@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from sqlmodel import Session
 from temporalio.client import Client
 
 from bench.config import BenchConfig
@@ -78,13 +79,23 @@ class Bench:
                                f"worker's log in {self.directory}") from None
 
     def prepare_database(self) -> None:
-        """Creates the tables and two keys: the till that reports incidents, and a supervisor who reads and acts."""
+        """Creates the tables, the tenant's staff and two keys: the till that reports incidents, and a supervisor
+        who reads and acts."""
         engine_for(self.database_url)
         with session_for(self.database_url) as session:
             create_account(session, TENANT, AccountIn(id=SUPERVISOR, display_name="Bench supervisor",
                                                       email=f"{SUPERVISOR}@example.com", roles={Role.supervisor},
                                                       password=SUPERVISOR_PASSWORD))
+            create_triage_owner(session)
             self.keys["till"] = create_key(session, TENANT, INTEGRATOR, PrincipalKind.integrator,
                                            {Scope.incidents_write})[1]
             self.keys["supervisor"] = create_key(session, TENANT, SUPERVISOR, PrincipalKind.person,
                                                  {Scope.cases_read, Scope.cases_act})[1]
+
+
+def create_triage_owner(session: Session) -> None:
+    """The account the policy hands every new case to (`triage_owner`), as a tenant set up for production has it:
+    without it each bench case would be unowned and run the escalation watch's timer, which no owned case has."""
+    owner = RecoveryPolicy().triage_owner
+    create_account(session, TENANT, AccountIn(id=owner, display_name="Bench duty manager",
+                                              email=f"{owner}@example.com", roles={Role.agent}))

@@ -18,18 +18,28 @@ from schemas.incidents import IncidentIn
 
 
 async def run(bench: Bench, api: Api, quiet_case_id: str) -> Figure:
-    quiet = await events_of(bench, quiet_case_id)
-    told = await events_of(bench, await tell_the_story(bench, api))
+    quiet_events = await events_of(bench, quiet_case_id)
+    told_events = await events_of(bench, await tell_the_story(bench, api))
+    quiet, told = len(quiet_events), len(told_events)
     progress(f"f. history: {quiet} events without answers, {told} with both answers")
-    bench.measurements["history"] = {"no_answers": quiet, "with_answers": told}
+    bench.measurements["history"] = {"no_answers": quiet, "with_answers": told,  # and what they are, in order
+                                     "events_no_answers": quiet_events, "events_with_answers": told_events}
     return Figure("f", "history events per S1 case", max(quiet, told), "events", at_most(60),
                   f"{told} with the customer's two answers, {quiet} with none", {"no_answers": quiet,
                                                                                 "with_answers": told})
 
 
-async def events_of(bench: Bench, case_id: str) -> int:
+async def events_of(bench: Bench, case_id: str) -> list[str]:
+    """The history's events, each as its type (and its activity's name, when it names one)."""
     history = await bench.client.get_workflow_handle(case_id).fetch_history()
-    return len(history.events)
+    return [_described(event) for event in history.events]
+
+
+def _described(event) -> str:
+    kind = event.WhichOneof("attributes").removesuffix("_event_attributes")
+    activity = getattr(getattr(event, f"{kind}_event_attributes").activity_type, "name", "") \
+        if kind == "activity_task_scheduled" else ""
+    return f"{kind} {activity}".strip()
 
 
 async def tell_the_story(bench: Bench, api: Api) -> str:

@@ -16,7 +16,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import httpx
 
 from bench import end_to_end
-from bench.context import Bench
+from bench.context import Bench, create_triage_owner
 from bench.end_to_end import Throughput
 from bench.incidents import INTEGRATOR, TENANT, incident
 from bench.policies import instant
@@ -51,6 +51,7 @@ async def scaled_out_stack(bench: Bench) -> AsyncIterator[tuple[list[Api], list[
 def _till_headers(settings: Settings) -> dict[str, str]:
     engine_for(settings.database_url)
     with session_for(settings.database_url) as session:
+        create_triage_owner(session)
         key = create_key(session, TENANT, INTEGRATOR, PrincipalKind.integrator, {Scope.incidents_write})[1]
     return {"Authorization": f"Bearer {key}"}
 
