@@ -75,6 +75,15 @@ async def start_api(name: str, settings: Settings, directory: Path, module: str 
     port = free_port()
     env = environment(settings, API_HOST="127.0.0.1", API_PORT=str(port))
     api = Api(spawn(name, [sys.executable, "-m", module], env, directory), f"http://127.0.0.1:{port}")
+    try:
+        await _ready(api)
+    except BaseException:
+        api.child.stop()  # not yet the caller's to stop: it would outlive the bench
+        raise
+    return api
+
+
+async def _ready(api: Api) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
     last = "no answer yet"
     # A generous per-request timeout: on a loaded machine /readyz (a database and a Temporal round trip) can take
@@ -85,14 +94,14 @@ async def start_api(name: str, settings: Settings, directory: Path, module: str 
             try:
                 answer = await http.get(f"{api.url}/readyz")
                 if answer.status_code == 200:
-                    return api
+                    return
                 last = f"{answer.status_code} {answer.text[:200]}"
             except httpx.HTTPError as error:
                 last = f"{type(error).__name__}"
             if time.monotonic() > deadline:
                 tail = api.child.log.read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"the {name} was not ready (/readyz) within {READY_TIMEOUT:.0f} s; last answer: "
-                                   f"{last}; its log ends:\n{tail}")
+                raise RuntimeError(f"the {api.child.name} was not ready (/readyz) within {READY_TIMEOUT:.0f} s; last "
+                                   f"answer: {last}; its log ends:\n{tail}")
             await asyncio.sleep(0.2)
 
 

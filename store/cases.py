@@ -17,7 +17,7 @@ from schemas.progress import CaseProgress, CaseStatus, CaseStep
 from schemas.webhooks import EventType
 from store.dialects import insert_for
 from store.tables import CaseRow, MessageRow, TimelineRow, utcnow
-from store.webhook_outbox import record_event, record_progress_events
+from store.webhook_outbox import record_event, record_first_event, record_progress_events
 
 SYSTEM_ACTOR = "engine"
 NOTE_STEP = CaseStep.note
@@ -50,7 +50,7 @@ def open_case(
                             actor=integrator, note=f"{incident.kind} incident reported by {incident.source}"))
     try:
         session.flush()  # the unique constraint decides here; the event below lands with the case or not at all
-        record_event(session, case_id, EventType.case_opened, f"{case_id}:opened")
+        record_first_event(session, row, EventType.case_opened, f"{case_id}:opened")
         session.commit()
         return row, True
     except IntegrityError:

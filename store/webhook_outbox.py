@@ -63,6 +63,19 @@ def record_event(session: Session, case_id: str, event_type: EventType, event_ke
     case = session.exec(select(CaseRow).where(CaseRow.id == case_id).execution_options(populate_existing=True)).one()
     sequence = session.exec(select(func.coalesce(func.max(WebhookEventRow.sequence), 0))
                             .where(WebhookEventRow.case_id == case_id)).one() + 1
+    _add_event(session, case, event_type, event_key, sequence, amount)
+
+
+def record_first_event(session: Session, case: CaseRow, event_type: EventType, event_key: str) -> None:
+    """The event of a case row just inserted in this transaction: its first, so nothing needs reading (intake's
+    hot path, make bench a). Once per key all the same: a key already there (a case id used again after its
+    case was purged) keeps its row."""
+    _add_event(session, case, event_type, event_key, sequence=1)
+
+
+def _add_event(session: Session, case: CaseRow, event_type: EventType, event_key: str, sequence: int,
+               amount: Money | None = None) -> None:
+    case_id = case.id
     now = utcnow()
     payload = EventPayload(type=event_type, timestamp=now, data=EventData(
         case_id=case_id, external_id=case.external_id, kind=case.kind, status=case.status, step=case.step,
