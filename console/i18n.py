@@ -105,6 +105,11 @@ FINNISH = {
     "CSAT answers": "CSAT, vastauksia", "share recovered": "palautettujen osuus", "sms": "tekstiviesti",
     "email": "sähköposti", "voice": "puhelu", "none": "ei yhteyttä", "Received": "Saapunut", "From": "Lähettäjä",
     "Message": "Viesti", "No unmatched replies.": "Ei kohdistamattomia vastauksia.",
+    "Attach one to the case it answers by the case's reference: the case reads it as any reply, and a bank account "
+    "it names is paid only once the customer confirms it.": "Liitä viesti tapaukseen, johon se vastaa, tapauksen "
+    "viitteellä: tapaus lukee sen kuten minkä tahansa vastauksen, ja siinä mainitulle tilille maksetaan vasta, kun "
+    "asiakas on vahvistanut sen.", "Attach to a case": "Liitä tapaukseen", "Case reference": "Tapauksen viite",
+    "Attach": "Liitä", "The reply is on case": "Vastaus on liitetty tapaukseen",
     "Messages from customers that matched no open case, newest first; senders and bank accounts masked.":
     "Asiakkaiden viestit, jotka eivät kohdistuneet avoimeen tapaukseen, uusin ensin; lähettäjät ja tilinumerot "
     "peitetty.",

@@ -300,3 +300,9 @@ def messages_of(session: Session, case_id: str) -> list[MessageView]:
     rows = session.exec(select(MessageRow).where(MessageRow.case_id == case_id).order_by(MessageRow.id)).all()
     return [MessageView.model_validate(row, from_attributes=True) for row in rows]
 
+
+
+def cases_with_reference(session: Session, tenant: str, reference: str) -> list[CaseRow]:
+    """The tenant's cases a reference names (usually one; eight hex digits can collide). Indexed by reference."""
+    return list(session.exec(select(CaseRow).where(CaseRow.reference == reference.strip().upper(),
+                                                   CaseRow.tenant == tenant)).all())

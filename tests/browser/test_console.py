@@ -14,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from schemas.auth import PrincipalKind, Scope
 from settings import Settings
 from store.db import session_for
-from store.tables import AccessRecordRow, StaffSessionRow
+from store.tables import AccessRecordRow, MessageRow, StaffSessionRow
 from tests.browser.conftest import (
     OWNER,
     PASSWORD,
@@ -227,8 +227,14 @@ async def test_recovery_figures_for_a_period(console: Console):
     assert rows[0].startswith("section,group,opened,closed") and "Type,complaint,1," in (await download.text())
 
 
-async def test_unmatched_replies_inbox(console: Console):
+async def test_unmatched_replies_inbox_and_attaching_one_to_its_case(console: Console):
+    """A signed email that matches no case is listed masked; attached with a reference that names no case it is
+    refused beside its form (the reference kept), then attached by the case's reference: it leaves the inbox and
+    the case's timeline says who attached it."""
     stack = console.stack
+    case_id = (await stack.api.post("/incidents", json=complaint("form-9401", source="feedback_form"))).json()[
+        "case_id"]
+    reference = stack.case(case_id).reference
     content, signed = sign_email(stack.settings, {"sender": "someone@example.fi", "subject": "my refund?",
                                                   "text": "Where is my money? Pay FI2112345600000785",
                                                   "message_id": "m-7"})
@@ -241,6 +247,20 @@ async def test_unmatched_replies_inbox(console: Console):
     await expect(message).to_contain_text("s***@example.fi")
     await expect(message).not_to_contain_text("FI2112345600000785")
     assert await serious_violations(sari) == [], "axe on the inbox"
+
+    await message.get_by_label("Case reference").fill("0BADC0DE")
+    await message.get_by_role("button", name="Attach").click()
+    await expect(message.get_by_role("alert")).to_contain_text("no case 0BADC0DE")
+    await expect(message.get_by_label("Case reference")).to_have_value("0BADC0DE")
+    assert await serious_violations(sari) == [], "axe on the inbox with a refusal"
+    await message.get_by_label("Case reference").fill(reference.lower())
+    await message.get_by_role("button", name="Attach").click()
+    await expect(sari.get_by_role("status")).to_have_text(f"The reply is on case {reference}.")
+    await expect(sari.get_by_text("No unmatched replies.")).to_be_visible()
+
+    await sari.get_by_role("link", name=reference).click()
+    await expect(sari.locator("#timeline")).to_contain_text(f"attached to this case by {OWNER}")
+    assert stack.rows(MessageRow, case_id=case_id, direction="in")[0].body.startswith("Where is my money?")
 
 
 async def test_confirming_a_refund_paid_by_hand(dev_server: WorkflowEnvironment, settings: Settings, browser: Browser):
