@@ -209,8 +209,11 @@ async def test_steering_a_case_from_its_page(console: Console):
 
 
 async def test_recovery_figures_for_a_period(console: Console):
+    """The table, and charts per type, per first-contact channel and per source, durations as median and p90."""
     stack = console.stack
-    await stack.api.post("/incidents", json=complaint("form-9301", source="feedback_form"))
+    case_id = (await stack.api.post("/incidents", json=complaint("form-9301", source="feedback_form"))).json()[
+        "case_id"]
+    await eventually(lambda: stack.case(case_id).first_contact_at, within=60)  # the acknowledgement went out
     sari = await console.person(OWNER)
     await sari.get_by_role("link", name="Figures").click()
     await expect(sari.get_by_role("heading", name="Recovery figures")).to_be_visible()
@@ -218,6 +221,15 @@ async def test_recovery_figures_for_a_period(console: Console):
     await expect(overall.get_by_role("cell").nth(1)).to_have_text("1")
     await expect(sari.get_by_role("row", name=re.compile("Type complaint"))).to_be_visible()
     await expect(sari.get_by_role("img", name=re.compile("Share recovered, per type: complaint"))).to_be_visible()
+    for per, group in (("per type", "complaint"), ("per channel", "sms"), ("per source", "feedback form")):
+        await expect(sari.get_by_role("img", name=f"SLA compliance, {per}: {group} —")).to_be_visible()
+        await expect(sari.get_by_role("img", name=f"Time to refund, {per} (median / p90): {group} — / —")) \
+            .to_be_visible()  # no refund yet: no bar, and a dash rather than a zero
+        contact = sari.get_by_role("img", name=re.compile(
+            rf"^Time to first contact, {per} \(median \/ p90\): {group} [\d.]+ (s|min) \/ [\d.]+ (s|min)$"))
+        await expect(contact.locator("rect")).to_have_count(3)  # the track, the p90, the median over it
+        assert await contact.locator("rect").nth(1).get_attribute("width") == "170.0", "the longest p90 fills it"
+    await expect(sari.get_by_role("heading", name="Per channel")).to_be_visible()
     assert await serious_violations(sari) == [], "axe on the figures page"
     await sari.screenshot(path=str(SCREENSHOTS / "figures.png"), full_page=True)
 
