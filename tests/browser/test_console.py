@@ -163,6 +163,42 @@ async def test_queue_case_reveal_reply_and_four_eyes(console: Console):
     await expect(sami.locator("#timeline")).to_contain_text(f"approved by {SECOND}: clear billing error")
 
 
+async def test_the_most_urgent_view_is_live_and_rows_that_leave_a_view_are_marked(console: Console):
+    """New cases come on top of the most-urgent view, marked new (not sorted in under the cursor); a case handed to
+    someone else leaves "mine" and one withdrawn leaves the open view: each stays where it stands, marked."""
+    stack = console.stack
+    first = (await stack.api.post("/incidents", json=complaint("tweet-9601", owner=OWNER))).json()["case_id"]
+    await eventually(lambda: stack.case(first).sla_due_at, within=60)
+    sari = await console.person(OWNER)
+    await sari.goto("/console/?order=urgent_first&owner=mine")
+    rows = sari.locator("#rows tr[data-case]")
+    await expect(rows).to_have_count(1)
+    everything = await sari.context.new_page()  # the open view, newest first
+    await everything.goto("/console/")
+    await expect(everything.locator(f"#row-{first}")).to_be_visible()
+
+    second = (await stack.api.post("/incidents", json=complaint("tweet-9602", owner=OWNER))).json()["case_id"]
+    await expect(sari.locator(f"#row-{second} .tag-new")).to_have_text("new")
+    await expect(rows.first).to_have_attribute("data-case", second)  # on top, not sorted in among the rows read
+    await expect(sari.locator(f"#row-{second}")).not_to_have_class("outside")  # once it has its deadline
+
+    handed = await stack.api.post(f"/cases/{first}/assign", json={"owner": "duty.manager",
+                                                                  "reason": "duty manager knows the customer"})
+    assert handed.status_code == 202, handed.text
+    await expect(sari.locator(f"#row-{first} .tag-outside")).to_have_text("outside this view")
+    await expect(sari.locator(f"#row-{first}")).to_contain_text("duty.manager")  # updated, not dropped
+    assert [await row.get_attribute("data-case") for row in await rows.all()] == [second, first], "nothing moved"
+    await expect(sari.locator(f"#row-{second} .tag-new")).to_be_visible()  # still marked after its own changes
+    await expect(everything.locator(f"#row-{first} .tag-outside")).to_have_count(0)  # still open: still in view
+    assert await serious_violations(sari) == [], "axe on the live most-urgent view"
+
+    withdrawn = await stack.api.post(f"/cases/{first}/cancel", json={"reason": "reported by mistake"})
+    assert withdrawn.status_code == 202, withdrawn.text
+    await expect(everything.locator(f"#row-{first} .tag-outside")).to_have_text("outside this view")
+    await expect(everything.locator(f"#row-{first}")).to_contain_text("closed")
+    await expect(everything.locator(f"#row-{second} .tag-outside")).to_have_count(0)
+
+
 async def csrf_of(page: Page) -> str:
     return await page.locator("input[name=csrf]").first.input_value()
 
