@@ -369,3 +369,32 @@ async def test_the_queue_in_finnish(console: Console):
     await expect(page.get_by_role("heading", name="Palautuksen luvut")).to_be_visible()
     await expect(page.get_by_role("row", name=re.compile("Kaikki tapaukset"))).to_be_visible()
     assert await serious_violations(page) == [], "axe on the Finnish figures"
+
+
+async def test_the_console_in_swedish(console: Console):
+    """A browser asking for Swedish gets the sign-in, the queue, a case page and the figures in Swedish."""
+    case_id = (await console.stack.api.post("/incidents", json=complaint("tweet-9701", owner=OWNER))).json()[
+        "case_id"]
+    context = await console.browser.new_context(base_url=console.base_url, locale="sv-FI")
+    page = await context.new_page()
+    await page.goto("/console/")
+    await expect(page.get_by_role("heading", name="Logga in")).to_be_visible()
+    await page.get_by_label("E-post").fill(f"{OWNER}@example.com")
+    await page.get_by_label("Lösenord").fill(PASSWORD)
+    await page.get_by_role("button", name="Logga in").click()
+    await expect(page.get_by_role("heading", name="Kö")).to_be_visible()
+    row = page.locator(f"#row-{case_id}")
+    await expect(row).to_contain_text("klagomål")
+    await expect(row).to_contain_text("14,00\u00a0€")
+    await expect(row.locator(".sla")).to_contain_text(re.compile("Enligt plan|I fara|Överskriden|Pausad"))
+    assert await page.get_attribute("html", "lang") == "sv"
+    assert await serious_violations(page) == [], "axe on the Swedish queue"
+
+    await row.get_by_role("link").click()
+    await expect(page.get_by_role("heading", name=re.compile("^Ärende "))).to_be_visible()
+    await expect(page.get_by_role("heading", name="Personligt svar")).to_be_visible()
+    assert await serious_violations(page) == [], "axe on the Swedish case page"
+    await page.get_by_role("link", name="Siffror").click()
+    await expect(page.get_by_role("heading", name="Återställningssiffror")).to_be_visible()
+    await expect(page.get_by_role("img", name=re.compile("^Tid till första kontakt, per kanal"))).to_be_visible()
+    assert await serious_violations(page) == [], "axe on the Swedish figures"
