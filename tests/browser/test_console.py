@@ -5,9 +5,10 @@ the approval, ending with the refund on the page. Every action goes through the 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Locator, Page, expect
 from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
@@ -337,25 +338,50 @@ async def test_confirming_a_refund_paid_by_hand(dev_server: WorkflowEnvironment,
             await expect(sari.get_by_role("button", name="Confirm the refund was paid by hand")).to_have_count(0)
 
 
+@dataclass(frozen=True)
+class Speaking:
+    """What a language's sign-in and queue say, as the tests look for them."""
+
+    locale: str
+    sign_in: str
+    email: str
+    password: str
+    queue: str
+    complaint: str
+    badges: str
+
+
+FINNISH = Speaking("fi-FI", "Kirjaudu sisään", "Sähköposti", "Salasana", "Jono", "valitus",
+                   "Aikataulussa|Vaarassa|Myöhässä|Tauolla")
+SWEDISH = Speaking("sv-FI", "Logga in", "E-post", "Lösenord", "Kö", "klagomål", "Enligt plan|I fara|Överskriden|Pausad")
+
+
+async def queue_speaking(console: Console, language: Speaking, external_id: str) -> tuple[Page, Locator]:
+    """A browser asking for `language` signs in and reads a new complaint's row in the queue in it (money as the
+    language writes it, `<html lang>`), axe clean."""
+    case_id = (await console.stack.api.post("/incidents", json=complaint(external_id, owner=OWNER))).json()[
+        "case_id"]
+    context = await console.browser.new_context(base_url=console.base_url, locale=language.locale)
+    page = await context.new_page()
+    await page.goto("/console/")
+    await expect(page.get_by_role("heading", name=language.sign_in)).to_be_visible()
+    await page.get_by_label(language.email).fill(f"{OWNER}@example.com")
+    await page.get_by_label(language.password).fill(PASSWORD)
+    await page.get_by_role("button", name=language.sign_in).click()
+    await expect(page.get_by_role("heading", name=language.queue)).to_be_visible()
+    row = page.locator(f"#row-{case_id}")
+    await expect(row).to_contain_text(language.complaint)
+    await expect(row).to_contain_text("14,00\u00a0€")
+    await expect(row.locator(".sla")).to_contain_text(re.compile(language.badges))
+    assert await page.get_attribute("html", "lang") == language.locale[:2]
+    assert await serious_violations(page) == [], f"axe on the queue in {language.locale}"
+    return page, row
+
+
 async def test_the_queue_in_finnish(console: Console):
     """A browser asking for Finnish gets the frame, sign-in, the queue and the case page in Finnish, money as Finns
     write it. (The check's reasons are the API's words, in English.)"""
-    case_id = (await console.stack.api.post("/incidents", json=complaint("tweet-9501", owner=OWNER))).json()[
-        "case_id"]
-    context = await console.browser.new_context(base_url=console.base_url, locale="fi-FI")
-    page = await context.new_page()
-    await page.goto("/console/")
-    await expect(page.get_by_role("heading", name="Kirjaudu sisään")).to_be_visible()
-    await page.get_by_label("Sähköposti").fill(f"{OWNER}@example.com")
-    await page.get_by_label("Salasana").fill(PASSWORD)
-    await page.get_by_role("button", name="Kirjaudu sisään").click()
-    await expect(page.get_by_role("heading", name="Jono")).to_be_visible()
-    row = page.locator(f"#row-{case_id}")
-    await expect(row).to_contain_text("valitus")
-    await expect(row).to_contain_text("14,00\u00a0€")
-    await expect(row.locator(".sla")).to_contain_text(re.compile("Aikataulussa|Vaarassa|Myöhässä|Tauolla"))
-    assert await page.get_attribute("html", "lang") == "fi"
-    assert await serious_violations(page) == [], "axe on the Finnish queue"
+    page, row = await queue_speaking(console, FINNISH, "tweet-9501")
     await page.screenshot(path=str(SCREENSHOTS / "queue-fi.png"))
 
     await row.get_by_role("link").click()
@@ -373,23 +399,7 @@ async def test_the_queue_in_finnish(console: Console):
 
 async def test_the_console_in_swedish(console: Console):
     """A browser asking for Swedish gets the sign-in, the queue, a case page and the figures in Swedish."""
-    case_id = (await console.stack.api.post("/incidents", json=complaint("tweet-9701", owner=OWNER))).json()[
-        "case_id"]
-    context = await console.browser.new_context(base_url=console.base_url, locale="sv-FI")
-    page = await context.new_page()
-    await page.goto("/console/")
-    await expect(page.get_by_role("heading", name="Logga in")).to_be_visible()
-    await page.get_by_label("E-post").fill(f"{OWNER}@example.com")
-    await page.get_by_label("Lösenord").fill(PASSWORD)
-    await page.get_by_role("button", name="Logga in").click()
-    await expect(page.get_by_role("heading", name="Kö")).to_be_visible()
-    row = page.locator(f"#row-{case_id}")
-    await expect(row).to_contain_text("klagomål")
-    await expect(row).to_contain_text("14,00\u00a0€")
-    await expect(row.locator(".sla")).to_contain_text(re.compile("Enligt plan|I fara|Överskriden|Pausad"))
-    assert await page.get_attribute("html", "lang") == "sv"
-    assert await serious_violations(page) == [], "axe on the Swedish queue"
-
+    page, row = await queue_speaking(console, SWEDISH, "tweet-9701")
     await row.get_by_role("link").click()
     await expect(page.get_by_role("heading", name=re.compile("^Ärende "))).to_be_visible()
     await expect(page.get_by_role("heading", name="Personligt svar")).to_be_visible()
