@@ -36,7 +36,7 @@ async def inbox(request: Request, session: SessionDep, person: ViewerDep,
 
 
 @router.post("/inbox/{message_id}/attach", response_class=HTMLResponse, include_in_schema=False)
-async def attach(request: Request, message_id: int, session: SessionDep, settings: SettingsDep,
+async def attach(request: Request, message_id: inbound.MessageId, session: SessionDep, settings: SettingsDep,
                  temporal: TemporalDep, person: ActingDep,
                  case: Annotated[str, Form(max_length=200)] = "") -> Response:
     try:

@@ -122,6 +122,9 @@ def unmatched_replies(session: SessionDep, agent: AgentDep,
             for row in unmatched(session, agent.tenant, limit)]
 
 
+MessageId = Annotated[int, Path(ge=1, le=2**62, description="The reply's id, as `GET /replies/unmatched` lists it.")]
+
+
 class AttachIn(BaseModel):
     case: SingleLine = Field(description="The case's id, or its reference as the customer quotes it.",
                              examples=["3F9A1C07"])
@@ -131,7 +134,7 @@ class AttachIn(BaseModel):
              response_model=ReplyAccepted, responses={
                  404: {"model": Problem, "description": "No such reply or case in this tenant."},
                  409: {"model": Problem, "description": "The reply is on a case already, or the case is closed."}})
-async def attach_unmatched_reply(message_id: Annotated[int, Path(ge=1, le=2**62)], attach: AttachIn,
+async def attach_unmatched_reply(message_id: MessageId, attach: AttachIn,
                                  settings: SettingsDep, temporal: TemporalDep, agent: StaffAgentDep) -> ReplyAccepted:
     """Places a reply that matched no case on one of the tenant's open cases (a person's decision, on the case's
     timeline with their name). The case's workflow gets it as a matched reply, once: attaching it again is 409.
