@@ -90,6 +90,24 @@ async def test_an_attached_text_from_the_number_on_file_is_read_as_a_matched_one
     assert stack.refunds(first) == [], "the other case did not get the reply"
 
 
+async def test_an_attached_call_answer_proves_no_account(stack: Stack):
+    """A call's answer is the customer's own only on the call we placed for the case; one whose call named no case
+    of ours (so it matched none) proves nothing on the case it is attached to, even from the number on file."""
+    case_id = (await stack.api.post("/transactions", json=till_record())).json()["case"]["case_id"]
+    await eventually(lambda: stack.texts_to(PHONE))
+    carrier = stack.key("carrier-acme", Scope.messages_inbound, kind=PrincipalKind.carrier)
+    await stack.api.post("/webhooks/twilio/voice", params={"ref": "case-unknown:contact:1"}, headers=carrier,
+                         data={"SpeechResult": IBAN, "To": PHONE, "CallSid": "CA-31"})
+    agent = stack.key("aino.agent", Scope.cases_read, Scope.cases_act)
+    [message] = await unmatched(stack, agent)
+    assert message["channel"] == "voice"
+    attached = await stack.api.post(f"/replies/unmatched/{message['id']}/attach", headers=agent,
+                                    json={"case": case_id})
+    assert attached.status_code == 202, attached.text
+    [_, code_text] = await eventually(lambda: stack.texts_to(PHONE)[1:] and stack.texts_to(PHONE))
+    assert "code" in code_text.body and stack.refunds(case_id) == [], "asked to confirm, not paid"
+
+
 def row_only_case(stack: Stack, case_id: str, reference: str, tenant: str = "acme",
                   status: CaseStatus | None = None) -> None:
     """A case row with no workflow behind it (none needed to be refused, or to find that no workflow runs)."""
