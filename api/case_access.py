@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from fastapi import HTTPException, status
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from api.errors import invalid_field
 from schemas.auth import Principal
 from settings import Settings
+from store.cases import cases_with_reference
 from store.db import session_for
 from store.tables import CaseRow
 
@@ -36,3 +39,17 @@ async def load_visible_case(settings: Settings, case_id: str, principal: Princip
             return visible_case(session.get(CaseRow, case_id), case_id, principal)
 
     return await run_in_threadpool(load)
+
+
+def named_case(session: Session, named: str, principal: Principal, field: str = "case") -> CaseRow:
+    """The case a person names by its id or by the reference the customer quotes ("3F9A1C07"), among the cases
+    `principal` may see (else 404). A reference that names several (eight hex digits can collide) is a 422 asking
+    for the id: never a guess."""
+    row = session.get(CaseRow, named)
+    if row is not None and may_see(row, principal):
+        return row
+    found = [row for row in cases_with_reference(session, principal.tenant, named) if may_see(row, principal)]
+    if len(found) > 1:
+        raise invalid_field("body", field, "ambiguous_reference",
+                            f"the reference {named} names {len(found)} cases: give the case id")
+    return visible_case(found[0] if found else None, named, principal)

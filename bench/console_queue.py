@@ -10,6 +10,7 @@ from html import unescape
 
 import httpx
 
+from bench import console_live
 from bench.context import Bench
 from bench.processes import Api
 from bench.report import Figure, progress, under
@@ -38,13 +39,14 @@ async def run(bench: Bench, api: Api, email: str, password: str) -> list[Figure]
                 page = await timed(http, path, seconds[name])
                 if name.startswith("open") and (older := re.search(r'href="(/console/\?[^"]*after=[^"]+)"', page)):
                     await timed(http, unescape(older[1]), seconds["next page (keyset)"])
+        live = await console_live.run(bench, api, http)
     per_view = {name: round(Latencies.of(s).p95_ms, 1) for name, s in seconds.items() if s}
     first = Latencies.of(seconds["open cases, first page"])
     progress(f"d. console queue p95 per view (ms): {per_view}")
     bench.measurements.setdefault("queries", {})["console_queue_p95_ms"] = per_view
     return [Figure("d", "console queue, first page p95", first.p95_ms, "ms", under(300),
                    f"{first.count} loads of the HTML page over {bench.config.rows} cases, signed in; "
-                   f"p95 per view (ms): {per_view}", {"per_view_p95_ms": per_view})]
+                   f"p95 per view (ms): {per_view}", {"per_view_p95_ms": per_view}), live]
 
 
 async def timed(http, path: str, into: list[float]) -> str:

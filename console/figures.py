@@ -1,5 +1,6 @@
 """Recovery figures (S6) for supervisors: the API's own summary (`GET /metrics/summary`) over a chosen period,
-as a table, a few bar charts drawn as server-rendered SVG (nothing to load), and the same table as CSV."""
+as a table, bar charts per type, channel and source drawn as server-rendered SVG (nothing to load: share
+recovered, SLA compliance, and time to first contact, refund and close as median and p90), and the table as CSV."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from console.api_calls import through_api
 from console.session import PATH, ViewerDep
 from console.templating import templates
 from schemas.inputs import FilterDay
-from schemas.metrics import CaseStats, MetricsSummary
+from schemas.metrics import CaseStats, DurationStats, MetricsSummary
 
 router = APIRouter(prefix=PATH)
 COLUMNS = ["group", "opened", "closed", "first contact median", "first contact p90", "refund median", "refund p90",
@@ -73,6 +74,60 @@ def groups(summary: MetricsSummary) -> list[tuple[str, str, CaseStats]]:
     return rows
 
 
+@dataclass(frozen=True)
+class Bar:
+    """One group's bar: `lengths` are fractions of the chart's width, each drawn over the one before (a duration's
+    p90, then its median in a darker colour); `label` is the value in words, beside the bar and in its name."""
+
+    name: str
+    lengths: tuple[float, ...]
+    label: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    """`measure` and `per` are translated apart ("Time to refund", "per channel"): the title is both."""
+
+    measure: str
+    per: str
+    bars: list[Bar]
+    durations: bool = False  # median over p90: the legend says which is which
+
+
+def share_chart(measure: str, per: str, values: list[tuple[str, float | None]]) -> Chart:
+    return Chart(measure, per, [Bar(name, () if value is None else (value,), share(value)) for name, value in values])
+
+
+def duration_chart(measure: str, per: str, values: list[tuple[str, DurationStats]]) -> Chart:
+    """Median and p90 per group, on one scale: the longest p90 of the chart fills the width."""
+    longest = max((stats.p90_seconds or stats.median_seconds or 0 for _, stats in values), default=0) or 1
+    return Chart(measure, per, [Bar(name, tuple(seconds / longest for seconds in (stats.p90_seconds,
+                                                                                  stats.median_seconds)
+                                                if seconds is not None),
+                                    f"{duration(stats.median_seconds)} / {duration(stats.p90_seconds)}")
+                                for name, stats in values], durations=True)
+
+
+CHARTED_DURATIONS = (("time_to_first_contact", "Time to first contact"), ("time_to_refund", "Time to refund"),
+                     ("time_to_close", "Time to close"))
+
+
+def chart_sections(summary: MetricsSummary) -> list[tuple[str, list[Chart]]]:
+    """Per type, per first-contact channel and per source: share recovered, SLA compliance, and the three
+    durations (median and p90), each a bar per group."""
+    sections = []
+    for heading, grouped in (("Per type", summary.by_kind), ("Per channel", summary.by_channel),
+                             ("Per source", summary.by_source)):
+        ordered, per = sorted(grouped.items()), heading.lower()
+        sections.append((heading, [
+            share_chart("Share recovered", per, [(name, stats.recovery.share) for name, stats in ordered]),
+            share_chart("SLA compliance", per, [(name, stats.sla.compliance if stats.sla else None)
+                                                for name, stats in ordered]),
+            *(duration_chart(measure, per, [(name, getattr(stats, field)) for name, stats in ordered])
+              for field, measure in CHARTED_DURATIONS)]))
+    return sections
+
+
 async def _summary(session: SessionDep, person: ViewerDep, period: Period) -> MetricsSummary:
     opened_from, opened_to = period.instants()
     return await through_api(metrics.metrics_summary, person.principal, session=session,
@@ -84,11 +139,9 @@ async def figures(request: Request, session: SessionDep, person: ViewerDep, star
                   end: FilterDay | None = None) -> Response:
     period = Period.of(start, end)
     summary = await _summary(session, person, period)
-    by_kind = sorted(summary.by_kind.items())
     return templates.TemplateResponse(request, "figures.html", {
         "person": person, "period": period, "columns": COLUMNS, "rows": groups(summary), "cells": cells,
-        "charts": [("Share recovered, per type", [(name, s.recovery.share) for name, s in by_kind]),
-                   ("SLA compliance, per type", [(name, s.sla.compliance if s.sla else None) for name, s in by_kind])],
+        "chart_sections": chart_sections(summary),
     })
 
 

@@ -1,5 +1,5 @@
-"""The queue: open cases of the viewer's tenant, newest first, filtered in the URL, a page at a time by keyset,
-with new cases appearing at the top while the page is open (htmx polls for what arrived since)."""
+"""The queue: open cases of the viewer's tenant, newest or most urgent first, filtered in the URL, a page at a time
+by keyset, with new cases appearing at the top and rows changing in place while the page is open (htmx polls)."""
 
 from __future__ import annotations
 
@@ -122,29 +122,34 @@ def _midnight(day: date | None, days_after: int = 0) -> datetime | None:
     return datetime.combine(day + timedelta(days=days_after), time(), UTC) if day else None
 
 
-def _list(session: Session, person: Viewer, filters: QueueFilters, counted: bool = True,
-          **keyset: Keyset | None) -> Page:
-    """The API's own listing (store/cases.py), scoped as `GET /cases` scopes it."""
+def _view(person: Viewer, filters: QueueFilters) -> dict[str, Any]:
+    """The store's filters for the view, scoped as `GET /cases` scopes them: what a page lists, and what the live
+    poll holds the rows shown to."""
     reader = person.principal
+    return {"tenant": reader.tenant, "integrator": only_from(reader), "status": filters.status,
+            "still_open": filters.status is None, "kind": filters.kind, "source": filters.source,
+            "owner": reader.id if filters.owner == "mine" else None, "unowned": filters.owner == "unowned",
+            "sla_state": filters.sla, "priority": filters.priority, "opened_after": _midnight(filters.opened_from),
+            "opened_before": _midnight(filters.opened_to, days_after=1)}
+
+
+def _list(session: Session, person: Viewer, filters: QueueFilters, counted: bool = True, limit: int = PAGE_SIZE,
+          **keyset: Keyset | None) -> Page:
+    """The API's own listing (store/cases.py)."""
     rows, total = case_store.list_cases(
-        session, tenant=reader.tenant, integrator=only_from(reader),
-        status=filters.status, still_open=filters.status is None, kind=filters.kind,
-        owner=reader.id if filters.owner == "mine" else None, unowned=filters.owner == "unowned",
-        sla_state=filters.sla, priority=filters.priority, source=filters.source,
-        opened_after=_midnight(filters.opened_from), opened_before=_midnight(filters.opened_to, days_after=1),
-        limit=PAGE_SIZE, offset=0,
+        session, **_view(person, filters), limit=limit, offset=0,
         newest_first=not filters.urgent_first, most_urgent=filters.urgent_first, count_up_to=COUNT_UP_TO,
         counted=counted, **keyset)
     return Page(rows=rows, total=total, urgent_first=filters.urgent_first)
 
 
 async def _page(settings: Settings, person: Viewer, filters: QueueFilters, counted: bool = True,
-                **keyset: Keyset | None) -> Page:
+                limit: int = PAGE_SIZE, **keyset: Keyset | None) -> Page:
     await permit(ReaderDep, person.principal)
 
     def read() -> Page:
         with session_for(settings.database_url) as session:
-            return _list(session, person, filters, counted, **keyset)
+            return _list(session, person, filters, counted, limit, **keyset)
 
     return await run_in_threadpool(read)
 
@@ -155,11 +160,21 @@ async def queue(request: Request, settings: SettingsDep, person: ViewerDep,
     checked = datetime.now(UTC).isoformat()
     page = await _page(settings, person, filters, after=parse_cursor("after", after))
     return templates.TemplateResponse(request, "queue.html", {"checked": checked, "csrf": person.csrf,
-        "person": person, "filters": filters, "page": page, "first_page": after is None,
-        "live": after is None and filters.order is None,
+        "person": person, "filters": filters, "page": page, "first_page": after is None, "live": after is None,
+        "since": await _newest(settings, person, filters, page) if after is None else "",
         "poll_seconds": POLL_SECONDS,
         "statuses": list(CaseStatus), "kinds": list(IncidentKind), "sla_states": list(SlaState),
         "priorities": list(Priority), "sources": list(IncidentSource)})
+
+
+async def _newest(settings: Settings, person: Viewer, filters: QueueFilters, page: Page) -> str:
+    """Where the live poll starts: the newest case of the view. The newest-first page shows it on top; the
+    most-urgent-first page is asked for it (one row, newest first), since its rows are in the order of deadlines."""
+    if not page.urgent_first:
+        return page.newest or ""
+    newest_first = filters.model_copy(update={"order": None})
+    newest = await _page(settings, person, newest_first, counted=False, limit=1)
+    return newest.newest or ""
 
 
 async def _arrivals(settings: Settings, person: Viewer, filters: QueueFilters, newer_than: Keyset | None
@@ -183,10 +198,14 @@ async def _arrivals(settings: Settings, person: Viewer, filters: QueueFilters, n
 async def fresh(request: Request, settings: SettingsDep, person: PollingDep,
                 filters: Annotated[QueueFilters, Query()], since: str | None = None,
                 checked: FilterInstant | None = None,
-                shown: Annotated[list[str], Form()] = []) -> HTMLResponse:  # noqa: B006  (FastAPI copies it)
+                shown: Annotated[list[str], Form()] = [],  # noqa: B006  (FastAPI copies it)
+                arrived: Annotated[list[str], Form()] = []) -> HTMLResponse:  # noqa: B006
     """What arrived since the newest row shown, above it; the rows shown that moved on since the last look
     (`checked`), each replaced where it stands (again, harmlessly, for LATE); and the poller again, remembering the
-    newest and the time.
+    newest and the time. A row that no longer matches the view's filters (closed in the open view, reassigned in
+    "mine", its deadlines met in the most-urgent view) is marked so, where it stands, until the page is reloaded;
+    in the most-urgent view new cases come on top, marked new (`arrived`: still so when they change), not sorted in
+    among the rows already read.
     Nothing moves under the viewer's cursor. A POST (with the form's CSRF token): the ids shown travel in the body,
     however many rows have arrived since the page opened."""
     now = datetime.now(UTC)
@@ -194,17 +213,22 @@ async def fresh(request: Request, settings: SettingsDep, person: PollingDep,
     # A case's times are stamped before its transaction commits, so one can land a moment "in the past": look back
     # LATE and leave out what the page shows already (its ids are posted), rather than miss it for good.
     rows = await _arrivals(settings, person, filters, newer_than=(newest[0] - LATE, "") if newest else None)
-    arrived = [row for row in rows if row.id not in set(shown)]
-    known = [at for at in (newest, *((row.opened_at, row.id) for row in arrived[:1])) if at is not None]
+    arrivals = [row for row in rows if row.id not in set(shown)]
+    known = [at for at in (newest, *((row.opened_at, row.id) for row in arrivals[:1])) if at is not None]
     newest = max(known) if known else None
 
-    def read_changed() -> list[CaseRow]:
+    def read_changed() -> tuple[list[CaseRow], set[str]]:
         with session_for(settings.database_url) as session:
-            return case_store.changed_cases(session, tenant=person.principal.tenant,
-                                            integrator=only_from(person.principal), ids=shown,
-                                            since=(checked or now) - LATE)
+            changed = case_store.changed_cases(session, tenant=person.principal.tenant,
+                                               integrator=only_from(person.principal), ids=shown,
+                                               since=(checked or now) - LATE)
+            ids = [row.id for row in (*changed, *arrivals)]
+            return changed, case_store.in_view(session, ids, most_urgent=filters.urgent_first,
+                                               **_view(person, filters))
 
+    changed, matching = await run_in_threadpool(read_changed)
     return templates.TemplateResponse(request, "_fresh.html", {
-        "filters": filters, "rows": arrived, "since": cursor_text(newest) if newest else "",
-        "checked": now.isoformat(), "changed": await run_in_threadpool(read_changed), "poll_seconds": POLL_SECONDS,
+        "filters": filters, "rows": arrivals, "since": cursor_text(newest) if newest else "",
+        "checked": now.isoformat(), "changed": changed, "matching": matching, "arrived": set(arrived),
+        "poll_seconds": POLL_SECONDS,
         "csrf": person.csrf})

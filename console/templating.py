@@ -39,7 +39,7 @@ def _language(request: Request) -> dict[str, Any]:
     locale = locale_of(request)
     translate = translator(locale)
     return {"_": translate, "words": lambda value: translate(words(value)), "locale": locale,
-            "lang": "fi" if locale.startswith("fi") else "en"}
+            "lang": locale[:2]}
 
 
 def money(amount: Money | None, locale: str) -> str:

@@ -15,14 +15,18 @@ from temporalio.service import RPCError
 
 from schemas.api import ReplyAccepted, ReplyIn
 from schemas.cases import LiveState
+from schemas.channels import Channel
 from schemas.phones import as_phone_address
 from schemas.replies import CustomerReply, IntentKind, ReplyIntent, interpret_reply
 from settings import Settings
 from store.consent import record_opt_out
 from store.db import session_for
-from store.replies import open_cases_of, record_inbound
+from store.replies import attach, detach, open_cases_of, record_inbound
 
 QUERY_TIMEOUT = timedelta(seconds=2)
+# A carrier vouches for who sent a text or an email, whichever case it reaches; a call's answer it vouches for only
+# as the answer to our call, and an unmatched one came from a call whose reference named no case of ours.
+SENDER_VOUCHED_WHEREVER_ATTACHED = frozenset({Channel.sms, Channel.email})
 
 
 class WorkflowGone(Exception):
@@ -61,6 +65,32 @@ async def deliver_reply(client: Client, settings: Settings, tenant: str, case_id
     return ReplyAccepted(case_id=case_id, intent=intent, delivered_to_workflow=bool(cases_to_tell))
 
 
+async def attach_reply(client: Client, settings: Settings, tenant: str, message_id: int, case_id: str,
+                       attached_by: str) -> ReplyAccepted:
+    """A reply that matched no case, placed on `case_id` by a person: it reaches the case's workflow as a matched
+    reply does, once, with the time it came, and the workflow reads it knowing what it asked. Proof of a bank
+    account is the workflow's as ever: a text proves one only from the number on file (else the code is texted
+    there), an email never, and an unmatched call answer here proves nothing. Raises `NoSuchReply`,
+    `AlreadyAttached`, or `WorkflowGone` (the reply is then back in the inbox, not on a case that cannot read it)."""
+    def claim() -> tuple[ReplyIn, datetime]:
+        with session_for(settings.database_url) as session:
+            row = attach(session, tenant, message_id, case_id, attached_by)
+            return ReplyIn(channel=row.channel, text=row.body, sender=row.from_address), row.created_at
+
+    def release() -> None:
+        with session_for(settings.database_url) as session:
+            detach(session, message_id, case_id)
+
+    reply, received_at = await run_in_threadpool(claim)
+    intent = _stop_or_none(reply.text)  # a STOP's opt-out was recorded when it came: this case hears it too
+    try:
+        await _signal(client, case_id, reply, intent, reply.channel in SENDER_VOUCHED_WHEREVER_ATTACHED, received_at)
+    except WorkflowGone:
+        await run_in_threadpool(release)
+        raise
+    return ReplyAccepted(case_id=case_id, intent=intent, delivered_to_workflow=True)
+
+
 def _stop_or_none(text: str) -> ReplyIntent | None:
     """A STOP is a STOP whatever was asked; any other text is for the case to read."""
     intent = interpret_reply(text)
@@ -68,11 +98,11 @@ def _stop_or_none(text: str) -> ReplyIntent | None:
 
 
 async def _signal(client: Client, case_id: str, reply: ReplyIn, intent: ReplyIntent | None,
-                  authenticated: bool) -> None:
+                  authenticated: bool, received_at: datetime | None = None) -> None:
     # The number on file is kept in E.164; a carrier may write the same number otherwise ("040 123 4567").
     sender = as_phone_address(reply.sender) if reply.sender else None
-    message = CustomerReply(channel=reply.channel, text=reply.text, intent=intent, received_at=datetime.now(UTC),
-                            sender=sender, authenticated=authenticated)
+    message = CustomerReply(channel=reply.channel, text=reply.text, intent=intent,
+                            received_at=received_at or datetime.now(UTC), sender=sender, authenticated=authenticated)
     try:
         await client.get_workflow_handle(case_id).signal("customer_replied", message)
     except RPCError as error:

@@ -278,6 +278,17 @@ def changed_cases(session: Session, *, tenant: str, integrator: str | None, ids:
     return list(session.exec(select(CaseRow).where(*conditions)).all())
 
 
+def in_view(session: Session, ids: list[str], *, most_urgent: bool = False, **filters: Any) -> set[str]:
+    """Of the cases `ids`, those a listing with these filters (`list_cases`'s, the same WHERE) shows: the live
+    queue marks a row that moved out of its view rather than keeping it as if it still belonged. By primary key."""
+    if not ids:
+        return set()
+    conditions = [col(CaseRow.id).in_(ids), *_filters(**filters)]
+    if most_urgent:
+        conditions.append(col(CaseRow.sla_due_at).is_not(None))
+    return set(session.exec(select(CaseRow.id).where(*conditions)).all())
+
+
 def _count(session: Session, conditions: list[Any], order: tuple[Any, ...], up_to: int | None) -> int:
     """Counted in the page's own order when capped: the index that finds the page stops the count early too."""
     if up_to is None:
@@ -300,3 +311,9 @@ def messages_of(session: Session, case_id: str) -> list[MessageView]:
     rows = session.exec(select(MessageRow).where(MessageRow.case_id == case_id).order_by(MessageRow.id)).all()
     return [MessageView.model_validate(row, from_attributes=True) for row in rows]
 
+
+
+def cases_with_reference(session: Session, tenant: str, reference: str) -> list[CaseRow]:
+    """The tenant's cases a reference names (usually one; eight hex digits can collide). Indexed by reference."""
+    return list(session.exec(select(CaseRow).where(CaseRow.reference == reference.strip().upper(),
+                                                   CaseRow.tenant == tenant)).all())

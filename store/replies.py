@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
@@ -12,7 +13,7 @@ from schemas.phones import as_phone_address
 from schemas.progress import CaseStatus
 from schemas.replies import ReplyIntent
 from store.cases import add_timeline_entry
-from store.tables import CaseRow, MessageRow
+from store.tables import CaseRow, MessageRow, TimelineRow
 
 _REFERENCE = re.compile(r"\b([0-9A-F]{8})\b", re.IGNORECASE)
 
@@ -33,11 +34,54 @@ def record_inbound(session: Session, tenant: str, case_id: str | None, reply: Re
         session.rollback()
         return False
     if case_id is not None:
-        add_timeline_entry(session, case_id, entry_key=f"{case_id}:in:{row.id}", step="contact",
+        add_timeline_entry(session, case_id, entry_key=_entry_key(case_id, row), step="contact",
                            actor=reply.sender or reply.channel,
                            note=f"customer replied on {reply.channel}" + (f": {intent.kind}" if intent else ""))
     session.commit()
     return True
+
+
+class NoSuchReply(LookupError):
+    """No inbound message of that id in the tenant (another tenant's is as if it did not exist)."""
+
+
+class AlreadyAttached(Exception):
+    """The reply is on a case already (matched when it came, or attached by someone): it is told to no case twice."""
+
+    def __init__(self, case_id: str) -> None:
+        super().__init__(case_id)
+        self.case_id = case_id
+
+
+def attach(session: Session, tenant: str, message_id: int, case_id: str, attached_by: str) -> MessageRow:
+    """Places an unmatched reply on a case, with a timeline line saying who did. A conditional update: of two
+    people attaching the same reply at once, one wins and the other gets `AlreadyAttached`."""
+    claimed = session.exec(update(MessageRow).where(
+        col(MessageRow.id) == message_id, col(MessageRow.tenant) == tenant, col(MessageRow.direction) == "in",
+        col(MessageRow.case_id).is_(None)).values(case_id=case_id))
+    row = session.get(MessageRow, message_id)
+    if claimed.rowcount != 1:
+        if row is None or row.tenant != tenant or row.direction != "in":
+            raise NoSuchReply(message_id)
+        raise AlreadyAttached(row.case_id)
+    add_timeline_entry(session, case_id, entry_key=_entry_key(case_id, row), step="contact", actor=attached_by,
+                       note=f"customer's reply on {row.channel} of {row.created_at:%Y-%m-%d %H:%M} UTC, which matched "
+                            f"no case, attached to this case by {attached_by}")
+    session.commit()
+    session.refresh(row)
+    return row
+
+
+def detach(session: Session, message_id: int, case_id: str) -> None:
+    """Undoes `attach` when the case's workflow could not take the reply: it goes back to the inbox."""
+    session.exec(update(MessageRow).where(col(MessageRow.id) == message_id, col(MessageRow.case_id) == case_id)
+                 .values(case_id=None))
+    session.exec(delete(TimelineRow).where(col(TimelineRow.entry_key) == f"{case_id}:in:{message_id}"))
+    session.commit()
+
+
+def _entry_key(case_id: str, row: MessageRow) -> str:
+    return f"{case_id}:in:{row.id}"
 
 
 def match_open_case(session: Session, tenant: str, sender: str, text: str) -> str | None:

@@ -47,6 +47,19 @@ async def test_a_day_outside_the_kept_years_is_refused_not_a_500(live_stack: Sta
             assert re.search(r"opened_to|opened_from|end|since|checked", answer.text), (url, answer.text[:200])
 
 
+async def test_an_inbox_form_out_of_range_is_refused_not_a_500(live_stack: Stack):
+    """A reply's id beyond what the database holds, an overlong case, an overlong `attached`: 422 each."""
+    token = session_of(live_stack, TENANT, "inbox.supervisor")
+    async with client(live_stack, token) as browser:
+        csrf = csrf_of((await browser.get(f"{CONSOLE}/inbox?attached=case-none")).text)
+        for url, form in [(f"{CONSOLE}/inbox/{2**70}/attach", {"case": "ABCDEF12"}),
+                          (f"{CONSOLE}/inbox/0/attach", {"case": "ABCDEF12"}),
+                          (f"{CONSOLE}/inbox/1/attach", {"case": "x" * 300})]:
+            answer = await browser.post(url, data={"csrf": csrf, **form})
+            assert answer.status_code == 422, (url, answer.status_code, answer.text[:200])
+        assert (await browser.get(f"{CONSOLE}/inbox?attached={'x' * 65}")).status_code == 422
+
+
 @pytest.mark.parametrize("sent", ["ä" * 64, "\u2028"])
 async def test_a_non_ascii_csrf_value_is_a_403_not_a_500(live_stack: Stack, sent: str):
     token = session_of(live_stack, TENANT, "csrf.supervisor")

@@ -75,6 +75,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", "/webhooks/twilio/status"): {"carrier"},
     ("POST", "/webhooks/email"): {"carrier"},
     ("GET", "/replies/unmatched"): {"agent", "supervisor"},
+    ("POST", "/replies/unmatched/{message_id}/attach"): {"agent", "supervisor"},
     ("POST", "/codec/decode"): set(),  # every tenant's payloads: the operator's key alone, no tenant's role
     ("POST", "/codec/encode"): set(),
     ("GET", "/metrics"): {"integrator", "agent", "supervisor"},
@@ -110,6 +111,7 @@ class Tenant:
     case_id: str = ""
     spare_key_id: str = ""
     endpoint_id: str = ""
+    unmatched_id: int = 0
 
     @property
     def customer(self) -> str:
@@ -175,6 +177,8 @@ async def _populate(stack: Stack, tenant: Tenant) -> None:
         "From": "+358409990000", "Body": f"UNMATCHED-{tenant.name}", "MessageSid": f"SM-{tenant.name}-1"})
     await stack.api.post("/webhooks/twilio/sms", headers=carrier, data={
         "From": "+358409990001", "Body": "STOP", "MessageSid": f"SM-{tenant.name}-2"})
+    [tenant.unmatched_id] = [row.id for row in stack.rows(MessageRow, tenant=tenant.name,
+                                                          body=f"UNMATCHED-{tenant.name}")]
 
 
 def _snapshot(stack: Stack, tenant: Tenant) -> list[Any]:
@@ -196,7 +200,7 @@ def _call(route: APIRoute, method: str, victim: Tenant, settings) -> dict[str, A
     path = route.path.format(case_id=victim.case_id, account_id=victim.agent, key_id=victim.spare_key_id,
                              erasure_id=1,  # the first erasure is the attacker's own (below, of nobody)
                              endpoint_id=victim.endpoint_id, event_id="evt_unknown",
-                             customer_key=victim.customer_key)
+                             customer_key=victim.customer_key, message_id=victim.unmatched_id)
     subject = {"name": victim.customer, "phone": victim.phone, "case_ids": [victim.case_id],
                "reason": "customer asked by phone"}
     bodies: dict[str, Any] = {
@@ -212,6 +216,7 @@ def _call(route: APIRoute, method: str, victim: Tenant, settings) -> dict[str, A
         "/cases/{case_id}/close": {"outcome": "duplicate", "reason": "closing another's case"},
         "/cases/{case_id}/cancel": {"reason": "cancelling another's case"},
         "/cases/{case_id}/notes": {"text": "a note on another's case"},
+        "/replies/unmatched/{message_id}/attach": {"case": victim.case_id},
         "/cases/{case_id}/findings": {"misuse_confirmed": False, "findings": "nothing found here at all",
                                       "actions": "none taken"},
         "/customers/export": subject, "/customers/erase": subject,

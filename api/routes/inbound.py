@@ -13,26 +13,30 @@ import hmac
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError
 from twilio.request_validator import RequestValidator
 
-from api.auth import AgentDep, require
+from api.auth import AgentDep, StaffAgentDep, require
+from api.case_access import named_case
 from api.deps import SessionDep, SettingsDep, TemporalDep
-from intake.replies import WorkflowGone, deliver_reply
+from api.errors import Problem
+from intake.replies import WorkflowGone, attach_reply, deliver_reply
 from privacy.masking import masked_inbound
 from providers.messaging.twilio import FINAL_STATUSES
 from schemas.api import EmailReplyIn, InboundMessageView, ReplyAccepted, ReplyIn
 from schemas.auth import Principal, Scope
 from schemas.channels import Channel
+from schemas.inputs import SingleLine
 from schemas.messages import DeliveryStatus, DeliveryUpdate
+from schemas.progress import CaseStatus
 from settings import Settings
 from store.db import session_for
 from store.messages import set_delivery_status
-from store.replies import match_open_case, unmatched
+from store.replies import AlreadyAttached, NoSuchReply, match_open_case, unmatched
 from store.tables import CaseRow
 
 router = APIRouter(tags=["inbound"])
@@ -116,6 +120,45 @@ def unmatched_replies(session: SessionDep, agent: AgentDep,
     accounts masked). Staff only: an integrator never reads customers' messages that are not on its cases."""
     return [masked_inbound(InboundMessageView.model_validate(row, from_attributes=True))
             for row in unmatched(session, agent.tenant, limit)]
+
+
+MessageId = Annotated[int, Path(ge=1, le=2**62, description="The reply's id, as `GET /replies/unmatched` lists it.")]
+
+
+class AttachIn(BaseModel):
+    case: SingleLine = Field(description="The case's id, or its reference as the customer quotes it.",
+                             examples=["3F9A1C07"])
+
+
+@router.post("/replies/unmatched/{message_id}/attach", status_code=status.HTTP_202_ACCEPTED,
+             response_model=ReplyAccepted, responses={
+                 404: {"model": Problem, "description": "No such reply or case in this tenant."},
+                 409: {"model": Problem, "description": "The reply is on a case already, or the case is closed."}})
+async def attach_unmatched_reply(message_id: MessageId, attach: AttachIn,
+                                 settings: SettingsDep, temporal: TemporalDep, agent: StaffAgentDep) -> ReplyAccepted:
+    """Places a reply that matched no case on one of the tenant's open cases (a person's decision, on the case's
+    timeline with their name). The case's workflow gets it as a matched reply, once: attaching it again is 409.
+    What proves a bank account stays the workflow's rule: a text proves one only from the case's number on file,
+    otherwise the customer confirms it with the code texted there (an email, another number, a call answer)."""
+    def open_case_named() -> str:
+        with session_for(settings.database_url) as session:
+            case = named_case(session, attach.case, agent)
+            if case.status == CaseStatus.closed:
+                raise HTTPException(status.HTTP_409_CONFLICT, f"case {case.reference} is closed: a reply on it "
+                                    "would reach no one; the reply stays in the inbox")
+            return case.id
+
+    case_id = await run_in_threadpool(open_case_named)
+    try:
+        return await attach_reply(temporal, settings, agent.tenant, message_id, case_id, agent.id)
+    except NoSuchReply:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no reply {message_id}") from None
+    except AlreadyAttached as taken:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"reply {message_id} is on case {taken.case_id} already: "
+                            "it is told to no case twice") from None
+    except WorkflowGone as gone:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"case {case_id} no longer runs ({gone}): the reply stays in "
+                            "the inbox") from gone
 
 
 async def _deliver_matched(temporal, settings: Settings, tenant: str, reply: ReplyIn, sender: str, text: str,

@@ -5,16 +5,17 @@ the approval, ending with the refund on the page. Every action goes through the 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Locator, Page, expect
 from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
 from schemas.auth import PrincipalKind, Scope
 from settings import Settings
 from store.db import session_for
-from store.tables import AccessRecordRow, StaffSessionRow
+from store.tables import AccessRecordRow, MessageRow, StaffSessionRow
 from tests.browser.conftest import (
     OWNER,
     PASSWORD,
@@ -163,6 +164,42 @@ async def test_queue_case_reveal_reply_and_four_eyes(console: Console):
     await expect(sami.locator("#timeline")).to_contain_text(f"approved by {SECOND}: clear billing error")
 
 
+async def test_the_most_urgent_view_is_live_and_rows_that_leave_a_view_are_marked(console: Console):
+    """New cases come on top of the most-urgent view, marked new (not sorted in under the cursor); a case handed to
+    someone else leaves "mine" and one withdrawn leaves the open view: each stays where it stands, marked."""
+    stack = console.stack
+    first = (await stack.api.post("/incidents", json=complaint("tweet-9601", owner=OWNER))).json()["case_id"]
+    await eventually(lambda: stack.case(first).sla_due_at, within=60)
+    sari = await console.person(OWNER)
+    await sari.goto("/console/?order=urgent_first&owner=mine")
+    rows = sari.locator("#rows tr[data-case]")
+    await expect(rows).to_have_count(1)
+    everything = await sari.context.new_page()  # the open view, newest first
+    await everything.goto("/console/")
+    await expect(everything.locator(f"#row-{first}")).to_be_visible()
+
+    second = (await stack.api.post("/incidents", json=complaint("tweet-9602", owner=OWNER))).json()["case_id"]
+    await expect(sari.locator(f"#row-{second} .tag-new")).to_have_text("new")
+    await expect(rows.first).to_have_attribute("data-case", second)  # on top, not sorted in among the rows read
+    await expect(sari.locator(f"#row-{second}")).not_to_have_class("outside")  # once it has its deadline
+
+    handed = await stack.api.post(f"/cases/{first}/assign", json={"owner": "duty.manager",
+                                                                  "reason": "duty manager knows the customer"})
+    assert handed.status_code == 202, handed.text
+    await expect(sari.locator(f"#row-{first} .tag-outside")).to_have_text("outside this view")
+    await expect(sari.locator(f"#row-{first}")).to_contain_text("duty.manager")  # updated, not dropped
+    assert [await row.get_attribute("data-case") for row in await rows.all()] == [second, first], "nothing moved"
+    await expect(sari.locator(f"#row-{second} .tag-new")).to_be_visible()  # still marked after its own changes
+    await expect(everything.locator(f"#row-{first} .tag-outside")).to_have_count(0)  # still open: still in view
+    assert await serious_violations(sari) == [], "axe on the live most-urgent view"
+
+    withdrawn = await stack.api.post(f"/cases/{first}/cancel", json={"reason": "reported by mistake"})
+    assert withdrawn.status_code == 202, withdrawn.text
+    await expect(everything.locator(f"#row-{first} .tag-outside")).to_have_text("outside this view")
+    await expect(everything.locator(f"#row-{first}")).to_contain_text("closed")
+    await expect(everything.locator(f"#row-{second} .tag-outside")).to_have_count(0)
+
+
 async def csrf_of(page: Page) -> str:
     return await page.locator("input[name=csrf]").first.input_value()
 
@@ -209,8 +246,11 @@ async def test_steering_a_case_from_its_page(console: Console):
 
 
 async def test_recovery_figures_for_a_period(console: Console):
+    """The table, and charts per type, per first-contact channel and per source, durations as median and p90."""
     stack = console.stack
-    await stack.api.post("/incidents", json=complaint("form-9301", source="feedback_form"))
+    case_id = (await stack.api.post("/incidents", json=complaint("form-9301", source="feedback_form"))).json()[
+        "case_id"]
+    await eventually(lambda: stack.case(case_id).first_contact_at, within=60)  # the acknowledgement went out
     sari = await console.person(OWNER)
     await sari.get_by_role("link", name="Figures").click()
     await expect(sari.get_by_role("heading", name="Recovery figures")).to_be_visible()
@@ -218,6 +258,15 @@ async def test_recovery_figures_for_a_period(console: Console):
     await expect(overall.get_by_role("cell").nth(1)).to_have_text("1")
     await expect(sari.get_by_role("row", name=re.compile("Type complaint"))).to_be_visible()
     await expect(sari.get_by_role("img", name=re.compile("Share recovered, per type: complaint"))).to_be_visible()
+    for per, group in (("per type", "complaint"), ("per channel", "sms"), ("per source", "feedback form")):
+        await expect(sari.get_by_role("img", name=f"SLA compliance, {per}: {group} —")).to_be_visible()
+        await expect(sari.get_by_role("img", name=f"Time to refund, {per} (median / p90): {group} — / —")) \
+            .to_be_visible()  # no refund yet: no bar, and a dash rather than a zero
+        contact = sari.get_by_role("img", name=re.compile(
+            rf"^Time to first contact, {per} \(median \/ p90\): {group} [\d.]+ (s|min) \/ [\d.]+ (s|min)$"))
+        await expect(contact.locator("rect")).to_have_count(3)  # the track, the p90, the median over it
+        assert await contact.locator("rect").nth(1).get_attribute("width") == "170.0", "the longest p90 fills it"
+    await expect(sari.get_by_role("heading", name="Per channel")).to_be_visible()
     assert await serious_violations(sari) == [], "axe on the figures page"
     await sari.screenshot(path=str(SCREENSHOTS / "figures.png"), full_page=True)
 
@@ -227,8 +276,14 @@ async def test_recovery_figures_for_a_period(console: Console):
     assert rows[0].startswith("section,group,opened,closed") and "Type,complaint,1," in (await download.text())
 
 
-async def test_unmatched_replies_inbox(console: Console):
+async def test_unmatched_replies_inbox_and_attaching_one_to_its_case(console: Console):
+    """A signed email that matches no case is listed masked; attached with a reference that names no case it is
+    refused beside its form (the reference kept), then attached by the case's reference: it leaves the inbox and
+    the case's timeline says who attached it."""
     stack = console.stack
+    case_id = (await stack.api.post("/incidents", json=complaint("form-9401", source="feedback_form"))).json()[
+        "case_id"]
+    reference = stack.case(case_id).reference
     content, signed = sign_email(stack.settings, {"sender": "someone@example.fi", "subject": "my refund?",
                                                   "text": "Where is my money? Pay FI2112345600000785",
                                                   "message_id": "m-7"})
@@ -241,6 +296,20 @@ async def test_unmatched_replies_inbox(console: Console):
     await expect(message).to_contain_text("s***@example.fi")
     await expect(message).not_to_contain_text("FI2112345600000785")
     assert await serious_violations(sari) == [], "axe on the inbox"
+
+    await message.get_by_label("Case reference").fill("0BADC0DE")
+    await message.get_by_role("button", name="Attach").click()
+    await expect(message.get_by_role("alert")).to_contain_text("no case 0BADC0DE")
+    await expect(message.get_by_label("Case reference")).to_have_value("0BADC0DE")
+    assert await serious_violations(sari) == [], "axe on the inbox with a refusal"
+    await message.get_by_label("Case reference").fill(reference.lower())
+    await message.get_by_role("button", name="Attach").click()
+    await expect(sari.get_by_role("status")).to_have_text(f"The reply is on case {reference}.")
+    await expect(sari.get_by_text("No unmatched replies.")).to_be_visible()
+
+    await sari.get_by_role("link", name=reference).click()
+    await expect(sari.locator("#timeline")).to_contain_text(f"attached to this case by {OWNER}")
+    assert stack.rows(MessageRow, case_id=case_id, direction="in")[0].body.startswith("Where is my money?")
 
 
 async def test_confirming_a_refund_paid_by_hand(dev_server: WorkflowEnvironment, settings: Settings, browser: Browser):
@@ -269,25 +338,50 @@ async def test_confirming_a_refund_paid_by_hand(dev_server: WorkflowEnvironment,
             await expect(sari.get_by_role("button", name="Confirm the refund was paid by hand")).to_have_count(0)
 
 
+@dataclass(frozen=True)
+class Speaking:
+    """What a language's sign-in and queue say, as the tests look for them."""
+
+    locale: str
+    sign_in: str
+    email: str
+    password: str
+    queue: str
+    complaint: str
+    badges: str
+
+
+FINNISH = Speaking("fi-FI", "Kirjaudu sisään", "Sähköposti", "Salasana", "Jono", "valitus",
+                   "Aikataulussa|Vaarassa|Myöhässä|Tauolla")
+SWEDISH = Speaking("sv-FI", "Logga in", "E-post", "Lösenord", "Kö", "klagomål", "Enligt plan|I fara|Överskriden|Pausad")
+
+
+async def queue_speaking(console: Console, language: Speaking, external_id: str) -> tuple[Page, Locator]:
+    """A browser asking for `language` signs in and reads a new complaint's row in the queue in it (money as the
+    language writes it, `<html lang>`), axe clean."""
+    case_id = (await console.stack.api.post("/incidents", json=complaint(external_id, owner=OWNER))).json()[
+        "case_id"]
+    context = await console.browser.new_context(base_url=console.base_url, locale=language.locale)
+    page = await context.new_page()
+    await page.goto("/console/")
+    await expect(page.get_by_role("heading", name=language.sign_in)).to_be_visible()
+    await page.get_by_label(language.email).fill(f"{OWNER}@example.com")
+    await page.get_by_label(language.password).fill(PASSWORD)
+    await page.get_by_role("button", name=language.sign_in).click()
+    await expect(page.get_by_role("heading", name=language.queue)).to_be_visible()
+    row = page.locator(f"#row-{case_id}")
+    await expect(row).to_contain_text(language.complaint)
+    await expect(row).to_contain_text("14,00\u00a0€")
+    await expect(row.locator(".sla")).to_contain_text(re.compile(language.badges))
+    assert await page.get_attribute("html", "lang") == language.locale[:2]
+    assert await serious_violations(page) == [], f"axe on the queue in {language.locale}"
+    return page, row
+
+
 async def test_the_queue_in_finnish(console: Console):
     """A browser asking for Finnish gets the frame, sign-in, the queue and the case page in Finnish, money as Finns
     write it. (The check's reasons are the API's words, in English.)"""
-    case_id = (await console.stack.api.post("/incidents", json=complaint("tweet-9501", owner=OWNER))).json()[
-        "case_id"]
-    context = await console.browser.new_context(base_url=console.base_url, locale="fi-FI")
-    page = await context.new_page()
-    await page.goto("/console/")
-    await expect(page.get_by_role("heading", name="Kirjaudu sisään")).to_be_visible()
-    await page.get_by_label("Sähköposti").fill(f"{OWNER}@example.com")
-    await page.get_by_label("Salasana").fill(PASSWORD)
-    await page.get_by_role("button", name="Kirjaudu sisään").click()
-    await expect(page.get_by_role("heading", name="Jono")).to_be_visible()
-    row = page.locator(f"#row-{case_id}")
-    await expect(row).to_contain_text("valitus")
-    await expect(row).to_contain_text("14,00\u00a0€")
-    await expect(row.locator(".sla")).to_contain_text(re.compile("Aikataulussa|Vaarassa|Myöhässä|Tauolla"))
-    assert await page.get_attribute("html", "lang") == "fi"
-    assert await serious_violations(page) == [], "axe on the Finnish queue"
+    page, row = await queue_speaking(console, FINNISH, "tweet-9501")
     await page.screenshot(path=str(SCREENSHOTS / "queue-fi.png"))
 
     await row.get_by_role("link").click()
@@ -301,3 +395,16 @@ async def test_the_queue_in_finnish(console: Console):
     await expect(page.get_by_role("heading", name="Palautuksen luvut")).to_be_visible()
     await expect(page.get_by_role("row", name=re.compile("Kaikki tapaukset"))).to_be_visible()
     assert await serious_violations(page) == [], "axe on the Finnish figures"
+
+
+async def test_the_console_in_swedish(console: Console):
+    """A browser asking for Swedish gets the sign-in, the queue, a case page and the figures in Swedish."""
+    page, row = await queue_speaking(console, SWEDISH, "tweet-9701")
+    await row.get_by_role("link").click()
+    await expect(page.get_by_role("heading", name=re.compile("^Ärende "))).to_be_visible()
+    await expect(page.get_by_role("heading", name="Personligt svar")).to_be_visible()
+    assert await serious_violations(page) == [], "axe on the Swedish case page"
+    await page.get_by_role("link", name="Siffror").click()
+    await expect(page.get_by_role("heading", name="Återställningssiffror")).to_be_visible()
+    await expect(page.get_by_role("img", name=re.compile("^Tid till första kontakt, per kanal"))).to_be_visible()
+    assert await serious_violations(page) == [], "axe on the Swedish figures"

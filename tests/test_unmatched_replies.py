@@ -1,0 +1,154 @@
+"""A reply that matched no case, placed on one by a person (POST /replies/unmatched/{id}/attach): the case's
+workflow reads it as it reads a matched reply, once; a bank account it names is paid only with the usual proof;
+other tenants' replies and cases are as if they did not exist. Real Temporal, real SQLite, the API over ASGI."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from schemas.auth import PrincipalKind, Scope
+from schemas.incidents import IncidentIn
+from schemas.progress import CaseStatus
+from store.cases import open_case
+from store.db import session_for
+from store.tables import MessageRow, TimelineRow
+from tests.harness import Stack, eventually
+from tests.scenarios.test_paid_once import IBAN, contact_centre_report
+from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
+
+ANOTHER_NUMBER = "+358409999999"
+pytestmark = pytest.mark.both_databases  # the conditional update that lets one attach win, on both
+
+
+@pytest.fixture
+def stack(live_stack: Stack) -> Stack:
+    return live_stack
+
+
+def texted(stack: Stack, sender: str, body: str, sid: str, tenant: str = "acme") -> dict:
+    """The carrier's webhook for a text, as Twilio posts it (unsigned: no Twilio account in the tests)."""
+    carrier = stack.key(f"carrier-{tenant}", Scope.messages_inbound, kind=PrincipalKind.carrier, tenant=tenant)
+    return {"url": "/webhooks/twilio/sms", "headers": carrier, "data": {"From": sender, "Body": body,
+                                                                         "MessageSid": sid}}
+
+
+async def unmatched(stack: Stack, agent: dict) -> list[dict]:
+    return (await stack.api.get("/replies/unmatched", headers=agent)).json()
+
+
+async def test_an_attached_reply_naming_an_account_is_paid_only_after_the_code(stack: Stack):
+    """A text from a number the case does not know names an account: attached, the case asks for the code at the
+    number on file, as for a matched text from another number; paid once the code comes back from there."""
+    case_id = (await stack.api.post("/transactions", json=till_record())).json()["case"]["case_id"]
+    await eventually(lambda: stack.texts_to(PHONE))
+    await stack.api.post(**texted(stack, ANOTHER_NUMBER, f"Maija here, new phone: please pay to {IBAN}", "SM-71"))
+    agent = stack.key("aino.agent", Scope.cases_read, Scope.cases_act)
+    [message] = await unmatched(stack, agent)
+    assert message["from_address"] != ANOTHER_NUMBER and IBAN not in message["body"], "masked in the inbox"
+
+    attached = await stack.api.post(f"/replies/unmatched/{message['id']}/attach", headers=agent,
+                                    json={"case": stack.case(case_id).reference.lower()})
+    assert attached.status_code == 202, attached.text
+    assert attached.json() == {"case_id": case_id, "intent": None, "delivered_to_workflow": True}
+    [_, code_text] = await eventually(lambda: stack.texts_to(PHONE)[1:] and stack.texts_to(PHONE))
+    assert "code" in code_text.body and "FI **** 0785" in code_text.body
+    assert stack.texts_to(ANOTHER_NUMBER) == [] and stack.refunds(case_id) == [], "nothing paid on an attachment"
+    assert any(line.actor == "aino.agent" and "attached to this case by aino.agent" in line.note
+               for line in stack.rows(TimelineRow, case_id=case_id)), "who attached it is on the timeline"
+    assert [row.id for row in stack.rows(MessageRow, case_id=case_id, direction="in")] == [message["id"]]
+
+    again = await stack.api.post(f"/replies/unmatched/{message['id']}/attach", headers=agent, json={"case": case_id})
+    assert again.status_code == 409 and "already" in again.json()["detail"], again.text
+    assert await unmatched(stack, agent) == []
+
+    code = code_text.body.split("code ")[1][:6]
+    await stack.api.post(**texted(stack, PHONE, code, "SM-72"))
+    [refund] = await eventually(lambda: stack.refunds(case_id))
+    assert (refund.destination, refund.amount_minor) == ("bank_account", 995)
+    assert len(stack.ledger()) == 1
+
+
+async def test_an_attached_text_from_the_number_on_file_is_read_as_a_matched_one(stack: Stack):
+    """The customer has two open cases and texts an account without a reference: no guess, it waits unmatched.
+    Attached to one of them, it is what a matched text from the number on file is: proof, paid at once."""
+    first = (await stack.api.post("/transactions", json=till_record())).json()["case"]["case_id"]
+    second = (await stack.api.post("/transactions", json=till_record("T-1002"))).json()["case"]["case_id"]
+    await eventually(lambda: len(stack.texts_to(PHONE)) == 2)
+    local = "0" + PHONE.removeprefix("+358")  # as the carrier writes it
+    await stack.api.post(**texted(stack, local, IBAN, "SM-81"))
+    agent = stack.key("aino.agent", Scope.cases_read, Scope.cases_act)
+    [message] = await unmatched(stack, agent)
+
+    attached = await stack.api.post(f"/replies/unmatched/{message['id']}/attach", headers=agent,
+                                    json={"case": second})
+    assert attached.status_code == 202, attached.text
+    [refund] = await eventually(lambda: stack.refunds(second))
+    assert refund.destination == "bank_account"
+    assert not any("code" in text.body for text in stack.texts_to(PHONE)), "no code asked: the sender proves it"
+    assert stack.refunds(first) == [], "the other case did not get the reply"
+
+
+async def test_an_attached_call_answer_proves_no_account(stack: Stack):
+    """A call's answer is the customer's own only on the call we placed for the case; one whose call named no case
+    of ours (so it matched none) proves nothing on the case it is attached to, even from the number on file."""
+    case_id = (await stack.api.post("/transactions", json=till_record())).json()["case"]["case_id"]
+    await eventually(lambda: stack.texts_to(PHONE))
+    carrier = stack.key("carrier-acme", Scope.messages_inbound, kind=PrincipalKind.carrier)
+    await stack.api.post("/webhooks/twilio/voice", params={"ref": "case-unknown:contact:1"}, headers=carrier,
+                         data={"SpeechResult": IBAN, "To": PHONE, "CallSid": "CA-31"})
+    agent = stack.key("aino.agent", Scope.cases_read, Scope.cases_act)
+    [message] = await unmatched(stack, agent)
+    assert message["channel"] == "voice"
+    attached = await stack.api.post(f"/replies/unmatched/{message['id']}/attach", headers=agent,
+                                    json={"case": case_id})
+    assert attached.status_code == 202, attached.text
+    [_, code_text] = await eventually(lambda: stack.texts_to(PHONE)[1:] and stack.texts_to(PHONE))
+    assert "code" in code_text.body and stack.refunds(case_id) == [], "asked to confirm, not paid"
+
+
+def row_only_case(stack: Stack, case_id: str, reference: str, tenant: str = "acme",
+                  status: CaseStatus | None = None) -> None:
+    """A case row with no workflow behind it (none needed to be refused, or to find that no workflow runs)."""
+    incident = IncidentIn.model_validate(contact_centre_report(external_id=case_id))
+    with session_for(stack.settings.database_url) as session:
+        row = open_case(session, case_id, reference, tenant, "contact-centre", incident, datetime.now(UTC),
+                        owner=None)[0]
+        if status is not None:
+            row.status = status
+            session.add(row)
+        session.commit()
+
+
+async def test_attaching_is_refused_clearly_and_leaves_the_reply_in_the_inbox(stack: Stack):
+    row_only_case(stack, "case-closed", "C105ED00", status=CaseStatus.closed)
+    row_only_case(stack, "case-theirs", "7E1A7700", tenant="globex")
+    row_only_case(stack, "case-twin-1", "2B2B2B2B")
+    row_only_case(stack, "case-twin-2", "2B2B2B2B")
+    row_only_case(stack, "case-stopped", "5709ED00")  # open in the read model, no workflow runs it
+    await stack.api.post(**texted(stack, ANOTHER_NUMBER, "is anyone there?", "SM-91"))
+    await stack.api.post(**texted(stack, ANOTHER_NUMBER, "their customer", "SM-92", tenant="globex"))
+    agent = stack.key("aino.agent", Scope.cases_read, Scope.cases_act)
+    [ours] = await unmatched(stack, agent)
+    [theirs] = [row.id for row in stack.rows(MessageRow, tenant="globex")]
+
+    async def attach(message_id: int, case: str, headers: dict = agent):
+        return await stack.api.post(f"/replies/unmatched/{message_id}/attach", headers=headers, json={"case": case})
+
+    for message_id, case, code, says in [
+        (ours["id"], "case-theirs", 404, "no case case-theirs"), (ours["id"], "7E1A7700", 404, "no case"),
+        (theirs, "case-stopped", 404, f"no reply {theirs}"), (ours["id"] + 99, "case-stopped", 404, "no reply"),
+        (ours["id"], "C105ED00", 409, "case C105ED00 is closed"),
+        (ours["id"], "2b2b2b2b", 422, "names 2 cases: give the case id"),
+        (ours["id"], "case-stopped", 409, "no longer runs"),
+    ]:
+        answer = await attach(message_id, case)
+        assert (answer.status_code, says in answer.text) == (code, True), (case, answer.text)
+    integrator = stack.key("till", Scope.incidents_write, Scope.cases_read, kind=PrincipalKind.integrator)
+    assert (await attach(ours["id"], "case-stopped", integrator)).status_code == 403
+    assert (await attach(ours["id"], "", agent)).status_code == 422
+
+    assert [message["id"] for message in await unmatched(stack, agent)] == [ours["id"]], "still in the inbox"
+    assert not any("attached" in line.note for line in stack.rows(TimelineRow)), "on no case that did not take it"
+    assert [row.case_id for row in stack.rows(MessageRow, tenant="globex")] == [None]
