@@ -68,8 +68,8 @@ def record_event(session: Session, case_id: str, event_type: EventType, event_ke
 
 def record_first_event(session: Session, case: CaseRow, event_type: EventType, event_key: str) -> None:
     """The event of a case row just inserted in this transaction: its first, so nothing needs reading (intake's
-    hot path, make bench a). Once per key all the same: a key already there (a case id used again after its
-    case was purged) keeps its row."""
+    hot path, make bench a). Case rows are never deleted (erasure redacts them), so no event of this case id can
+    exist yet; a racing second insert of the same case fails on the case's own keys before it gets here."""
     _add_event(session, case, event_type, event_key, sequence=1)
 
 
