@@ -12,7 +12,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.directory import CrmDirectory
-from schemas.policy import RecoveryPolicy
+from schemas.policy import MajorIncidentPolicy, RecoveryPolicy
 
 PROJECT_DIR = Path(__file__).resolve().parent
 VAR_DIR = PROJECT_DIR / "var"
@@ -77,6 +77,8 @@ class Settings(BaseSettings):
         default=None, description="host:port where the worker serves the Temporal SDK's Prometheus metrics.")
 
     policy: RecoveryPolicy = Field(default_factory=RecoveryPolicy)
+    # Not in each case's policy snapshot: it paces the parent of many cases (MAJOR_INCIDENTS__TEXTS_PER_SECOND=50).
+    major_incidents: MajorIncidentPolicy = Field(default_factory=MajorIncidentPolicy)
 
     # Carriers. Unset: the sandbox carriers (messages land in the `sandbox_outbox` table).
     smtp_host: str | None = None

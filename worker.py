@@ -19,6 +19,7 @@ from temporalio.worker import Worker
 from activities.case_store import CaseStoreActivities
 from activities.compensation import CompensationActivities
 from activities.directory import DirectoryActivities
+from activities.major_incidents import MajorIncidentActivities
 from activities.messaging import MessagingActivities
 from activities.payments import PaymentActivities
 from activities.privacy import PrivacyActivities
@@ -38,12 +39,13 @@ from settings import MissingPayloadKeys, Settings, get_settings
 from store.db import engine_for
 from temporal_client import connect
 from webhooks.relay import relay_forever
+from workflows.major_incident import MajorIncidentFanOut
 from workflows.registry import ALL_WORKFLOWS
 from workflows.sandbox import workflow_runner
 from workflows.webhook_delivery import WebhookDelivery
 
-# The recovery workflows, and the one that delivers integrators' webhooks.
-WORKFLOWS = [*ALL_WORKFLOWS, WebhookDelivery]
+# The recovery workflows, the one that delivers integrators' webhooks, and a major incident's parent.
+WORKFLOWS = [*ALL_WORKFLOWS, WebhookDelivery, MajorIncidentFanOut]
 
 
 @dataclass
@@ -92,6 +94,7 @@ def build_worker(client: Client, settings: Settings, providers: Providers | None
         PrivacyActivities(url),
         CaseStoreActivities(url, staff_email=providers.senders[Channel.email]),
         WebhookActivities(settings, owner_email=providers.senders[Channel.email]),
+        MajorIncidentActivities(client, settings),  # opens child cases through intake: needs the client
     ]
     activities = [getattr(obj, name) for obj in activity_objects for name in dir(obj)
                   if hasattr(getattr(obj, name), "__temporal_activity_definition")]

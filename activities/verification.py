@@ -9,6 +9,7 @@ from schemas.cases import Verification
 from schemas.incidents import IncidentIn, IncidentKind
 from schemas.money import Money
 from schemas.steps import ActivityName, VerifyRequest
+from store import major_incidents as majors
 from store.cases import apply_progress
 from store.db import session_for
 from store.tables import TransactionRow
@@ -21,11 +22,24 @@ class VerificationActivities:
     @activity.defn(name=ActivityName.verify_incident)
     def verify_incident(self, request: VerifyRequest) -> Verification:
         with session_for(self._database_url) as session:
-            verification = verify_against(session, request.incident, request.tenant)
+            verification = (of_major_incident(session, request.progress.case_id)
+                            or verify_against(session, request.incident, request.tenant))
             progress = request.progress.model_copy(update={"note": verification.detail})
             apply_progress(session, progress, entry_key=f"{progress.case_id}:verify")
             session.commit()
         return verification
+
+
+def of_major_incident(session: Session, case_id: str) -> Verification | None:
+    """A child of an approved major incident: its amount was computed by the engine from the sale's own record
+    (or listed by the integrator) and approved by a supervisor for the incident as a whole, within its cap."""
+    child = majors.approved_child(session, case_id)
+    if child is None:
+        return None
+    amount = Money(amount_minor=child.amount_minor, currency=child.currency)
+    return Verification(confirmed=True, amount=amount, against_record=True,
+                        detail=f"{amount} owed on transaction {child.transaction_ref}, found by major incident "
+                               f"{child.major_id} (approved once for all its customers)")
 
 
 # Errors a till record can prove or disprove; a double purchase spans two records and is taken as reported.

@@ -24,6 +24,7 @@ from api.routes import (
     health,
     inbound,
     incidents,
+    major_incidents,
     metrics,
     privacy,
     transactions,
@@ -70,7 +71,9 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.state.rate_limiter = RateLimiter(settings.api_rate_per_second, settings.api_rate_burst)
     app.state.failed_auth_limiter = RateLimiter(settings.api_failed_auth_per_second, settings.api_failed_auth_burst)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES,
-                       paths={directory.IMPORT_PATH: settings.directory_import_max_bytes})
+                       paths={directory.IMPORT_PATH: settings.directory_import_max_bytes,
+                              # an uploaded list of affected customers is an import too
+                              major_incidents.DECLARE_PATH: settings.directory_import_max_bytes})
 
     @app.exception_handler(WorkflowNotStarted)
     async def workflow_not_started(request: Request, error: WorkflowNotStarted) -> JSONResponse:
@@ -79,7 +82,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
 
     app.add_middleware(PhoneRegion, region=settings.policy.phone_region)
     routers = (incidents, transactions, cases, case_actions, privacy, inbound, codec, metrics, webhook_endpoints,
-               accounts, directory)
+               accounts, directory, major_incidents)
     about_one_case = (cases, case_actions, privacy)
     opening_cases = (incidents, transactions)
     app.include_router(health.router)

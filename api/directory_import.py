@@ -120,7 +120,7 @@ def _validated(rows: list[tuple[int, Any]]) -> ReadImport:
         try:
             record = DirectoryRecordIn.model_validate(values)
         except ValidationError as error:
-            result.rejected.extend(_reasons(number, error))
+            result.rejected.extend(rejected_reasons(number, error))
             continue
         if (earlier := first_row_of.setdefault(record.customer_key, number)) != number:
             result.rejected.append(RejectedRow(row=number, field="customer_key",
@@ -130,7 +130,7 @@ def _validated(rows: list[tuple[int, Any]]) -> ReadImport:
     return result
 
 
-def _reasons(number: int, error: ValidationError) -> list[RejectedRow]:
+def rejected_reasons(number: int, error: ValidationError) -> list[RejectedRow]:
     return [RejectedRow(row=number, field=".".join(str(part) for part in problem["loc"]) or "row",
                         reason=_SAID.get(problem["type"], problem["msg"].removeprefix("Value error, ")))
             for problem in error.errors(include_url=False)]

@@ -44,3 +44,16 @@ def transaction_external_id(record: TransactionRecord) -> str:
     """One case per till transaction, however often the till resends it (store names may hold any text)."""
     digest = hashlib.sha256(f"{record.store}\x00{record.transaction_id}".encode()).hexdigest()
     return f"txn-{digest[:32]}"
+
+
+def overcharge_at_price(record: TransactionRecord, product: str, correct_unit_price_minor: int) -> Money | None:
+    """What the sale overcharged had the till sold `product` at its right price: the same check as
+    `POST /transactions` (`examine`), run on the sale's own lines with that price corrected. None when the sale
+    holds no line of the product above that price, or the corrected sale shows no overcharge."""
+    corrected = [line.model_copy(update={"unit_price_minor": correct_unit_price_minor})
+                 if line.product == product and line.unit_price_minor > correct_unit_price_minor else line
+                 for line in record.lines]
+    if corrected == record.lines:
+        return None
+    finding, difference = examine(record.model_copy(update={"lines": corrected}))
+    return difference if finding is Finding.overcharge else None

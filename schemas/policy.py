@@ -40,6 +40,18 @@ class ContactPolicy(BaseModel):
         return self.order.get(kind, [Channel.sms, Channel.email])
 
 
+class MajorIncidentPolicy(BaseModel):
+    """How fast a major incident reaches its customers: the carriers' limit is texts per second per sender, and
+    each child case texts its customer once when it opens."""
+
+    texts_per_second: float = Field(default=50.0, gt=0, le=1000, description="Child cases opened per second at most.")
+    batch: int = Field(default=10, ge=1, le=500, description="Children per fan-out step: a pause takes effect "
+                       "after the step in flight, so a step lasts well under a second (batch / texts_per_second).")
+    in_flight: int = Field(default=8, ge=1, le=100, description="Child case starts in flight at once within a step.")
+    batches_per_run: int = Field(default=200, ge=1, description="Steps before the parent continues as new, which "
+                                 "keeps its history bounded whatever the number of customers.")
+
+
 class RecoveryPolicy(BaseModel):
     phone_region: str = Field(default="FI", pattern=r"^[A-Z]{2}$",
                               description="Region for phone numbers written without a country code (040 ...).")

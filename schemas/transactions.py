@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from schemas.incidents import Customer, ExternalId, ShortText
 from schemas.inputs import WholeNumber
@@ -24,6 +24,8 @@ class TransactionRecord(BaseModel):
     lines: list[TransactionLine] = Field(min_length=1, max_length=1000)
     charged_minor: WholeNumber = Field(ge=0, le=MAX_MINOR_UNITS, description="The total actually charged.")
     customer: Customer | None = Field(default=None, description="The customer's contact, if the till knows it.")
+    sold_at: AwareDatetime | None = Field(default=None, description="When the sale was made (a major incident's "
+                                          "window is read on it; without it, on when the record was received).")
 
     @model_validator(mode="after")
     def _total_is_representable(self) -> TransactionRecord:

@@ -178,7 +178,9 @@ class DestinationCodeRow(SQLModel, table=True):
 
 class TransactionRow(SQLModel, table=True):
     __tablename__ = "transactions"
-    __table_args__ = (UniqueConstraint("tenant", "store", "transaction_id", name="uq_tenant_store_transaction"),)
+    __table_args__ = (UniqueConstraint("tenant", "store", "transaction_id", name="uq_tenant_store_transaction"),
+                      # A major incident's sales: a store's records over a weekend, not the whole table.
+                      Index("ix_transactions_tenant_store_sold", "tenant", "store", "sold_at"))
     id: int | None = Field(default=None, primary_key=True)
     tenant: str = Field(max_length=64)
     store: str = Field(max_length=200)
@@ -188,6 +190,12 @@ class TransactionRow(SQLModel, table=True):
     charged_minor: int = Field(sa_type=BigInteger)
     lines: list = Field(sa_column=Column(JSON, nullable=False))
     received_at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
+    # Whom the till knew (name, phone, email), so a major incident can reach the customers of its sales; erased
+    # with the customer's other data.
+    customer: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    sold_at: datetime | None = Field(default=None, sa_type=UtcDateTime,
+                                     description="When the till made the sale (as it says); a major incident's window "
+                                                 "is read on it, or on `received_at` when the till did not say.")
 
 
 class SandboxLedgerEntry(SQLModel, table=True):
@@ -397,3 +405,40 @@ class WebhookAttemptRow(SQLModel, table=True):
     response_code: int | None = None
     error: str | None = Field(default=None, max_length=500)
     at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
+
+
+class MajorIncidentRow(SQLModel, table=True):
+    """A failure that hit many customers (S7): the parent of one child case per affected customer. Its workflow
+    (`major-<id>`) steers the fan-out; this row is what it was declared as and its approval."""
+
+    __tablename__ = "major_incidents"
+    id: str = Field(primary_key=True, max_length=64)
+    tenant: str = Field(index=True, max_length=64)
+    title: str = Field(max_length=200)
+    description: str = Field(sa_type=Text)
+    recovery: str = Field(max_length=40)
+    declaration: dict = Field(sa_column=Column(JSON, nullable=False))  # stores, window, wrong price: as posted
+    declared_by: str = Field(max_length=200)
+    declared_at: datetime = Field(sa_type=UtcDateTime, default_factory=utcnow)
+    status: str = Field(max_length=40)
+    approved_by: str | None = Field(default=None, max_length=200)
+    cap_minor: int | None = Field(default=None, sa_type=BigInteger)
+    currency: str | None = Field(default=None, max_length=3)
+    rejected: list = Field(sa_column=Column(JSON, nullable=False))  # rows of an uploaded list refused
+    ended_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class AffectedCustomerRow(SQLModel, table=True):
+    """One affected customer of a major incident, numbered (`seq`) so the fan-out is a cursor; `case_id` is the
+    child case (or the case the sale already had, when linked)."""
+
+    __tablename__ = "major_incident_customers"
+    major_id: str = Field(primary_key=True, max_length=64)
+    seq: int = Field(primary_key=True)
+    store: str = Field(max_length=200)
+    transaction_ref: str = Field(max_length=200)
+    customer: dict = Field(sa_column=Column(JSON, nullable=False))
+    amount_minor: int = Field(sa_type=BigInteger)
+    currency: str = Field(max_length=3)
+    state: str = Field(max_length=16)
+    case_id: str | None = Field(default=None, index=True, max_length=64)

@@ -16,7 +16,8 @@ def record_transaction(session: Session, record: TransactionRecord, tenant: str)
                                currency=record.currency,
                                correct_total_minor=record.correct_total().amount_minor,
                                charged_minor=record.charged_minor,
-                               lines=[line.model_dump() for line in record.lines]))
+                               lines=[line.model_dump() for line in record.lines], sold_at=record.sold_at,
+                               customer=record.customer.model_dump(mode="json") if record.customer else None))
     try:
         session.commit()
     except IntegrityError:

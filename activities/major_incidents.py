@@ -1,0 +1,148 @@
+"""The major-incident parent's adapters: opening a step of child cases at the carriers' pace through intake,
+recording the parent's status, passing a message to its open children, and stopping them when it ends."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from starlette.concurrency import run_in_threadpool
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from intake.major_incidents import open_child
+from intake.personal import missing_from_reply
+from schemas.major_incidents import (
+    BatchOpened,
+    ChildMessage,
+    ChildState,
+    MajorActivity,
+    MessageChildren,
+    OpenBatch,
+    StatusChange,
+    StopChildren,
+    StopReport,
+)
+from schemas.progress import CaseOutcome
+from schemas.steps import PersonalReply, StopKind, StopRequest
+from settings import Settings
+from store import major_incidents as majors
+from store.cases import amount_of
+from store.db import session_for
+from store.tables import CaseRow, MajorIncidentRow, utcnow
+
+
+class MajorIncidentActivities:
+    def __init__(self, client: Client, settings: Settings) -> None:
+        self._client = client
+        self._settings = settings
+
+    @activity.defn(name=MajorActivity.open_batch)
+    async def open_batch(self, step: OpenBatch) -> BatchOpened:
+        """Opens the step's pending customers (a retry skips those already opened), each no sooner than its slot
+        at `texts_per_second`, at most `in_flight` at once. Above the approved cap a child is held for a person."""
+        major, rows = await run_in_threadpool(self._batch, step)
+        interval = 1.0 / step.texts_per_second
+        start = max(datetime.now(UTC), step.not_before or datetime.now(UTC))
+        window = asyncio.Semaphore(step.in_flight)
+
+        async def open_one(slot: int, row) -> None:
+            async with window:
+                if row.amount_minor > step.cap.amount_minor or row.currency != step.cap.currency:
+                    await run_in_threadpool(self._mark, major.id, row.seq, ChildState.held)
+                    return
+                await _sleep_until(start + timedelta(seconds=slot * interval))
+                await open_child(self._client, self._settings, step.declared_by, major, row)
+
+        await asyncio.gather(*(open_one(slot, row) for slot, row in enumerate(rows)))
+        return BatchOpened(opened=len(rows), next_not_before=start + timedelta(seconds=len(rows) * interval))
+
+    def _batch(self, step: OpenBatch):
+        with session_for(self._settings.database_url) as session:
+            return (session.get(MajorIncidentRow, step.major_id),
+                    majors.pending_batch(session, step.major_id, step.first_seq, step.count))
+
+    def _mark(self, major_id: str, seq: int, state: ChildState) -> None:
+        with session_for(self._settings.database_url) as session:
+            majors.mark_child(session, major_id, seq, state, None)
+
+    @activity.defn(name=MajorActivity.record_status)
+    def record_status(self, change: StatusChange) -> None:
+        with session_for(self._settings.database_url) as session:
+            row = session.get(MajorIncidentRow, change.major_id)
+            row.status = change.status
+            if change.approval is not None:
+                row.approved_by = change.approval.approved_by
+                row.cap_minor, row.currency = change.approval.cap.amount_minor, change.approval.cap.currency
+            if change.status in ("closed", "cancelled"):
+                row.ended_at = utcnow()
+            session.add(row)
+            session.commit()
+
+    @activity.defn(name=MajorActivity.stop_children)
+    async def stop_children(self, request: StopChildren) -> StopReport:
+        """Customers never contacted are withdrawn; open children are stopped at their next safe point (a cancel:
+        every open child, so none is paid after it; a close: those that have not reached their customer yet)."""
+        withdrawn, stopping, all_open = await run_in_threadpool(self._to_stop, request)
+        kind = StopKind.cancel if request.kind == "cancel" else StopKind.close
+        outcome = CaseOutcome.cancelled if kind is StopKind.cancel else CaseOutcome.resolved_by_hand
+        stop = StopRequest(kind=kind, outcome=outcome, reason=f"major incident {request.major_id}: {request.reason}",
+                           requested_by=request.requested_by)
+        for number, case_id in enumerate(stopping):
+            await self._signal(case_id, "stop", stop)
+            if number % 100 == 0:
+                activity.heartbeat(number)
+        return StopReport(stopped=len(stopping), withdrawn=withdrawn, left_running=all_open - len(stopping))
+
+    def _to_stop(self, request: StopChildren) -> tuple[int, list[str], int]:
+        with session_for(self._settings.database_url) as session:
+            withdrawn = majors.withdraw_pending(session, request.major_id)
+            all_open = majors.open_children(session, request.major_id, unreached_only=False)
+            if request.kind == "cancel":
+                return withdrawn, all_open, len(all_open)
+            return withdrawn, majors.open_children(session, request.major_id, unreached_only=True), len(all_open)
+
+    @activity.defn(name=MajorActivity.message_children)
+    async def message_children(self, request: MessageChildren) -> int:
+        """Each open child gets the message filled in with its own facts, checked like any agent's reply; a case
+        the filled-in text is not personal for is skipped (its timeline is not written: the parent's view
+        counts what was sent)."""
+        cases = await run_in_threadpool(self._open_cases, request.major_id)
+        sent = 0
+        for number, case in enumerate(cases):
+            text = personalised(request.message, case)
+            if missing_from_reply(text, request.message.agent_name, case):
+                continue
+            reply = PersonalReply(text=text, agent_name=request.message.agent_name, sent_by=request.message.sent_by)
+            sent += await self._signal(case.id, "personal_reply", reply)
+            if number % 100 == 0:
+                activity.heartbeat(number)
+        return sent
+
+    def _open_cases(self, major_id: str) -> list[CaseRow]:
+        with session_for(self._settings.database_url) as session:
+            return [session.get(CaseRow, case_id)
+                    for case_id in majors.open_children(session, major_id, unreached_only=False)]
+
+    async def _signal(self, case_id: str, name: str, payload) -> bool:
+        try:
+            await self._client.get_workflow_handle(case_id).signal(name, payload)
+        except RPCError:  # it ended meanwhile: nothing to stop or tell
+            return False
+        return True
+
+
+def personalised(message: ChildMessage, case: CaseRow) -> str:
+    """`{name}`, `{amount}` and `{reference}` replaced by this case's (plain replacement: the text is not a
+    format string a caller could use to reach other fields)."""
+    amount = amount_of(case)
+    return (message.text.replace("{name}", case.customer_name.split()[0] if case.customer_name else "")
+            .replace("{amount}", amount.format("fi_FI") if amount else "")
+            .replace("{reference}", case.reference))
+
+
+async def _sleep_until(moment: datetime) -> None:
+    wait = (moment - datetime.now(UTC)).total_seconds()
+    if wait > 0:
+        await asyncio.sleep(wait)

@@ -1,0 +1,125 @@
+"""Declaring a major incident, and opening each affected customer's child case through the ordinary intake path.
+
+A child is a case like any other (`intake.cases.open_case`): its own workflow of its kind, its id derived from the
+business key, and the money-event ledger's claim. So a customer whose sale already has a case (the till found the
+overcharge itself, or the customer called) is linked to that case, and is neither contacted nor paid twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import Client
+from temporalio.common import WorkflowIDReusePolicy
+
+from api.directory_import import rejected_reasons
+from intake.cases import case_id_for, open_case
+from intake.detection import overcharge_at_price
+from schemas.auth import Principal
+from schemas.directory import RejectedRow
+from schemas.incidents import IncidentIn, IncidentKind, IncidentSource
+from schemas.major_incidents import AffectedIn, ChildState, FanOut, MajorIncidentIn, MajorStatus
+from schemas.money import Money
+from schemas.transactions import TransactionRecord
+from settings import Settings
+from store import major_incidents as majors
+from store.db import session_for
+from store.tables import AffectedCustomerRow, MajorIncidentRow
+from workflows.major_incident import MajorIncidentFanOut
+
+
+def workflow_id(major_id: str) -> str:
+    return major_id
+
+
+async def declare(client: Client, settings: Settings, declarer: Principal, declared: MajorIncidentIn) -> str:
+    """Records the incident with every affected customer, and starts its parent workflow, which opens no child
+    before a supervisor approves."""
+    major_id = f"major-{uuid.uuid4().hex[:16]}"
+    count = await run_in_threadpool(_record, settings, declarer, declared, major_id)
+    policy = settings.major_incidents
+    fan = FanOut(major_id=major_id, tenant=declarer.tenant, declared_by=declarer, affected=count,
+                 texts_per_second=policy.texts_per_second, batch=policy.batch, in_flight=policy.in_flight,
+                 batches_per_run=policy.batches_per_run)
+    await client.start_workflow(MajorIncidentFanOut.run, fan, id=workflow_id(major_id),
+                                task_queue=settings.temporal_task_queue,
+                                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+    return major_id
+
+
+def _record(settings: Settings, declarer: Principal, declared: MajorIncidentIn, major_id: str) -> int:
+    rejected: list[RejectedRow] = []
+    row = MajorIncidentRow(id=major_id, tenant=declarer.tenant, title=declared.title,
+                           description=declared.description, recovery=declared.recovery,
+                           declaration=declared.model_dump(mode="json", exclude={"affected"}),
+                           declared_by=declarer.id, status=MajorStatus.awaiting_approval, rejected=[])
+    with session_for(settings.database_url) as session:
+        if declared.affected is None:
+            affected = affected_in_records(majors.sales_in_window(session, declarer.tenant, declared),
+                                           declared)
+        else:
+            affected = uploaded(declared, rejected)
+        count = majors.record_declaration(session, row, affected)
+        if rejected:
+            row.rejected = [one.model_dump() for one in rejected]
+            session.add(row)
+            session.commit()
+    return count
+
+
+def affected_in_records(sales, declared: MajorIncidentIn) -> Iterator[AffectedIn]:
+    """Every sale that overcharged for the product, with its overcharge computed from its own lines. A sale whose
+    till knew no customer cannot be reached from here: it stays for the till's own case (the card refund)."""
+    wrong = declared.wrong_price
+    for row in sales:
+        record = TransactionRecord(store=row.store, transaction_id=row.transaction_id, currency=row.currency,
+                                   lines=row.lines, charged_minor=row.charged_minor, customer=row.customer)
+        overcharge = overcharge_at_price(record, wrong.product, wrong.correct_unit_price_minor)
+        if overcharge is not None and record.customer is not None:
+            yield AffectedIn(store=row.store, transaction_ref=row.transaction_id, customer=record.customer,
+                             amount=overcharge)
+
+
+def uploaded(declared: MajorIncidentIn, rejected: list[RejectedRow]) -> Iterator[AffectedIn]:
+    """The integrator's list, row by row: a row that does not validate (or is outside the declared stores) is
+    reported with its number, field and reason; the rest are taken."""
+    for number, values in enumerate(declared.affected, start=1):
+        try:
+            one = AffectedIn.model_validate(values)
+        except ValidationError as error:
+            rejected.extend(rejected_reasons(number, error))
+            continue
+        if one.store not in declared.stores:
+            rejected.append(RejectedRow(row=number, field="store", reason="not one of the incident's stores"))
+            continue
+        yield one
+
+
+def child_incident(major: MajorIncidentRow, row: AffectedCustomerRow) -> IncidentIn:
+    """The child's report, as if the till had posted it: the sale, the customer, the amount, and what went wrong."""
+    return IncidentIn(external_id=f"{major.id}:{row.seq}", kind=IncidentKind(major.recovery),
+                      source=IncidentSource.transaction_monitor, customer=row.customer,
+                      amount=Money(amount_minor=row.amount_minor, currency=row.currency), store=row.store,
+                      transaction_ref=row.transaction_ref, description=major.description, topic=major.title)
+
+
+async def open_child(client: Client, settings: Settings, declarer: Principal, major: MajorIncidentRow,
+                     row: AffectedCustomerRow) -> ChildState:
+    """Opens one child case. Its row names the case before the case exists, so the child's verification
+    (which asks the row for the approved amount) never runs ahead of it; a retry opens the same case."""
+    incident = child_incident(major, row)
+    case_id = case_id_for(declarer.tenant, declarer.id, incident.external_id)
+    await run_in_threadpool(_mark, settings, major.id, row.seq, ChildState.opened, case_id)
+    opened = await open_case(client, settings, declarer, incident)
+    if opened.linked_to is not None:
+        await run_in_threadpool(_mark, settings, major.id, row.seq, ChildState.linked, opened.case_id)
+        return ChildState.linked
+    return ChildState.opened
+
+
+def _mark(settings: Settings, major_id: str, seq: int, state: ChildState, case_id: str | None) -> None:
+    with session_for(settings.database_url) as session:
+        majors.mark_child(session, major_id, seq, state, case_id)

@@ -1,0 +1,117 @@
+"""Major incidents in the read model: the declaration, its numbered affected customers (the fan-out's cursor runs
+over `seq`), and the progress of their child cases, counted from the cases' own milestones."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlalchemy import and_, exists, func, or_, update
+from sqlmodel import Session, select
+
+from schemas.major_incidents import AffectedIn, ChildState, MajorIncidentIn, Progress
+from schemas.progress import CaseOutcome
+from store.tables import AffectedCustomerRow, CaseRow, MajorIncidentRow, MessageRow, TransactionRow
+
+_PAGE = 1000  # sales read per query while finding the affected: memory stays flat for a weekend of sales
+# Closed children that did not recover their customer.
+_FAILED = (CaseOutcome.unresolved, CaseOutcome.not_confirmed, CaseOutcome.not_approved)
+
+
+def sales_in_window(session: Session, tenant: str, declared: MajorIncidentIn) -> Iterator[TransactionRow]:
+    """The tenant's sales in the declared stores and window, a page at a time (a weekend of sales is not held
+    in memory at once)."""
+    start, end = declared.window_start, declared.window_end
+    in_window = or_(and_(TransactionRow.sold_at >= start, TransactionRow.sold_at < end),
+                    and_(TransactionRow.sold_at.is_(None), TransactionRow.received_at >= start,
+                         TransactionRow.received_at < end))
+    last_id = 0
+    while True:
+        page = session.exec(select(TransactionRow).where(
+            TransactionRow.tenant == tenant, TransactionRow.store.in_(declared.stores), in_window,
+            TransactionRow.id > last_id).order_by(TransactionRow.id).limit(_PAGE)).all()
+        yield from page
+        if len(page) < _PAGE:
+            return
+        last_id = page[-1].id
+
+
+def record_declaration(session: Session, row: MajorIncidentRow, affected: Iterator[AffectedIn]) -> int:
+    """The incident and its affected customers in one transaction; returns how many. One sale is one customer:
+    a sale listed twice is kept once (its money event is paid once anyway)."""
+    session.add(row)
+    seen: set[tuple[str, str]] = set()
+    for one in affected:
+        if (one.store, one.transaction_ref) in seen:
+            continue
+        seen.add((one.store, one.transaction_ref))
+        session.add(AffectedCustomerRow(major_id=row.id, seq=len(seen) - 1, store=one.store,
+                                        transaction_ref=one.transaction_ref,
+                                        customer=one.customer.model_dump(mode="json"),
+                                        amount_minor=one.amount.amount_minor, currency=one.amount.currency,
+                                        state=ChildState.pending))
+    session.commit()
+    return len(seen)
+
+
+def visible_incident(session: Session, tenant: str, major_id: str) -> MajorIncidentRow | None:
+    row = session.get(MajorIncidentRow, major_id)
+    return row if row is not None and row.tenant == tenant else None
+
+
+def pending_batch(session: Session, major_id: str, first_seq: int, count: int) -> list[AffectedCustomerRow]:
+    return list(session.exec(select(AffectedCustomerRow).where(
+        AffectedCustomerRow.major_id == major_id, AffectedCustomerRow.seq >= first_seq,
+        AffectedCustomerRow.seq < first_seq + count, AffectedCustomerRow.state == ChildState.pending)
+        .order_by(AffectedCustomerRow.seq)).all())
+
+
+def mark_child(session: Session, major_id: str, seq: int, state: ChildState, case_id: str | None) -> None:
+    session.exec(update(AffectedCustomerRow).where(AffectedCustomerRow.major_id == major_id,
+                                                   AffectedCustomerRow.seq == seq)
+                 .values(state=state, case_id=case_id))
+    session.commit()
+
+
+def withdraw_pending(session: Session, major_id: str) -> int:
+    """The customers not yet opened when the parent ends: never contacted."""
+    result = session.exec(update(AffectedCustomerRow).where(AffectedCustomerRow.major_id == major_id,
+                                                            AffectedCustomerRow.state == ChildState.pending)
+                          .values(state=ChildState.withdrawn))
+    session.commit()
+    return result.rowcount
+
+
+def open_children(session: Session, major_id: str, unreached_only: bool) -> list[str]:
+    """Child cases still open (for a close: only those that have not reached their customer)."""
+    query = (select(CaseRow.id).join(AffectedCustomerRow, AffectedCustomerRow.case_id == CaseRow.id)
+             .where(AffectedCustomerRow.major_id == major_id, AffectedCustomerRow.state == ChildState.opened,
+                    CaseRow.closed_at.is_(None)))
+    if unreached_only:
+        query = query.where(CaseRow.first_contact_at.is_(None))
+    return list(session.exec(query).all())
+
+
+def approved_child(session: Session, case_id: str) -> AffectedCustomerRow | None:
+    """The affected-customer row a child case was opened for, once its incident is approved."""
+    return session.exec(select(AffectedCustomerRow).join(
+        MajorIncidentRow, MajorIncidentRow.id == AffectedCustomerRow.major_id).where(
+        AffectedCustomerRow.case_id == case_id, MajorIncidentRow.approved_by.is_not(None))).first()
+
+
+def progress_of(session: Session, major_id: str) -> tuple[Progress, datetime | None]:
+    """The counts on the parent's view, and when its last customer was reached."""
+    states = dict(session.exec(select(AffectedCustomerRow.state, func.count()).where(
+        AffectedCustomerRow.major_id == major_id).group_by(AffectedCustomerRow.state)).all())
+    child = and_(AffectedCustomerRow.major_id == major_id, AffectedCustomerRow.state == ChildState.opened)
+    contacted = exists().where(MessageRow.case_id == CaseRow.id, MessageRow.direction == "out")
+    row = session.exec(select(
+        func.count(CaseRow.id).filter(contacted), func.count(CaseRow.first_contact_at),
+        func.count(CaseRow.refunded_at), func.count(CaseRow.closed_at),
+        func.count(CaseRow.id).filter(CaseRow.outcome.in_(_FAILED)), func.max(CaseRow.first_contact_at))
+        .join(AffectedCustomerRow, AffectedCustomerRow.case_id == CaseRow.id).where(child)).one()
+    progress = Progress(affected=sum(states.values()), opened=states.get(ChildState.opened, 0),
+                        linked=states.get(ChildState.linked, 0), held=states.get(ChildState.held, 0),
+                        withdrawn=states.get(ChildState.withdrawn, 0), contacted=row[0], reached=row[1],
+                        refunded=row[2], closed=row[3], failed=row[4])
+    return progress, row[5]

@@ -1,0 +1,181 @@
+"""S7, one failure and many customers: the till sold coffee at 5.95 EUR instead of 4.95 from Saturday morning to
+Monday. The engine finds every sale of it in the till records it holds, a supervisor approves once, and every
+customer gets a case of their own that texts them and pays back exactly that sale's overcharge, once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from schemas.auth import PrincipalKind, Scope
+from settings import Settings
+from store.db import session_for
+from store.tables import AffectedCustomerRow, CaseRow, MajorIncidentRow, MessageRow, RefundRow
+from tests.harness import Stack, eventually
+
+STORE = "Prisma Kaleva"
+COFFEE, TILL_PRICE, RIGHT_PRICE = "Coffee 500 g", 595, 495
+SATURDAY = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
+MONDAY = SATURDAY + timedelta(days=2)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """A till posts a weekend's records at once: above a key's request rate, which is not what is tested here."""
+    settings.api_rate_per_second = 0
+    return settings
+
+
+def phone(number: int) -> str:
+    return f"+35840{1000000 + number}"
+
+
+def sale(number: int, at: datetime, coffee: int, store: str = STORE) -> dict:
+    """A sale with bread, and `coffee` packets at the till's (wrong) price; charged exactly what the lines say, so
+    the till itself sees nothing wrong."""
+    lines = [{"product": "Bread", "unit_price_minor": 289, "quantity": 1}]
+    if coffee:
+        lines.append({"product": COFFEE, "unit_price_minor": TILL_PRICE, "quantity": coffee})
+    return {"store": store, "transaction_id": f"T-{number:04d}", "currency": "EUR", "lines": lines,
+            "charged_minor": sum(line["unit_price_minor"] * line["quantity"] for line in lines),
+            "sold_at": at.isoformat(), "customer": {"name": f"Asiakas{number} Virtanen", "phone": phone(number),
+                                                    "language": "en"}}
+
+
+def three_hundred_sales() -> tuple[list[dict], dict[str, int]]:
+    """120 in the window with coffee (1 or 2 packets); the rest: no coffee, before or after the window, or in
+    another store. Returns the sales and the overcharge of each affected one."""
+    sales, owed = [], {}
+    for number in range(300):
+        if number < 120:
+            coffee = 1 + number % 2
+            sales.append(sale(number, SATURDAY + timedelta(minutes=20 * number), coffee))
+            owed[f"T-{number:04d}"] = coffee * (TILL_PRICE - RIGHT_PRICE)
+        elif number < 180:
+            sales.append(sale(number, SATURDAY + timedelta(hours=1, minutes=number), coffee=0))
+        elif number < 220:
+            sales.append(sale(number, SATURDAY - timedelta(hours=number - 170), coffee=1))
+        elif number < 260:
+            sales.append(sale(number, MONDAY + timedelta(minutes=number), coffee=1))
+        else:
+            sales.append(sale(number, SATURDAY + timedelta(hours=2), coffee=1, store="Prisma Linnanmaa"))
+    return sales, owed
+
+
+def declaration() -> dict:
+    return {"title": "Coffee priced 5.95 at the till", "description": "The till's price list had coffee at 5.95.",
+            "recovery": "overcharge", "stores": [STORE], "window_start": SATURDAY.isoformat(),
+            "window_end": MONDAY.isoformat(),
+            "wrong_price": {"product": COFFEE, "correct_unit_price_minor": RIGHT_PRICE}}
+
+
+async def test_120_customers_of_a_wrong_till_price_are_texted_and_refunded_once(live_stack: Stack):
+    stack = live_stack
+    till = stack.key("till", Scope.incidents_write, Scope.cases_read, kind=PrincipalKind.integrator)
+    desk = stack.key("contact-centre", Scope.incidents_write, Scope.cases_read, kind=PrincipalKind.integrator)
+    supervisor = stack.key("sami.supervisor", Scope.cases_read, Scope.cases_act, Scope.cases_approve)
+    sales, owed = three_hundred_sales()
+
+    # Saturday: customer 7 noticed and called; the contact centre reported it before the till's records came in.
+    early = await stack.api.post("/incidents", headers=desk, json={
+        "external_id": "call-7", "kind": "overcharge", "source": "contact_centre",
+        "customer": sales[7]["customer"], "amount": {"amount_minor": owed["T-0007"], "currency": "EUR"},
+        "store": STORE, "transaction_ref": "T-0007"})
+    assert early.status_code == 201, early.text
+    early_case = early.json()["case_id"]
+    await eventually(lambda: stack.texts_to(phone(7)), within=60)
+    await stack.api.post(f"/cases/{early_case}/replies", json={"channel": "sms", "text": "1", "sender": phone(7)})
+    await eventually(lambda: stack.refunds(early_case), within=60)
+
+    for one in sales:  # Monday: the till's records of the weekend
+        verdict = await stack.api.post("/transactions", json=one, headers=till)
+        assert verdict.status_code == 200 and verdict.json()["finding"] == "correct", verdict.text
+
+    declared = await stack.api.post("/major-incidents", json=declaration(), headers=till)
+    assert declared.status_code == 201, declared.text
+    major = declared.json()
+    assert major["status"] == "awaiting_approval" and major["progress"]["affected"] == 120
+    assert not stack.texts_to(phone(0)), "nobody is contacted before the approval"
+
+    approved = await stack.api.post(f"/major-incidents/{major['id']}/approvals", headers=supervisor,
+                                    json={"cap": {"amount_minor": 500, "currency": "EUR"}})
+    assert approved.status_code == 202, approved.text
+
+    children = await eventually(lambda: _all_decided(stack, major["id"]), within=120)
+    linked = [child for child in children if child.state == "linked"]
+    assert [child.transaction_ref for child in linked] == ["T-0007"], "the sale already in a case is linked"
+    assert stack.case(linked[0].case_id).linked_to == early_case
+    assert len(children) == 120 and len({child.case_id for child in children}) == 120
+
+    opened = [child for child in children if child.state == "opened"]
+    for child in opened:
+        await eventually(lambda child=child: stack.texts_to(child.customer["phone"]), within=120)
+    assert all(len(stack.texts_to(phone(number))) >= 1 for number in range(120)), "120 customers texted"
+    assert {text.case_id for text in stack.rows(MessageRow, to_address=phone(7))} == {early_case}, \
+        "the linked customer hears only from the case they already had"
+
+    for child in opened:
+        reply = await stack.api.post(f"/cases/{child.case_id}/replies",
+                                     json={"channel": "sms", "text": "1", "sender": child.customer["phone"]})
+        assert reply.status_code == 202, reply.text
+    for child in opened:
+        await eventually(lambda child=child: stack.refunds(child.case_id), within=120)
+
+    paid = [row for row in stack.rows(RefundRow) if row.status == "paid"]
+    by_sale = {stack.case(row.case_id).transaction_ref: row.amount_minor for row in paid}
+    assert len(paid) == 120 and by_sale == owed, "one refund per sale, each exactly its overcharge"
+    assert len(stack.ledger()) == 120, "the provider paid 120 times, never twice for a sale"
+
+    view = (await stack.api.get(f"/major-incidents/{major['id']}", headers=supervisor)).json()
+    assert view["status"] == "all_opened" and view["approved_by"] == "sami.supervisor"
+    progress = view["progress"]
+    assert (progress["affected"], progress["opened"], progress["linked"]) == (120, 119, 1)
+    assert progress["contacted"] == progress["reached"] == progress["refunded"] == 119
+
+
+async def test_the_declarer_cannot_approve_and_other_tenants_do_not_see_it(live_stack: Stack):
+    stack = live_stack
+    declarer = stack.key("sami.supervisor", Scope.cases_read, Scope.cases_act, Scope.cases_approve)
+    for one in three_hundred_sales()[0][:5]:
+        await stack.api.post("/transactions", json=one)
+    declared = await stack.api.post("/major-incidents", json=declaration(), headers=declarer)
+    assert declared.status_code == 201, declared.text
+    major_id = declared.json()["id"]
+    cap = {"cap": {"amount_minor": 500, "currency": "EUR"}}
+    refused = await stack.api.post(f"/major-incidents/{major_id}/approvals", headers=declarer, json=cap)
+    assert refused.status_code == 409 and "four eyes" in refused.text
+    stranger = stack.key("other.supervisor", Scope.cases_read, Scope.cases_approve, tenant="another-chain")
+    assert (await stack.api.get(f"/major-incidents/{major_id}", headers=stranger)).status_code == 404
+    agent = stack.key("aino.agent", Scope.cases_read, Scope.cases_act)
+    assert (await stack.api.post(f"/major-incidents/{major_id}/approvals", headers=agent, json=cap)).status_code \
+        == 403
+    assert not stack.rows(CaseRow), "no child before an approval"
+
+
+async def test_an_uploaded_list_reports_the_rows_it_refuses(live_stack: Stack):
+    stack = live_stack
+    till = stack.key("till", Scope.incidents_write, Scope.cases_read, kind=PrincipalKind.integrator)
+    good = {"store": STORE, "transaction_ref": "W-1", "amount": {"amount_minor": 250, "currency": "EUR"},
+            "customer": {"name": "Liisa Laine", "phone": phone(900)}}
+    body = {**declaration(), "wrong_price": None, "affected": [
+        good, {**good, "transaction_ref": "W-2", "amount": {"amount_minor": 250, "currency": "EURO"}},
+        {**good, "transaction_ref": "W-3", "store": "Elsewhere"}, {**good, "customer": {"name": "Liisa Laine"}}]}
+    declared = await stack.api.post("/major-incidents", json=body, headers=till)
+    assert declared.status_code == 201, declared.text
+    view = declared.json()
+    assert view["progress"]["affected"] == 1, "W-1 once (listed twice), W-2 and W-3 refused"
+    assert [(row["row"], row["field"]) for row in view["rejected"]] == [(2, "amount.currency"), (3, "store")]
+    assert stack.rows(MajorIncidentRow)[0].rejected
+
+
+def children_of(stack: Stack, major_id: str) -> list[AffectedCustomerRow]:
+    with session_for(stack.settings.database_url) as session:
+        return list(session.exec(select(AffectedCustomerRow).where(AffectedCustomerRow.major_id == major_id)
+                                 .order_by(AffectedCustomerRow.seq)).all())
+
+
+def _all_decided(stack: Stack, major_id: str) -> list[AffectedCustomerRow] | None:
+    rows = children_of(stack, major_id)
+    return rows if rows and all(row.state in ("opened", "linked") for row in rows) else None
