@@ -105,9 +105,9 @@ async def _ready(api: Api) -> None:
             await asyncio.sleep(0.2)
 
 
-def start_worker(name: str, settings: Settings, directory: Path) -> Child:
-    """Our worker: `worker.build_worker` with the sandbox providers, in its own process."""
-    return spawn(name, [sys.executable, str(PROJECT_DIR / "worker.py")], environment(settings), directory)
+def start_worker(name: str, settings: Settings, directory: Path, **extra: str) -> Child:
+    """Our worker: `worker.build_worker` with the sandbox providers, in its own process (`extra`: more settings)."""
+    return spawn(name, [sys.executable, str(PROJECT_DIR / "worker.py")], environment(settings, **extra), directory)
 
 
 def start_bare_worker(name: str, settings: Settings, directory: Path) -> Child:

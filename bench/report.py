@@ -43,7 +43,7 @@ def at_most(limit: float) -> Target:
 class Figure:
     """One line of the table. `basis` names what the value was measured against, so a ratio can be checked."""
 
-    section: str  # a..f as in issue 6; g: the scaled-out set-up of issue 10
+    section: str  # a..f as in issue 6; g: the scaled-out set-up of issue 10; h: a major incident (issue 16)
     name: str
     value: float
     unit: str

@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from bench import end_to_end, first_contact, history, intake, memory, queries, scaled_out
+from bench import end_to_end, first_contact, history, intake, major, memory, queries, scaled_out
 from bench.config import BenchConfig
 from bench.context import Bench
 from bench.policies import instant
@@ -65,6 +65,7 @@ async def phases(bench: Bench) -> list[Figure]:
     figures.append(await memory.run(bench))  # before g: e waits for cases until the bench's deadline
     async with bare_worker(bench) as (bare, queue):
         figures.append(await scaled_out.run(bench, bare, queue))
+    figures.extend(await major.run(bench))  # last: its 10,000 cases wait a day, on a task queue of their own
     return sorted(figures, key=lambda figure: figure.section)
 
 

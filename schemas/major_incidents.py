@@ -102,6 +102,7 @@ class FanOut(BaseModel):
     next_seq: int = 0
     not_before: datetime | None = None
     approval: Approval | None = None
+    approved: bool = Field(default=False, description="The approval is recorded: the fan-out may open children.")
     paused: bool = False
 
 

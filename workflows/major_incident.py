@@ -52,10 +52,11 @@ class MajorIncidentFanOut:
 
     @workflow.run
     async def run(self, fan: FanOut) -> StopReport:
-        if fan.approval is None:
+        if not fan.approved:
             await workflow.wait_condition(lambda: fan.approval is not None or self._stop is not None)
             if self._stop is None:
-                await self._record(MajorStatus.fanning_out, fan.approval)
+                await self._record(MajorStatus.fanning_out, fan.approval)  # children verify against it
+                fan.approved = True
         await self._fan_out()
         if self._stop is None:
             await self._record(MajorStatus.all_opened)

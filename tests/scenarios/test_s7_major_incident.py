@@ -4,12 +4,14 @@ customer gets a case of their own that texts them and pays back exactly that sal
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
 
 from schemas.auth import PrincipalKind, Scope
+from schemas.policy import MajorIncidentPolicy
 from settings import Settings
 from store.db import session_for
 from store.tables import AffectedCustomerRow, CaseRow, MajorIncidentRow, MessageRow, RefundRow
@@ -179,3 +181,52 @@ def children_of(stack: Stack, major_id: str) -> list[AffectedCustomerRow]:
 def _all_decided(stack: Stack, major_id: str) -> list[AffectedCustomerRow] | None:
     rows = children_of(stack, major_id)
     return rows if rows and all(row.state in ("opened", "linked") for row in rows) else None
+
+
+async def test_pause_stops_new_children_resume_goes_on_and_cancel_pays_nobody(live_stack: Stack):
+    stack = live_stack
+    stack.settings.major_incidents = MajorIncidentPolicy(texts_per_second=5, batch=1)
+    supervisor = stack.key("sami.supervisor", Scope.cases_read, Scope.cases_act, Scope.cases_approve)
+    till = stack.key("till", Scope.incidents_write, Scope.cases_read, kind=PrincipalKind.integrator)
+    for one in three_hundred_sales()[0][:40]:
+        await stack.api.post("/transactions", json=one, headers=till)
+    major_id = (await stack.api.post("/major-incidents", json=declaration(), headers=till)).json()["id"]
+    await stack.api.post(f"/major-incidents/{major_id}/approvals", headers=supervisor,
+                         json={"cap": {"amount_minor": 500, "currency": "EUR"}})
+    await eventually(lambda: len(_opened(stack, major_id)) >= 3)
+
+    paused_at = datetime.now(UTC)
+    assert (await stack.api.post(f"/major-incidents/{major_id}/pause", headers=supervisor)).status_code == 202
+    await eventually(lambda: stack.rows(MajorIncidentRow, id=major_id)[0].status == "paused")
+    at_pause = _opened(stack, major_id)
+    await asyncio.sleep(1.5)
+    assert _opened(stack, major_id) == at_pause, "no child is opened while paused"
+    last_opened = max(stack.case(child.case_id).opened_at for child in at_pause)
+    assert last_opened - paused_at < timedelta(seconds=1), "the fan-out stopped within a second"
+
+    await stack.api.post(f"/major-incidents/{major_id}/resume", headers=supervisor)
+    resumed = await eventually(lambda: (now := _opened(stack, major_id)) and len(now) >= len(at_pause) + 3 and now)
+    assert [child.seq for child in resumed] == list(range(len(resumed))), "from where it left off, none skipped"
+
+    cancel = await stack.api.post(f"/major-incidents/{major_id}/cancel", headers=supervisor,
+                                  json={"reason": "declared in error"})
+    assert cancel.status_code == 202, cancel.text
+    ended = await eventually(lambda: (row := stack.rows(MajorIncidentRow, id=major_id)[0]).status == "cancelled"
+                             and row)
+    opened = _opened(stack, major_id)
+    for child in opened:  # every reached customer answers after the cancel
+        await stack.api.post(f"/cases/{child.case_id}/replies",
+                             json={"channel": "sms", "text": "1", "sender": child.customer["phone"]})
+    for child in opened:
+        await eventually(lambda child=child: stack.case(child.case_id).closed_at)
+    assert {stack.case(child.case_id).outcome for child in opened} == {"cancelled"}
+    assert not stack.ledger() and not stack.rows(RefundRow), "no child paid after the cancel"
+    view = (await stack.api.get(f"/major-incidents/{major_id}", headers=supervisor)).json()
+    assert view["progress"]["withdrawn"] == 40 - len(opened) > 0 and view["progress"]["refunded"] == 0
+    assert ended.ended_at is not None
+    more = await stack.api.post(f"/major-incidents/{major_id}/resume", headers=supervisor)
+    assert more.status_code == 409, "an ended incident cannot be steered"
+
+
+def _opened(stack: Stack, major_id: str) -> list[AffectedCustomerRow]:
+    return [child for child in children_of(stack, major_id) if child.state == "opened"]
