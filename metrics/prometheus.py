@@ -21,8 +21,10 @@ from sqlalchemy import CTE, Row, Table, case, func
 from sqlalchemy.sql.elements import ColumnElement, Label
 from sqlmodel import Session, select
 
+from metrics.major_incidents import major_incident_families
 from metrics.read_model import CaseScope, milestone_seconds
 from metrics.sla import sla_breaches_by_kind_and_source
+from schemas.metrics import MajorIncidentFigures
 from schemas.progress import CaseStatus
 from store.cases import failing_starts
 from store.refunds import SETTLED
@@ -78,18 +80,18 @@ HISTOGRAMS = (
 )
 
 
-def exposition(session: Session, scope: CaseScope) -> bytes:
+def exposition(session: Session, scope: CaseScope, majors: list[MajorIncidentFigures] | None = None) -> bytes:
     """The text a scrape gets. A registry of its own per scrape: nothing is kept between scrapes."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(ReadModelCollector(session, scope))
+    registry.register(ReadModelCollector(session, scope, majors or []))
     return generate_latest(registry)
 
 
 class ReadModelCollector:
     """A prometheus_client collector whose `collect` queries the read model (on the scraping request's session)."""
 
-    def __init__(self, session: Session, scope: CaseScope) -> None:
-        self._session, self._scope = session, scope
+    def __init__(self, session: Session, scope: CaseScope, majors: list[MajorIncidentFigures]) -> None:
+        self._session, self._scope, self._majors = session, scope, majors
 
     def collect(self) -> Iterator[Metric]:
         case_rows = self._session.exec(_case_query(self._scope)).all()
@@ -105,6 +107,7 @@ class ReadModelCollector:
                                 "(their input no longer opens, or Temporal refused that start): each names why in "
                                 "start_error and is tried again later; an operator should look.",
                                 value=failing_starts(self._session, self._scope.conditions()))
+        yield from major_incident_families(self._majors)
 
 
 def _case_query(scope: CaseScope):

@@ -65,6 +65,22 @@ class CaseStats(BaseModel):
     sla: SlaCompliance | None = Field(description="Null until the read model records SLA deadlines.")
 
 
+class MajorIncidentFigures(BaseModel):
+    """S7: one major incident's reach. Shares are of the child cases opened (linked customers are counted in the
+    case they already had)."""
+
+    id: str
+    title: str
+    status: str
+    declared_at: datetime
+    affected: int
+    opened: int
+    reached_share: float
+    refunded_share: float
+    seconds_to_last_reached: float | None = Field(description="From the declaration to the last customer reached "
+                                                  "so far; none before the first.")
+
+
 class MetricsSummary(BaseModel):
     """The period's cases overall and grouped three ways.
 
@@ -78,3 +94,5 @@ class MetricsSummary(BaseModel):
     by_kind: dict[str, CaseStats] = Field(description="Per workflow type (incident kind).")
     by_channel: dict[str, CaseStats]
     by_source: dict[str, CaseStats]
+    major_incidents: list[MajorIncidentFigures] = Field(default_factory=list,
+                                                        description="Major incidents declared in the period (S7).")

@@ -18,6 +18,7 @@ from api.auth import IntegratorOrSupervisorDep, ReaderDep, SupervisorDep
 from api.deps import SettingsDep, TemporalDep
 from intake.major_incidents import declare, workflow_id
 from schemas.auth import Principal
+from schemas.incidents import IncidentKind
 from schemas.major_incidents import (
     Approval,
     ChildMessage,
@@ -102,9 +103,14 @@ async def _steer(settings: Settings, temporal: Client, supervisor: Principal, ma
 async def message_children(major_id: str, message: ChildMessage, settings: SettingsDep, temporal: TemporalDep,
                            supervisor: SupervisorDep) -> dict[str, str]:
     """A message to every open child, filled in per case (`{name}`, `{amount}`, `{reference}`), each checked as
-    personal like any agent's reply (a case it is not personal for is skipped)."""
+    personal like any agent's reply (a case it is not personal for is skipped). It is each child's personal reply,
+    which a complaint-style recovery waits for; the money kinds' workflows send no message outside their steps
+    yet, so for them this is 409 rather than a message silently never sent."""
     row = await _incident(settings, supervisor, major_id)
     _not_ended(row)
+    if row.recovery != IncidentKind.complaint:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"a message to all children is sent as their personal reply, "
+                                                      f"which only complaint recoveries send; these are {row.recovery}")
     await _signal(temporal, major_id, "message", message.model_copy(update={"sent_by": supervisor.id}))
     return {"major_id": major_id, "status": "sending"}
 

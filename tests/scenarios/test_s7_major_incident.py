@@ -136,6 +136,12 @@ async def test_120_customers_of_a_wrong_till_price_are_texted_and_refunded_once(
     assert (progress["affected"], progress["opened"], progress["linked"]) == (120, 119, 1)
     assert progress["contacted"] == progress["reached"] == progress["refunded"] == 119
 
+    metrics = (await stack.api.get("/metrics", headers=supervisor)).text
+    assert f'recovery_major_incident_refunded_share{{major_incident="{major["id"]}"}} 1.0' in metrics
+    [figures] = (await stack.api.get("/metrics/summary", headers=supervisor)).json()["major_incidents"]
+    assert (figures["affected"], figures["reached_share"], figures["refunded_share"]) == (120, 1.0, 1.0)
+    assert figures["seconds_to_last_reached"] > 0
+
 
 async def test_the_declarer_cannot_approve_and_other_tenants_do_not_see_it(live_stack: Stack):
     stack = live_stack
@@ -208,6 +214,11 @@ async def test_pause_stops_new_children_resume_goes_on_and_cancel_pays_nobody(li
     resumed = await eventually(lambda: (now := _opened(stack, major_id)) and len(now) >= len(at_pause) + 3 and now)
     assert [child.seq for child in resumed] == list(range(len(resumed))), "from where it left off, none skipped"
 
+    message = {"text": "Dear {name}, your refund of {amount} is on its way (ref {reference}). Sami",
+               "agent_name": "Sami"}
+    unsent = await stack.api.post(f"/major-incidents/{major_id}/messages", headers=supervisor, json=message)
+    assert unsent.status_code == 409 and "only complaint recoveries" in unsent.text, "never silently unsent"
+
     cancel = await stack.api.post(f"/major-incidents/{major_id}/cancel", headers=supervisor,
                                   json={"reason": "declared in error"})
     assert cancel.status_code == 202, cancel.text
@@ -230,3 +241,43 @@ async def test_pause_stops_new_children_resume_goes_on_and_cancel_pays_nobody(li
 
 def _opened(stack: Stack, major_id: str) -> list[AffectedCustomerRow]:
     return [child for child in children_of(stack, major_id) if child.state == "opened"]
+
+
+async def test_a_message_reaches_every_open_child_and_closing_stops_those_not_reached(live_stack: Stack):
+    """A complaint-style recovery: each child acknowledges its customer and waits for a person's reply, which the
+    parent's one message, personalised per case, gives them all."""
+    stack = live_stack
+    supervisor = stack.key("sami.supervisor", Scope.cases_read, Scope.cases_act, Scope.cases_approve)
+    till = stack.key("till", Scope.incidents_write, Scope.cases_read, kind=PrincipalKind.integrator)
+    sales = three_hundred_sales()[0][:6]
+    for one in sales[4:]:  # the till knew only these two customers' names
+        one["customer"] = {"name": one["customer"]["name"]}
+    for one in sales:
+        await stack.api.post("/transactions", json=one, headers=till)
+    major_id = (await stack.api.post("/major-incidents", json={**declaration(), "recovery": "complaint"},
+                                     headers=till)).json()["id"]
+    await stack.api.post(f"/major-incidents/{major_id}/approvals", headers=supervisor,
+                         json={"cap": {"amount_minor": 500, "currency": "EUR"}})
+    await eventually(lambda: all(stack.texts_to(phone(number)) for number in range(4)))
+    await eventually(lambda: len(_opened(stack, major_id)) == 6)
+
+    message = {"text": "Dear {name}, we found the cause at the till; your refund of {amount} is on its way "
+                       "(ref {reference}). Sami", "agent_name": "Sami"}
+    sent = await stack.api.post(f"/major-incidents/{major_id}/messages", headers=supervisor, json=message)
+    assert sent.status_code == 202, sent.text
+    for number in range(4):
+        [told] = await eventually(lambda number=number: [text for text in stack.texts_to(phone(number))
+                                                         if "we found the cause" in text.body])
+        assert f"Asiakas{number}" in told.body and "{" not in told.body, "personalised, no blank left"
+
+    closed = await stack.api.post(f"/major-incidents/{major_id}/close", headers=supervisor,
+                                  json={"reason": "the till is fixed"})
+    assert closed.status_code == 202, closed.text
+    await eventually(lambda: stack.rows(MajorIncidentRow, id=major_id)[0].status == "closed")
+    unreached = [child for child in _opened(stack, major_id) if not child.customer.get("phone")]
+    for child in unreached:
+        await eventually(lambda child=child: stack.case(child.case_id).closed_at)
+    reached = [child for child in _opened(stack, major_id) if child.customer.get("phone")]
+    assert all(stack.case(child.case_id).closed_at is None for child in reached), "reached customers' cases go on"
+    result = await stack.env.client.get_workflow_handle(major_id).result()
+    assert (result["stopped"], result["withdrawn"], result["left_running"]) == (2, 0, 4)
