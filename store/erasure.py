@@ -29,6 +29,7 @@ from store.directory import name_key
 from store.privacy import customer_addresses, customer_cases, ibans_on_cases, reads_of
 from store.tables import (
     AccessRecordRow,
+    AffectedCustomerRow,
     CaseRow,
     ContactOptOutRow,
     CustomerDirectoryRow,
@@ -37,6 +38,7 @@ from store.tables import (
     RefundRow,
     SandboxOutboxEntry,
     TimelineRow,
+    TransactionRow,
     utcnow,
 )
 
@@ -104,6 +106,7 @@ def _write_erasure(session: Session, tenant: str, subject: SubjectRef, requested
               "customer_directory": _delete_register_entries(session, tenant, subject.name, addresses),
               "contact_opt_outs": _delete(session, ContactOptOutRow, ContactOptOutRow.tenant == tenant,
                                           col(ContactOptOutRow.address).in_(addresses)),
+              **_erase_from_sales(session, tenant, case_ids),
               "cases": _set(session, CaseRow, case_ids, customer_name=ERASED, customer_phone=None,
                             customer_email=None, start_payload=None),  # the sealed input holds the same data
               "free_text": free_text}
@@ -111,6 +114,19 @@ def _write_erasure(session: Session, tenant: str, subject: SubjectRef, requested
     session.add(erasure)
     session.commit()
     return erasure
+
+
+def _erase_from_sales(session: Session, tenant: str, case_ids: list[str]) -> dict[str, int]:
+    """Whom the till knew on the sales of the customer's cases, and their rows in major incidents (S7). A sale
+    of theirs that never became a case is not found here (its customer is JSON, not a column to match on)."""
+    sales = session.exec(select(CaseRow.store, CaseRow.transaction_ref).where(
+        col(CaseRow.id).in_(case_ids), col(CaseRow.transaction_ref).is_not(None))).all()
+    till = sum(session.exec(update(TransactionRow).where(
+        TransactionRow.tenant == tenant, TransactionRow.store == store, TransactionRow.transaction_id == ref)
+        .values(customer=None)).rowcount for store, ref in sales)
+    affected = session.exec(update(AffectedCustomerRow).where(col(AffectedCustomerRow.case_id).in_(case_ids))
+                            .values(customer={"name": ERASED})).rowcount
+    return {"transactions": till, "major_incident_customers": affected}
 
 
 def _secrets(session: Session, subject: SubjectRef, cases: list[CaseRow], addresses: set[str]) -> set[str]:

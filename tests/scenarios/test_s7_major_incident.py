@@ -14,7 +14,7 @@ from schemas.auth import PrincipalKind, Scope
 from schemas.policy import MajorIncidentPolicy
 from settings import Settings
 from store.db import session_for
-from store.tables import AffectedCustomerRow, CaseRow, MajorIncidentRow, MessageRow, RefundRow
+from store.tables import AffectedCustomerRow, CaseRow, MajorIncidentRow, MessageRow, RefundRow, TransactionRow
 from tests.harness import Stack, eventually
 
 STORE = "Prisma Kaleva"
@@ -281,3 +281,24 @@ async def test_a_message_reaches_every_open_child_and_closing_stops_those_not_re
     assert all(stack.case(child.case_id).closed_at is None for child in reached), "reached customers' cases go on"
     result = await stack.env.client.get_workflow_handle(major_id).result()
     assert (result["stopped"], result["withdrawn"], result["left_running"]) == (2, 0, 4)
+
+
+async def test_erasing_a_customer_clears_what_the_till_and_the_incident_knew_of_them(live_stack: Stack):
+    stack = live_stack
+    supervisor = stack.key("sami.supervisor", Scope.cases_read, Scope.cases_act, Scope.cases_approve)
+    await stack.api.post("/transactions", json=sale(0, SATURDAY + timedelta(hours=1), coffee=1))
+    major_id = (await stack.api.post("/major-incidents", json=declaration())).json()["id"]
+    await stack.api.post(f"/major-incidents/{major_id}/approvals", headers=supervisor,
+                         json={"cap": {"amount_minor": 500, "currency": "EUR"}})
+    await eventually(lambda: stack.texts_to(phone(0)))
+    [child] = _opened(stack, major_id)
+    await stack.api.post(f"/cases/{child.case_id}/close", json={"outcome": "resolved_by_hand",
+                                                                 "reason": "paid at the desk"})
+    await eventually(lambda: stack.case(child.case_id).closed_at)
+
+    erased = await stack.api.post("/customers/erase", json={"name": "Asiakas0 Virtanen", "phone": phone(0),
+                                                            "reason": "the customer's request"})
+    assert erased.status_code == 200, erased.text
+    [till_record] = stack.rows(TransactionRow)
+    assert till_record.customer is None
+    assert children_of(stack, major_id)[0].customer == {"name": "[erased]"}
