@@ -94,17 +94,15 @@ def seed_sales(database_url: str, run: str, count: int) -> None:
 
 
 async def watch(bench: Bench, worker: Child, major_id: str, count: int) -> float:
-    """Samples the worker's RSS each second until every child has texted; returns the peak (MB)."""
+    """Samples the worker's RSS each second until every child has texted, or the phase's deadline (then the
+    figures are read with the texts sent so far, and say so); returns the peak RSS (MB)."""
     peak, deadline = 0.0, time.monotonic() + bench.config.major_deadline
     while True:
         worker.check_alive()
         peak = max(peak, worker.memory.memory_info().rss / MB)
         texted = await run_in_threadpool(children_texted, bench.database_url, major_id)
-        if texted >= count:
+        if texted >= count or time.monotonic() > deadline:
             return peak
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"h: {texted} of {count} children texted within {bench.config.major_deadline:.0f} s;"
-                               f" see {bench.directory}/worker-major.log")
         await asyncio.sleep(1.0)
 
 
@@ -146,16 +144,20 @@ def figures(bench: Bench, rate: float, count: int, approved_at: datetime, texts:
     last_contact = (texts[-1] - approved_at).total_seconds()
     busiest = most_in_one_second(texts)
     floor = count / rate
-    progress(f"h. {count} customers texted {last_contact:.0f} s after the approval (the limit's floor {floor:.0f} s);"
+    short = "" if len(texts) >= count else f" (only {len(texts)} of {count} by the phase's deadline)"
+    if short:  # the last customer is not reached yet: the figure is at least the phase's length
+        last_contact = max(last_contact, bench.config.major_deadline)
+    progress(f"h. {len(texts)} customers texted{short}, the last {last_contact:.0f} s after the approval "
+             f"(the limit's floor {floor:.0f} s);"
              f" at most {busiest} texts in a second; parent: {len(runs)} runs, at most {max(runs)} events; "
              f"worker RSS peak {peak:.0f} MB")
     bench.measurements["major_incident"] = {
-        "affected": count, "texts_per_second_limit": rate, "time_to_last_contact_s": last_contact,
+        "affected": count, "texted": len(texts), "texts_per_second_limit": rate, "time_to_last_contact_s": last_contact,
         "most_texts_in_a_second": busiest, "parent_runs": len(runs), "events_per_run": runs, "worker_rss_peak_mb": peak}
     basis = f"{count} customers at {rate:g} texts/s"
     return [
         Figure("h", "major incident: time to last contact", last_contact, "s", under(2 * floor + 30),
-               f"{basis}: from the approval; at the limit it takes {floor:.0f} s"),
+               f"{basis}: from the approval{short}; at the limit it takes {floor:.0f} s"),
         Figure("h", "major incident: most texts in one second", busiest, "texts", at_most(rate),
                f"{basis}: every child's first text, any one-second window"),
         Figure("h", "major incident: parent history events per run", max(runs), "events", under(HISTORY_LIMIT),
