@@ -83,15 +83,15 @@ HISTOGRAMS = (
 def exposition(session: Session, scope: CaseScope, majors: list[MajorIncidentFigures] | None = None) -> bytes:
     """The text a scrape gets. A registry of its own per scrape: nothing is kept between scrapes."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(ReadModelCollector(session, scope, majors or []))
+    registry.register(ReadModelCollector(session, scope, majors))
     return generate_latest(registry)
 
 
 class ReadModelCollector:
     """A prometheus_client collector whose `collect` queries the read model (on the scraping request's session)."""
 
-    def __init__(self, session: Session, scope: CaseScope, majors: list[MajorIncidentFigures]) -> None:
-        self._session, self._scope, self._majors = session, scope, majors
+    def __init__(self, session: Session, scope: CaseScope, majors: list[MajorIncidentFigures] | None = None) -> None:
+        self._session, self._scope, self._majors = session, scope, majors or []
 
     def collect(self) -> Iterator[Metric]:
         case_rows = self._session.exec(_case_query(self._scope)).all()
