@@ -50,7 +50,7 @@ async def run(bench: Bench) -> list[Figure]:
     try:
         await run_in_threadpool(seed_sales, bench.database_url, bench.tag("h"), count)
         declared_at = time.perf_counter()
-        major_id = await declare(bench.client, settings, bench_system("bench-till"), declaration())
+        major_id, _ = await declare(bench.client, settings, bench_system("bench-till"), declaration())
         progress(f"h. {count} affected customers found and recorded in {time.perf_counter() - declared_at:.1f} s")
         parent = bench.client.get_workflow_handle(major_id)
         await eventually(lambda: answers(parent), within=120, what="the parent on the new worker")

@@ -7,16 +7,21 @@ overcharge itself, or the customer called) is linked to that case, and is neithe
 
 from __future__ import annotations
 
-import uuid
+import asyncio
+import hashlib
 from collections.abc import Iterator
 
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from api.directory_import import rejected_reasons
-from intake.cases import case_id_for, open_case
+from intake.cases import WorkflowNotStarted, case_id_for, open_case
 from intake.detection import overcharge_at_price
 from schemas.auth import Principal
 from schemas.directory import RejectedRow
@@ -35,39 +40,60 @@ def workflow_id(major_id: str) -> str:
     return major_id
 
 
-async def declare(client: Client, settings: Settings, declarer: Principal, declared: MajorIncidentIn) -> str:
-    """Records the incident with every affected customer, and starts its parent workflow, which opens no child
-    before a supervisor approves."""
-    major_id = f"major-{uuid.uuid4().hex[:16]}"
-    count = await run_in_threadpool(_record, settings, declarer, declared, major_id)
+def major_id_for(declarer: Principal, declared: MajorIncidentIn) -> str:
+    """From the declaration itself, so posting it again (after a 503, or twice by mistake) names the same incident
+    and never fans out to the same customers twice."""
+    digest = hashlib.sha256(f"{declarer.tenant}\x00{declarer.id}\x00{declared.model_dump_json()}".encode())
+    return f"major-{digest.hexdigest()[:20]}"
+
+
+async def declare(client: Client, settings: Settings, declarer: Principal,
+                  declared: MajorIncidentIn) -> tuple[str, bool]:
+    """Records the incident with every affected customer (once), and starts its parent workflow, which opens no
+    child before a supervisor approves. Raises `WorkflowNotStarted` (503) if Temporal does not take it: the
+    incident is kept, and posting it again starts it. Returns its id, and whether this post recorded it."""
+    major_id = major_id_for(declarer, declared)
+    count, created = await run_in_threadpool(_record, settings, declarer, declared, major_id)
     policy = settings.major_incidents
     fan = FanOut(major_id=major_id, tenant=declarer.tenant, declared_by=declarer, affected=count,
                  texts_per_second=policy.texts_per_second, batch=policy.batch, in_flight=policy.in_flight,
                  batches_per_run=policy.batches_per_run)
-    await client.start_workflow(MajorIncidentFanOut.run, fan, id=workflow_id(major_id),
-                                task_queue=settings.temporal_task_queue,
-                                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
-    return major_id
+    try:
+        async with asyncio.timeout(settings.intake_start_timeout):
+            await client.start_workflow(MajorIncidentFanOut.run, fan, id=workflow_id(major_id),
+                                        task_queue=settings.temporal_task_queue,
+                                        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+    except WorkflowAlreadyStartedError:
+        pass
+    except (TimeoutError, RuntimeError, RPCError) as error:
+        raise WorkflowNotStarted(major_id, f"Temporal did not take it ({type(error).__name__})") from error
+    return major_id, created
 
 
-def _record(settings: Settings, declarer: Principal, declared: MajorIncidentIn, major_id: str) -> int:
+def _record(settings: Settings, declarer: Principal, declared: MajorIncidentIn, major_id: str) -> tuple[int, bool]:
+    """The number of affected customers, and whether this call recorded them; an incident already recorded keeps
+    what it found then."""
+    with session_for(settings.database_url) as session:
+        if session.get(MajorIncidentRow, major_id) is None:
+            try:
+                return _record_new(session, declarer, declared, major_id), True
+            except IntegrityError:  # the same declaration, posted at the same moment
+                session.rollback()
+        return majors.affected_count(session, major_id), False
+
+
+def _record_new(session: Session, declarer: Principal, declared: MajorIncidentIn, major_id: str) -> int:
     rejected: list[RejectedRow] = []
     row = MajorIncidentRow(id=major_id, tenant=declarer.tenant, title=declared.title,
                            description=declared.description, recovery=declared.recovery,
                            declaration=declared.model_dump(mode="json", exclude={"affected"}),
                            declared_by=declarer.id, status=MajorStatus.awaiting_approval, rejected=[])
-    with session_for(settings.database_url) as session:
-        if declared.affected is None:
-            affected = affected_in_records(majors.sales_in_window(session, declarer.tenant, declared),
-                                           declared)
-        else:
-            affected = uploaded(declared, rejected)
-        count = majors.record_declaration(session, row, affected)
-        if rejected:
-            row.rejected = [one.model_dump() for one in rejected]
-            session.add(row)
-            session.commit()
-    return count
+    if declared.affected is None:  # read a page of sales at a time while the rows are written
+        affected = affected_in_records(majors.sales_in_window(session, declarer.tenant, declared), declared)
+    else:  # already in memory (the body): validated first, so the refused rows are known before the write
+        affected = list(uploaded(declared, rejected))
+        row.rejected = [one.model_dump() for one in rejected]
+    return majors.record_declaration(session, row, iter(affected))
 
 
 def affected_in_records(sales, declared: MajorIncidentIn) -> Iterator[AffectedIn]:

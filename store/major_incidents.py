@@ -54,6 +54,11 @@ def record_declaration(session: Session, row: MajorIncidentRow, affected: Iterat
     return len(seen)
 
 
+def affected_count(session: Session, major_id: str) -> int:
+    return session.exec(select(func.count()).select_from(AffectedCustomerRow)
+                        .where(AffectedCustomerRow.major_id == major_id)).one()
+
+
 def visible_incident(session: Session, tenant: str, major_id: str) -> MajorIncidentRow | None:
     row = session.get(MajorIncidentRow, major_id)
     return row if row is not None and row.tenant == tenant else None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Response, status
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
@@ -47,12 +47,17 @@ class StopIn(BaseModel):
     reason: str = Field(min_length=3, max_length=300, description="Shown on every stopped child's timeline.")
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=MajorIncidentView)
-async def declare_major_incident(declared: MajorIncidentIn, settings: SettingsDep, temporal: TemporalDep,
-                                 declarer: IntegratorOrSupervisorDep) -> MajorIncidentView:
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=MajorIncidentView,
+             responses={200: {"model": MajorIncidentView, "description": "The same declaration was posted before."},
+                        503: {"description": "Recorded, but Temporal did not take its workflow: post it again."}})
+async def declare_major_incident(declared: MajorIncidentIn, response: Response, settings: SettingsDep,
+                                 temporal: TemporalDep, declarer: IntegratorOrSupervisorDep) -> MajorIncidentView:
     """Finds the affected customers (in the tenant's till records, or in the list given, whose refused rows are
-    reported) and starts the parent. Nobody is contacted until a supervisor other than the declarer approves."""
-    major_id = await declare(temporal, settings, declarer, declared)
+    reported) and starts the parent. Nobody is contacted until a supervisor other than the declarer approves.
+    The same declaration posted again is the same incident (200)."""
+    major_id, created = await declare(temporal, settings, declarer, declared)
+    if not created:
+        response.status_code = status.HTTP_200_OK
     return await run_in_threadpool(_view, settings, declarer, major_id)
 
 

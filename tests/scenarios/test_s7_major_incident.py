@@ -66,8 +66,10 @@ def three_hundred_sales() -> tuple[list[dict], dict[str, int]]:
     return sales, owed
 
 
-def declaration() -> dict:
-    return {"title": "Coffee priced 5.95 at the till", "description": "The till's price list had coffee at 5.95.",
+def declaration(stack: Stack) -> dict:
+    """The same declaration is the same incident; tests share one Temporal server, so each names its own queue."""
+    return {"title": "Coffee priced 5.95 at the till",
+            "description": f"The till's price list had coffee at 5.95 ({stack.settings.temporal_task_queue}).",
             "recovery": "overcharge", "stores": [STORE], "window_start": SATURDAY.isoformat(),
             "window_end": MONDAY.isoformat(),
             "wrong_price": {"product": COFFEE, "correct_unit_price_minor": RIGHT_PRICE}}
@@ -95,11 +97,13 @@ async def test_120_customers_of_a_wrong_till_price_are_texted_and_refunded_once(
         verdict = await stack.api.post("/transactions", json=one, headers=till)
         assert verdict.status_code == 200 and verdict.json()["finding"] == "correct", verdict.text
 
-    declared = await stack.api.post("/major-incidents", json=declaration(), headers=till)
+    declared = await stack.api.post("/major-incidents", json=declaration(stack), headers=till)
     assert declared.status_code == 201, declared.text
     major = declared.json()
     assert major["status"] == "awaiting_approval" and major["progress"]["affected"] == 120
     assert not stack.texts_to(phone(0)), "nobody is contacted before the approval"
+    again = await stack.api.post("/major-incidents", json=declaration(stack), headers=till)
+    assert (again.status_code, again.json()["id"]) == (200, major["id"]), "declared twice: one incident"
 
     approved = await stack.api.post(f"/major-incidents/{major['id']}/approvals", headers=supervisor,
                                     json={"cap": {"amount_minor": 500, "currency": "EUR"}})
@@ -148,7 +152,7 @@ async def test_the_declarer_cannot_approve_and_other_tenants_do_not_see_it(live_
     declarer = stack.key("sami.supervisor", Scope.cases_read, Scope.cases_act, Scope.cases_approve)
     for one in three_hundred_sales()[0][:5]:
         await stack.api.post("/transactions", json=one)
-    declared = await stack.api.post("/major-incidents", json=declaration(), headers=declarer)
+    declared = await stack.api.post("/major-incidents", json=declaration(stack), headers=declarer)
     assert declared.status_code == 201, declared.text
     major_id = declared.json()["id"]
     cap = {"cap": {"amount_minor": 500, "currency": "EUR"}}
@@ -167,7 +171,7 @@ async def test_an_uploaded_list_reports_the_rows_it_refuses(live_stack: Stack):
     till = stack.key("till", Scope.incidents_write, Scope.cases_read, kind=PrincipalKind.integrator)
     good = {"store": STORE, "transaction_ref": "W-1", "amount": {"amount_minor": 250, "currency": "EUR"},
             "customer": {"name": "Liisa Laine", "phone": phone(900)}}
-    body = {**declaration(), "wrong_price": None, "affected": [
+    body = {**declaration(stack), "wrong_price": None, "affected": [
         good, {**good, "transaction_ref": "W-2", "amount": {"amount_minor": 250, "currency": "EURO"}},
         {**good, "transaction_ref": "W-3", "store": "Elsewhere"}, {**good, "customer": {"name": "Liisa Laine"}}]}
     declared = await stack.api.post("/major-incidents", json=body, headers=till)
@@ -196,7 +200,7 @@ async def test_pause_stops_new_children_resume_goes_on_and_cancel_pays_nobody(li
     till = stack.key("till", Scope.incidents_write, Scope.cases_read, kind=PrincipalKind.integrator)
     for one in three_hundred_sales()[0][:40]:
         await stack.api.post("/transactions", json=one, headers=till)
-    major_id = (await stack.api.post("/major-incidents", json=declaration(), headers=till)).json()["id"]
+    major_id = (await stack.api.post("/major-incidents", json=declaration(stack), headers=till)).json()["id"]
     await stack.api.post(f"/major-incidents/{major_id}/approvals", headers=supervisor,
                          json={"cap": {"amount_minor": 500, "currency": "EUR"}})
     await eventually(lambda: len(_opened(stack, major_id)) >= 3)
@@ -254,7 +258,7 @@ async def test_a_message_reaches_every_open_child_and_closing_stops_those_not_re
         one["customer"] = {"name": one["customer"]["name"]}
     for one in sales:
         await stack.api.post("/transactions", json=one, headers=till)
-    major_id = (await stack.api.post("/major-incidents", json={**declaration(), "recovery": "complaint"},
+    major_id = (await stack.api.post("/major-incidents", json={**declaration(stack), "recovery": "complaint"},
                                      headers=till)).json()["id"]
     await stack.api.post(f"/major-incidents/{major_id}/approvals", headers=supervisor,
                          json={"cap": {"amount_minor": 500, "currency": "EUR"}})
@@ -287,14 +291,14 @@ async def test_erasing_a_customer_clears_what_the_till_and_the_incident_knew_of_
     stack = live_stack
     supervisor = stack.key("sami.supervisor", Scope.cases_read, Scope.cases_act, Scope.cases_approve)
     await stack.api.post("/transactions", json=sale(0, SATURDAY + timedelta(hours=1), coffee=1))
-    major_id = (await stack.api.post("/major-incidents", json=declaration())).json()["id"]
+    major_id = (await stack.api.post("/major-incidents", json=declaration(stack))).json()["id"]
     await stack.api.post(f"/major-incidents/{major_id}/approvals", headers=supervisor,
                          json={"cap": {"amount_minor": 500, "currency": "EUR"}})
-    await eventually(lambda: stack.texts_to(phone(0)))
+    await eventually(lambda: stack.texts_to(phone(0)), within=120)
     [child] = _opened(stack, major_id)
     await stack.api.post(f"/cases/{child.case_id}/close", json={"outcome": "resolved_by_hand",
                                                                  "reason": "paid at the desk"})
-    await eventually(lambda: stack.case(child.case_id).closed_at)
+    await eventually(lambda: stack.case(child.case_id).closed_at, within=120)
 
     erased = await stack.api.post("/customers/erase", json={"name": "Asiakas0 Virtanen", "phone": phone(0),
                                                             "reason": "the customer's request"})
