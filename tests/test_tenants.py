@@ -30,10 +30,12 @@ from store.db import session_for
 from store.directory import add_customer
 from store.tables import (
     AccessRecordRow,
+    AffectedCustomerRow,
     ApiKeyRow,
     CaseRow,
     ContactOptOutRow,
     CustomerDirectoryRow,
+    MajorIncidentRow,
     MessageRow,
     StaffAccountRow,
     TimelineRow,
@@ -98,6 +100,14 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/directory/customers/{customer_key}"): {"admin"},
     ("PUT", "/directory/customers/{customer_key}"): {"admin"},
     ("DELETE", "/directory/customers/{customer_key}"): {"admin"},
+    ("POST", "/major-incidents"): {"integrator", "supervisor"},
+    ("GET", "/major-incidents/{major_id}"): {"integrator", "agent", "supervisor"},
+    ("POST", "/major-incidents/{major_id}/approvals"): {"supervisor"},
+    ("POST", "/major-incidents/{major_id}/pause"): {"supervisor"},
+    ("POST", "/major-incidents/{major_id}/resume"): {"supervisor"},
+    ("POST", "/major-incidents/{major_id}/messages"): {"supervisor"},
+    ("POST", "/major-incidents/{major_id}/close"): {"supervisor"},
+    ("POST", "/major-incidents/{major_id}/cancel"): {"supervisor"},
 }
 
 
@@ -112,6 +122,7 @@ class Tenant:
     spare_key_id: str = ""
     endpoint_id: str = ""
     unmatched_id: int = 0
+    major_id: str = ""
 
     @property
     def customer(self) -> str:
@@ -133,7 +144,7 @@ class Tenant:
         """What the other tenant must never see."""
         return {self.case_id, self.case_id.removeprefix("case-")[:8].upper(), self.customer, self.phone, self.email,
                 f"UNMATCHED-{self.name}", f"T-{self.name}", f"{self.agent}@{self.name}.example", self.spare_key_id,
-                self.endpoint_id, f"https://hooks.{self.name}.example/cases"}
+                self.endpoint_id, f"https://hooks.{self.name}.example/cases", self.major_id}
 
 
 def unique(stack: Stack, name: str) -> str:
@@ -172,6 +183,10 @@ async def _populate(stack: Stack, tenant: Tenant) -> None:
     tenant.case_id = opened.json()["case"]["case_id"]
     await eventually(lambda: stack.case(tenant.case_id).step == "contact" and stack.outbound(tenant.case_id),
                      within=60)
+    declared = await stack.api.post("/major-incidents", headers=tenant.keys["integrator"], json=_major_incident(
+        tenant.name, [{"store": "Prisma Kaleva", "transaction_ref": f"T-{tenant.name}", "customer": record["customer"],
+                       "amount": {"amount_minor": 100, "currency": "EUR"}}]))
+    tenant.major_id = declared.json()["id"]  # waits for a supervisor's approval: nobody is contacted
     carrier = tenant.keys["carrier"]
     await stack.api.post("/webhooks/twilio/sms", headers=carrier, data={
         "From": "+358409990000", "Body": f"UNMATCHED-{tenant.name}", "MessageSid": f"SM-{tenant.name}-1"})
@@ -179,6 +194,12 @@ async def _populate(stack: Stack, tenant: Tenant) -> None:
         "From": "+358409990001", "Body": "STOP", "MessageSid": f"SM-{tenant.name}-2"})
     [tenant.unmatched_id] = [row.id for row in stack.rows(MessageRow, tenant=tenant.name,
                                                           body=f"UNMATCHED-{tenant.name}")]
+
+
+def _major_incident(name: str, affected: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"title": f"Till prices of {name}", "description": "Wrong prices over the weekend.",
+            "stores": ["Prisma Kaleva"], "window_start": "2026-11-21T08:00:00+00:00",
+            "window_end": "2026-11-23T08:00:00+00:00", "affected": affected}
 
 
 def _snapshot(stack: Stack, tenant: Tenant) -> list[Any]:
@@ -189,7 +210,8 @@ def _snapshot(stack: Stack, tenant: Tenant) -> list[Any]:
                   (MessageRow, (MessageRow.case_id == tenant.case_id) | (MessageRow.tenant == tenant.name)),
                   *((table, table.tenant == tenant.name) for table in (
                       ContactOptOutRow, CustomerDirectoryRow, TransactionRow, StaffAccountRow, ApiKeyRow,
-                      AccessRecordRow, WebhookEndpointRow))]
+                      AccessRecordRow, WebhookEndpointRow, MajorIncidentRow)),
+                  (AffectedCustomerRow, AffectedCustomerRow.major_id == tenant.major_id)]
         rows = [[row.model_dump() for row in session.exec(select(table).where(where)).all()]
                 for table, where in tables]
     return [case, *rows]
@@ -200,7 +222,8 @@ def _call(route: APIRoute, method: str, victim: Tenant, settings) -> dict[str, A
     path = route.path.format(case_id=victim.case_id, account_id=victim.agent, key_id=victim.spare_key_id,
                              erasure_id=1,  # the first erasure is the attacker's own (below, of nobody)
                              endpoint_id=victim.endpoint_id, event_id="evt_unknown",
-                             customer_key=victim.customer_key, message_id=victim.unmatched_id)
+                             customer_key=victim.customer_key, message_id=victim.unmatched_id,
+                             major_id=victim.major_id)
     subject = {"name": victim.customer, "phone": victim.phone, "case_ids": [victim.case_id],
                "reason": "customer asked by phone"}
     bodies: dict[str, Any] = {
@@ -226,6 +249,11 @@ def _call(route: APIRoute, method: str, victim: Tenant, settings) -> dict[str, A
         "/webhook-endpoints": {"url": "https://hooks.example.com/x", "event_types": ["case.closed"],
                                "owner_email": "ops@example.com"},
         "/webhook-endpoints/{endpoint_id}": {"enabled": False},
+        "/major-incidents": _major_incident("Mallory", []),
+        "/major-incidents/{major_id}/approvals": {"cap": {"amount_minor": 100000, "currency": "EUR"}},
+        "/major-incidents/{major_id}/messages": {"text": f"Dear {victim.customer}", "agent_name": "Mallory"},
+        "/major-incidents/{major_id}/close": {"reason": "closing another's incident"},
+        "/major-incidents/{major_id}/cancel": {"reason": "cancelling another's incident"},
         "/directory/import": [{"customer_key": victim.customer_key, "name": "Mallory", "phone": "+358401110666"}],
         "/directory/customers/{customer_key}": {"name": "Mallory", "phone": "+358401110666"},
     }
