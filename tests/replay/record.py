@@ -18,7 +18,7 @@ from schemas.auth import PrincipalKind, Scope
 from schemas.privacy import PrivacyPolicy
 from schemas.steps import Decision
 from stack.binaries import temporal_test_server
-from store.tables import SandboxOutboxEntry
+from store.tables import MajorIncidentRow, SandboxOutboxEntry
 from temporal_client import data_converter
 from tests.harness import Stack, eventually, test_settings
 from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
@@ -175,13 +175,34 @@ async def _record_four_eyes(stack: Stack) -> str:
     return await _approved_and_followed_up(stack, case_id)
 
 
+async def _record_major_incident(stack: Stack) -> str:
+    """A major incident of three listed customers, paused before its approval, resumed, then cancelled."""
+    sari = stack.key("sari.supervisor", Scope.cases_read, Scope.cases_act, Scope.cases_approve)
+    affected = [{"store": "Prisma Kaleva", "transaction_ref": f"R-9-{number}",
+                 "customer": {"name": f"Asiakas{number} Virtanen", "phone": f"+35840900000{number}"},
+                 "amount": {"amount_minor": 100, "currency": "EUR"}} for number in range(3)]
+    major_id = (await stack.api.post("/major-incidents", json={
+        "title": "Coffee priced 5.95", "description": "The till's price list was wrong.", "stores": ["Prisma Kaleva"],
+        "window_start": "2026-11-21T08:00:00+00:00", "window_end": "2026-11-23T08:00:00+00:00",
+        "affected": affected})).json()["id"]
+    await stack.api.post(f"/major-incidents/{major_id}/pause", headers=sari)
+    await stack.api.post(f"/major-incidents/{major_id}/approvals", headers=sari,
+                         json={"cap": {"amount_minor": 500, "currency": "EUR"}})
+    await eventually(lambda: stack.rows(MajorIncidentRow, id=major_id)[0].status == "paused")
+    await stack.api.post(f"/major-incidents/{major_id}/resume", headers=sari)
+    await eventually(lambda: stack.rows(MajorIncidentRow, id=major_id)[0].status == "all_opened")
+    await stack.api.post(f"/major-incidents/{major_id}/cancel", headers=sari, json={"reason": "declared in error"})
+    return major_id
+
+
 RECORDINGS = {"overcharge": _record_overcharge, "undercharge": _record_undercharge,
               "overcharge_stopped_and_cancelled": _record_overcharge_stopped_and_cancelled,
               "overcharge_not_understood": _record_overcharge_not_understood,
               "duplicate_purchase": _record_duplicate_purchase, "complaint": _record_complaint,
               "data_misuse": _record_data_misuse, "webhook_delivery": _record_webhook_delivery,
               "complaint_four_eyes": _record_four_eyes,
-              "overcharge_account_proven": _record_overcharge_account_proven}
+              "overcharge_account_proven": _record_overcharge_account_proven,
+              "major_incident": _record_major_incident}
 
 
 async def main(names: list[str]) -> None:
