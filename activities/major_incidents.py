@@ -18,6 +18,7 @@ from schemas.major_incidents import (
     ChildMessage,
     ChildState,
     MajorActivity,
+    MajorStatus,
     MessageChildren,
     OpenBatch,
     StatusChange,
@@ -75,7 +76,7 @@ class MajorIncidentActivities:
             if change.approval is not None:
                 row.approved_by = change.approval.approved_by
                 row.cap_minor, row.currency = change.approval.cap.amount_minor, change.approval.cap.currency
-            if change.status in ("closed", "cancelled"):
+            if change.status in (MajorStatus.closed, MajorStatus.cancelled):
                 row.ended_at = utcnow()
             session.add(row)
             session.commit()

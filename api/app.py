@@ -13,7 +13,7 @@ from temporalio.client import Client
 import console
 from api.auth import VerifiedKeys
 from api.deps import each_query_parameter_once
-from api.errors import GUARDED, ONE_CASE, OPENS_CASES
+from api.errors import GUARDED, ONE_CASE, ONE_MAJOR_INCIDENT, OPENS_CASES
 from api.limits import BodyLimit, RateLimiter
 from api.routes import (
     accounts,
@@ -84,10 +84,11 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     routers = (incidents, transactions, cases, case_actions, privacy, inbound, codec, metrics, webhook_endpoints,
                accounts, directory, major_incidents)
     about_one_case = (cases, case_actions, privacy)
-    opening_cases = (incidents, transactions)
+    opening_cases = (incidents, transactions, major_incidents)
     app.include_router(health.router)
     for module in routers:
         app.include_router(module.router, responses={**GUARDED, **(ONE_CASE if module in about_one_case else {}),
+                                                     **(ONE_MAJOR_INCIDENT if module is major_incidents else {}),
                                                      **(OPENS_CASES if module in opening_cases else {})})
     console.install(app)  # the pages people work in: a view over the routes above
     return app

@@ -44,3 +44,8 @@ OPENS_CASES: dict[int | str, dict[str, Any]] = {
           "headers": {"Retry-After": {"description": "Seconds to wait before posting again.",
                                       "schema": {"type": "integer"}}}},
 }
+# Routes about one major incident.
+ONE_MAJOR_INCIDENT: dict[int | str, dict[str, Any]] = {
+    404: _answer("No such major incident, or not one this key may see."),
+    409: _answer("The incident's workflow no longer runs, or the incident is not in a state for this."),
+}

@@ -37,6 +37,12 @@ class AffectedIn(BaseModel):
     amount: Money
 
 
+_WINDOW_RULE = "window_end must be after window_start"
+_ONE_WAY_RULE = "give exactly one of wrong_price (the engine finds the sales) or affected (a list)"
+# Rules across fields that the OpenAPI document cannot state; a 422 names them (the fuzz test reads them here).
+MAJOR_INCIDENT_RULES = (_WINDOW_RULE, _ONE_WAY_RULE)
+
+
 class MajorIncidentIn(BaseModel):
     """`POST /major-incidents`: what went wrong, where and when, the recovery for each affected customer, and who
     is affected: found by the engine in the till records it holds (`wrong_price`), or the list given (`affected`)."""
@@ -54,9 +60,9 @@ class MajorIncidentIn(BaseModel):
     @model_validator(mode="after")
     def _one_way_to_find_the_affected(self) -> MajorIncidentIn:
         if self.window_end <= self.window_start:
-            raise ValueError("window_end must be after window_start")
+            raise ValueError(_WINDOW_RULE)
         if (self.wrong_price is None) == (self.affected is None):
-            raise ValueError("give exactly one of wrong_price (the engine finds the sales) or affected (a list)")
+            raise ValueError(_ONE_WAY_RULE)
         return self
 
 

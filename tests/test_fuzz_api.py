@@ -28,6 +28,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance  # also r
 from api.limits import RateLimiter
 from schemas.auth import ACCOUNT_ROLES_RULE, Scope
 from schemas.inputs import KEPT_YEARS_RULE, PAST_INSTANT_RULE
+from schemas.major_incidents import MAJOR_INCIDENT_RULES
 from tests.harness import Stack, serving
 
 # Fixed examples keep `make test` reproducible; FUZZ_EXAMPLES=500 FUZZ_SEED=random digs deeper by hand.
@@ -40,7 +41,7 @@ RANDOM = os.environ.get("FUZZ_SEED") == "random"
 # makes such accounts). A valid-looking request breaking one gets a 422 that names the rule.
 RULES_OPENAPI_CANNOT_STATE = ("the lines add up to more than the largest amount accepted",
                               "opened_from must be before opened_to", KEPT_YEARS_RULE, PAST_INSTANT_RULE,
-                              "unknown_account", ACCOUNT_ROLES_RULE)
+                              "unknown_account", ACCOUNT_ROLES_RULE, *MAJOR_INCIDENT_RULES)
 
 
 def positive_data_accepted_unless_a_stated_rule_refused_it(ctx, response, case) -> bool | None:
