@@ -23,7 +23,10 @@ from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS as REGISTERED_CHECKS
 from schemathesis.core.failures import FailureGroup
 from schemathesis.openapi.checks import RejectedPositiveData
-from schemathesis.specs.openapi.checks import positive_data_acceptance  # also registers the OpenAPI checks
+from schemathesis.specs.openapi.checks import (  # also registers the OpenAPI checks
+    negative_data_rejection,
+    positive_data_acceptance,
+)
 
 from api.limits import RateLimiter
 from schemas.auth import ACCOUNT_ROLES_RULE, Scope
@@ -55,10 +58,19 @@ def positive_data_accepted_unless_a_stated_rule_refused_it(ctx, response, case) 
         raise
 
 
+def negative_data_rejected_or_too_large(ctx, response, case) -> bool | None:
+    """schemathesis' `negative_data_rejection`, counting a 413 as the rejection it is: an invalid body over the
+    size limit (a till record of thousands of lines) is refused by the limit before validation reads it."""
+    if response.status_code == 413:
+        return None
+    return negative_data_rejection(ctx, response, case)
+
+
 # Every check schemathesis has: no 5xx, the documented status codes, content types, headers and bodies, invalid
 # data refused, valid data accepted (but for the rules above), auth not ignored, and the rest.
-CHECKS = [check for check in REGISTERED_CHECKS.get_all() if check is not positive_data_acceptance] + [
-    positive_data_accepted_unless_a_stated_rule_refused_it]
+CHECKS = [check for check in REGISTERED_CHECKS.get_all()
+          if check not in (positive_data_acceptance, negative_data_rejection)] + [
+    positive_data_accepted_unless_a_stated_rule_refused_it, negative_data_rejected_or_too_large]
 
 
 def _with_check_digits(account: str) -> str:
