@@ -163,8 +163,9 @@ async def _incident(settings: Settings, principal: Principal, major_id: str) -> 
 
 
 def _visible(session, principal: Principal, major_id: str) -> MajorIncidentRow:
+    """The tenant's incident; for an integrator, only one it declared (as it sees only the cases it opened)."""
     row = majors.visible_incident(session, principal.tenant, major_id)
-    if row is None:
+    if row is None or (principal.sees_only_own_cases and row.declared_by != principal.id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no major incident {major_id}")
     return row
 

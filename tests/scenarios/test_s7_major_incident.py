@@ -158,6 +158,9 @@ async def test_the_declarer_cannot_approve_and_other_tenants_do_not_see_it(live_
     cap = {"cap": {"amount_minor": 500, "currency": "EUR"}}
     refused = await stack.api.post(f"/major-incidents/{major_id}/approvals", headers=declarer, json=cap)
     assert refused.status_code == 409 and "four eyes" in refused.text
+    shop = stack.key("web-shop", Scope.incidents_write, Scope.cases_read, kind=PrincipalKind.integrator)
+    assert (await stack.api.get(f"/major-incidents/{major_id}", headers=shop)).status_code == 404, \
+        "an integrator sees the incidents it declared, as it sees only the cases it opened"
     stranger = stack.key("other.supervisor", Scope.cases_read, Scope.cases_approve, tenant="another-chain")
     assert (await stack.api.get(f"/major-incidents/{major_id}", headers=stranger)).status_code == 404
     agent = stack.key("aino.agent", Scope.cases_read, Scope.cases_act)
