@@ -1,15 +1,15 @@
 """Major incidents (issue 16): the parent and its affected customers, and when a till made each sale (the
 incident's window is read on it), indexed per tenant and store.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0013'
-down_revision = '0012'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
