@@ -78,6 +78,17 @@ class LookupResult(BaseModel):
     email: str | None = None
 
 
+class StaffAction(StrEnum):
+    """What staff do to a case that only some workflow types take (assigning, priority, notes, closing, cancelling
+    and the customer's replies every case takes). Each type declares the ones its story uses
+    (`RecoveryWorkflow.staff_actions`); the API refuses the others at once (409), before any signal."""
+
+    personal_reply = "personal_reply"  # POST /cases/{id}/responses -> signal `personal_reply`
+    approval = "approval"  # POST /cases/{id}/approvals -> signal `decide`
+    hand_payment = "hand_payment"  # POST /cases/{id}/manual-refund -> signal `refund_paid_by_hand`
+    findings = "findings"  # POST /cases/{id}/findings -> signal `record_findings`
+
+
 class Decision(BaseModel):
     """A supervisor's decision on a refund or compensation that needed approval. `decided_by` is a staff account."""
 

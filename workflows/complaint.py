@@ -13,10 +13,13 @@ with workflow.unsafe.imports_passed_through():
     from schemas.cases import CaseInput
     from schemas.progress import CaseOutcome
     from schemas.replies import RefundDestination, RefundDestinationKind
+    from schemas.steps import StaffAction
 
 
 @workflow.defn
 class ComplaintRecovery(RecoveryWorkflow):
+    staff_actions = frozenset({StaffAction.personal_reply, StaffAction.approval, StaffAction.hand_payment})
+
     @workflow.run
     @supervised
     async def run(self, case: CaseInput) -> CaseOutcome:

@@ -21,11 +21,13 @@ with workflow.unsafe.imports_passed_through():
     from schemas.messages import MessageFacts
     from schemas.privacy import AccessQuery, AccessReport, Findings, SubjectRef
     from schemas.progress import CaseOutcome, CaseStatus, CaseStep
-    from schemas.steps import ActivityName
+    from schemas.steps import ActivityName, StaffAction
 
 
 @workflow.defn
 class DataMisuseInvestigation(RecoveryWorkflow):
+    staff_actions = frozenset({StaffAction.findings})
+
     @workflow.init
     def __init__(self, case: CaseInput) -> None:
         super().__init__(case)

@@ -10,10 +10,13 @@ from workflows.supervision import supervised
 with workflow.unsafe.imports_passed_through():
     from schemas.cases import CaseInput
     from schemas.progress import CaseOutcome
+    from schemas.steps import StaffAction
 
 
 @workflow.defn
 class OverchargeRecovery(RecoveryWorkflow):
+    staff_actions = frozenset({StaffAction.approval, StaffAction.hand_payment})
+
     @workflow.run
     @supervised
     async def run(self, case: CaseInput) -> CaseOutcome:

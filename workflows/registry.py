@@ -12,6 +12,7 @@ from workflows.undercharge import UnderchargeRecovery
 
 with workflow.unsafe.imports_passed_through():
     from schemas.incidents import IncidentKind
+    from schemas.steps import StaffAction
 
 WORKFLOW_FOR_KIND: dict[IncidentKind, type] = {
     IncidentKind.overcharge: OverchargeRecovery,
@@ -26,3 +27,9 @@ ALL_WORKFLOWS = sorted(set(WORKFLOW_FOR_KIND.values()), key=lambda cls: cls.__na
 
 def workflow_for(kind: IncidentKind) -> type:
     return WORKFLOW_FOR_KIND[kind]
+
+
+def staff_actions(kind: str) -> frozenset[StaffAction]:
+    """The staff actions a case of `kind` takes (none for a kind this release does not run)."""
+    recovery = WORKFLOW_FOR_KIND.get(kind)  # a StrEnum member hashes as its value
+    return recovery.staff_actions if recovery else frozenset()

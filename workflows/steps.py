@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import ClassVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -40,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         LookupRequest,
         LookupResult,
         PersonalReply,
+        StaffAction,
         StopRequest,
         VerifyRequest,
     )
@@ -75,6 +77,8 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
     """Base class of every recovery workflow type."""
 
     _read_model_options = _READ_MODEL
+    # The staff actions this type's story waits for (see `StaffAction`); the API refuses the others at once.
+    staff_actions: ClassVar[frozenset[StaffAction]] = frozenset()
 
     @workflow.init
     def __init__(self, case: CaseInput) -> None:

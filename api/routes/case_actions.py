@@ -25,12 +25,21 @@ from schemas.progress import CaseOutcome, CaseStatus, CaseStep
 from schemas.refunds import RefundRoute
 from schemas.replies import RefundDestinationKind
 from schemas.sla import Priority
-from schemas.steps import Decision, PersonalReply, PriorityChange, StopKind, StopRequest, decision_refusal
+from schemas.steps import (
+    Decision,
+    PersonalReply,
+    PriorityChange,
+    StaffAction,
+    StopKind,
+    StopRequest,
+    decision_refusal,
+)
 from settings import Settings
 from store import refunds as refund_ledger
 from store.cases import add_note_entry, add_timeline_entry, summary_of
 from store.db import session_for
 from store.tables import CaseRow, RefundRow
+from workflows.registry import staff_actions
 
 router = APIRouter(prefix="/cases", tags=["case actions"])
 
@@ -78,6 +87,7 @@ async def respond(case_id: str, response: ResponseIn, settings: SettingsDep, tem
     """An agent's personal reply. Refused (422, saying what is missing) unless it names the customer, states a
     fact of this case and carries the agent's name."""
     case = await load_visible_case(settings, case_id, agent)
+    require_action(case, StaffAction.personal_reply)
     if missing := missing_from_reply(response.text, response.agent_name, case):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [
             {"loc": ["body", "text"], "type": "not_personal", "msg": f"not sent: {reason}"} for reason in missing])
@@ -97,6 +107,7 @@ async def confirm_manual_refund(case_id: str, payment: ManualRefundIn, settings:
     refund can follow, and the case goes on. A second confirmation is 409, and still wakes the case if the first
     one's signal was lost."""
     case = await load_visible_case(settings, case_id, agent)
+    require_action(case, StaffAction.hand_payment)
     if agent.id != case.owner and not agent.may(Scope.cases_approve):
         raise HTTPException(status.HTTP_403_FORBIDDEN,
                             "only the case's owner or a supervisor records a payment by hand")
@@ -129,7 +140,7 @@ async def decide(case_id: str, approval: ApprovalIn, settings: SettingsDep, temp
     """A supervisor's decision on a refund or compensation above the policy's threshold. Four eyes: neither the
     case's owner nor whoever reassigned it last may decide (409, as for a case not waiting for a decision; the
     refusal goes on the timeline too). The rule is the workflow's own, checked here against its live state."""
-    await load_visible_case(settings, case_id, supervisor)
+    require_action(await load_visible_case(settings, case_id, supervisor), StaffAction.approval)
     decision = Decision(approved=approval.decision == "approve", reason=approval.reason, decided_by=supervisor.id)
     live = await live_state(temporal, case_id)
     if live is None:
@@ -204,6 +215,22 @@ async def _signal(temporal: Client, case_id: str, name: str, payload: BaseModel 
         await temporal.get_workflow_handle(case_id).signal(name, payload)
     except RPCError as error:
         raise HTTPException(status.HTTP_409_CONFLICT, f"the case no longer runs ({error.message})") from error
+
+
+_ACTION_WORDS = {StaffAction.personal_reply: "personal reply", StaffAction.approval: "approval",
+                 StaffAction.hand_payment: "refund paid by hand", StaffAction.findings: "findings"}
+
+
+def require_action(case: CaseRow, action: StaffAction) -> None:
+    """409 at once when the case's workflow type has no step that takes `action` (an undercharge is never
+    approved nor paid by hand): nothing is signalled, so nothing waits in the workflow unread."""
+    if action not in staff_actions(case.kind):
+        raise HTTPException(status.HTTP_409_CONFLICT, f"a case of kind {case.kind} takes no "
+                            f"{_ACTION_WORDS[action]}: its workflow type has no such step (it takes: {_taken(case.kind)})")
+
+
+def _taken(kind: str) -> str:
+    return ", ".join(sorted(staff_actions(kind))) or "none of these"
 
 
 def waiting_for(live: LiveState | None, case: CaseRow) -> str:

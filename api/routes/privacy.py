@@ -15,15 +15,16 @@ from temporalio.service import RPCError
 from api.auth import AgentDep, PrivacyDep
 from api.case_access import load_visible_case, visible_case
 from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.routes.case_actions import require_action
 from privacy.export import export_customer
 from privacy.notices import tell_dpo_of_refusal
 from privacy.reveal import RevealRefused, reveal
 from schemas.auth import Principal, Scope
 from schemas.data_subject import CustomerExport, ErasureReport, ErasureView
-from schemas.incidents import IncidentKind
 from schemas.inputs import ROW_ID_MAX, FilterInstant
 from schemas.privacy import AccessRecordView, DataSubjectRequest, Findings, FindingsIn, Revealed, RevealIn
 from schemas.progress import CaseStatus
+from schemas.steps import StaffAction
 from settings import Settings
 from store.db import engine_for, session_for
 from store.erasure import CustomerHasOpenCases, erase_customer, purge_pending, refunds_kept
@@ -63,7 +64,8 @@ async def record_findings(case_id: str, findings: FindingsIn, settings: Settings
     customer is told them as written."""
     case = await load_visible_case(settings, case_id, agent)
     _require_owner_or_supervisor(case, agent)
-    if case.kind != IncidentKind.data_misuse or case.status == CaseStatus.closed:
+    require_action(case, StaffAction.findings)
+    if case.status == CaseStatus.closed:
         raise HTTPException(status.HTTP_409_CONFLICT, "findings belong to an open data-misuse case")
     try:
         await temporal.get_workflow_handle(case_id).signal(
