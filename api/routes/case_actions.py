@@ -225,8 +225,8 @@ def require_action(case: CaseRow, action: StaffAction) -> None:
     """409 at once when the case's workflow type has no step that takes `action` (an undercharge is never
     approved nor paid by hand): nothing is signalled, so nothing waits in the workflow unread."""
     if action not in staff_actions(case.kind):
-        raise HTTPException(status.HTTP_409_CONFLICT, f"a case of kind {case.kind} takes no "
-                            f"{_ACTION_WORDS[action]}: its workflow type has no such step (it takes: {_taken(case.kind)})")
+        raise HTTPException(status.HTTP_409_CONFLICT, f"a case of kind {case.kind} takes no {_ACTION_WORDS[action]}: "
+                            f"its workflow type has no such step (it takes: {_taken(case.kind)})")
 
 
 def _taken(kind: str) -> str:
