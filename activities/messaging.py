@@ -12,7 +12,7 @@ from sqlmodel import Session, col, delete, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from messages.render import RenderedMessage, render
+from messages.render import TEMPLATE_ERROR, RenderedMessage, TemplateFailed, render
 from privacy.masking import MASKED, mask_address, mask_text
 from providers.messaging import Delivery, MessageRefused, MessageSender, RecipientRejected
 from schemas.channels import Channel
@@ -92,7 +92,10 @@ class MessagingActivities:
             tenant = session.get(CaseRow, message.case_id).tenant  # a STOP, like an account, holds in its tenant
             stopped = message.channel in opted_out_channels(session, tenant, message.to, None)
             facts = _signed_by_owner(session, tenant, facts)
-        rendered = render(message.template, message.language, message.channel, facts)
+        try:
+            rendered = render(message.template, message.language, message.channel, facts)
+        except TemplateFailed as failed:  # retrying cannot help; the workflow puts the message on the timeline
+            raise ApplicationError(str(failed), type=TEMPLATE_ERROR, non_retryable=True) from None
         delivery = _OPTED_OUT if stopped else _sent(sender, message, rendered)
         with session_for(self._database_url) as session:
             row = MessageRow(case_id=message.case_id, idempotency_key=message.idempotency_key, direction="out",

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from babel.numbers import get_currency_symbol
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError
 
 from messages.sms import is_gsm7
 from schemas.channels import Channel, Language
@@ -22,10 +22,16 @@ from schemas.money import Money
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 FALLBACK_LANGUAGE = Language.en
+TEMPLATE_ERROR = "TemplateError"  # the non-retryable activity failure of a template that cannot render
 # Money is written the way the customer's language writes it: "9,95 €" in Finnish.
 MONEY_LOCALE = {Language.fi: "fi_FI", Language.sv: "sv_FI", Language.en: "en_IE"}
 _DUE_FORMAT = {Language.fi: "EEEE d.M.yyyy 'klo' HH.mm", Language.sv: "EEEE d.M.yyyy 'kl.' HH.mm",
                Language.en: "EEEE d MMMM yyyy 'at' HH:mm"}
+
+
+class TemplateFailed(ValueError):
+    """A template that cannot render (a fact misspelt, a syntax error, no such template): a developer's mistake,
+    the same on every retry. The text names the template, language, channel and Jinja's own message."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +47,18 @@ def _environment() -> Environment:
 
 
 def render(template: str, language: Language, channel: Channel, facts: MessageFacts) -> RenderedMessage:
-    """Picks the most specific template: this channel and language, then any channel, then English."""
+    """Picks the most specific template: this channel and language, then any channel, then English (a last
+    resort for a case already running: `tests/test_message_quality.py` fails for a template missing a language).
+    Raises `TemplateFailed` with Jinja's message when the template cannot render."""
+    try:
+        return _render(template, language, channel, facts)
+    except TemplateError as error:
+        where = f" (line {error.lineno} of {error.name})" if isinstance(error, TemplateSyntaxError) else ""
+        raise TemplateFailed(f"template {template} ({language}, {channel}): {type(error).__name__}: "
+                             f"{error.message}{where}") from error
+
+
+def _render(template: str, language: Language, channel: Channel, facts: MessageFacts) -> RenderedMessage:
     compiled = _environment().select_template([
         f"{template}.{channel}.{language}.j2", f"{template}.{language}.j2",
         f"{template}.{channel}.{FALLBACK_LANGUAGE}.j2", f"{template}.{FALLBACK_LANGUAGE}.j2",
@@ -76,3 +93,12 @@ def _amount(amount: Money, language: Language, channel: Channel) -> str:
 def _local_time(at: datetime, language: Language, time_zone: str, pattern: str | None = None) -> str:
     return format_datetime(at, pattern or _DUE_FORMAT[language], tzinfo=ZoneInfo(time_zone),
                            locale=MONEY_LOCALE[language])
+
+
+def missing_translations(directory: Path = TEMPLATE_DIR) -> list[str]:
+    """Template files some language lacks (`<name>[.<channel>].<language>.j2`, partials included): at run time
+    such a message would fall back to English without a word, so `tests/test_message_quality.py` fails on them."""
+    written = {path.relative_to(directory).as_posix().removesuffix(".j2") for path in directory.rglob("*.j2")}
+    stems = {name.rsplit(".", 1)[0] for name in written}
+    return sorted(f"{stem}.{language}.j2" for stem in stems for language in Language
+                  if f"{stem}.{language}" not in written)

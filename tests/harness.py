@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -24,11 +25,13 @@ import uvicorn
 from fastapi import FastAPI
 from sqlmodel import select
 from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.routes.inbound import body_signature
+from messages.render import TEMPLATE_ERROR
 from schemas.auth import ROLE_SCOPES, AccountIn, PrincipalKind, Role, Scope
 from schemas.policy import ContactPolicy, RecoveryPolicy
 from schemas.refunds import RefundStatus
@@ -61,6 +64,24 @@ def test_settings(directory: Path) -> Settings:
     )
 
 
+class _TemplateFailures(logging.Handler):
+    """Collects the template errors this process's workers meet (the SDK logs every failed activity), so
+    `eventually` fails at once with Jinja's message instead of timing out on a message that never comes."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.seen: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, ApplicationError) and error.type == TEMPLATE_ERROR:
+            self.seen.append(error.message)
+
+
+TEMPLATE_FAILURES = _TemplateFailures()
+logging.getLogger("temporalio.activity").addHandler(TEMPLATE_FAILURES)
+
+
 @dataclass
 class Stack:
     env: WorkflowEnvironment
@@ -75,6 +96,7 @@ class Stack:
         """`with_worker=False` when the test runs its own worker processes; `client` to use another data
         converter (payload encryption) than the environment's."""
         client = client or env.client
+        TEMPLATE_FAILURES.seen.clear()  # an earlier test's
         app = create_app(settings, temporal=client)
         _seed_staff(settings)
         admin_key = _new_key(settings, f"admin-{uuid.uuid4().hex[:8]}", PrincipalKind.person, set(Scope))
@@ -176,12 +198,16 @@ class Stack:
         return self.rows(MessageRow, case_id=case_id, direction="out")
 
 
-async def eventually(check: Callable[[], T], within: float = 45.0, interval: float = 0.05) -> T:
+async def eventually(check: Callable[[], T], within: float = 45.0, interval: float = 0.05,
+                     templates_must_render: bool = True) -> T:
     """Polls until `check` returns something truthy (or a coroutine that does); fails with the last value after
     `within` seconds. Generous: the bound only matters when something is wrong, and CI machines run the suite
-    several times slower than a quiet laptop."""
+    several times slower than a quiet laptop. Fails at once when a message template failed to render (unless
+    `templates_must_render` is False: a test of that failure)."""
     deadline = time.monotonic() + within
     while True:
+        if templates_must_render and TEMPLATE_FAILURES.seen:
+            raise AssertionError(f"a message template failed: {TEMPLATE_FAILURES.seen[0]}")
         value = check()
         if inspect.isawaitable(value):
             value = await value

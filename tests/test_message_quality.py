@@ -5,12 +5,13 @@ currency ISO 4217 knows), carries the dimensions it declares (`messages/quality.
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import UTC, datetime
 
 import pytest
 
 from messages.quality import DECLARED, check
-from messages.render import TEMPLATE_DIR, render
+from messages.render import TEMPLATE_DIR, missing_translations, render
 from messages.sms import sms_segments
 from schemas.channels import Channel, Language
 from schemas.messages import MessageFacts
@@ -68,6 +69,20 @@ def facts_for(template: str, fact_set: str) -> MessageFacts:
 
 def test_every_template_declares_its_dimensions():
     assert sorted(DECLARED) == TEMPLATES
+
+
+def test_every_template_is_written_in_every_language():
+    """Rendering falls back to English for a language a template lacks (a case already running still gets a
+    message); a template shipped without its Finnish or Swedish text fails here instead."""
+    assert missing_translations() == []
+
+
+def test_a_missing_swedish_template_is_caught(tmp_path):
+    shutil.copytree(TEMPLATE_DIR, tmp_path, dirs_exist_ok=True)
+    (tmp_path / "undercharge/notice.sv.j2").unlink()
+    (tmp_path / "duplicate_purchase/ask_destination.voice.fi.j2").unlink()
+    assert missing_translations(tmp_path) == ["duplicate_purchase/ask_destination.voice.fi.j2",
+                                              "undercharge/notice.sv.j2"]
 
 
 @pytest.mark.parametrize("fact_set", list(FACT_SETS))
