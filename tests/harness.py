@@ -24,7 +24,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 from sqlmodel import select
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
@@ -44,6 +44,8 @@ from webhooks.relay import relay_running
 from worker import Providers, build_worker
 
 T = TypeVar("T")
+HISTORIES = PROJECT_DIR / "tests" / "replay" / "histories"
+RECORD_HISTORY = "RECORD_HISTORY"  # `RECORD_HISTORY=<name> pytest ...`: a scenario test records that history
 TENANT = "acme"
 STAFF = {"aino.agent": Role.agent, "duty.manager": Role.agent, "ville.clerk": Role.agent,
          "legal.counsel": Role.agent}
@@ -165,6 +167,13 @@ class Stack:
             lines.append(f"{event.event_id} {kind.removesuffix('_event_attributes')} {activity} {failure}".strip())
         return "\n".join(lines)
 
+    async def keep_history(self, case_id: str, name: str) -> None:
+        """A scenario test's case, kept as `tests/replay/histories/<name>.json` when the environment variable
+        `RECORD_HISTORY` names it (`RECORD_HISTORY=<name> .venv/bin/python -m pytest tests/scenarios/...`): the
+        case runs to its end first. Otherwise nothing happens, so the test runs as any other."""
+        if os.environ.get(RECORD_HISTORY) == name:
+            await save_history(self.env.client.get_workflow_handle(case_id), HISTORIES / f"{name}.json")
+
     def key(self, principal: str, *scopes: Scope, kind: PrincipalKind = PrincipalKind.person,
             tenant: str = TENANT) -> dict[str, str]:
         """Headers carrying a new API key for `principal` with exactly `scopes` (a person: a staff account of
@@ -196,6 +205,16 @@ class Stack:
 
     def outbound(self, case_id: str) -> list[MessageRow]:
         return self.rows(MessageRow, case_id=case_id, direction="out")
+
+
+async def save_history(handle: WorkflowHandle, path: Path) -> None:
+    """Waits for the workflow's end and writes its history to `path`, which must not exist yet: a recorded history
+    stands for the cases running in production on the code that recorded it, so it is never replaced (a change
+    that fails to replay it needs `workflow.patched`; see tests/replay/record.py)."""
+    if await asyncio.to_thread(path.exists):
+        raise FileExistsError(f"{path.name} is recorded already and is never re-recorded: patch the workflow instead")
+    await handle.result()
+    await asyncio.to_thread(path.write_text, (await handle.fetch_history()).to_json())
 
 
 async def eventually(check: Callable[[], T], within: float = 45.0, interval: float = 0.05,

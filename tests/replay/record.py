@@ -1,7 +1,9 @@
-"""Records the histories that the replay test replays: `python -m tests.replay.record [workflow type ...]`.
+"""Records the histories of today's types that the replay test replays: `python -m tests.replay.record <name> ...`.
 
-Run it when a workflow type is added. Never re-record to make a failing replay pass: a failing replay means
-the change would break cases that are open now; guard the change with `workflow.patched` instead.
+It writes only the histories it is told to (with none named: those not recorded yet), and never replaces one:
+a failing replay means the change would break cases that are open now; guard it with `workflow.patched` instead.
+A new workflow type records its history from its own scenario test (`Stack.keep_history`):
+`RECORD_HISTORY=<kind> .venv/bin/python -m pytest tests/scenarios/test_<kind>.py` (what `workflows.new` sets up).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from schemas.steps import Decision
 from stack.binaries import temporal_test_server
 from store.tables import MajorIncidentRow, SandboxOutboxEntry
 from temporal_client import data_converter
-from tests.harness import Stack, eventually, test_settings
+from tests.harness import HISTORIES, Stack, eventually, save_history, test_settings
 from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
 from tests.scenarios.test_s2_ticket_paid_twice import paid_twice
 from tests.scenarios.test_s3_s4_complaints import PHONE as COMPLAINT_PHONE
@@ -36,8 +38,6 @@ from tests.scenarios.test_s5_clerk_who_looked_me_up import (
 )
 from tests.webhook_receiver import WebhookReceiver
 from workflows.webhook_delivery import stream_id
-
-HISTORIES = Path(__file__).parent / "histories"
 
 
 async def _record_overcharge(stack: Stack) -> str:
@@ -205,22 +205,26 @@ RECORDINGS = {"overcharge": _record_overcharge, "undercharge": _record_underchar
               "major_incident": _record_major_incident}
 
 
-async def main(names: list[str]) -> None:
-    """Records the named workflow types' histories (all when none are named); name only the new type, so the
-    histories of the others stay the ones recorded on the code that is running in production."""
+async def main(names: list[str], histories: Path = HISTORIES) -> list[str]:
+    """Records the named histories (with none named, those not recorded yet) and returns their names. Refuses,
+    before recording anything, a name it has no recording for or a history already recorded."""
+    if unknown := [name for name in names if name not in RECORDINGS]:
+        raise SystemExit(f"no recording here for {', '.join(unknown)}: a type's history is recorded by its scenario "
+                         f"test: RECORD_HISTORY=<name> .venv/bin/python -m pytest tests/scenarios/test_<kind>.py")
+    todo = names or [name for name in RECORDINGS if not (histories / f"{name}.json").exists()]
+    if recorded := [name for name in todo if (histories / f"{name}.json").exists()]:
+        raise SystemExit(f"already recorded, never re-recorded: {', '.join(recorded)} (patch the workflow instead)")
     with tempfile.TemporaryDirectory() as tmp:
         settings = test_settings(Path(tmp)).model_copy(update={  # receivers on localhost, retried at once
             "webhook_allow_private_networks": True, "webhook_retry_schedule": [timedelta(seconds=1)]})
         async with await WorkflowEnvironment.start_time_skipping(
             test_server_existing_path=temporal_test_server(), data_converter=data_converter(settings)
         ) as env, Stack.running(env, settings) as stack:
-            for name in names or RECORDINGS:
-                case_id = await RECORDINGS[name](stack)
-                handle = env.client.get_workflow_handle(case_id)
-                await handle.result()
-                history = await handle.fetch_history()
-                (HISTORIES / f"{name}.json").write_text(history.to_json())
-                print(f"recorded {name}: {len(history.events)} events")
+            for name in todo:
+                await save_history(env.client.get_workflow_handle(await RECORDINGS[name](stack)),
+                                   histories / f"{name}.json")
+                print(f"recorded {name}")
+    return todo
 
 
 if __name__ == "__main__":
