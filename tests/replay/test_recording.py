@@ -16,13 +16,17 @@ async def test_recording_writes_only_the_missing_history_and_leaves_the_others_b
     for path in HISTORIES:
         shutil.copy(path, tmp_path)
     (tmp_path / "undercharge.json").unlink()
-    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+    before = contents(tmp_path)
 
     assert await main([], histories=tmp_path) == ["undercharge"]
 
-    after = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+    after = contents(tmp_path)
     assert {name: text for name, text in after.items() if name != "undercharge.json"} == before
     assert workflow_type(tmp_path / "undercharge.json") == "UnderchargeRecovery"
+
+
+def contents(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in folder.iterdir()}
 
 
 async def test_a_recorded_history_is_never_recorded_again(tmp_path: Path):
