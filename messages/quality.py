@@ -11,24 +11,13 @@ rules, and for what no message may hold: blame, a placeholder or "None", an SMS 
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 
+from kinds import added_kinds
+from messages.dimensions import Dimension
 from messages.render import RenderedMessage
 from messages.sms import is_gsm7, sms_segments
 from schemas.channels import Channel, Language
 from schemas.messages import MessageFacts
-
-
-class Dimension(StrEnum):
-    apology = "apology"  # we say sorry, in so many words, for a failure that is ours
-    error = "error"  # what went wrong, named (too much, twice, too little, the customer's topic)
-    remedy = "remedy"  # what we do about it: the money back, a reply, goodwill
-    remedy_time = "remedy_time"  # when the remedy arrives
-    next_step = "next_step"  # what the customer can do now (answer 1 or 2, press 1) or who contacts them next
-    destination = "destination"  # where the money went: the destination the customer chose, and only that
-    owner = "owner"  # the accountable person by name (or customer service, while the case has no owner)
-    reach = "reach"  # a way to reach them or the case: the case reference, and how to answer
-
 
 _FIRST_CONTACT = {Dimension.apology, Dimension.error, Dimension.remedy, Dimension.next_step, Dimension.owner,
                   Dimension.reach}
@@ -60,10 +49,14 @@ DECLARED: dict[str, set[Dimension]] = {
     "data_misuse/answer": _SIGNED,
     "data_misuse/outcome": _SIGNED,
 }
+# Kinds added with the scaffold declare their messages in `kinds/<kind>.py`.
+DECLARED.update({f"{kind.name}/{template}": set(carries) for kind in added_kinds()
+                 for template, carries in kind.messages.items()})
 # The messages after which the case closes: a reply to them reaches no open case, so they must not invite one;
 # they sign with `common/_closing` (contact customer service, the reference) instead of `common/_signed`. S5's
 # answer closes the case when it carries the findings; without them, the outcome follows.
-CLOSES_THE_CASE = {"undercharge/notice", "data_misuse/outcome", "common/cancelled"}
+CLOSES_THE_CASE = {"undercharge/notice", "data_misuse/outcome", "common/cancelled",
+                   *(f"{kind.name}/{template}" for kind in added_kinds() for template in kind.closing_messages)}
 CLOSES_WITH_FINDINGS = {"data_misuse/answer"}
 # Where the apology is not the template's to make or withhold: S5's answers apologise when the investigation
 # confirmed the misuse; a personal reply is the agent's own words.

@@ -149,7 +149,7 @@ def _satisfaction(scores: Counter[int]) -> SatisfactionStats:
 
 def _recovery(outcomes: Counter[str]) -> RecoveryStats:
     """Share recovered among closed cases with a confirmed failure; see `RecoveryStats` for why."""
-    recovered = outcomes[CaseOutcome.recovered]
+    recovered = outcomes[CaseOutcome.recovered] + outcomes[CaseOutcome.arranged]
     # Not a failure of ours to recover: nothing was wrong, or another case handles the same money event.
     confirmed = sum(outcomes.values()) - outcomes[CaseOutcome.not_confirmed] - outcomes[CaseOutcome.linked]
     return RecoveryStats(closed=sum(outcomes.values()), recovered=recovered,

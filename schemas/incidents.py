@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from functools import cache
+from typing import Annotated, Any
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from kinds import ADDED, added_kind, added_kinds
 from schemas.channels import Channel, Language
 from schemas.inputs import EmailAddress, PastInstant, SingleLine, documented_rule, present, single_line
 from schemas.money import Money
@@ -29,14 +31,15 @@ TimeZoneName = Annotated[str, Field(max_length=64, json_schema_extra={"enum": so
                          AfterValidator(_known_time_zone)]
 
 
-class IncidentKind(StrEnum):
-    """Each kind is recovered by one workflow type (see `workflows/registry.py`)."""
-
-    overcharge = "overcharge"
-    undercharge = "undercharge"
-    duplicate_purchase = "duplicate_purchase"
-    complaint = "complaint"  # feedback or a complaint that needs a person's reply (S3, S4)
-    data_misuse = "data_misuse"  # the customer's personal data misused (S5); `occurred_at`: when, roughly
+IncidentKind = StrEnum("IncidentKind", [(name, name) for name in (
+    "overcharge",
+    "undercharge",
+    "duplicate_purchase",
+    "complaint",  # feedback or a complaint that needs a person's reply (S3, S4)
+    "data_misuse",  # the customer's personal data misused (S5); `occurred_at`: when, roughly
+    *ADDED,  # the kinds added with the scaffold (`kinds/__init__.py`)
+)], module=__name__)
+IncidentKind.__doc__ = "Each kind is recovered by one workflow type (see `workflows/registry.py`)."
 
 
 class IncidentSource(StrEnum):
@@ -73,7 +76,7 @@ class Customer(BaseModel):
 class IncidentIn(BaseModel):
     """`POST /incidents` body. `external_id` is the integrator's own id: posting it again returns the same case."""
 
-    model_config = ConfigDict(json_schema_extra=lambda schema: schema.update(_INCIDENT_RULE))
+    model_config = ConfigDict(json_schema_extra=lambda schema: schema.update(_incident_rule()))
 
     external_id: ExternalId
     kind: IncidentKind
@@ -88,6 +91,21 @@ class IncidentIn(BaseModel):
                                     "this tenant (unknown: 422); else the policy's triage owner.")
     topic: ShortText | None = Field(default=None, description="What the customer wrote about, in their words "
                                     "(named in the acknowledgement).", examples=["14 € charged twice for TV sport"])
+    details: dict[str, Any] | None = Field(
+        default=None, validate_default=True, description="What the kind needs to know besides the fields above, as "
+        "the kind declares it (`kinds/<kind>.py`; the schema per kind is in this body's rules). Only kinds that "
+        "declare details take them.", examples=[{"product": "Burana 400 mg, 30 tablets"}])
+
+    @field_validator("details")
+    @classmethod
+    def _details_as_the_kind_declares(cls, details: dict[str, Any] | None,
+                                      info: ValidationInfo) -> dict[str, Any] | None:
+        kind = added_kind(info.data.get("kind"))
+        if kind is None:
+            if details:
+                raise ValueError("this kind takes no details")
+            return None
+        return kind.details.model_validate(details or {}).model_dump(mode="json")
 
     @model_validator(mode="after")
     def _money_incidents_name_an_amount(self) -> IncidentIn:
@@ -99,10 +117,26 @@ class IncidentIn(BaseModel):
 
 
 MONEY_KINDS = frozenset({IncidentKind.overcharge, IncidentKind.undercharge, IncidentKind.duplicate_purchase})
-# What `_money_incidents_name_an_amount` demands, in the OpenAPI document: per kind, the fields it needs.
-_INCIDENT_RULE = documented_rule(
-    {"properties": {"kind": {"enum": sorted(set(IncidentKind) - MONEY_KINDS - {IncidentKind.complaint})}}},
-    {"allOf": [{"properties": {"kind": {"const": IncidentKind.complaint}}},
-               documented_rule(present("topic"), present("description", minLength=1))]},
-    {"allOf": [{"properties": {"kind": {"enum": sorted(MONEY_KINDS)}}},
-               present("amount", properties={"amount_minor": {"minimum": 1}})]})
+_NO_DETAILS = {"properties": {"details": {"type": "null"}}}
+
+
+@cache
+def _incident_rule() -> dict:
+    """What the validators demand, in the OpenAPI document: per kind, the fields it needs (an added kind's
+    details are looked up here, when the document is first made, not when this module loads)."""
+    plain = set(IncidentKind) - MONEY_KINDS - {IncidentKind.complaint} - {kind.name for kind in added_kinds()}
+    return documented_rule(
+        {"allOf": [{"properties": {"kind": {"enum": sorted(plain)}}}, _NO_DETAILS]},
+        {"allOf": [{"properties": {"kind": {"const": IncidentKind.complaint}}}, _NO_DETAILS,
+                   documented_rule(present("topic"), present("description", minLength=1))]},
+        {"allOf": [{"properties": {"kind": {"enum": sorted(MONEY_KINDS)}}}, _NO_DETAILS,
+                   present("amount", properties={"amount_minor": {"minimum": 1}})]},
+        *({"allOf": [{"properties": {"kind": {"const": kind.name}}}, _details_rule(kind.details)]}
+          for kind in added_kinds()))
+
+
+def _details_rule(details: type[BaseModel]) -> dict:
+    schema = details.model_json_schema()
+    if schema.get("required"):
+        return present("details", **schema)
+    return {"properties": {"details": {"anyOf": [schema, {"type": "null"}]}}}

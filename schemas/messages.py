@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -53,6 +54,8 @@ class MessageFacts(BaseModel):
                                                "(capped by the privacy policy).")
     findings: Findings | None = Field(default=None, description="S5: what the investigation found and did.")
     owner: str | None = Field(default=None, description="The accountable owner's account id, as the workflow has it.")
+    details: dict[str, Any] | None = Field(default=None, description="The incident's details, as its kind declares "
+                                           "them (`kinds/<kind>.py`): `details.product` in a template.")
     owner_name: str | None = Field(default=None, description="The owner's display name, looked up when the "
                                    "message is rendered (not carried in workflow history).")
 

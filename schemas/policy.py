@@ -7,6 +7,7 @@ from datetime import time, timedelta
 
 from pydantic import BaseModel, Field
 
+from kinds import added_kinds
 from schemas.channels import Channel
 from schemas.compensation import GoodwillPolicy
 from schemas.incidents import IncidentKind
@@ -24,6 +25,7 @@ class ContactPolicy(BaseModel):
         IncidentKind.undercharge: [Channel.sms, Channel.email],
         IncidentKind.duplicate_purchase: [Channel.voice, Channel.sms, Channel.email],
         IncidentKind.data_misuse: [Channel.email, Channel.sms],  # a written answer, with a list in it
+        **{IncidentKind(kind.name): kind.contact_order for kind in added_kinds()},
     })
     attempts: dict[Channel, int] = Field(default_factory=lambda: {Channel.voice: 2, Channel.sms: 1, Channel.email: 1})
     attempt_spacing: timedelta = Field(default=timedelta(minutes=30), description="Between two calls that rang out.")
@@ -58,6 +60,9 @@ class RecoveryPolicy(BaseModel):
     reply_timeout: timedelta = Field(default=timedelta(days=2), description="How long to wait for an answer.")
     default_refund_destination: RefundDestinationKind = RefundDestinationKind.original_card
     follow_up_delay: timedelta = Field(default=timedelta(days=3), description="From refund to follow-up.")
+    follow_up_delays: dict[IncidentKind, timedelta] = Field(
+        default_factory=lambda: {IncidentKind(kind.name): kind.follow_up_delay for kind in added_kinds()},
+        description="Per kind, where it differs from `follow_up_delay` (a product picked up is asked about sooner).")
     satisfaction_timeout: timedelta = timedelta(days=7)
     undercharge_write_off_below: dict[str, int] = Field(
         default_factory=lambda: {"EUR": 2000, "SEK": 20000, "USD": 2000},
@@ -93,6 +98,9 @@ class RecoveryPolicy(BaseModel):
         IncidentKind.complaint: GoodwillPolicy()})
     low_satisfaction: int = Field(default=2, ge=1, le=5, description="A score at or below this reopens the case.")
     privacy: PrivacyPolicy = Field(default_factory=PrivacyPolicy)
+
+    def follow_up_delay_for(self, kind: IncidentKind) -> timedelta:
+        return self.follow_up_delays.get(kind, self.follow_up_delay)
 
     def needs_approval(self, amounts: list[Money]) -> bool:
         """Amounts add up per currency; any currency over its limit (or without one) needs a supervisor."""

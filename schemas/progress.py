@@ -40,6 +40,7 @@ class CaseOutcome(StrEnum):
     recovered = "recovered"  # the customer got their money back
     written_off = "written_off"  # the till's mistake, absorbed by the company
     customer_informed = "customer_informed"  # an undercharge above the limit, told without asking to pay
+    arranged = "arranged"  # a failure not about money, put right another way (the product found at another store)
     not_confirmed = "not_confirmed"  # verification found no error
     unresolved = "unresolved"  # nobody could reach the customer; the owner closed it by hand
     # Closed by a person (POST /cases/{id}/close) or cancelled (POST /cases/{id}/cancel):

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from kinds import added_kinds
 from schemas.incidents import IncidentKind, IncidentSource
 from sla.calendar import BusinessCalendar
 from sla.clock import SlaState
@@ -36,7 +37,8 @@ def _complaint_targets() -> dict[Priority, SlaTargets]:
 class SlaPolicy(BaseModel):
     calendar: BusinessCalendar = Field(default_factory=BusinessCalendar)
     targets: dict[IncidentKind, dict[Priority, SlaTargets]] = Field(
-        default_factory=lambda: {IncidentKind.complaint: _complaint_targets()},
+        default_factory=lambda: {IncidentKind.complaint: _complaint_targets(),
+                                 **{IncidentKind(kind.name): kind.sla for kind in added_kinds() if kind.sla}},
         description="Kinds without targets have no SLA clock (their speed is still measured in /metrics).")
     public_sources: list[IncidentSource] = Field(default_factory=lambda: [IncidentSource.social_media])
     warn_owner_at: float = Field(default=0.75, gt=0, lt=1, description="Share of a target that warns the owner.")

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from kinds import added_kind
 from messages.quality import DECLARED, check
 from messages.render import TEMPLATE_DIR, missing_translations, render
 from messages.sms import sms_segments
@@ -64,6 +65,8 @@ FACT_SETS = {
 def facts_for(template: str, fact_set: str) -> MessageFacts:
     must = {name: value for prefix, facts in MUST_HAVE.items() if template.startswith(prefix)
             for name, value in facts.items()}
+    if kind := added_kind(template.split("/")[0]):  # a kind from the scaffold: the details it declares
+        must.update(details=kind.example.model_dump(mode="json"), **MUST_HAVE["common/personal_reply"])
     return BASE.model_copy(update={**must, **FACT_SETS[fact_set]})
 
 

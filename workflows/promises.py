@@ -56,14 +56,15 @@ class PromiseSteps:
         """At once, naming what the customer wrote about and when a person will answer."""
         await self.tell_customer("common/acknowledgement", CaseStep.acknowledge)
 
-    async def await_personal_reply(self) -> PersonalReply:
-        """Waits for an agent's personal reply (the SLA watch escalates meanwhile) and sends it as written."""
+    async def await_personal_reply(self, template: str = "common/personal_reply") -> PersonalReply:
+        """Waits for an agent's personal reply (`POST /cases/{id}/responses`; the SLA watch escalates meanwhile) and
+        sends it as written, in `template` (its `reply_text`), which a type may give its own subject and framing."""
         self._set(CaseStep.personal_reply, CaseStatus.open)
         await workflow.wait_condition(lambda: bool(self._personal_replies))
         reply = self._personal_replies.pop(0)
         self._reply_text = reply.text
         self._sla.meet("first_reply", workflow.now())
-        await self.tell_customer("common/personal_reply", CaseStep.personal_reply)
+        await self.tell_customer(template, CaseStep.personal_reply)
         return reply
 
     async def approved(self, what: str, amounts: list[Money]) -> bool:

@@ -1,6 +1,9 @@
-"""Which workflow type recovers which kind of incident. Adding a kind: one module, one line here."""
+"""Which workflow type recovers which kind of incident. A kind added with `python -m workflows.new <kind>` is
+switched on by one line in `kinds/__init__.py`, and joins this table from there."""
 
 from __future__ import annotations
+
+import importlib
 
 from temporalio import workflow
 
@@ -11,6 +14,7 @@ from workflows.overcharge import OverchargeRecovery
 from workflows.undercharge import UnderchargeRecovery
 
 with workflow.unsafe.imports_passed_through():
+    from kinds import added_kinds
     from schemas.incidents import IncidentKind
     from schemas.steps import StaffAction
 
@@ -21,6 +25,10 @@ WORKFLOW_FOR_KIND: dict[IncidentKind, type] = {
     IncidentKind.complaint: ComplaintRecovery,
     IncidentKind.data_misuse: DataMisuseInvestigation,
 }
+
+# Kinds added with the scaffold: each one's `workflows/<kind>.py` names its workflow type `WORKFLOW`.
+WORKFLOW_FOR_KIND.update({IncidentKind(kind.name): importlib.import_module(f"workflows.{kind.name}").WORKFLOW
+                          for kind in added_kinds()})
 
 ALL_WORKFLOWS = sorted(set(WORKFLOW_FOR_KIND.values()), key=lambda cls: cls.__name__)
 

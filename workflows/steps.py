@@ -307,8 +307,9 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
     async def follow_up(self) -> int | None:
         """After the policy delay, asks how it went (1-5). Returns the score, or None without an answer."""
         self._set(CaseStep.follow_up, CaseStatus.open)
-        self._live.waiting_until = workflow.now() + self.policy.follow_up_delay
-        await workflow.sleep(self.policy.follow_up_delay)
+        delay = self.policy.follow_up_delay_for(self.case.incident.kind)
+        self._live.waiting_until = workflow.now() + delay
+        await workflow.sleep(delay)
         answer = await self.ask_customer("common/satisfaction", IntentKind.satisfaction,
                                          within=self.policy.satisfaction_timeout, step=CaseStep.follow_up)
         self._live.satisfaction = answer.score if answer else None
@@ -468,7 +469,7 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
                             compensation_product=self._compensation.product if self._compensation else None,
                             compensation_credit=self._compensation.value if self._compensation
                             and self._compensation.kind is CompensationKind.credit else None,
-                            owner=self._live.owner)
+                            owner=self._live.owner, details=incident.details)
 
     def _pending(self, expecting: IntentKind) -> CustomerReply | None:
         """The first reply that answers what we asked, read knowing what we asked."""
