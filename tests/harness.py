@@ -33,6 +33,7 @@ from api.app import create_app
 from api.routes.inbound import body_signature
 from messages.render import TEMPLATE_ERROR
 from schemas.auth import ROLE_SCOPES, AccountIn, PrincipalKind, Role, Scope
+from schemas.cases import LiveState
 from schemas.policy import ContactPolicy, RecoveryPolicy
 from schemas.refunds import RefundStatus
 from settings import PROJECT_DIR, Settings
@@ -166,6 +167,21 @@ class Stack:
             failure = getattr(getattr(detail, "failure", None), "message", "")
             lines.append(f"{event.event_id} {kind.removesuffix('_event_attributes')} {activity} {failure}".strip())
         return "\n".join(lines)
+
+    async def live(self, case_id: str) -> LiveState:
+        """The case's live state, asked of its workflow (the `state` query), as `GET /cases/{id}` shows it."""
+        return await self.env.client.get_workflow_handle(case_id).query("state", result_type=LiveState)
+
+    async def until_live(self, case_id: str, condition: Callable[[LiveState], bool],
+                         within: float = 45.0) -> LiveState:
+        """Waits until the case's live state meets `condition` (failing at once on a template error, like
+        `eventually`), and returns it."""
+
+        async def met() -> LiveState | None:
+            state = await self.live(case_id)
+            return state if condition(state) else None
+
+        return await eventually(met, within)
 
     async def keep_history(self, case_id: str, name: str) -> None:
         """A scenario test's case, kept as `tests/replay/histories/<name>.json` when the environment variable

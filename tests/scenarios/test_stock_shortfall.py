@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from kinds.stock_shortfall import KIND
 from schemas.auth import Scope
-from schemas.progress import CaseOutcome
+from schemas.progress import CaseOutcome, CaseStep
 from tests.harness import Stack, eventually
 from tests.scenarios.test_s3_s4_complaints import live_sla
 
@@ -39,6 +39,10 @@ async def test_the_customer_is_told_where_to_pick_it_up_and_asked_the_next_day(s
     assert response.status_code == 202
     [_, pick_up] = await eventually(lambda: stack.texts_to(PHONE)[1:] and stack.texts_to(PHONE))
     assert "set aside for you there until 18 today" in pick_up.body
+    live = await stack.until_live(case_id, lambda state: state.step == CaseStep.follow_up)
+    asks_after = live.waiting_until - live.sla.clocks[0].met_at  # its own delay, not the policy's default
+    assert KIND.follow_up_delay <= asks_after < KIND.follow_up_delay + timedelta(minutes=1)
+    assert asks_after < stack.settings.policy.follow_up_delay
     sla = await live_sla(stack, case_id)
     assert sla["first_reply"]["met_at"] is not None and sla["first_reply"]["state"] == "on_track"
 
