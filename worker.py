@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -83,31 +84,32 @@ def configured_providers(settings: Settings) -> Providers:
 def build_worker(client: Client, settings: Settings, providers: Providers | None = None,
                  workflows: Sequence[type] = WORKFLOWS) -> Worker:
     """`workflows`: a test may run variants of ours (a broken watch, to prove it cannot fail silently)."""
-    providers = providers or configured_providers(settings)
-    url = settings.database_url
-    activity_objects = [
-        VerificationActivities(url),
-        DirectoryActivities(settings),
-        MessagingActivities(url, providers.senders, settings.code_key()),
-        PaymentActivities(url, providers.payments),
-        CompensationActivities(url),
-        PrivacyActivities(url),
-        CaseStoreActivities(url, staff_email=providers.senders[Channel.email]),
-        WebhookActivities(settings, owner_email=providers.senders[Channel.email]),
-        MajorIncidentActivities(client, settings),  # opens child cases through intake: needs the client
-    ]
-    activities = [getattr(obj, name) for obj in activity_objects for name in dir(obj)
-                  if hasattr(getattr(obj, name), "__temporal_activity_definition")]
     return Worker(
         client,
         task_queue=settings.temporal_task_queue,
         workflows=workflows,
         workflow_runner=workflow_runner(),
-        activities=activities,
+        activities=activities(client, settings, providers or configured_providers(settings)),
         activity_executor=ThreadPoolExecutor(max_workers=settings.worker_activity_threads),
         max_concurrent_activities=settings.worker_activity_threads,
         max_cached_workflows=settings.worker_max_cached_workflows,
     )
+
+
+def activities(client: Client, settings: Settings, providers: Providers) -> list[Callable[..., Any]]:
+    """Every activity, by name: the adapters bound to their outside systems (one class per system)."""
+    url, staff_email = settings.database_url, providers.senders[Channel.email]
+    messaging = MessagingActivities(url, providers.senders, settings.code_key())
+    payments = PaymentActivities(url, providers.payments)
+    case_store = CaseStoreActivities(url, staff_email=staff_email)
+    webhooks = WebhookActivities(settings, owner_email=staff_email)
+    major = MajorIncidentActivities(client, settings)  # opens child cases through intake: needs the client
+    return [VerificationActivities(url).verify_incident, DirectoryActivities(settings).look_up_customer,
+            messaging.send_message, messaging.send_destination_code, messaging.check_destination_code,
+            payments.refund, payments.refund_outcome_unknown, CompensationActivities(url).grant_compensation,
+            PrivacyActivities(url).gather_access_records, case_store.record_case_event, case_store.close_case,
+            webhooks.attempt_webhook, webhooks.disable_webhook_endpoint,
+            major.open_batch, major.record_status, major.stop_children, major.message_children]
 
 
 async def main() -> None:
