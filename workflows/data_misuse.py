@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 
+from workflows import activity_stubs as stubs
 from workflows.steps import RecoveryWorkflow
 from workflows.supervision import supervised
 
@@ -21,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.messages import MessageFacts
     from schemas.privacy import AccessQuery, AccessReport, Findings, SubjectRef
     from schemas.progress import CaseOutcome, CaseStatus, CaseStep
-    from schemas.steps import ActivityName, StaffAction
+    from schemas.steps import StaffAction
 
 
 @workflow.defn
@@ -70,8 +71,7 @@ class DataMisuseInvestigation(RecoveryWorkflow):
         query = AccessQuery(case_id=self.case.case_id, limit=rules.max_listed_reads,
                             subject=SubjectRef(name=customer.name, phone=customer.phone, email=customer.email),
                             since=rules.reads_since(self.case.incident.occurred_at, workflow.info().start_time))
-        return await workflow.execute_activity(ActivityName.gather_access_records, query, result_type=AccessReport,
-                                               **self._read_model_options)
+        return await stubs.gather_access_records(query, **self._read_model_options)
 
     async def _investigate(self, until: datetime | None) -> bool:
         """Waits for the owner's findings, until `until` (None: for as long as it takes). True if they came."""

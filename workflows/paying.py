@@ -11,15 +11,16 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
+from workflows import activity_stubs as stubs
+
 with workflow.unsafe.imports_passed_through():
     from schemas.cases import Verification
     from schemas.channels import Channel
-    from schemas.messages import CodeCheck, CodeMessage, MessageReceipt
+    from schemas.messages import CodeCheck, CodeMessage
     from schemas.money import Money
     from schemas.progress import CaseStatus, CaseStep
-    from schemas.refunds import RefundRequest, RefundResult
+    from schemas.refunds import RefundRequest
     from schemas.replies import CustomerReply, IntentKind, RefundDestination, RefundDestinationKind
-    from schemas.steps import ActivityName
 
 PAYMENTS = dict(start_to_close_timeout=timedelta(seconds=60),
                 retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5),
@@ -91,10 +92,8 @@ class PayingSteps:
                 return await self._unproven("no code came back in time")
             if (choice := reply.read_as(IntentKind.refund_destination)).kind is IntentKind.refund_destination:
                 return choice.destination  # the customer chose again, where we know it is them
-            if await workflow.execute_activity(ActivityName.check_destination_code,
-                                               CodeCheck(case_id=self.case.case_id, text=reply.text,
-                                                         iban=destination.iban),
-                                               result_type=bool, **self._read_model_options):
+            if await stubs.check_destination_code(CodeCheck(case_id=self.case.case_id, text=reply.text,
+                                                            iban=destination.iban), **self._read_model_options):
                 await self._record("the account was confirmed with the code texted to the number on file",
                                    "account:proven")
                 return destination
@@ -110,14 +109,12 @@ class PayingSteps:
                                 progress=self._progress(CaseStep.refund,
                                                         f"refund of {amount} to {destination.kind}: {why}"))
         try:
-            result: RefundResult = await self._paid(workflow.execute_activity(
-                ActivityName.refund, request,
-                result_type=RefundResult, schedule_to_close_timeout=self.policy.refund_give_up_after, **PAYMENTS))
+            result = await self._paid(stubs.refund(
+                request, schedule_to_close_timeout=self.policy.refund_give_up_after, **PAYMENTS))
         except ActivityError as error:
             reason = self._refund_for_the_owner(amount, error)
             if error.retry_state is RetryState.TIMEOUT and workflow.patched(OUTCOME_UNKNOWN_IN_LEDGER):
-                await workflow.execute_activity(ActivityName.refund_outcome_unknown, request,
-                                                **self._read_model_options)
+                await stubs.refund_outcome_unknown(request, **self._read_model_options)
             await self._pay_by_hand(amount, reason)
             return True
         if result.paid_in_case not in (None, self.case.case_id):
@@ -153,15 +150,14 @@ class PayingSteps:
         """The code is bound to this account, and the text names it (masked), so a code the customer echoes
         approves the account they saw, never one an impostor swapped in."""
         self._set(CaseStep.contact, CaseStatus.waiting_on_customer)
-        await workflow.execute_activity(
-            ActivityName.send_destination_code,
+        await stubs.send_destination_code(
             CodeMessage(case_id=self.case.case_id, idempotency_key=f"{self.case.case_id}:confirm_account",
                         channel=Channel.sms, to=self._customer.phone, template="common/confirm_account",
                         language=self._customer.language, iban=destination.iban,
                         facts=self._facts().model_copy(update={"account": destination.masked_account}),
                         progress=self._progress(CaseStep.contact, "one-time code texted to the number on file "
                                                 "to confirm an account", CaseStatus.waiting_on_customer)),
-            result_type=MessageReceipt, **_CODE_TEXT)
+            **_CODE_TEXT)
 
     async def _next_from_customer(self, until) -> CustomerReply | None:
         """The next reply that surely comes from the customer; others (the unproven sender's) stay ignored."""

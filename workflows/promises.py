@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from temporalio import workflow
 
+from workflows import activity_stubs as stubs
 from workflows.sla_keeper import Escalation, Level
 
 with workflow.unsafe.imports_passed_through():
     from schemas.compensation import CompensationGranted, CompensationRequest, GoodwillOffer
     from schemas.money import Money
     from schemas.progress import CaseStatus, CaseStep
-    from schemas.steps import ActivityName, Decision, PersonalReply, PriorityChange, decision_refusal
+    from schemas.steps import Decision, PersonalReply, PriorityChange, decision_refusal
 
 FOUR_EYES_PATCH = "four-eyes-owner-and-reassigner"
 _NOTICE = {Level.owner_warned: "owner warned", Level.supervisor: "escalated to the supervisors",
@@ -89,13 +90,12 @@ class PromiseSteps:
         return decision.approved
 
     async def grant_goodwill(self, offer: GoodwillOffer) -> CompensationGranted:
-        granted: CompensationGranted = await self._paid(workflow.execute_activity(
-            ActivityName.grant_compensation,
+        granted = await self._paid(stubs.grant_compensation(
             CompensationRequest(case_id=self.case.case_id, idempotency_key=f"{self.case.case_id}:goodwill",
                                 kind=offer.kind, product=offer.product, value=offer.value,
                                 progress=self._progress(CaseStep.compensation,
                                                         f"goodwill {offer.kind}: {offer.product} ({offer.value})")),
-            result_type=CompensationGranted, **self._read_model_options))
+            **self._read_model_options))
         self._compensation = granted
         return granted
 

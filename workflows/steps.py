@@ -15,6 +15,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, RetryState, is_cancelled_exception
 
+from workflows import activity_stubs as stubs
 from workflows.contact_plan import Attempt, attempts, channel_order, quiet_hours_end
 from workflows.paying import PayingSteps
 from workflows.promises import PromiseSteps
@@ -26,13 +27,12 @@ with workflow.unsafe.imports_passed_through():
     from schemas.channels import Channel, stopped_by
     from schemas.compensation import CompensationGranted, CompensationKind
     from schemas.incidents import Customer
-    from schemas.messages import DeliveryStatus, DeliveryUpdate, MessageFacts, MessageReceipt, OutboundMessage
+    from schemas.messages import DeliveryStatus, DeliveryUpdate, MessageFacts, OutboundMessage
     from schemas.phones import PhoneType
     from schemas.policy import RecoveryPolicy
     from schemas.progress import CaseOutcome, CaseProgress, CaseStatus, CaseStep
     from schemas.replies import CustomerReply, IntentKind, ReplyIntent
     from schemas.steps import (
-        ActivityName,
         Assignment,
         CaseEvent,
         CloseRequest,
@@ -195,11 +195,9 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
 
     async def verify(self) -> Verification:
         """Checks the report against our own records before we say anything to the customer."""
-        verification: Verification = await workflow.execute_activity(
-            ActivityName.verify_incident,
+        verification = await stubs.verify_incident(
             VerifyRequest(incident=self.case.incident, tenant=self.case.tenant,
-                          progress=self._progress(CaseStep.verify, "verifying")),
-            result_type=Verification, **_READ_MODEL)
+                          progress=self._progress(CaseStep.verify, "verifying")), **_READ_MODEL)
         self._live.verified_amount = verification.amount
         return verification
 
@@ -213,13 +211,11 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
                                 purpose=purpose, requested_by=self._live.owner or "engine")
         if workflow.patched("bounded-look-up"):
             try:
-                found = await workflow.execute_activity(ActivityName.look_up_customer, request,
-                                                        result_type=LookupResult, **_LOOK_UP)
+                found = await stubs.look_up_customer(request, **_LOOK_UP)
             except ActivityError:  # every try failed or ran out of time: the directory did not answer
                 found = LookupResult(outcome=LookupOutcome.unavailable, matches=0)
         else:  # cases started before: retried until the directory answers
-            found = await workflow.execute_activity(ActivityName.look_up_customer, request,
-                                                    result_type=LookupResult, **_READ_MODEL)
+            found = await stubs.look_up_customer(request, **_READ_MODEL)
         if found.outcome is LookupOutcome.found:
             self._customer = self._customer.model_copy(update={"phone": found.phone, "email": found.email})
             return True
@@ -319,8 +315,7 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
         self._sla.meet("resolution", workflow.now())
         self._closed = True
         await workflow.wait_condition(workflow.all_handlers_finished)
-        await workflow.execute_activity(
-            ActivityName.close_case,
+        await stubs.close_case(
             CloseRequest(outcome=outcome, satisfaction=satisfaction,
                          progress=self._progress(CaseStep.close, f"closed: {outcome}. {note}", CaseStatus.closed)),
             **_READ_MODEL)
@@ -373,13 +368,12 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
         self._set(step, status)
         self._sending = attempt.channel  # cleared when the send ends, not when a stop cancels it
         try:
-            receipt: MessageReceipt = await workflow.execute_activity(
-                ActivityName.send_message,
+            receipt = await stubs.send_message(
                 OutboundMessage(case_id=self.case.case_id, idempotency_key=key, channel=attempt.channel,
                                 to=attempt.address, template=template, language=self._customer.language,
                                 facts=self._facts(),
                                 progress=self._progress(step, f"{attempt.channel} '{template}'", status)),
-                result_type=MessageReceipt, schedule_to_close_timeout=self.policy.contact.carrier_give_up_after,
+                schedule_to_close_timeout=self.policy.contact.carrier_give_up_after,
                 **_CARRIER)
         except ActivityError as error:
             if not is_cancelled_exception(error):  # cut short by a stop: the carrier may have taken it
@@ -450,8 +444,7 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
     async def _record(self, note: str, key: str, owner: str | None = None, notify: str | None = None,
                       status: CaseStatus | None = None, assigned_by: str | None = None) -> None:
         progress = self._progress(self._live.step, note, status or self._live.status)
-        await workflow.execute_activity(
-            ActivityName.record_case_event,
+        await stubs.record_case_event(
             CaseEvent(progress=progress, entry_key=f"{self.case.case_id}:{key}", owner=owner, notify=notify,
                       assigned_by=assigned_by),
             **_READ_MODEL)

@@ -14,13 +14,14 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
+from workflows import activity_stubs as stubs
+
 with workflow.unsafe.imports_passed_through():
     from schemas.webhooks import (
         AttemptRequest,
         AttemptResult,
         DeliveryOutcome,
         DisableRequest,
-        WebhookActivity,
         WebhookJob,
         WebhookStream,
     )
@@ -102,14 +103,12 @@ class WebhookDelivery:
         request = AttemptRequest(endpoint_id=stream.endpoint_id, event_id=job.event_id, job_id=job.job_id,
                                  attempt=attempt, redelivery=job.redelivery)
         try:
-            return await workflow.execute_activity(WebhookActivity.attempt, request, result_type=AttemptResult,
-                                                   **_ATTEMPT)
+            return await stubs.attempt_webhook(request, **_ATTEMPT)
         except ActivityError:
             return AttemptResult(outcome=DeliveryOutcome.failed)
 
     async def _disable(self, stream: WebhookStream, reason: str) -> None:
-        await workflow.execute_activity(WebhookActivity.disable_endpoint,
-                                        DisableRequest(endpoint_id=stream.endpoint_id, reason=reason), **_DISABLE)
+        await stubs.disable_webhook_endpoint(DisableRequest(endpoint_id=stream.endpoint_id, reason=reason), **_DISABLE)
 
     @staticmethod
     def _backoff(wait: timedelta, result: AttemptResult) -> timedelta:

@@ -1,0 +1,48 @@
+"""Typed stubs for the activities the workflows call: each names its activity, what it takes and what it returns
+once, so a step reads `verification = await verify_incident(request, **_READ_MODEL)` and gets a typed result. The
+worker registers the functions of `activities/` under these names (`worker.py`, `tests/test_worker_wiring.py`);
+the workflows never import the adapters (nor their database drivers) themselves."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from schemas.cases import Verification
+    from schemas.compensation import CompensationGranted, CompensationRequest
+    from schemas.messages import CodeCheck, CodeMessage, MessageReceipt, OutboundMessage
+    from schemas.privacy import AccessQuery, AccessReport
+    from schemas.refunds import RefundRequest, RefundResult
+    from schemas.steps import ActivityName, CaseEvent, CloseRequest, LookupRequest, LookupResult, VerifyRequest
+    from schemas.webhooks import AttemptRequest, AttemptResult, DisableRequest, WebhookActivity
+
+In = TypeVar("In")
+Out = TypeVar("Out")
+
+
+class ActivityStub(Generic[In, Out]):
+    """Calls one activity by its registered name with the options the step chose (timeouts, retry policy)."""
+
+    def __init__(self, name: ActivityName | WebhookActivity, result: type[Out] | None = None) -> None:
+        self.name, self.result = name, result
+
+    async def __call__(self, argument: In, **options: Any) -> Out:
+        return await workflow.execute_activity(self.name, argument, result_type=self.result, **options)
+
+
+verify_incident = ActivityStub[VerifyRequest, Verification](ActivityName.verify_incident, Verification)
+look_up_customer = ActivityStub[LookupRequest, LookupResult](ActivityName.look_up_customer, LookupResult)
+send_message = ActivityStub[OutboundMessage, MessageReceipt](ActivityName.send_message, MessageReceipt)
+send_destination_code = ActivityStub[CodeMessage, MessageReceipt](ActivityName.send_destination_code, MessageReceipt)
+check_destination_code = ActivityStub[CodeCheck, bool](ActivityName.check_destination_code, bool)
+refund = ActivityStub[RefundRequest, RefundResult](ActivityName.refund, RefundResult)
+refund_outcome_unknown = ActivityStub[RefundRequest, None](ActivityName.refund_outcome_unknown)
+grant_compensation = ActivityStub[CompensationRequest, CompensationGranted](ActivityName.grant_compensation,
+                                                                          CompensationGranted)
+record_case_event = ActivityStub[CaseEvent, None](ActivityName.record_case_event)
+close_case = ActivityStub[CloseRequest, None](ActivityName.close_case)
+gather_access_records = ActivityStub[AccessQuery, AccessReport](ActivityName.gather_access_records, AccessReport)
+attempt_webhook = ActivityStub[AttemptRequest, AttemptResult](WebhookActivity.attempt, AttemptResult)
+disable_webhook_endpoint = ActivityStub[DisableRequest, None](WebhookActivity.disable_endpoint)
