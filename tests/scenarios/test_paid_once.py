@@ -418,8 +418,9 @@ async def test_the_customer_answering_the_code_text_with_card_is_refunded_to_the
     await stack.api.post(f"/cases/{case_id}/replies",
                          json={"channel": "email", "text": IBAN, "sender": "someone@example.com"})
     await eventually(lambda: stack.texts_to(PHONE)[1:])
-    live = (await stack.api.get(f"/cases/{case_id}")).json()["live"]
-    assert live["expecting"] == "confirmation" and live["waiting_until"]
+    # The text is written by its activity a moment before the workflow, told it went, starts waiting for the code.
+    live = await stack.until_live(case_id, lambda state: state.expecting == "confirmation")
+    assert live.waiting_until
     carrier = stack.key("carrier", Scope.messages_inbound, kind=PrincipalKind.carrier)
     await stack.api.post("/webhooks/twilio/sms", headers=carrier, data={"From": PHONE, "Body": "1",
                                                                         "MessageSid": "SM-card"})
