@@ -12,6 +12,7 @@ from temporalio.worker import Replayer
 from settings import Settings
 from temporal_client import data_converter
 from worker import WORKFLOWS
+from workflows.major_incident import MajorIncidentFanOut
 from workflows.registry import WORKFLOW_FOR_KIND
 from workflows.sandbox import workflow_runner
 from workflows.webhook_delivery import WebhookDelivery
@@ -20,7 +21,7 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 # Each workflow type's history is named after it: a recovery type's after its kind (`overcharge.json`); more of
 # a type's paths may be kept as `<name>_<what>.json` (`overcharge_not_understood.json`).
 NAMES = {**{kind.value: recovery.__name__ for kind, recovery in WORKFLOW_FOR_KIND.items()},
-         "webhook_delivery": WebhookDelivery.__name__}
+         "webhook_delivery": WebhookDelivery.__name__, "major_incident": MajorIncidentFanOut.__name__}
 
 
 def workflow_type(path: Path) -> str:
