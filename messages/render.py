@@ -40,26 +40,29 @@ class RenderedMessage:
     body: str
 
 
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
-    return Environment(loader=FileSystemLoader(TEMPLATE_DIR), undefined=StrictUndefined, keep_trailing_newline=False,
+@lru_cache(maxsize=8)
+def _environment(directory: Path) -> Environment:
+    return Environment(loader=FileSystemLoader(directory), undefined=StrictUndefined, keep_trailing_newline=False,
                        autoescape=False, trim_blocks=True, lstrip_blocks=True)
 
 
-def render(template: str, language: Language, channel: Channel, facts: MessageFacts) -> RenderedMessage:
+def render(template: str, language: Language, channel: Channel, facts: MessageFacts,
+           directory: Path = TEMPLATE_DIR) -> RenderedMessage:
     """Picks the most specific template: this channel and language, then any channel, then English (a last
     resort for a case already running: `tests/test_message_quality.py` fails for a template missing a language).
-    Raises `TemplateFailed` with Jinja's message when the template cannot render."""
+    Raises `TemplateFailed` with Jinja's message when the template cannot render. `directory`: another set of
+    templates (the quality test renders edited copies to prove its check catches what they lack)."""
     try:
-        return _render(template, language, channel, facts)
+        return _render(template, language, channel, facts, directory)
     except TemplateError as error:
         where = f" (line {error.lineno} of {error.name})" if isinstance(error, TemplateSyntaxError) else ""
         raise TemplateFailed(f"template {template} ({language}, {channel}): {type(error).__name__}: "
                              f"{error.message}{where}") from error
 
 
-def _render(template: str, language: Language, channel: Channel, facts: MessageFacts) -> RenderedMessage:
-    compiled = _environment().select_template([
+def _render(template: str, language: Language, channel: Channel, facts: MessageFacts,
+            directory: Path) -> RenderedMessage:
+    compiled = _environment(directory).select_template([
         f"{template}.{channel}.{language}.j2", f"{template}.{language}.j2",
         f"{template}.{channel}.{FALLBACK_LANGUAGE}.j2", f"{template}.{FALLBACK_LANGUAGE}.j2",
     ])

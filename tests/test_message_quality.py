@@ -7,11 +7,12 @@ from __future__ import annotations
 import re
 import shutil
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from kinds import added_kind
-from messages.quality import DECLARED, check
+from messages.quality import DECLARED, Dimension, check
 from messages.render import TEMPLATE_DIR, missing_translations, render
 from messages.sms import sms_segments
 from schemas.channels import Channel, Language
@@ -102,25 +103,51 @@ def test_every_message_carries_what_its_template_declares(template, channel, lan
 @pytest.mark.parametrize("currency", sorted(ISO_MINOR_DIGITS))
 def test_every_currency_reads_right_in_every_money_message(currency):
     """Each of ISO 4217's currencies (0, 2, 3 and 4 digits) in every message that always names an amount (the
-    money kinds' and the account confirmation's code text): the check passes (an SMS within its segments: a symbol
-    outside GSM-7, such as the rupee's, is written as its code), and the amount is there to its last digit."""
+    money kinds' and the account confirmation's code text), on every channel and in every language: the check
+    passes (an SMS within its segments: a symbol outside GSM-7, such as the rupee's, is written as its code), and
+    the amount is there to its last digit."""
     for template in [t for t in TEMPLATES if facts_for(t, "minimal").amount is not None]:
-        for language in Language:
+        for channel, language in [(channel, language) for channel in CHANNELS for language in Language]:
             facts = facts_for(template, "owner").model_copy(
                 update={"amount": Money(amount_minor=987_654, currency=currency), "refund_destination": "bank_account"})
-            message = render(template, language, Channel.sms, facts)
-            assert check(template, language, Channel.sms, facts, message) == []
+            message = render(template, language, channel, facts)
+            assert check(template, language, channel, facts, message) == []
             assert "987654" in re.sub(r"[ ,.']", "", message.body), f"every digit ISO gives: {message.body}"
 
 
-def test_a_first_contact_without_its_apology_fails_naming_template_language_and_dimension():
-    """The check is not a formality: the S1 question without its apology is caught, and the report names it."""
-    facts = facts_for("overcharge/ask_destination", "owner")
-    message = render("overcharge/ask_destination", Language.fi, Channel.sms, facts)
-    stripped = message.__class__(subject=message.subject,
-                                 body=message.body.replace("Pahoittelemme", "Huomasimme").replace("pahoittel", ""))
-    assert check("overcharge/ask_destination", Language.fi, Channel.sms, facts, stripped) == [
-        "overcharge/ask_destination (sms, fi): lacks apology"]
+FIRST_CONTACTS = sorted(template for template, declared in DECLARED.items() if Dimension.apology in declared)
+# The apology as the templates word it, with the "and" that joins it: what an editor deleting it would delete.
+_APOLOGY_WORDING = re.compile(r"(,? (and|ja|och))?,? ?(we are sorry|pahoittelemme|vi ber om ursäkt|vi beklagar)"
+                              r"( for the \w+| vaivaa| för besväret| besväret)?:?", re.IGNORECASE)
+
+
+def without_the_apology(template: str, language: Language, directory: Path) -> Path:
+    """A copy of the templates in which `template`'s files in `language` (each channel's) no longer apologise."""
+    copy = directory / "templates"
+    shutil.copytree(TEMPLATE_DIR, copy)
+    edited = sorted(copy.glob(f"{template}.{language}.j2")) + sorted(copy.glob(f"{template}.*.{language}.j2"))
+    for path in edited:
+        source = path.read_text(encoding="utf-8")
+        path.write_text(_APOLOGY_WORDING.sub("", source), encoding="utf-8")
+        assert path.read_text(encoding="utf-8") != source, f"{path.name}: no apology found to delete"
+    return copy
+
+
+@pytest.mark.parametrize("language", list(Language))
+@pytest.mark.parametrize("template", FIRST_CONTACTS)
+def test_a_first_contact_template_without_its_apology_fails_naming_template_language_and_dimension(
+        template, language, tmp_path):
+    """Deleting the apology from a first contact's template file (a copy, rendered through its own loader) fails
+    the sweep on every channel and fact set with exactly one problem, naming the template, channel, language and
+    dimension; the languages left alone still pass, so it is the edited file that fails and not the loader."""
+    edited = without_the_apology(template, language, tmp_path)
+    for channel, fact_set in [(channel, fact_set) for channel in CHANNELS for fact_set in FACT_SETS]:
+        facts = facts_for(template, fact_set)
+        problems = check(template, language, channel, facts, render(template, language, channel, facts, edited))
+        assert problems == [f"{template} ({channel}, {language}): lacks apology"]
+        for untouched in set(Language) - {language}:
+            message = render(template, untouched, channel, facts, edited)
+            assert check(template, untouched, channel, facts, message) == []
 
 
 def test_a_thank_you_that_apologises_again_or_blames_is_caught():
