@@ -104,6 +104,45 @@ async def test_found_by_name_called_texted_refunded_to_the_iban_once(unanswered_
         assert not [phrase for phrase in BLAME[Language.en] if phrase in sent.body.lower()], sent.body
 
 
+async def test_in_finnish_not_understood_is_asked_once_then_the_owner_calls_and_the_account_is_thanked(
+        unanswered_phone: Stack):
+    """S2 for a Finnish customer, over HTTP. The call script and the text apologise in Finnish, name the owner and
+    blame nobody. "en ymmärrä" to the refund question gets one short question back in Finnish; "what?" after it
+    goes to the owner, with nothing refunded or guessed. The owner records the account from the call, and the
+    thank-you names the bank account, the destination chosen, and no other."""
+    stack = unanswered_phone
+    incident = paid_twice("vr-helpdesk-5514")
+    incident["customer"]["language"] = "fi"
+    case_id = (await stack.api.post("/incidents", json=incident)).json()["case_id"]
+    [first_call] = await eventually(lambda: stack.rows(SandboxOutboxEntry, channel="voice"))
+    script = first_call.body
+    assert "Täällä Aino.Agent asiakaspalvelusta. Pahoittelemme: samasta lipusta veloitettiin kahdesti" in script
+    await stack.skip(stack.settings.policy.contact.attempt_spacing + timedelta(minutes=1))
+    [text] = await eventually(lambda: stack.texts_to(PHONE))
+    assert "pahoittelemme" in text.body and "Aino.Agent, asiakaspalvelu. Vastaa tähän viestiin" in text.body
+
+    carrier = stack.key("twilio", Scope.messages_inbound, kind=PrincipalKind.carrier)
+    await stack.api.post("/webhooks/twilio/sms", headers=carrier,
+                         data={"From": PHONE, "Body": "en ymmärrä", "MessageSid": "SM-fi-1"})
+    again = (await eventually(lambda: stack.texts_to(PHONE)[1:]))[0].body
+    assert again.startswith("Hei Jukka Lahtinen, emme ymmärtäneet vastaustasi. Vastaa tilinumerollasi (IBAN)")
+    assert "Aino.Agent ottaa sinuun yhteyttä" in again and "pahoittel" not in again, "one apology per case"
+    await stack.api.post("/webhooks/twilio/sms", headers=carrier,
+                         data={"From": PHONE, "Body": "what?", "MessageSid": "SM-fi-2"})
+    await eventually(lambda: stack.case(case_id).status == "needs_attention")
+    assert len(stack.texts_to(PHONE)) == 2 and stack.refunds(case_id) == [], "asked again once, nothing guessed"
+
+    await stack.api.post(f"/cases/{case_id}/replies", json={
+        "channel": "agent", "text": "puhelimessa: tilille", "intent": {
+            "kind": "refund_destination", "destination": {"kind": "bank_account", "iban": IBAN}}})
+    [refund] = await eventually(lambda: stack.refunds(case_id))
+    assert refund.destination == "bank_account"
+    thanks = (await eventually(lambda: stack.texts_to(PHONE)[2:]))[0].body
+    assert "Maksoimme 24,90 € pankkitilillesi" in thanks and "kortille" not in thanks, thanks
+    for sent in stack.rows(SandboxOutboxEntry):
+        assert not [phrase for phrase in BLAME[Language.fi] if phrase in sent.body.lower()], sent.body
+
+
 async def test_two_people_of_that_name_are_never_guessed_between(unanswered_phone: Stack):
     stack = unanswered_phone
     with session_for(stack.settings.database_url) as session:
