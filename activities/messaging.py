@@ -8,7 +8,7 @@ import re
 import secrets
 from collections.abc import Mapping
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import col, delete, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -18,7 +18,7 @@ from providers.messaging import Delivery, MessageRefused, MessageSender, Recipie
 from schemas.channels import Channel
 from schemas.messages import CodeCheck, CodeMessage, DeliveryStatus, MessageFacts, MessageReceipt, OutboundMessage
 from schemas.steps import ActivityName
-from store.accounts import active_account
+from store.accounts import signed_by_owner
 from store.cases import apply_progress
 from store.consent import opted_out_channels
 from store.db import session_for
@@ -91,7 +91,7 @@ class MessagingActivities:
         with session_for(self._database_url) as session:
             tenant = session.get(CaseRow, message.case_id).tenant  # a STOP, like an account, holds in its tenant
             stopped = message.channel in opted_out_channels(session, tenant, message.to, None)
-            facts = _signed_by_owner(session, tenant, facts)
+            facts = signed_by_owner(session, tenant, facts)
         try:
             rendered = render(message.template, message.language, message.channel, facts)
         except TemplateFailed as failed:  # retrying cannot help; the workflow puts the message on the timeline
@@ -118,13 +118,6 @@ class MessagingActivities:
 # The consent store has the last word: a STOP that came after the case was opened (its workflow still starting,
 # or not yet signalled) is honoured at the send, by the one opt-out rule the store keeps.
 _OPTED_OUT = Delivery(provider_ref="not sent: the customer opted out of this channel", status=DeliveryStatus.rejected)
-
-
-def _signed_by_owner(session: Session, tenant: str, facts: MessageFacts) -> MessageFacts:
-    """The owner's display name as their account has it now: the workflow carries only the account id, and a
-    renamed owner signs with the new name. A disabled account (or none) signs as customer service."""
-    account = active_account(session, tenant, facts.owner) if facts.owner else None
-    return facts.model_copy(update={"owner_name": account.display_name if account else None})
 
 
 def _sent(sender: MessageSender, message: OutboundMessage, rendered: RenderedMessage) -> Delivery:

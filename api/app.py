@@ -26,6 +26,7 @@ from api.routes import (
     incidents,
     major_incidents,
     metrics,
+    previews,
     privacy,
     transactions,
     webhook_endpoints,
@@ -81,9 +82,9 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
                             headers={"Retry-After": str(settings.intake_retry_after_seconds)})
 
     app.add_middleware(PhoneRegion, region=settings.policy.phone_region)
-    routers = (incidents, transactions, cases, case_actions, privacy, inbound, codec, metrics, webhook_endpoints,
-               accounts, directory, major_incidents)
-    about_one_case = (cases, case_actions, privacy)
+    routers = (incidents, transactions, cases, case_actions, previews, privacy, inbound, codec, metrics,
+               webhook_endpoints, accounts, directory, major_incidents)
+    about_one_case = (cases, case_actions, previews, privacy)
     opening_cases = (incidents, transactions, major_incidents)
     app.include_router(health.router)
     for module in routers:

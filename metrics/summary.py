@@ -15,19 +15,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Row, Subquery, func, or_
+from sqlalchemy import Row, Subquery, case, func, or_
 from sqlmodel import Session, select
 
 from metrics.read_model import MILESTONES, CaseScope, GroupKey, milestone_seconds
 from metrics.sla import sla_compliance_by_group
 from schemas.metrics import CaseStats, DurationStats, MetricsSummary, RecoveryStats, SatisfactionStats, SlaCompliance
 from schemas.progress import CaseOutcome, CaseStatus
+from store.cases import counts_as_recovered
 from store.tables import CaseRow, MessageRow
 
 GROUPINGS = ("kind", "channel", "source")
 OVERALL: GroupKey = ("overall", "all")
 NO_CHANNEL = "none"  # the case has had no outbound message (yet), e.g. an undercharge written off in silence
 SCORES = range(1, 6)
+# Closed `recovered` by a case nobody owns: not recovered until someone does (store.cases.counts_as_recovered).
+RECOVERED_WITHOUT_OWNER = "recovered_without_owner"
 
 
 def summarise(session: Session, opened_from: datetime, opened_to: datetime, tenant: str | None = None,
@@ -59,12 +62,13 @@ def _case_facts(scope: CaseScope) -> Subquery:
     )  # one look-up per case on the messages' case_id index
     return select(
         CaseRow.kind, CaseRow.source, func.coalesce(first_channel, NO_CHANNEL).label("channel"),
-        CaseRow.status, CaseRow.outcome, CaseRow.satisfaction, *milestone_seconds(),
+        CaseRow.status, CaseRow.outcome, case((CaseRow.owner.is_(None), 0), else_=1).label("owned"),
+        CaseRow.satisfaction, *milestone_seconds(),
     ).where(*scope.conditions()).subquery("facts")
 
 
 def _counts(facts: Subquery):
-    dimensions = [facts.c.kind, facts.c.channel, facts.c.source, facts.c.status, facts.c.outcome,
+    dimensions = [facts.c.kind, facts.c.channel, facts.c.source, facts.c.status, facts.c.outcome, facts.c.owned,
                   facts.c.satisfaction]
     return select(*dimensions, func.count().label("cases")).group_by(*dimensions)
 
@@ -109,7 +113,7 @@ class _Tally:
     def count(self, row: Row) -> None:
         self.opened += row.cases
         if row.status == CaseStatus.closed:
-            self.outcomes[row.outcome or "unspecified"] += row.cases
+            self.outcomes[_outcome(row)] += row.cases
         if row.satisfaction is not None:
             self.scores[row.satisfaction] += row.cases
 
@@ -121,6 +125,12 @@ class _Tally:
         durations = {name: _duration_stats(values) for name, values in self.seconds.items()}
         return CaseStats(opened=self.opened, closed=sum(self.outcomes.values()), **durations,
                          satisfaction=_satisfaction(self.scores), recovery=_recovery(self.outcomes), sla=sla)
+
+
+def _outcome(row: Row) -> str:
+    if row.outcome == CaseOutcome.recovered and not counts_as_recovered(row.status, row.outcome, bool(row.owned)):
+        return RECOVERED_WITHOUT_OWNER
+    return row.outcome or "unspecified"
 
 
 def _duration_stats(values: list[float]) -> DurationStats:

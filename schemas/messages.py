@@ -60,6 +60,31 @@ class MessageFacts(BaseModel):
                                    "message is rendered (not carried in workflow history).")
 
 
+class NextMessageFacts(BaseModel):
+    """What the case's next message would be made of (the `message_facts` query, for the staff's preview): the
+    customer's language, the channels the contact plan would try (the one that last reached them first; opted-out
+    ones left out) and the facts a template is given."""
+
+    language: Language
+    channels: list[Channel]
+    facts: MessageFacts
+
+
+class MessagePreview(BaseModel):
+    """A message as the customer would receive it next, with the recovery-quality check's verdict on it."""
+
+    template: str = Field(examples=["overcharge/thank_you"])
+    language: Language
+    channel: Channel
+    subject: str = Field(description="The email subject (other channels send only the body).")
+    body: str = Field(description="As the customer would read it; contact details and bank accounts masked as "
+                      "everywhere in staff views.")
+    sms_segments: int | None = Field(description="What a text of this body is billed as (None for other channels).")
+    passes: bool = Field(description="The quality check finds nothing wrong (`problems` is empty).")
+    problems: list[str] = Field(description="What the check finds, each naming template, channel, language and "
+                                "dimension: a missing apology, blame, a placeholder, too many SMS segments.")
+
+
 class OutboundMessage(BaseModel):
     case_id: str
     idempotency_key: str = Field(description="One message per case and step: a retried send never texts twice.")

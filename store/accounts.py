@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, or_, select
 
 from schemas.auth import AccountIn, AccountView, Role
+from schemas.messages import MessageFacts
 from store.tables import StaffAccountRow, utcnow
 
 _hasher = PasswordHash.recommended()
@@ -42,6 +43,13 @@ def active_account(session: Session, tenant: str, id_or_email: str) -> StaffAcco
     return session.exec(select(StaffAccountRow).where(
         StaffAccountRow.tenant == tenant, StaffAccountRow.disabled_at.is_(None),  # type: ignore[union-attr]
         or_(func.lower(StaffAccountRow.id) == wanted, func.lower(StaffAccountRow.email) == wanted))).first()
+
+
+def signed_by_owner(session: Session, tenant: str, facts: MessageFacts) -> MessageFacts:
+    """The owner's display name as their account has it now: the workflow carries only the account id, and a
+    renamed owner signs with the new name. A disabled account (or none) signs as customer service."""
+    account = active_account(session, tenant, facts.owner) if facts.owner else None
+    return facts.model_copy(update={"owner_name": account.display_name if account else None})
 
 
 def verify_password(session: Session, email: str, password: str) -> StaffAccountRow | None:

@@ -13,7 +13,7 @@ from sqlmodel import Session, SQLModel, col, func, select
 from schemas.cases import CaseSummary, MessageView, TimelineEntryView
 from schemas.incidents import IncidentIn
 from schemas.money import Money
-from schemas.progress import CaseProgress, CaseStatus, CaseStep
+from schemas.progress import CaseOutcome, CaseProgress, CaseStatus, CaseStep
 from schemas.webhooks import EventType
 from store.dialects import insert_for
 from store.tables import CaseRow, MessageRow, TimelineRow, utcnow
@@ -204,7 +204,16 @@ def amount_of(row: CaseRow) -> Money | None:
 
 
 def summary_of(row: CaseRow) -> CaseSummary:
-    return CaseSummary.model_validate({**row.model_dump(), "amount": amount_of(row)})
+    recovered = counts_as_recovered(row.status, row.outcome, owned=row.owner is not None)
+    return CaseSummary.model_validate({**row.model_dump(), "amount": amount_of(row), "recovered": recovered})
+
+
+def counts_as_recovered(status: str, outcome: str | None, owned: bool) -> bool | None:
+    """Closed `recovered` with a named owner. A customer made whole by a case nobody answers for has nobody to
+    reach about it: the case is not recovered until someone owns it (issue 17). None while the case is open."""
+    if status != CaseStatus.closed:
+        return None
+    return outcome == CaseOutcome.recovered and owned
 
 
 Keyset = tuple[datetime, str]

@@ -57,6 +57,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/cases"): {"integrator", "agent", "supervisor"},
     ("GET", "/cases/{case_id}"): {"integrator", "agent", "supervisor"},
     ("GET", "/cases/{case_id}/timeline"): {"integrator", "agent", "supervisor"},
+    ("GET", "/cases/{case_id}/messages/preview"): {"agent", "supervisor"},
     ("POST", "/cases/{case_id}/replies"): {"agent", "supervisor"},
     ("POST", "/cases/{case_id}/assign"): {"agent", "supervisor"},
     ("POST", "/cases/{case_id}/responses"): {"agent", "supervisor"},
@@ -261,6 +262,8 @@ def _call(route: APIRoute, method: str, victim: Tenant, settings) -> dict[str, A
              "/webhooks/twilio/voice": {"Digits": "1", "To": victim.phone, "CallSid": "CA-x"},
              "/webhooks/twilio/status": {"MessageStatus": "failed"}}
     params = {"ref": f"{victim.case_id}:contact:1"} if route.path.startswith("/webhooks/twilio/") else {}
+    if route.path.endswith("/messages/preview"):  # valid enough to reach the case: the victim's own template
+        params = {"template": "common/satisfaction"}
     if route.path == "/webhooks/email":
         content, headers = sign_email(settings, {"sender": victim.email, "subject": "STOP", "text": "STOP"})
         return {"method": method, "url": path, "content": content, "headers": headers}

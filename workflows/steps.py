@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.channels import Channel, stopped_by
     from schemas.compensation import CompensationGranted, CompensationKind
     from schemas.incidents import Customer
-    from schemas.messages import DeliveryStatus, DeliveryUpdate, MessageFacts, OutboundMessage
+    from schemas.messages import DeliveryStatus, DeliveryUpdate, MessageFacts, NextMessageFacts, OutboundMessage
     from schemas.phones import PhoneType
     from schemas.policy import RecoveryPolicy
     from schemas.progress import CaseOutcome, CaseProgress, CaseStatus, CaseStep
@@ -182,6 +182,15 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
     @workflow.query
     def state(self) -> LiveState:
         return self._live.model_copy(update={"sla": self._sla.snapshot(workflow.now())})
+
+    @workflow.query
+    def message_facts(self) -> NextMessageFacts:
+        """What the next message would be made of, for the staff's preview (a query: no history, no patch)."""
+        kind, customer = self.case.incident.kind, self._customer
+        order = [channel for channel, _ in channel_order(self.policy.contact, kind, customer)
+                 if channel not in self._unusable]
+        order.sort(key=lambda channel: channel != self._reached_on)
+        return NextMessageFacts(language=customer.language, channels=order, facts=self._facts())
 
     # -- the steps -------------------------------------------------------------------------------------
 

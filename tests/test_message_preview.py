@@ -1,0 +1,72 @@
+"""The staff's message preview: what the case's customer would receive next (their language, the channel, the
+workflow's facts, signed by the owner) with the recovery-quality check's verdict; scoped like every case route."""
+
+from __future__ import annotations
+
+from messages.preview import preview
+from schemas.auth import PrincipalKind, Scope
+from schemas.channels import Channel, Language
+from schemas.messages import MessageFacts, NextMessageFacts
+from tests.harness import Stack, eventually
+from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
+
+PREVIEW = "/cases/{}/messages/preview"
+
+
+async def finnish_overcharge(stack: Stack, transaction_id: str) -> str:
+    record = till_record(transaction_id)
+    record["customer"]["language"] = "fi"
+    case_id = (await stack.api.post("/transactions", json=record)).json()["case"]["case_id"]
+    await eventually(lambda: stack.texts_to(PHONE))  # the question is out: the case waits for the answer
+    return case_id
+
+
+async def test_the_preview_is_the_next_message_in_the_customers_language_with_the_checks_verdict(stack: Stack):
+    case_id = await finnish_overcharge(stack, "T-PRE-1")
+    thanks = (await stack.api.get(PREVIEW.format(case_id), params={"template": "overcharge/thank_you"})).json()
+    assert (thanks["language"], thanks["channel"], thanks["sms_segments"]) == ("fi", "sms", 2)
+    assert thanks["body"].startswith("Kiitos, Maija Meikäläinen. Palautimme 9,95 € kortillesi"), thanks["body"]
+    assert "Duty.Manager, asiakaspalvelu. Vastaa tähän viestiin" in thanks["body"], "signed by the owner"
+    assert (thanks["passes"], thanks["problems"]) == (True, []), thanks["problems"]
+
+    email = (await stack.api.get(PREVIEW.format(case_id), params={"template": "overcharge/ask_destination",
+                                                                  "channel": "email"})).json()
+    assert email["subject"] == "Veloitimme sinulta 9,95 € liikaa: Prisma Kaleva" and email["passes"]
+    assert email["body"] == stack.texts_to(PHONE)[0].body, "the preview is the message the customer got"
+
+    # No personal reply is written yet: sent now, it would read "None", and the verdict says so.
+    reply = (await stack.api.get(PREVIEW.format(case_id), params={"template": "common/personal_reply"})).json()
+    assert not reply["passes"] and any("placeholder: 'None'" in problem for problem in reply["problems"])
+    assert "401234567" not in str([thanks, email, reply]), "no contact detail in any preview"
+
+
+async def test_the_preview_refuses_naming_what_is_wrong_and_keeps_to_the_callers_cases(stack: Stack):
+    case_id = await finnish_overcharge(stack, "T-PRE-2")
+    url = PREVIEW.format(case_id)
+    unknown = await stack.api.get(url, params={"template": "overcharge/sorry_not_sorry"})
+    assert unknown.status_code == 422
+    assert unknown.json()["detail"] == [{"loc": ["query", "template"], "type": "unknown_template",
+                                         "msg": "no template 'overcharge/sorry_not_sorry'"}]
+    other_kind = await stack.api.get(url, params={"template": "complaint/put_right"})
+    assert other_kind.json()["detail"][0]["msg"] == "'complaint/put_right' is not a message of a overcharge case"
+    agent = await stack.api.get(url, params={"template": "overcharge/thank_you", "channel": "agent"})
+    assert (agent.status_code, agent.json()["detail"][0]["loc"]) == (422, ["query", "channel"])
+
+    stranger = stack.key("someone.else", Scope.cases_read, tenant="another-tenant")
+    elsewhere = await stack.api.get(url, params={"template": "overcharge/thank_you"}, headers=stranger)
+    assert (elsewhere.status_code, elsewhere.json()) == (404, {"detail": f"no case {case_id}"})
+    till = stack.key("till-preview", Scope.cases_read, kind=PrincipalKind.integrator)
+    assert (await stack.api.get(url, params={"template": "overcharge/thank_you"}, headers=till)).status_code == 403
+
+
+def test_contact_details_in_a_preview_are_masked_as_in_every_staff_view():
+    """An agent's reply may quote a number or an account: the preview masks them in the body and the verdict."""
+    facts = MessageFacts(customer_name="Maija", case_reference="3F9A1C07", owner_name="Aino Virtanen",
+                         reply_text="Hello Maija, we paid FI21 1234 5600 0007 85; call +358401234567. None. Aino")
+    shown = preview("common/personal_reply", None, NextMessageFacts(language=Language.en, channels=[Channel.email],
+                                                                    facts=facts))
+    assert shown.channel is Channel.email and shown.sms_segments is None
+    assert "FI***85" in shown.body and "+358 *** 67" in shown.body
+    text = str(shown.model_dump())
+    assert "0007" not in text and "401234567" not in text, "the placeholder problem quotes the text, masked"
+    assert not shown.passes
