@@ -13,6 +13,7 @@ from schwifty.exceptions import SchwiftyException
 
 from schemas.channels import Channel
 from schemas.inputs import documented_rule, present, whole_number
+from schemas.phrasings import NEGATION, alone, destinations_named, negated_near, own_words
 
 
 def _valid_iban(text: str) -> str:
@@ -86,8 +87,12 @@ class CustomerReply(BaseModel):
                                        "a form): such a reply answers questions but never proves a bank account. "
                                        "None in replies signalled before the field existed (read by the old rule).")
 
+    wide_reading: bool = Field(default=False, description="Set by the workflow (under a patch) when the reply came: "
+                               "read it as customers write (schemas/phrasings.py). Replies that came before are "
+                               "read by the strict rules they were read by, so open cases replay.")
+
     def read_as(self, expecting: IntentKind | None, offered: frozenset[int] | None = None) -> ReplyIntent:
-        return self.intent or interpret_reply(self.text, expecting, offered)
+        return self.intent or interpret_reply(self.text, expecting, offered, wide=self.wide_reading)
 
 
 _STOP = re.compile(r"^\s*(stop|lopeta|sluta|unsubscribe)\s*[.!]?\s*$", re.IGNORECASE)
@@ -102,14 +107,17 @@ _SCORE = re.compile(r"^\s*([1-5])\s*[.!]?\s*$")
 
 
 def interpret_reply(text: str, expecting: IntentKind | None = None,
-                    offered: frozenset[int] | None = None) -> ReplyIntent:
+                    offered: frozenset[int] | None = None, wide: bool = False) -> ReplyIntent:
     """Reads a free-text SMS/email answer. A bare digit means a score only when a score was asked for.
 
     `offered`: the numbered answers the question offered. Given, a card or desk word is read only without a
     negation in the reply and a number only among those offered ("2 tickets, which one?" to a question offering 1
-    alone): anything else is not understood, and asked again. Never a guess where money goes."""
+    alone): anything else is not understood, and asked again. Never a guess where money goes.
+    `wide`: also as customers really write (`_read_widely`)."""
     if _STOP.match(text):
         return ReplyIntent(kind=IntentKind.opt_out)
+    if wide:
+        return _read_widely(own_words(text), expecting, offered)
     if expecting is IntentKind.satisfaction and (match := _SCORE.match(text)):
         return ReplyIntent(kind=IntentKind.satisfaction, score=int(match.group(1)))
     if (iban := _find_iban(text)) is not None:
@@ -125,18 +133,49 @@ def interpret_reply(text: str, expecting: IntentKind | None = None,
     return ReplyIntent(kind=IntentKind.free_text)
 
 
+_NUMBERED = {1: "card", 2: "desk"}
+_KINDS = {"card": RefundDestinationKind.original_card, "desk": RefundDestinationKind.service_desk}
+
+
+def _read_widely(text: str, expecting: IntentKind | None, offered: frozenset[int] | None) -> ReplyIntent:
+    """Finnish, Swedish and English as written: quoted mail left out, a score as "5/5" or "viisi", a choice as
+    "yks" or "krotille". Not understood (asked again): a negation in the clause of an account number, or anywhere
+    beside a card or desk word; a number not offered; two destinations at once; an account number with a typo."""
+    number, numbers = alone(text), {int(digits) for digits in _NUMBER.findall(text)}
+    if expecting is IntentKind.satisfaction and number in range(1, 6) and not NEGATION.search(text):
+        return ReplyIntent(kind=IntentKind.satisfaction, score=number)
+    if (found := _find_iban_at(text)) is not None:
+        iban, start, end = found
+        if negated_near(text, start, end):  # "älä maksa tilille FI21 ...": no choice of that account
+            return ReplyIntent(kind=IntentKind.free_text)
+        return _destination(RefundDestination(kind=RefundDestinationKind.bank_account, iban=iban))
+    numbers |= {number} if number is not None else set()
+    named = destinations_named(text) | {_NUMBERED[n] for n in numbers & (offered or set(_NUMBERED))}
+    not_offered = offered is not None and bool(numbers - offered)
+    if len(named) == 1 and not not_offered and not NEGATION.search(text):
+        return _destination(RefundDestination(kind=_KINDS[named.pop()]))
+    return ReplyIntent(kind=IntentKind.confirmation if _YES.match(text) and not named else IntentKind.free_text)
+
+
 def _unsure(text: str, offered: frozenset[int]) -> bool:
     return bool(_NEGATION.search(text)) or any(int(number) not in offered for number in _NUMBER.findall(text))
 
 
 def _find_iban(text: str) -> str | None:
-    """An IBAN written in one piece or in space-separated groups. Candidates end only where a word ends:
-    cutting a mistyped IBAN short until the check digits happen to pass would pay a stranger."""
+    found = _find_iban_at(text)
+    return found[0] if found else None
+
+
+def _find_iban_at(text: str) -> tuple[str, int, int] | None:
+    """An IBAN written in one piece or in space-separated groups, with where it starts and ends in `text`.
+    Candidates end only where a word ends: cutting a mistyped IBAN short until the check digits happen to pass
+    would pay a stranger."""
     for start in _IBAN_START.finditer(text):
-        words = [word.strip(".,;:!?()\"'") for word in text[start.start():].split()]
+        spans = [(word.start(), word.end()) for word in re.finditer(r"\S+", text[start.start():])]
+        words = [text[start.start():][a:b].strip(".,;:!?()\"'") for a, b in spans]
         for count in range(min(len(words), 9), 0, -1):
             try:
-                return _valid_iban("".join(words[:count]))
+                return _valid_iban("".join(words[:count])), start.start(), start.start() + spans[count - 1][1]
             except ValueError:
                 continue
     return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from schemas.replies import IntentKind, RefundDestination, RefundDestinationKind, interpret_reply
+from schemas.replies import IntentKind, RefundDestination, RefundDestinationKind, ReplyIntent, interpret_reply
 
 
 @pytest.mark.parametrize("text", ["FI21 1234 5600 0007 85", "tilille fi2112345600000785 kiitos",
@@ -83,3 +83,97 @@ def test_a_negation_or_a_number_not_offered_is_not_understood(text: str, offered
 ])
 def test_plain_answers_still_read_against_the_offer(text: str, offered: frozenset[int], kind: RefundDestinationKind):
     assert interpret_reply(text, IntentKind.refund_destination, offered).destination.kind is kind
+
+
+# -- the wide reading: as customers really write (schemas/phrasings.py) --------------------------------------------
+
+QUOTED_MAIL = ("Ykkönen kiitos\n\nOn Mon, 30 Nov 2026 at 10:12, Customer service <cs@example.com> wrote:\n"
+               "> Hello Maija, we charged you €9.95 too much. Reply 1 for a refund to your card, or 2 to collect it "
+               "at the service desk.")
+
+
+def read(text: str, offered: frozenset[int] | None = S1_OFFERS,
+         expecting: IntentKind = IntentKind.refund_destination) -> ReplyIntent:
+    return interpret_reply(text, expecting, offered, wide=True)
+
+
+@pytest.mark.parametrize(("text", "offered", "kind"), [
+    # Finnish, as written: inflected, without umlauts, misspelt, number words, courtesy around them
+    ("kortilleni kiitos", S1_OFFERS, RefundDestinationKind.original_card),
+    ("maksukortille", S2_OFFERS, RefundDestinationKind.original_card),
+    ("krotille kiitos", S1_OFFERS, RefundDestinationKind.original_card),
+    ("korttille", S1_OFFERS, RefundDestinationKind.original_card),
+    ("yks", S1_OFFERS, RefundDestinationKind.original_card),
+    ("Ykkönen kiitos!", S2_OFFERS, RefundDestinationKind.original_card),
+    ("kakkonen", S1_OFFERS, RefundDestinationKind.service_desk),
+    ("haen kassalta", S1_OFFERS, RefundDestinationKind.service_desk),
+    ("palvelupisteesta", S1_OFFERS, RefundDestinationKind.service_desk),
+    ("nro 2 kiitos", S1_OFFERS, RefundDestinationKind.service_desk),
+    # Swedish
+    ("till mitt bankkort tack", S1_OFFERS, RefundDestinationKind.original_card),
+    ("tvåan", S1_OFFERS, RefundDestinationKind.service_desk),
+    ("hämtar i servicedisken", S1_OFFERS, RefundDestinationKind.service_desk),
+    # English, misspelt
+    ("to my credit card pls", S1_OFFERS, RefundDestinationKind.original_card),
+    ("one please", S1_OFFERS, RefundDestinationKind.original_card),
+    ("i'll pick it up at the servce desk", S1_OFFERS, RefundDestinationKind.service_desk),
+    # mixed languages
+    ("kortille please", S1_OFFERS, RefundDestinationKind.original_card),
+    ("till kortet kiitos", S2_OFFERS, RefundDestinationKind.original_card),
+    ("service desk kiitos", S1_OFFERS, RefundDestinationKind.service_desk),
+    # an email reply quoting our question (which names every answer): only the customer's own words count
+    (QUOTED_MAIL, S1_OFFERS, RefundDestinationKind.original_card),
+])
+def test_real_world_phrasings_are_read(text: str, offered: frozenset[int], kind: RefundDestinationKind):
+    assert read(text, offered).destination.kind is kind
+
+
+@pytest.mark.parametrize(("text", "iban"), [
+    ("ei kortille vaan tilille FI21 1234 5600 0007 85", "FI2112345600000785"),
+    ("En halua kortille. Tilille FI2112345600000785 kiitos", "FI2112345600000785"),
+    ("inte till kortet utan till kontot FI21 1234 5600 0007 85", "FI2112345600000785"),
+    ("not the card, FI21 1234 5600 0007 85 please", "FI2112345600000785"),
+    ("Tilinumero: fi21 1234 5600 0007 85\n> Reply with your bank account number (IBAN), or 1 for the card",
+     "FI2112345600000785"),
+])
+def test_a_negation_of_the_card_before_an_account_number_is_the_account(text: str, iban: str):
+    assert read(text, S2_OFFERS).destination == RefundDestination(kind=RefundDestinationKind.bank_account, iban=iban)
+
+
+@pytest.mark.parametrize("text", [
+    "älä maksa tilille FI21 1234 5600 0007 85, kortille",  # the account is refused in its own clause
+    "not to FI21 1234 5600 0007 85, that's my old account",
+    "inte FI21 1234 5600 0007 85",
+    "FI21 1234 5600 0007 86",  # one digit off: never corrected
+    "tilille kiitos",  # an account, but which: never guessed
+    "ei kortille vaan tilille",
+    "kortille tai palvelupisteeseen, kumpi vaan",  # two destinations
+    "1 tai 2",
+    "card please, not the desk",  # a negation beside a card or desk word: asked again, never weighed
+    "kolme",  # a number word the question did not offer
+    "en ymmärrä", "what?", "mitä tarkoitatte", "vad menar ni", "?",
+])
+def test_what_is_not_a_clear_choice_is_never_a_money_destination(text: str):
+    for offered in (S1_OFFERS, S2_OFFERS):
+        intent = read(text, offered)
+        assert intent.kind is not IntentKind.refund_destination, (text, offered, intent)
+
+
+@pytest.mark.parametrize(("text", "score"), [
+    ("5", 5), ("5/5", 5), ("4 stars", 4), ("viisi", 5), ("Neljä, kiitos!", 4), ("fyra tack", 4), ("3 tähteä", 3),
+    ("kiitos 5", 5), ("five", 5),
+])
+def test_satisfaction_scores_as_written(text: str, score: int):
+    assert read(text, None, IntentKind.satisfaction).score == score
+
+
+@pytest.mark.parametrize("text", ["en anna 5", "3 tai 4", "1-5: 4", "10/10", "not a 5"])
+def test_a_score_that_is_not_one_clear_number_is_asked_again(text: str):
+    assert read(text, None, IntentKind.satisfaction).kind is not IntentKind.satisfaction
+
+
+def test_the_strict_reading_is_kept_for_replies_that_came_before_the_wide_one():
+    """The workflow marks the replies it reads widely; replies in histories from before are read as they were,
+    so a case replays: here the quoted mail, which names both answers, was not understood."""
+    assert interpret_reply(QUOTED_MAIL, IntentKind.refund_destination, S1_OFFERS).kind is IntentKind.free_text
+    assert read(QUOTED_MAIL).destination.kind is RefundDestinationKind.original_card

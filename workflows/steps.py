@@ -68,6 +68,9 @@ REPLY_OUTSIDE_A_QUESTION_PATCH = "a-reply-outside-a-question-goes-to-the-owner"
 ASKED_AGAIN_PATCH = "asked-again-gives-time-and-the-owner-answers"
 # Cases that asked where the money goes before this patch read "not to the card" as the card, and any 2 as the desk.
 READ_AGAINST_THE_OFFER_PATCH = "a-destination-is-read-against-what-was-offered"
+# Replies taken before this patch are read by the strict rules; after it, each reply is marked to be read widely
+# (misspellings, number words, quoted mail, a negation's clause), and read so wherever it is read.
+WIDE_READING_PATCH = "replies-read-as-customers-write"
 
 # How a send that ended in an error was ended: out of time (the policy's bound) or refused for good.
 _GIVEN_UP = {RetryState.TIMEOUT, RetryState.NON_RETRYABLE_FAILURE, RetryState.MAXIMUM_ATTEMPTS_REACHED}
@@ -135,6 +138,8 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
             self._watch(self.hand_to_owner(f"the customer wrote at {reply.received_at:%Y-%m-%d %H:%M:%S} while no "
                                            "question was open: please read their reply and answer them"))
             return
+        if workflow.patched(WIDE_READING_PATCH):  # this reply on: read as customers write (schemas/phrasings.py)
+            reply = reply.model_copy(update={"wide_reading": True})
         self._inbox.append(reply)
         expecting = self._live.expecting
         # Cases that took a reply before this patch left an unclear one unanswered until the question timed out.

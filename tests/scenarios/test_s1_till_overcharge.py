@@ -252,3 +252,33 @@ async def test_a_reply_not_understood_is_no_later_questions_answer(stack: Stack)
     await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "5", "sender": PHONE})
     assert await stack.env.client.get_workflow_handle(case_id).result() == CaseOutcome.recovered
     assert stack.case(case_id).satisfaction == 5
+
+
+async def test_replies_as_customers_write_them_are_understood_and_no_destination_is_guessed(stack: Stack):
+    """Over HTTP, through the carrier's webhook: "krotille kiitos" (misspelt, Finnish) is the card; "älä maksa
+    tilille FI21..., kortille" refuses that account in its own clause and is asked again, never paid there;
+    "ei kortille vaan tilille FI21..." is the account, paid without a code since the number on file sent it."""
+    carrier = stack.key("twilio", Scope.messages_inbound, kind=PrincipalKind.carrier)
+
+    async def texted(sender: str, body: str, sid: str) -> None:
+        answer = await stack.api.post("/webhooks/twilio/sms", headers=carrier,
+                                      data={"From": sender, "Body": body, "MessageSid": sid})
+        assert answer.status_code == 200, answer.text
+
+    misspelt = (await stack.api.post("/transactions", json=till_record("T-1020"))).json()["case"]["case_id"]
+    await eventually(lambda: stack.texts_to(PHONE))
+    await texted(PHONE, "krotille kiitos", "SM-w-1")
+    [refund] = await eventually(lambda: stack.refunds(misspelt))
+    assert refund.destination == "original_card"
+
+    other = "+358401234999"  # another customer: their question is the only one open for their number
+    record = till_record("T-1021")
+    record["customer"]["phone"] = other
+    account = (await stack.api.post("/transactions", json=record)).json()["case"]["case_id"]
+    await eventually(lambda: stack.texts_to(other))
+    await texted(other, "älä maksa tilille FI21 1234 5600 0007 85, kortille", "SM-w-2")
+    await eventually(lambda: len(stack.texts_to(other)) == 2)
+    assert "we did not understand your answer" in stack.texts_to(other)[1].body and stack.refunds(account) == []
+    await texted(other, "ei kortille vaan tilille FI21 1234 5600 0007 85", "SM-w-3")
+    [refund] = await eventually(lambda: stack.refunds(account))
+    assert refund.destination == "bank_account"

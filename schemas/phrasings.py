@@ -1,0 +1,89 @@
+"""How customers really answer: Finnish, Swedish and English, misspelt, mixed, quoting our own message back.
+
+The wide reading of a reply (`CustomerReply.reading`, set by the workflow under a patch): what it adds to the
+strict one in `schemas/replies.py`. Where the money goes is still never guessed: a card or desk word under a
+negation, two destinations at once, or an account number in a clause that says no is not understood, and the
+customer is asked again. An account number is never corrected: a misspelt card or desk word is read (both are
+the customer's own, and the card is the policy's default anyway), a mistyped IBAN is not.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Where the customer's own words end in an email reply: the quoted message below them is ours, and names every
+# answer we offered ("reply 1 for the card, or 2 for the service desk").
+_QUOTED = re.compile(
+    r"^\s*(>|-{2,}\s*(original|alkuperäinen|ursprungligt)|(from|lähettäjä|från|sent|lähetetty|skickat):"
+    r"|(on|le|am) .+ wrote:|.+ (kirjoitti|skrev):)", re.IGNORECASE | re.MULTILINE)
+# Clauses: a negation says no to what its own clause names ("ei kortille vaan tilille FI..." is the account).
+_CLAUSE_END = re.compile(r"[.,;:!?\n]|\b(vaan|mutta|but|instead|rather|utan|men)\b", re.IGNORECASE)
+NEGATION = re.compile(r"\b(not|no|never|don'?t|do not|won'?t|can'?t|isn'?t|ei|en|emme|eikä|älä|älkää|inte|ej|"
+                      r"icke|aldrig)\b", re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]+|\d+")
+# Destination words as customers write them: stems (Finnish and Swedish inflect, "kortillesi", "kortet") and
+# whole words; a word one typo away from a whole word of five letters or more counts too ("krotille").
+_STEMS = {"card": ("card", "kort", "maksukort", "pankkikort", "luottokort", "bankkort", "kreditkort", "betalkort",
+                   "visa", "mastercard"),
+          "desk": ("desk", "servicedesk", "servicedisk", "palvelupist", "kassa", "infopist", "butik", "myymälä")}
+_WORDS = {"card": ("card", "kortille", "kortilleni", "kortillesi", "kortti", "korttiin", "kortilla", "kortet",
+                   "maksukortille", "pankkikortille", "kreditkortet", "betalkortet"),
+          "desk": ("desk", "palvelupiste", "palvelupisteeseen", "palvelupisteestä", "palvelupisteelle", "kassalta",
+                   "kassalle", "kassasta", "disken", "servicedisken", "servicedesk", "butiken", "myymälästä")}
+# Number words, read only when they are the whole answer ("yksi kiitos", "two please"): inside a sentence "one"
+# or "ett" is as often an article as a choice.
+NUMBER_WORDS = {1: {"one", "yksi", "yks", "ykkönen", "etta", "ettan"},
+                2: {"two", "kaksi", "kaks", "kakkonen", "två", "tvåa", "tvåan"},
+                3: {"three", "kolme", "kolmonen", "tre", "trea", "trean"},
+                4: {"four", "neljä", "nelonen", "fyra", "fyran"},
+                5: {"five", "viisi", "vitonen", "fem", "femma", "femman"}}
+_FILLER = {"kiitos", "kiitti", "kiittäen", "thanks", "thank", "you", "please", "pls", "tack", "ok", "okay", "joo",
+           "juu", "kyllä", "yes", "ja", "nro", "numero", "number", "option", "vaihtoehto", "alternativ", "hei", "hi",
+           "hello", "hej", "stars", "star", "tähteä", "tähti", "pistettä", "stjärnor", "poäng", "p", "out", "of"}
+
+
+def own_words(text: str) -> str:
+    """The reply without the message it quotes (an email client's "> ..." lines, "On ... wrote:" and below)."""
+    quoted = _QUOTED.search(text)
+    return text[:quoted.start()] if quoted and quoted.start() > 0 else text
+
+
+def destinations_named(text: str) -> set[str]:
+    """The destinations ("card", "desk") the reply's words name, misspelt or not."""
+    return {kind for word in _WORD.findall(text.lower()) for kind in _STEMS if _names(word, kind)}
+
+
+def negated_near(text: str, start: int, end: int) -> bool:
+    """Whether the clause around text[start:end] (an account number, say) holds a negation."""
+    before, after = _CLAUSE_END.split(text[:start])[-1], _CLAUSE_END.split(text[end:])[0]
+    return bool(NEGATION.search(before or "") or NEGATION.search(after or ""))
+
+
+def alone(text: str) -> int | None:
+    """The number a reply consists of, as a digit or a word, with nothing but courtesy around it ("yksi kiitos",
+    "5/5", "4 stars"); None for anything else."""
+    words = [word for word in _WORD.findall(re.sub(r"\s*/\s*5\b", "", text.lower())) if word not in _FILLER]
+    if len(words) != 1:
+        return None
+    word = words[0]
+    if word.isdigit():
+        return int(word)
+    return next((number for number, spelled in NUMBER_WORDS.items() if word in spelled), None)
+
+
+def _names(word: str, kind: str) -> bool:
+    if word.startswith(_STEMS[kind]):
+        return True
+    return len(word) >= 5 and any(_one_typo_apart(word, known) for known in _WORDS[kind])
+
+
+def _one_typo_apart(word: str, known: str) -> bool:
+    """At most one letter added, dropped, changed, or two neighbours swapped (optimal string alignment)."""
+    if abs(len(word) - len(known)) > 1 or word == known:
+        return word == known
+    if len(word) == len(known):
+        differ = [i for i, (a, b) in enumerate(zip(word, known, strict=True)) if a != b]
+        return len(differ) == 1 or (len(differ) == 2 and differ[1] == differ[0] + 1
+                                    and word[differ[0]] == known[differ[1]] and word[differ[1]] == known[differ[0]])
+    shorter, longer = sorted((word, known), key=len)
+    return any(longer[:i] + longer[i + 1:] == shorter for i in range(len(longer)))
