@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from console import case_actions, case_page, figures, inbox, queue, sign_in
+from console import case_actions, case_page, figures, inbox, preview, queue, sign_in
 from console.headers import ConsoleHeaders
 from console.refusals import refusal_page
 from console.session import PATH
@@ -21,7 +21,7 @@ from console.templating import HERE
 
 def install(app: FastAPI) -> None:
     app.mount(f"{PATH}/static", StaticFiles(directory=HERE / "static"), name="console-static")
-    for module in (sign_in, queue, case_page, case_actions, figures, inbox):
+    for module in (sign_in, queue, case_page, case_actions, figures, inbox, preview):
         app.include_router(module.router)
     app.add_middleware(ConsoleHeaders)  # no-store and no framing on console answers only
     app.add_exception_handler(HTTPException, refusal_page)  # outside /console it answers as FastAPI does

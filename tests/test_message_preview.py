@@ -7,8 +7,10 @@ from messages.preview import preview
 from schemas.auth import PrincipalKind, Scope
 from schemas.channels import Channel, Language
 from schemas.messages import MessageFacts, NextMessageFacts
-from tests.harness import Stack, eventually
+from tests.harness import TENANT, Stack, eventually
 from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
+from tests.test_auth import CONSOLE
+from tests.test_console_auth import client, session_of
 
 PREVIEW = "/cases/{}/messages/preview"
 
@@ -70,3 +72,20 @@ def test_contact_details_in_a_preview_are_masked_as_in_every_staff_view():
     text = str(shown.model_dump())
     assert "0007" not in text and "401234567" not in text, "the placeholder problem quotes the text, masked"
     assert not shown.passes
+
+
+async def test_the_case_page_previews_a_message_with_its_verdict_in_the_viewers_language(stack: Stack):
+    case_id = await finnish_overcharge(stack, "T-PRE-3")
+    ours, theirs = session_of(stack, TENANT, "preview.supervisor"), session_of(stack, "other-tenant", "their.one")
+    async with client(stack, ours) as us, client(stack, theirs) as them:
+        page = (await us.get(f"{CONSOLE}/cases/{case_id}")).text
+        assert 'id="h-preview"' in page and '<option value="overcharge/thank_you">' in page
+        assert '<option value="complaint/put_right">' not in page, "only this kind's messages and the common ones"
+        url = f"{CONSOLE}/cases/{case_id}/preview"
+        shown = (await us.get(url, params={"template": "overcharge/thank_you"},
+                              headers={"Accept-Language": "fi"})).text
+        assert "Kiitos, Maija Meikäläinen. Palautimme 9,95 € kortillesi" in shown
+        assert "Laatutarkistus menee läpi." in shown and PHONE not in shown
+        refused = (await us.get(url, params={"template": "overcharge/nope"})).text
+        assert "no template &#39;overcharge/nope&#39;" in refused
+        assert (await them.get(url, params={"template": "overcharge/thank_you"})).status_code == 404
