@@ -408,3 +408,24 @@ async def test_the_console_in_swedish(console: Console):
     await expect(page.get_by_role("heading", name="Återställningssiffror")).to_be_visible()
     await expect(page.get_by_role("img", name=re.compile("^Tid till första kontakt, per kanal"))).to_be_visible()
     assert await serious_violations(page) == [], "axe on the Swedish figures"
+
+
+async def test_previewing_the_next_message_from_the_case_page(console: Console):
+    """The preview panel shows what the customer would receive next (their language, signed by the owner) with the
+    quality check's verdict, and the page passes axe."""
+    stack = console.stack
+    record = till_record("T-PREVIEW-1")
+    record["customer"]["language"] = "sv"
+    case_id = (await stack.api.post("/transactions", json=record)).json()["case"]["case_id"]
+    await eventually(lambda: stack.texts_to(TILL_PHONE))
+    sari = await console.person(OWNER)
+    await sari.goto(f"/console/cases/{case_id}")
+    await sari.get_by_label("Message", exact=True).select_option("overcharge/thank_you")
+    await sari.get_by_label("Channel", exact=True).select_option("email")
+    await sari.get_by_role("button", name="Preview").click()
+    await expect(sari.locator("#preview-body")).to_contain_text("Tack, Maija Meikäläinen. Vi har återbetalat 9,95 €")
+    await expect(sari.locator("#preview-subject")).to_have_text("Vi betalar tillbaka 9,95 €")
+    await expect(sari.locator("#preview-verdict")).to_have_text("The quality check passes.")
+    assert await serious_violations(sari) == [], "axe on the preview"
+    await sari.get_by_role("link", name="← Case").click()
+    assert await serious_violations(sari) == [], "axe on the case page with its preview panel"
