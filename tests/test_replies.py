@@ -151,6 +151,7 @@ def test_a_negation_of_the_card_before_an_account_number_is_the_account(text: st
     "1 tai 2",
     "card please, not the desk",  # a negation beside a card or desk word: asked again, never weighed
     "kolme",  # a number word the question did not offer
+    "kan ni visa var pengarna är?",  # Swedish "visa" is "show", not the card
     "en ymmärrä", "what?", "mitä tarkoitatte", "vad menar ni", "?",
 ])
 def test_what_is_not_a_clear_choice_is_never_a_money_destination(text: str):
