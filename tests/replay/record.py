@@ -69,6 +69,22 @@ async def _record_overcharge_not_understood(stack: Stack) -> str:
     return case_id
 
 
+async def _record_overcharge_read_widely(stack: Stack) -> str:
+    """Replies read as customers write them (the `replies-read-as-customers-write` patch): an account refused in
+    its own clause is asked again; "krotille kiitos" (misspelt) is the card; "viisi" is the score."""
+    case_id = (await stack.api.post("/transactions", json=till_record("R-11"))).json()["case"]["case_id"]
+    await eventually(lambda: stack.texts_to(PHONE))
+    await stack.api.post(f"/cases/{case_id}/replies", json={
+        "channel": "sms", "text": "älä maksa tilille FI21 1234 5600 0007 85", "sender": PHONE})
+    await eventually(lambda: stack.texts_to(PHONE)[1:])
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "krotille kiitos"})
+    await eventually(lambda: stack.texts_to(PHONE)[2:])
+    await stack.skip(stack.settings.policy.follow_up_delay)
+    await eventually(lambda: stack.texts_to(PHONE)[3:])
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "viisi"})
+    return case_id
+
+
 async def _record_overcharge_stopped_and_cancelled(stack: Stack) -> str:
     """A STOP by text (the shared opt-out rule, patched in) and then a cancel at a safe point."""
     case_id = (await stack.api.post("/transactions", json=till_record("R-7"))).json()["case"]["case_id"]
@@ -202,7 +218,8 @@ RECORDINGS = {"overcharge": _record_overcharge, "undercharge": _record_underchar
               "data_misuse": _record_data_misuse, "webhook_delivery": _record_webhook_delivery,
               "complaint_four_eyes": _record_four_eyes,
               "overcharge_account_proven": _record_overcharge_account_proven,
-              "major_incident": _record_major_incident}
+              "major_incident": _record_major_incident,
+              "overcharge_read_widely": _record_overcharge_read_widely}
 
 
 async def main(names: list[str], histories: Path = HISTORIES) -> list[str]:
