@@ -201,3 +201,13 @@ def test_a_message_that_closes_the_case_does_not_invite_a_reply(language):
     resigned = message.__class__(subject=message.subject, body=message.body.rsplit("\n", 1)[0] + "\n" + invitation)
     assert check("undercharge/notice", language, Channel.sms, facts, resigned) == [
         f"undercharge/notice (sms, {language}): reach: invites a reply, but the case closes with this message"]
+
+
+@pytest.mark.parametrize("language", list(Language))
+@pytest.mark.parametrize("template", [name for name in TEMPLATES if name.endswith("_again")])
+def test_the_question_asked_again_is_short(template, language):
+    """A reply not understood gets one short question back: two SMS segments at most with every fact set but the
+    extreme one (names of 40 characters and more, a nine-digit amount), where the check's three apply."""
+    for fact_set in set(FACT_SETS) - {"long"}:
+        body = render(template, language, Channel.sms, facts_for(template, fact_set)).body
+        assert sms_segments(body) <= 2, (fact_set, body)
