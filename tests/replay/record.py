@@ -40,15 +40,20 @@ from tests.webhook_receiver import WebhookReceiver
 from workflows.webhook_delivery import stream_id
 
 
+async def _scored_after_the_follow_up(stack: Stack, case_id: str, thanked: int, score: str) -> str:
+    """Once the thank-you (the `thanked`th text) is out, the follow-up delay passes and the customer scores."""
+    await eventually(lambda: stack.texts_to(PHONE)[thanked - 1:])
+    await stack.skip(stack.settings.policy.follow_up_delay)
+    await eventually(lambda: stack.texts_to(PHONE)[thanked:])
+    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": score})
+    return case_id
+
+
 async def _record_overcharge(stack: Stack) -> str:
     case_id = (await stack.api.post("/transactions", json=till_record("R-1"))).json()["case"]["case_id"]
     await eventually(lambda: stack.texts_to(PHONE))
     await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "2"})
-    await eventually(lambda: stack.texts_to(PHONE)[1:])
-    await stack.skip(stack.settings.policy.follow_up_delay)
-    await eventually(lambda: stack.texts_to(PHONE)[2:])
-    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "4"})
-    return case_id
+    return await _scored_after_the_follow_up(stack, case_id, thanked=2, score="4")
 
 
 async def _record_overcharge_not_understood(stack: Stack) -> str:
@@ -62,11 +67,7 @@ async def _record_overcharge_not_understood(stack: Stack) -> str:
     await eventually(lambda: stack.case(case_id).status == "needs_attention")
     await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "agent", "intent": {
         "kind": "refund_destination", "destination": {"kind": "original_card"}}})
-    await eventually(lambda: stack.texts_to(PHONE)[2:])
-    await stack.skip(stack.settings.policy.follow_up_delay)
-    await eventually(lambda: stack.texts_to(PHONE)[3:])
-    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "4"})
-    return case_id
+    return await _scored_after_the_follow_up(stack, case_id, thanked=3, score="4")
 
 
 async def _record_overcharge_read_widely(stack: Stack) -> str:
@@ -78,11 +79,7 @@ async def _record_overcharge_read_widely(stack: Stack) -> str:
         "channel": "sms", "text": "älä maksa tilille FI21 1234 5600 0007 85", "sender": PHONE})
     await eventually(lambda: stack.texts_to(PHONE)[1:])
     await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "krotille kiitos"})
-    await eventually(lambda: stack.texts_to(PHONE)[2:])
-    await stack.skip(stack.settings.policy.follow_up_delay)
-    await eventually(lambda: stack.texts_to(PHONE)[3:])
-    await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "viisi"})
-    return case_id
+    return await _scored_after_the_follow_up(stack, case_id, thanked=3, score="viisi")
 
 
 async def _record_overcharge_stopped_and_cancelled(stack: Stack) -> str:
