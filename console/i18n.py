@@ -123,6 +123,13 @@ FINNISH = {
     "Messages from customers that matched no open case, newest first; senders and bank accounts masked.":
     "Asiakkaiden viestit, jotka eivät kohdistuneet avoimeen tapaukseen, uusin ensin; lähettäjät ja tilinumerot "
     "peitetty.",
+    # the message preview (console/preview.py)
+    "Message preview": "Viestin esikatselu",
+    "What the customer would receive next, in their language, checked before it goes.":
+    "Mitä asiakas saisi seuraavaksi, hänen kielellään, tarkistettuna ennen lähtöä.",
+    "the contact plan's first": "yhteydenottosuunnitelman ensimmäinen", "Preview": "Esikatsele",
+    "Language": "Kieli", "Subject": "Aihe", "SMS segments": "Tekstiviestin osia", "← Case": "← Tapaus",
+    "The quality check passes.": "Laatutarkistus menee läpi.", "The quality check finds:": "Laatutarkistus löytää:",
 }
 
 
@@ -241,6 +248,14 @@ SWEDISH = {
     "Attach": "Koppla", "The reply is on case": "Svaret är kopplat till ärendet",
     "Messages from customers that matched no open case, newest first; senders and bank accounts masked.":
     "Meddelanden från kunder som inte matchade något öppet ärende, nyaste först; avsändare och bankkonton maskerade.",
+    # the message preview (console/preview.py)
+    "Message preview": "Förhandsvisning av meddelande",
+    "What the customer would receive next, in their language, checked before it goes.":
+    "Vad kunden skulle få härnäst, på sitt språk, kontrollerat innan det skickas.",
+    "the contact plan's first": "kontaktplanens första", "Preview": "Förhandsvisa",
+    "Language": "Språk", "Subject": "Ämne", "SMS segments": "SMS-delar", "← Case": "← Ärende",
+    "The quality check passes.": "Kvalitetskontrollen godkänner.", "The quality check finds:":
+    "Kvalitetskontrollen hittar:",
 }
 
 LANGUAGES = {"fi": FINNISH, "sv": SWEDISH}

@@ -12,7 +12,6 @@ from fastapi.responses import HTMLResponse, Response
 from api.deps import SettingsDep, TemporalDep
 from api.routes import previews
 from console.api_calls import reasons, through_api
-from console.i18n import FINNISH
 from console.session import PATH, ViewerDep
 from console.templating import templates
 from messages.preview import PREVIEWED_CHANNELS
@@ -28,15 +27,6 @@ def message_templates(kind: str) -> list[str]:
 
 
 templates.env.globals.update(message_templates=message_templates, previewed_channels=PREVIEWED_CHANNELS)
-# This panel's texts in Finnish, kept beside it (console/i18n.py holds the pages' own).
-FINNISH.update({
-    "Message preview": "Viestin esikatselu", "Message": "Viesti",
-    "What the customer would receive next, in their language, checked before it goes.":
-    "Mitä asiakas saisi seuraavaksi, hänen kielellään, tarkistettuna ennen lähtöä.",
-    "the contact plan's first": "yhteydenottosuunnitelman ensimmäinen", "Preview": "Esikatsele",
-    "Subject": "Aihe", "SMS segments": "Tekstiviestin osia", "The quality check passes.": "Laatutarkistus menee läpi.",
-    "The quality check finds:": "Laatutarkistus löytää:", "← Case": "← Tapaus", "Language": "Kieli",
-})
 
 
 @router.get("/{case_id}/preview", response_class=HTMLResponse, include_in_schema=False)
