@@ -7,6 +7,9 @@ timeline's notes, written by the workflows, stay English (docs/console.md)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
+
+from kinds import added_kinds
 
 FINNISH = {
     # the frame and sign-in
@@ -88,7 +91,8 @@ FINNISH = {
     "When": "Milloin", "No refund yet.": "Ei hyvitystä vielä.", "Timeline": "Aikajana", "Messages": "Viestit",
     "out": "lähtevä", "in": "saapuva", "to": "vastaanottaja", "resolved by hand": "ratkaistu käsin",
     "duplicate": "kaksoiskappale", "not a failure": "ei virhe", "delivered": "toimitettu", "paid": "maksettu",
-    "recovered": "korjattu", "written off": "alaskirjattu", "customer informed": "asiakkaalle kerrottu",
+    "recovered": "korjattu", "arranged": "järjestetty",
+    "written off": "alaskirjattu", "customer informed": "asiakkaalle kerrottu",
     "not confirmed": "ei vahvistettu", "unresolved": "ratkaisematta", "cancelled": "peruttu",
     "not approved": "ei hyväksytty", "linked": "yhdistetty toiseen", "agent": "asiakaspalvelija",
     "Your reply is on its way to the customer.": "Vastauksesi on matkalla asiakkaalle.",
@@ -214,7 +218,8 @@ SWEDISH = {
     "Messages": "Meddelanden", "out": "utgående", "in": "inkommande", "to": "mottagare",
     "resolved by hand": "löst för hand", "duplicate": "dubblett", "not a failure": "inget fel",
     "delivered": "levererat", "paid": "betald",
-    "recovered": "återställt", "written off": "avskrivet", "customer informed": "kunden informerad",
+    "recovered": "återställt", "arranged": "ordnat",
+    "written off": "avskrivet", "customer informed": "kunden informerad",
     "not confirmed": "inte bekräftat", "unresolved": "olöst", "cancelled": "indraget",
     "not approved": "inte godkänt", "linked": "kopplat till ett annat", "agent": "handläggare",
     "Your reply is on its way to the customer.": "Ditt svar är på väg till kunden.",
@@ -261,6 +266,14 @@ SWEDISH = {
 LANGUAGES = {"fi": FINNISH, "sv": SWEDISH}
 
 
+@cache
+def texts_of(language: str) -> dict[str, str]:
+    """The console's own texts in `language`, plus the names the kinds added with the scaffold give themselves
+    (`KindSpec.labels`), so a new kind needs no line here."""
+    kinds = {kind.name.replace("_", " "): kind.labels[language] for kind in added_kinds() if language in kind.labels}
+    return {**LANGUAGES.get(language, {}), **kinds}
+
+
 def translator(locale: str) -> Callable[[str], str]:
-    texts = LANGUAGES.get(locale[:2], {})
+    texts = texts_of(locale[:2])
     return lambda text: texts.get(text, text)

@@ -28,3 +28,6 @@ class KindSpec:
     sla: dict[Priority, SlaTargets] = field(default_factory=dict)  # none: no SLA clock (`SlaPolicy.targets`)
     messages: dict[str, frozenset[Dimension]] = field(default_factory=dict)  # template -> what it carries
     closing_messages: frozenset[str] = frozenset()  # templates after which the case closes: they invite no reply
+    # The kind's name on the console's pages, per language the console speaks ("fi", "sv"); English is the name
+    # itself with spaces ("stock shortfall"). tests/test_console_languages.py fails on a language left out.
+    labels: dict[str, str] = field(default_factory=dict)

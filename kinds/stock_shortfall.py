@@ -25,6 +25,7 @@ class StockShortfallDetails(BaseModel):
 
 KIND = KindSpec(
     name="stock_shortfall",
+    labels={"fi": "tuote loppu", "sv": "slut i lager"},
     details=StockShortfallDetails,
     example=StockShortfallDetails(product="Rimadyl 50 mg, 14 tablets"),
     # A text first: the customer is on the move between stores. A call if no text reaches them; email last.
