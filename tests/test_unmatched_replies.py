@@ -14,9 +14,12 @@ from schemas.progress import CaseStatus
 from store.cases import open_case
 from store.db import session_for
 from store.tables import MessageRow, TimelineRow
-from tests.harness import Stack, eventually
+from tests.harness import TENANT, Stack, eventually
 from tests.scenarios.test_paid_once import IBAN, contact_centre_report
 from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
+from tests.test_auth import CONSOLE
+from tests.test_console_auth import client, session_of
+from tests.test_console_input import csrf_of
 
 ANOTHER_NUMBER = "+358409999999"
 pytestmark = pytest.mark.both_databases  # the conditional update that lets one attach win, on both
@@ -152,3 +155,21 @@ async def test_attaching_is_refused_clearly_and_leaves_the_reply_in_the_inbox(st
     assert [message["id"] for message in await unmatched(stack, agent)] == [ours["id"]], "still in the inbox"
     assert not any("attached" in line.note for line in stack.rows(TimelineRow)), "on no case that did not take it"
     assert [row.case_id for row in stack.rows(MessageRow, tenant="globex")] == [None]
+
+
+async def test_a_reply_id_beyond_the_databases_integer_is_refused_not_a_500(stack: Stack):
+    """messages.id is a 32-bit INTEGER: PostgreSQL fails a query with a larger one, so the API and the console's
+    form refuse it first, naming the field (review of console-rest, 1)."""
+    row_only_case(stack, "case-any", "A11CA5E0")
+    agent = stack.key("aino.agent", Scope.cases_read, Scope.cases_act)
+    for message_id in (2**31 - 1, 2**31, 2**40):
+        answer = await stack.api.post(f"/replies/unmatched/{message_id}/attach", headers=agent,
+                                      json={"case": "case-any"})
+        expected = 404 if message_id < 2**31 else 422
+        assert answer.status_code == expected, (message_id, answer.text)
+        assert expected == 404 or "message_id" in answer.text, answer.text
+    token = session_of(stack, TENANT, "inbox.supervisor")
+    async with client(stack, token) as browser:
+        csrf = csrf_of((await browser.get(f"{CONSOLE}/inbox")).text)
+        answer = await browser.post(f"{CONSOLE}/inbox/{2**40}/attach", data={"csrf": csrf, "case": "case-any"})
+        assert answer.status_code == 422 and "message_id" in answer.text, answer.text[:300]

@@ -122,7 +122,11 @@ def unmatched_replies(session: SessionDep, agent: AgentDep,
             for row in unmatched(session, agent.tenant, limit)]
 
 
-MessageId = Annotated[int, Path(ge=1, le=2**62, description="The reply's id, as `GET /replies/unmatched` lists it.")]
+# messages.id is a 32-bit INTEGER (migration 0001): a larger id is no reply of ours, refused before PostgreSQL
+# would fail the query (a 500). The console's attach form takes the same type.
+MAX_MESSAGE_ID = 2**31 - 1
+MessageId = Annotated[int, Path(ge=1, le=MAX_MESSAGE_ID,
+                                description="The reply's id, as `GET /replies/unmatched` lists it.")]
 
 
 class AttachIn(BaseModel):
