@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from schemas.api import ReplyAccepted, ReplyIn
 from schemas.cases import LiveState
@@ -31,6 +31,14 @@ SENDER_VOUCHED_WHEREVER_ATTACHED = frozenset({Channel.sms, Channel.email})
 
 class WorkflowGone(Exception):
     """The reply is stored, but the case's workflow no longer runs to act on it."""
+
+
+class TemporalAway(Exception):
+    """Temporal did not take the signal now (unreachable, timed out, overloaded): it may yet, so ask again."""
+
+
+# Temporal's answer when the workflow is not running (never was, or has completed): nothing will take the reply.
+_GONE = {RPCStatusCode.NOT_FOUND}
 
 
 async def live_state(client: Client, case_id: str) -> LiveState | None:
@@ -61,7 +69,10 @@ async def deliver_reply(client: Client, settings: Settings, tenant: str, case_id
     if not stored:  # a redelivered webhook: the first delivery already did everything
         return ReplyAccepted(case_id=case_id, intent=intent, delivered_to_workflow=False)
     for each in cases_to_tell:
-        await _signal(client, each, reply, intent, authenticated)
+        try:
+            await _signal(client, each, reply, intent, authenticated)
+        except TemporalAway as away:  # the reply is on the case already; its callers treat both alike, as before
+            raise WorkflowGone(str(away)) from away
     return ReplyAccepted(case_id=case_id, intent=intent, delivered_to_workflow=bool(cases_to_tell))
 
 
@@ -71,7 +82,11 @@ async def attach_reply(client: Client, settings: Settings, tenant: str, message_
     reply does, once, with the time it came, and the workflow reads it knowing what it asked. Proof of a bank
     account is the workflow's as ever: a text proves one only from the number on file (else the code is texted
     there), an email never, and an unmatched call answer here proves nothing. Raises `NoSuchReply`,
-    `AlreadyAttached`, or `WorkflowGone` (the reply is then back in the inbox, not on a case that cannot read it)."""
+    `AlreadyAttached` (on another case), `WorkflowGone` (the reply is then back in the inbox, not on a case that
+    cannot read it) or `TemporalAway` (it stays on the case: attaching it there again sends it again).
+
+    The claim commits before the signal, so a crash or an outage between them leaves the reply on the case
+    unsignalled; attaching it to the same case again re-sends it, and the workflow reads a message id once."""
     def claim() -> tuple[ReplyIn, datetime]:
         with session_for(settings.database_url) as session:
             row = attach(session, tenant, message_id, case_id, attached_by)
@@ -84,7 +99,8 @@ async def attach_reply(client: Client, settings: Settings, tenant: str, message_
     reply, received_at = await run_in_threadpool(claim)
     intent = _stop_or_none(reply.text)  # a STOP's opt-out was recorded when it came: this case hears it too
     try:
-        await _signal(client, case_id, reply, intent, reply.channel in SENDER_VOUCHED_WHEREVER_ATTACHED, received_at)
+        await _signal(client, case_id, reply, intent, reply.channel in SENDER_VOUCHED_WHEREVER_ATTACHED, received_at,
+                      message_id)
     except WorkflowGone:
         await run_in_threadpool(release)
         raise
@@ -98,12 +114,13 @@ def _stop_or_none(text: str) -> ReplyIntent | None:
 
 
 async def _signal(client: Client, case_id: str, reply: ReplyIn, intent: ReplyIntent | None,
-                  authenticated: bool, received_at: datetime | None = None) -> None:
+                  authenticated: bool, received_at: datetime | None = None, message_id: int | None = None) -> None:
     # The number on file is kept in E.164; a carrier may write the same number otherwise ("040 123 4567").
     sender = as_phone_address(reply.sender) if reply.sender else None
     message = CustomerReply(channel=reply.channel, text=reply.text, intent=intent,
-                            received_at=received_at or datetime.now(UTC), sender=sender, authenticated=authenticated)
+                            received_at=received_at or datetime.now(UTC), sender=sender, authenticated=authenticated,
+                            message_id=message_id)
     try:
         await client.get_workflow_handle(case_id).signal("customer_replied", message)
     except RPCError as error:
-        raise WorkflowGone(error.message) from error
+        raise (WorkflowGone if error.status in _GONE else TemporalAway)(error.message) from error

@@ -86,6 +86,8 @@ class CustomerReply(BaseModel):
                                        "a call (`agent`). False when they are only the caller's word (an integrator, "
                                        "a form): such a reply answers questions but never proves a bank account. "
                                        "None in replies signalled before the field existed (read by the old rule).")
+    message_id: int | None = Field(default=None, description="The stored message's id, when the signal may be sent "
+                                   "again (a reply attached by hand is re-sent on a retry): the case reads each once.")
 
     wide_reading: bool = Field(default=False, description="Set by the workflow (under a patch) when the reply came: "
                                "read it as customers write (schemas/phrasings.py). Replies that came before are "

@@ -55,7 +55,9 @@ class AlreadyAttached(Exception):
 
 def attach(session: Session, tenant: str, message_id: int, case_id: str, attached_by: str) -> MessageRow:
     """Places an unmatched reply on a case, with a timeline line saying who did. A conditional update: of two
-    people attaching the same reply at once, one wins and the other gets `AlreadyAttached`."""
+    people attaching the same reply at once, one wins and the other gets `AlreadyAttached`. A reply a person
+    attached to this very case already is returned again (its signal may not have gone out: the caller re-sends
+    it); one matched when it came, or on another case, is `AlreadyAttached`."""
     claimed = session.exec(update(MessageRow).where(
         col(MessageRow.id) == message_id, col(MessageRow.tenant) == tenant, col(MessageRow.direction) == "in",
         col(MessageRow.case_id).is_(None)).values(case_id=case_id))
@@ -63,8 +65,12 @@ def attach(session: Session, tenant: str, message_id: int, case_id: str, attache
     if claimed.rowcount != 1:
         if row is None or row.tenant != tenant or row.direction != "in":
             raise NoSuchReply(message_id)
-        raise AlreadyAttached(row.case_id)
-    add_timeline_entry(session, case_id, entry_key=_entry_key(case_id, row), step="contact", actor=attached_by,
+        attached_here = select(TimelineRow.id).where(TimelineRow.entry_key == _attached_key(case_id, message_id))
+        if row.case_id != case_id or session.exec(attached_here).first() is None:
+            raise AlreadyAttached(row.case_id)
+        return row
+    add_timeline_entry(session, case_id, entry_key=_attached_key(case_id, message_id), step="contact",
+                       actor=attached_by,
                        note=f"customer's reply on {row.channel} of {row.created_at:%Y-%m-%d %H:%M} UTC, which matched "
                             f"no case, attached to this case by {attached_by}")
     session.commit()
@@ -76,8 +82,13 @@ def detach(session: Session, message_id: int, case_id: str) -> None:
     """Undoes `attach` when the case's workflow could not take the reply: it goes back to the inbox."""
     session.exec(update(MessageRow).where(col(MessageRow.id) == message_id, col(MessageRow.case_id) == case_id)
                  .values(case_id=None))
-    session.exec(delete(TimelineRow).where(col(TimelineRow.entry_key) == f"{case_id}:in:{message_id}"))
+    session.exec(delete(TimelineRow).where(col(TimelineRow.entry_key) == _attached_key(case_id, message_id)))
     session.commit()
+
+
+def _attached_key(case_id: str, message_id: int) -> str:
+    """Its own key, not a matched reply's (`_entry_key`): it says a person placed the reply on this case."""
+    return f"{case_id}:attached:{message_id}"
 
 
 def _entry_key(case_id: str, row: MessageRow) -> str:

@@ -117,6 +117,7 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
         self._last_answer: CustomerReply | None = None  # whose answer it was decides whether an account is proven
         self._contacts_reported = self._contacts_planned = 0  # addresses another report of the event gave us
         self._learned_phone: str | None = None  # a number another report gave: it reaches the customer, proves nothing
+        self._replies_read: set[int] = set()  # stored messages' ids: a reply signalled again is read once
 
     @property
     def policy(self) -> RecoveryPolicy:
@@ -126,6 +127,10 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
 
     @workflow.signal
     def customer_replied(self, reply: CustomerReply) -> None:
+        if reply.message_id is not None:  # a resent signal changes nothing, so no patch: no command depends on it
+            if reply.message_id in self._replies_read:
+                return
+            self._replies_read.add(reply.message_id)
         if reply.intent is not None and reply.intent.kind is IntentKind.opt_out:
             # Cases that took a STOP before the rule was shared stopped only the channel it came on.
             stopped = stopped_by(reply.channel) if workflow.patched("one-opt-out-rule") else (reply.channel,)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import time
 from typing import Annotated
 
@@ -24,7 +25,7 @@ from api.auth import AgentDep, StaffAgentDep, require
 from api.case_access import named_case
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.errors import Problem
-from intake.replies import WorkflowGone, attach_reply, deliver_reply
+from intake.replies import TemporalAway, WorkflowGone, attach_reply, deliver_reply
 from privacy.masking import masked_inbound
 from providers.messaging.twilio import FINAL_STATUSES
 from schemas.api import EmailReplyIn, InboundMessageView, ReplyAccepted, ReplyIn
@@ -46,6 +47,8 @@ TIMESTAMP_HEADER = "X-Signature-Timestamp"
 # A signed email older (or further ahead) than this is refused: a captured post cannot be replayed later. Within it,
 # the required `message_id` makes a replay a duplicate that is stored once and told to no case again.
 SIGNATURE_TOLERANCE_SECONDS = 300
+RETRY_AFTER_SECONDS = 5  # an attach Temporal did not take: about when to try the same attach again
+log = logging.getLogger(__name__)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
@@ -137,11 +140,15 @@ class AttachIn(BaseModel):
 @router.post("/replies/unmatched/{message_id}/attach", status_code=status.HTTP_202_ACCEPTED,
              response_model=ReplyAccepted, responses={
                  404: {"model": Problem, "description": "No such reply or case in this tenant."},
-                 409: {"model": Problem, "description": "The reply is on a case already, or the case is closed."}})
+                 409: {"model": Problem, "description": "The reply is on another case already, or the case is "
+                                                        "closed or no longer runs."},
+                 503: {"model": Problem, "description": "Temporal did not take it now: the reply stays on the case; "
+                                                        "attaching it there again (after Retry-After) re-sends it."}})
 async def attach_unmatched_reply(message_id: MessageId, attach: AttachIn,
                                  settings: SettingsDep, temporal: TemporalDep, agent: StaffAgentDep) -> ReplyAccepted:
     """Places a reply that matched no case on one of the tenant's open cases (a person's decision, on the case's
-    timeline with their name). The case's workflow gets it as a matched reply, once: attaching it again is 409.
+    timeline with their name). The case's workflow gets it as a matched reply, once: attaching it to another case
+    is 409; attaching it to the same case again re-sends it (a retry after a 503), and the case reads it once.
     What proves a bank account stays the workflow's rule: a text proves one only from the case's number on file,
     otherwise the customer confirms it with the code texted there (an email, another number, a call answer)."""
     def open_case_named() -> str:
@@ -161,8 +168,14 @@ async def attach_unmatched_reply(message_id: MessageId, attach: AttachIn,
         raise HTTPException(status.HTTP_409_CONFLICT, f"reply {message_id} is on case {taken.case_id} already: "
                             "it is told to no case twice") from None
     except WorkflowGone as gone:
-        raise HTTPException(status.HTTP_409_CONFLICT, f"case {case_id} no longer runs ({gone}): the reply stays in "
-                            "the inbox") from gone
+        log.info("reply %s not attached: case %s no longer runs (%s)", message_id, case_id, gone)
+        raise HTTPException(status.HTTP_409_CONFLICT, f"case {case_id} no longer runs: the reply stays in "
+                            "the inbox") from None
+    except TemporalAway as away:
+        log.warning("reply %s attached to case %s, not yet told to it: %s", message_id, case_id, away)
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"reply {message_id} is on case {case_id}, but "
+                            "the case could not be told yet: attach it to the same case again shortly",
+                            headers={"Retry-After": str(RETRY_AFTER_SECONDS)}) from None
 
 
 async def _deliver_matched(temporal, settings: Settings, tenant: str, reply: ReplyIn, sender: str, text: str,
