@@ -156,6 +156,8 @@ async def test_attaching_is_refused_clearly_and_leaves_the_reply_in_the_inbox(st
     ]:
         answer = await attach(message_id, case)
         assert (answer.status_code, says in answer.text) == (code, True), (case, answer.text)
+    stopped = (await attach(ours["id"], "case-stopped")).json()["detail"]
+    assert stopped == "case case-stopped no longer runs: the reply stays in the inbox", "Temporal's own text is logged"
     integrator = stack.key("till", Scope.incidents_write, Scope.cases_read, kind=PrincipalKind.integrator)
     assert (await attach(ours["id"], "case-stopped", integrator)).status_code == 403
     assert (await attach(ours["id"], "", agent)).status_code == 422
