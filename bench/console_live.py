@@ -43,7 +43,7 @@ class OpenQueue:
         self.seen: dict[str, float] = {}
 
     async def poll(self) -> None:
-        answer = await self.http.post(self.poller, data={"csrf": self.csrf, "shown": self.shown},
+        answer = await self.http.post(self.poller, data={"csrf": self.csrf, "shown": ",".join(self.shown)},
                                       headers={"HX-Request": "true"})
         answer.raise_for_status()
         now = time.perf_counter()

@@ -33,6 +33,11 @@ FINNISH = {
     "Cases, newest first": "Tapaukset, uusin ensin", "Cases, most urgent first": "Tapaukset, kiireellisin ensin",
     "marked new: reload to sort them in": "merkitty uusiksi: lataa sivu uudelleen järjestääksesi ne",
     "new": "uusi", "outside this view": "tämän näkymän ulkopuolella",
+    "Live updates stopped: this page holds more cases than it can follow. Reload it to see the newest.":
+        "Reaaliaikainen päivitys pysähtyi: sivulla on enemmän tapauksia kuin se voi seurata. Lataa sivu uudelleen "
+        "nähdäksesi uusimmat.",
+    "Live updates are failing: new and changed cases may not show. Reload the page.":
+        "Reaaliaikainen päivitys ei toimi: uudet ja muuttuneet tapaukset eivät ehkä näy. Lataa sivu uudelleen.",
     "Reference": "Viite", "Customer": "Asiakas", "Store": "Myymälä",
     "Amount": "Summa", "Step": "Vaihe", "Next SLA breach": "Seuraava SLA-raja", "Opened": "Avattu",
     "Order": "Järjestys", "Newest first": "Uusin ensin", "urgent first": "kiireellisin ensin",
@@ -158,6 +163,10 @@ SWEDISH = {
     "Cases, newest first": "Ärenden, nyaste först", "Cases, most urgent first": "Ärenden, mest brådskande först",
     "marked new: reload to sort them in": "märkta nya: ladda om sidan för att sortera in dem",
     "new": "ny", "outside this view": "utanför den här vyn",
+    "Live updates stopped: this page holds more cases than it can follow. Reload it to see the newest.":
+        "Liveuppdateringen har stoppat: sidan har fler ärenden än den kan följa. Ladda om den för att se de nyaste.",
+    "Live updates are failing: new and changed cases may not show. Reload the page.":
+        "Liveuppdateringen fungerar inte: nya och ändrade ärenden kanske inte visas. Ladda om sidan.",
     "Reference": "Referens", "Customer": "Kund", "Store": "Butik",
     "Amount": "Belopp", "Step": "Steg", "Next SLA breach": "Nästa SLA-gräns", "Opened": "Öppnat",
     "Order": "Ordning", "Newest first": "Nyaste först", "urgent first": "mest brådskande först",

@@ -38,6 +38,11 @@ COUNT_UP_TO = 1000  # "more than 1000" is all a person needs, and counting furth
 LATE = timedelta(seconds=10)
 ARRIVALS_UP_TO = 20 * PAGE_SIZE  # new cases one poll shows at most
 POLL_SECONDS = 1  # a new case shows within 2 s of its POST /incidents (issue 14), poll and request included
+# The rows a live page follows. The poll names each (one comma-joined field the poller carries, never a form field
+# per row: Starlette refuses a form of more than 1,000 fields); past this the page says to reload instead.
+LIVE_ROWS_UP_TO = 2 * ARRIVALS_UP_TO
+LiveIds = Annotated[str, Form(max_length=LIVE_ROWS_UP_TO * 65,  # a case id is at most 64 characters
+                              description="Case ids, comma-joined, as the poller carries them.")]
 
 
 class QueueFilters(BaseModel):
@@ -162,7 +167,8 @@ async def queue(request: Request, settings: SettingsDep, person: ViewerDep,
     return templates.TemplateResponse(request, "queue.html", {"checked": checked, "csrf": person.csrf,
         "person": person, "filters": filters, "page": page, "first_page": after is None, "live": after is None,
         "since": await _newest(settings, person, filters, page) if after is None else "",
-        "poll_seconds": POLL_SECONDS,
+        "poll_seconds": POLL_SECONDS, "shown": [row.id for row in page.rows], "arrived": [],
+        "live_rows_up_to": LIVE_ROWS_UP_TO,
         "statuses": list(CaseStatus), "kinds": list(IncidentKind), "sla_states": list(SlaState),
         "priorities": list(Priority), "sources": list(IncidentSource)})
 
@@ -198,8 +204,7 @@ async def _arrivals(settings: Settings, person: Viewer, filters: QueueFilters, n
 async def fresh(request: Request, settings: SettingsDep, person: PollingDep,
                 filters: Annotated[QueueFilters, Query()], since: str | None = None,
                 checked: FilterInstant | None = None,
-                shown: Annotated[list[str], Form()] = [],  # noqa: B006  (FastAPI copies it)
-                arrived: Annotated[list[str], Form()] = []) -> HTMLResponse:  # noqa: B006
+                shown: LiveIds = "", arrived: LiveIds = "") -> HTMLResponse:
     """What arrived since the newest row shown, above it; the rows shown that moved on since the last look
     (`checked`), each replaced where it stands (again, harmlessly, for LATE); and the poller again, remembering the
     newest and the time. A row that no longer matches the view's filters (closed in the open view, reassigned in
@@ -207,13 +212,16 @@ async def fresh(request: Request, settings: SettingsDep, person: PollingDep,
     in the most-urgent view new cases come on top, marked new (`arrived`: still so when they change), not sorted in
     among the rows already read.
     Nothing moves under the viewer's cursor. A POST (with the form's CSRF token): the ids shown travel in the body,
-    however many rows have arrived since the page opened."""
+    in the poller's own state (`shown`, `arrived`: comma-joined), which each answer carries on with the arrivals
+    added; past LIVE_ROWS_UP_TO rows the answer says to reload instead of polling on."""
     now = datetime.now(UTC)
+    shown, arrived = _ids(shown), _ids(arrived)
     newest = parse_cursor("since", since)
     # A case's times are stamped before its transaction commits, so one can land a moment "in the past": look back
     # LATE and leave out what the page shows already (its ids are posted), rather than miss it for good.
     rows = await _arrivals(settings, person, filters, newer_than=(newest[0] - LATE, "") if newest else None)
     arrivals = [row for row in rows if row.id not in set(shown)]
+    new_ids = [row.id for row in arrivals]
     known = [at for at in (newest, *((row.opened_at, row.id) for row in arrivals[:1])) if at is not None]
     newest = max(known) if known else None
 
@@ -229,6 +237,10 @@ async def fresh(request: Request, settings: SettingsDep, person: PollingDep,
     changed, matching = await run_in_threadpool(read_changed)
     return templates.TemplateResponse(request, "_fresh.html", {
         "filters": filters, "rows": arrivals, "since": cursor_text(newest) if newest else "",
-        "checked": now.isoformat(), "changed": changed, "matching": matching, "arrived": set(arrived),
-        "poll_seconds": POLL_SECONDS,
-        "csrf": person.csrf})
+        "checked": now.isoformat(), "changed": changed, "matching": matching, "shown": [*new_ids, *shown],
+        "arrived": [*(new_ids if filters.urgent_first else []), *arrived], "poll_seconds": POLL_SECONDS,
+        "live_rows_up_to": LIVE_ROWS_UP_TO, "csrf": person.csrf})
+
+
+def _ids(joined: str) -> list[str]:
+    return [case_id for case_id in joined.split(",") if case_id]

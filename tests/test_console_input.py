@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
+from html import unescape
 
 import pytest
 from sqlalchemy import event, update
 
 from bench.incidents import TENANT as BENCH_TENANT
 from bench.seed import seed_cases
+from console.queue import LIVE_ROWS_UP_TO
 from console.session import SESSION_COOKIE, SIGN_IN_COOKIE
 from schemas.auth import AccountIn, Role
 from store.accounts import create_account
@@ -200,4 +203,43 @@ async def test_a_burst_of_more_than_a_page_between_two_polls_shows_every_case(li
         csrf = csrf_of((await browser.get(f"{CONSOLE}/")).text)
         poll = await browser.post(f"{CONSOLE}/queue/fresh", params={"since": since}, data={"csrf": csrf})
     assert poll.status_code == 200
-    assert set(re.findall(r'name="shown" value="([^"]+)"', poll.text)) == set(burst)
+    assert set(re.findall(r'data-case="([^"]+)"', poll.text)) == set(burst)
+
+
+def poller_of(page: str) -> tuple[str, dict]:
+    """What the page's poller posts, and where, as htmx sends it (its hx-vals)."""
+    url = unescape(re.search(r'hx-post="([^"]+)"', page)[1])
+    return url, json.loads(unescape(re.search(r"hx-vals='([^']+)'", page)[1]))
+
+
+async def test_a_live_page_past_a_thousand_rows_keeps_polling_then_says_to_reload(live_stack: Stack):
+    """The poll names every row the page shows in one field of the poller's own (Starlette refuses a form of more
+    than 1,000 fields, which a page of 1,100 rows posting a field per row hit): 1,100 arrivals are followed; a page
+    past LIVE_ROWS_UP_TO rows gets a notice to reload instead of a poller (review of console-rest, 3)."""
+    token = session_of(live_stack, BENCH_TENANT, "many.supervisor")
+    url, now = live_stack.settings.database_url, datetime.now(UTC)
+
+    seeded = seed_cases(url, 1200, now)  # closed: not in the open queue until they "arrive"
+
+    def arrive(cases: list[str], at: datetime) -> list[str]:
+        with engine_for(url).begin() as connection:
+            for number, case_id in enumerate(cases):
+                connection.execute(update(CaseRow).where(CaseRow.id == case_id).values(
+                    opened_at=at + timedelta(milliseconds=number), status="open", closed_at=None))
+        return cases
+
+    async with client(live_stack, token) as browser:
+        page = (await browser.get(f"{CONSOLE}/")).text
+        arrived: list[str] = []
+        for burst in (seeded[:900], seeded[900:], []):  # 1,200 rows on the page: the last poll names each of them
+            arrived += arrive(burst, now + timedelta(minutes=len(arrived) + 1))
+            where, form = poller_of(page)
+            answer = await browser.post(where, data=form, headers={"HX-Request": "true"})
+            assert answer.status_code == 200, answer.text[:300]
+            page = answer.text
+        assert set(poller_of(page)[1]["shown"].split(",")) == set(arrived)
+        where, form = poller_of(page)
+        too_many = ",".join(f"case-{number}" for number in range(LIVE_ROWS_UP_TO + 1))
+        answer = await browser.post(where, data={**form, "shown": too_many}, headers={"HX-Request": "true"})
+    assert answer.status_code == 200 and 'id="live-stopped"' in answer.text and "hx-post" not in answer.text
+    assert "Reload it" in answer.text

@@ -23,4 +23,18 @@
   document.addEventListener("DOMContentLoaded", function () { refresh(document); });
   document.addEventListener("htmx:afterSettle", function (event) { refresh(event.target.parentNode || document); });
   setInterval(function () { refresh(document); }, 30000);
+  // A live poll that fails (the server refused it, or it never arrived) says so, rather than the queue silently
+  // standing still; the next poll that succeeds takes the notice away.
+  function pollFailed(failed) {
+    return function (event) {
+      var notice = document.getElementById("live-failed");
+      if (notice && event.detail.elt.classList.contains("poller")) { notice.hidden = !failed; }
+    };
+  }
+  document.addEventListener("htmx:responseError", pollFailed(true));
+  document.addEventListener("htmx:sendError", pollFailed(true));
+  // Before the swap: afterwards the answered poller is out of the page, and its events no longer reach here.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (!event.detail.isError) { pollFailed(false)(event); }
+  });
 })();

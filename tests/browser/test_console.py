@@ -429,3 +429,19 @@ async def test_previewing_the_next_message_from_the_case_page(console: Console):
     assert await serious_violations(sari) == [], "axe on the preview"
     await sari.get_by_role("link", name="← Case").click()
     assert await serious_violations(sari) == [], "axe on the case page with its preview panel"
+
+
+async def test_a_failing_live_poll_says_so_and_recovers(console: Console):
+    """The queue's live poll failing (here its requests never arrive) shows a notice, not a queue silently standing
+    still; once polls get through again the notice goes and a new case appears (review of console-rest, 3)."""
+    page = await console.person(OWNER)
+    notice = page.locator("#live-failed")
+    await expect(notice).to_be_hidden()
+    await page.route("**/console/queue/fresh*", lambda route: route.abort())
+    await expect(notice).to_be_visible()
+    await expect(notice).to_have_text(re.compile("Live updates are failing"))
+    assert await serious_violations(page) == [], "axe with the notice shown"
+    await page.unroute("**/console/queue/fresh*")
+    await expect(notice).to_be_hidden()
+    case_id = (await console.stack.api.post("/incidents", json=complaint("form-9501"))).json()["case_id"]
+    await expect(page.locator(f"#row-{case_id}")).to_be_visible()
