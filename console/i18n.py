@@ -38,6 +38,8 @@ FINNISH = {
         "nähdäksesi uusimmat.",
     "Live updates are failing: new and changed cases may not show. Reload the page.":
         "Reaaliaikainen päivitys ei toimi: uudet ja muuttuneet tapaukset eivät ehkä näy. Lataa sivu uudelleen.",
+    "The reply is no longer in the inbox, and was not attached:":
+        "Vastaus ei ole enää saapuneissa, eikä sitä liitetty:",
     "Reference": "Viite", "Customer": "Asiakas", "Store": "Myymälä",
     "Amount": "Summa", "Step": "Vaihe", "Next SLA breach": "Seuraava SLA-raja", "Opened": "Avattu",
     "Order": "Järjestys", "Newest first": "Uusin ensin", "urgent first": "kiireellisin ensin",
@@ -167,6 +169,8 @@ SWEDISH = {
         "Liveuppdateringen har stoppat: sidan har fler ärenden än den kan följa. Ladda om den för att se de nyaste.",
     "Live updates are failing: new and changed cases may not show. Reload the page.":
         "Liveuppdateringen fungerar inte: nya och ändrade ärenden kanske inte visas. Ladda om sidan.",
+    "The reply is no longer in the inbox, and was not attached:":
+        "Svaret finns inte längre i inkorgen och bifogades inte:",
     "Reference": "Referens", "Customer": "Kund", "Store": "Butik",
     "Amount": "Belopp", "Step": "Steg", "Next SLA breach": "Nästa SLA-gräns", "Opened": "Öppnat",
     "Order": "Ordning", "Newest first": "Nyaste först", "urgent first": "mest brådskande först",

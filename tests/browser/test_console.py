@@ -445,3 +445,30 @@ async def test_a_failing_live_poll_says_so_and_recovers(console: Console):
     await expect(notice).to_be_hidden()
     case_id = (await console.stack.api.post("/incidents", json=complaint("form-9501"))).json()["case_id"]
     await expect(page.locator(f"#row-{case_id}")).to_be_visible()
+
+
+async def test_a_refused_attach_of_a_reply_no_longer_listed_is_shown_on_the_page(console: Console):
+    """Someone else attached the reply meanwhile: the 409 has no row to stand beside any more, so the page says it
+    at the top, rather than showing an inbox without a word (review of console-rest, 4)."""
+    stack = console.stack
+    first = (await stack.api.post("/incidents", json=complaint("form-9601"))).json()["case_id"]
+    second = (await stack.api.post("/incidents", json=complaint("form-9602"))).json()["case_id"]
+    content, signed = sign_email(stack.settings, {"sender": "someone@example.fi", "subject": "hello",
+                                                  "text": "About my complaint", "message_id": "m-96"})
+    carrier = stack.key("gateway", Scope.messages_inbound, kind=PrincipalKind.carrier)
+    assert (await stack.api.post("/webhooks/email", content=content, headers={**carrier, **signed})).status_code == 202
+    sari = await console.person(OWNER)
+    await sari.get_by_role("link", name="Unmatched replies").click()
+    message = sari.locator("#unmatched tbody tr").first
+    await expect(message).to_contain_text("About my complaint")
+    [stored] = stack.rows(MessageRow, direction="in")
+    agent = stack.key("aino.agent", Scope.cases_read, Scope.cases_act)
+    taken = await stack.api.post(f"/replies/unmatched/{stored.id}/attach", headers=agent, json={"case": first})
+    assert taken.status_code == 202, taken.text
+
+    await message.get_by_label("Case reference").fill(stack.case(second).reference)
+    await message.get_by_role("button", name="Attach").click()
+    alert = sari.get_by_role("alert")
+    await expect(alert).to_contain_text("no longer in the inbox")
+    await expect(alert).to_contain_text(f"is on case {first} already")
+    assert await serious_violations(sari) == [], "axe with the page-level refusal"
