@@ -243,3 +243,20 @@ async def test_a_live_page_past_a_thousand_rows_keeps_polling_then_says_to_reloa
         answer = await browser.post(where, data={**form, "shown": too_many}, headers={"HX-Request": "true"})
     assert answer.status_code == 200 and 'id="live-stopped"' in answer.text and "hx-post" not in answer.text
     assert "Reload it" in answer.text
+
+
+async def test_a_new_case_without_its_deadline_yet_is_new_in_the_most_urgent_view_not_outside(live_stack: Stack):
+    """Its deadline is written a moment after it opens: meanwhile it is marked new, not also "outside this view"
+    (review of console-rest, 7). Once it changes and still has none, the poll marks it outside like any row."""
+    token = session_of(live_stack, BENCH_TENANT, "urgent.supervisor")
+    url, now = live_stack.settings.database_url, datetime.now(UTC)
+    [case_id] = seed_cases(url, 1, now)
+    async with client(live_stack, token) as browser:
+        page = (await browser.get(f"{CONSOLE}/?order=urgent_first")).text
+        with engine_for(url).begin() as connection:
+            connection.execute(update(CaseRow).where(CaseRow.id == case_id).values(
+                opened_at=now + timedelta(seconds=1), status="open", closed_at=None, sla_due_at=None))
+        where, form = poller_of(page)
+        answer = await browser.post(where, data=form, headers={"HX-Request": "true"})
+    row = re.search(rf'<tr id="row-{case_id}".*?</tr>', answer.text, re.DOTALL)[0]
+    assert "tag-new" in row and "outside this view" not in row, row
