@@ -297,6 +297,11 @@ async def test_unmatched_replies_inbox_and_attaching_one_to_its_case(console: Co
     await expect(message).not_to_contain_text("FI2112345600000785")
     assert await serious_violations(sari) == [], "axe on the inbox"
 
+    # Each Attach button is named after its message (sender and time): a list of buttons read out says which is which.
+    name = await message.get_by_role("button", name="Attach").evaluate(
+        "button => button.getAttribute('aria-labelledby').split(' ').map("
+        "id => document.getElementById(id).textContent.trim()).join(' ')")
+    assert name.startswith("Attach s***@example.fi ") and len(name) > len("Attach s***@example.fi "), name
     await message.get_by_label("Case reference").fill("0BADC0DE")
     await message.get_by_role("button", name="Attach").click()
     await expect(message.get_by_role("alert")).to_contain_text("no case 0BADC0DE")
