@@ -40,6 +40,8 @@ FINNISH = {
         "Reaaliaikainen päivitys ei toimi: uudet ja muuttuneet tapaukset eivät ehkä näy. Lataa sivu uudelleen.",
     "The reply is no longer in the inbox, and was not attached:":
         "Vastaus ei ole enää saapuneissa, eikä sitä liitetty:",
+    "new cases at the top": "uutta tapausta ylimpänä",
+    "cases now marked outside this view": "tapausta nyt merkitty tämän näkymän ulkopuolelle",
     "Reference": "Viite", "Customer": "Asiakas", "Store": "Myymälä",
     "Amount": "Summa", "Step": "Vaihe", "Next SLA breach": "Seuraava SLA-raja", "Opened": "Avattu",
     "Order": "Järjestys", "Newest first": "Uusin ensin", "urgent first": "kiireellisin ensin",
@@ -171,6 +173,8 @@ SWEDISH = {
         "Liveuppdateringen fungerar inte: nya och ändrade ärenden kanske inte visas. Ladda om sidan.",
     "The reply is no longer in the inbox, and was not attached:":
         "Svaret finns inte längre i inkorgen och bifogades inte:",
+    "new cases at the top": "nya ärenden överst",
+    "cases now marked outside this view": "ärenden nu markerade utanför den här vyn",
     "Reference": "Referens", "Customer": "Kund", "Store": "Butik",
     "Amount": "Belopp", "Step": "Steg", "Next SLA breach": "Nästa SLA-gräns", "Opened": "Öppnat",
     "Order": "Ordning", "Newest first": "Nyaste först", "urgent first": "mest brådskande först",

@@ -238,6 +238,7 @@ async def fresh(request: Request, settings: SettingsDep, person: PollingDep,
     return templates.TemplateResponse(request, "_fresh.html", {
         "filters": filters, "rows": arrivals, "since": cursor_text(newest) if newest else "",
         "checked": now.isoformat(), "changed": changed, "matching": matching, "shown": [*new_ids, *shown],
+        "left_view": sum(row.id not in matching for row in changed),
         "arrived": [*(new_ids if filters.urgent_first else []), *arrived], "poll_seconds": POLL_SECONDS,
         "live_rows_up_to": LIVE_ROWS_UP_TO, "csrf": person.csrf})
 

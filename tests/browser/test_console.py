@@ -450,6 +450,8 @@ async def test_a_failing_live_poll_says_so_and_recovers(console: Console):
     await expect(notice).to_be_hidden()
     case_id = (await console.stack.api.post("/incidents", json=complaint("form-9501"))).json()["case_id"]
     await expect(page.locator(f"#row-{case_id}")).to_be_visible()
+    # Said politely to a screen reader too: what a sighted person sees appear (review of console-rest, 8).
+    await expect(page.get_by_role("status")).to_have_text(re.compile(r"^1 new cases at the top\.\s*$"))
 
 
 async def test_a_refused_attach_of_a_reply_no_longer_listed_is_shown_on_the_page(console: Console):
