@@ -22,6 +22,7 @@ from settings import Settings
 from store.consent import record_opt_out
 from store.db import session_for
 from store.replies import attach, detach, open_cases_of, record_inbound
+from store.tables import CaseRow, MessageRow
 
 QUERY_TIMEOUT = timedelta(seconds=2)
 # A carrier vouches for who sent a text or an email, whichever case it reaches; a call's answer it vouches for only
@@ -35,6 +36,11 @@ class WorkflowGone(Exception):
 
 class TemporalAway(Exception):
     """Temporal did not take the signal now (unreachable, timed out, overloaded): it may yet, so ask again."""
+
+
+class NotTheirStop(Exception):
+    """A STOP from an address that is not the case's customer's: attached, it would end contact with someone who
+    never asked that. It stays in the inbox (its sender's own opt-out was recorded when it came)."""
 
 
 # Temporal's answer when the workflow is not running (never was, or has completed): nothing will take the reply.
@@ -82,13 +88,14 @@ async def attach_reply(client: Client, settings: Settings, tenant: str, message_
     reply does, once, with the time it came, and the workflow reads it knowing what it asked. Proof of a bank
     account is the workflow's as ever: a text proves one only from the number on file (else the code is texted
     there), an email never, and an unmatched call answer here proves nothing. Raises `NoSuchReply`,
-    `AlreadyAttached` (on another case), `WorkflowGone` (the reply is then back in the inbox, not on a case that
-    cannot read it) or `TemporalAway` (it stays on the case: attaching it there again sends it again).
+    `AlreadyAttached` (on another case), `NotTheirStop`, `WorkflowGone` (the reply is then back in the inbox, not
+    on a case that cannot read it) or `TemporalAway` (it stays on the case: attaching it there again sends it again).
 
     The claim commits before the signal, so a crash or an outage between them leaves the reply on the case
     unsignalled; attaching it to the same case again re-sends it, and the workflow reads a message id once."""
     def claim() -> tuple[ReplyIn, datetime]:
         with session_for(settings.database_url) as session:
+            _refuse_a_strangers_stop(session.get(MessageRow, message_id), session.get(CaseRow, case_id))
             row = attach(session, tenant, message_id, case_id, attached_by)
             return ReplyIn(channel=row.channel, text=row.body, sender=row.from_address), row.created_at
 
@@ -105,6 +112,14 @@ async def attach_reply(client: Client, settings: Settings, tenant: str, message_
         await run_in_threadpool(release)
         raise
     return ReplyAccepted(case_id=case_id, intent=intent, delivered_to_workflow=True)
+
+
+def _refuse_a_strangers_stop(message: MessageRow | None, case: CaseRow | None) -> None:
+    if message is None or case is None or _stop_or_none(message.body) is None:
+        return
+    sender = as_phone_address(message.from_address) if message.from_address else None
+    if sender is None or sender not in (case.customer_phone, case.customer_email):
+        raise NotTheirStop(message.id)
 
 
 def _stop_or_none(text: str) -> ReplyIntent | None:

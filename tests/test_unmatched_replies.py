@@ -12,6 +12,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from schemas.auth import PrincipalKind, Scope
+from schemas.cases import LiveState
 from schemas.channels import Channel
 from schemas.incidents import IncidentIn
 from schemas.progress import CaseStatus
@@ -271,3 +272,20 @@ async def test_a_reply_signalled_twice_with_its_message_id_is_read_once(stack: S
     await stack.idle(case_id)
     assert len(stack.texts_to(PHONE)) == 2, [text.body for text in stack.texts_to(PHONE)]
     assert [line.note for line in stack.rows(TimelineRow, case_id=case_id)] == story, "nothing more happened"
+
+
+async def test_a_strangers_stop_attached_to_a_case_does_not_stop_its_customer(stack: Stack):
+    """A STOP from a number that is not the case's customer's is refused on that case (409, kept in the inbox):
+    it would end contact with someone who never asked (review of console-rest, 5)."""
+    case_id = (await stack.api.post("/transactions", json=till_record())).json()["case"]["case_id"]
+    await eventually(lambda: stack.texts_to(PHONE))
+    await stack.api.post(**texted(stack, ANOTHER_NUMBER, "STOP", "SM-98"))
+    agent = stack.key("aino.agent", Scope.cases_read, Scope.cases_act)
+    [stranger] = await unmatched(stack, agent)
+    refused = await stack.api.post(f"/replies/unmatched/{stranger['id']}/attach", headers=agent,
+                                   json={"case": case_id})
+    assert refused.status_code == 409 and "STOP from someone other than" in refused.text, refused.text
+    assert [message["id"] for message in await unmatched(stack, agent)] == [stranger["id"]]
+    assert stack.rows(MessageRow, case_id=case_id, direction="in") == []
+    state = await stack.env.client.get_workflow_handle(case_id).query("state", result_type=LiveState)
+    assert state.opted_out == [], "the customer still hears from us"

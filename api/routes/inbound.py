@@ -25,7 +25,7 @@ from api.auth import AgentDep, StaffAgentDep, require
 from api.case_access import named_case
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.errors import Problem
-from intake.replies import TemporalAway, WorkflowGone, attach_reply, deliver_reply
+from intake.replies import NotTheirStop, TemporalAway, WorkflowGone, attach_reply, deliver_reply
 from privacy.masking import masked_inbound
 from providers.messaging.twilio import FINAL_STATUSES
 from schemas.api import EmailReplyIn, InboundMessageView, ReplyAccepted, ReplyIn
@@ -140,8 +140,9 @@ class AttachIn(BaseModel):
 @router.post("/replies/unmatched/{message_id}/attach", status_code=status.HTTP_202_ACCEPTED,
              response_model=ReplyAccepted, responses={
                  404: {"model": Problem, "description": "No such reply or case in this tenant."},
-                 409: {"model": Problem, "description": "The reply is on another case already, or the case is "
-                                                        "closed or no longer runs."},
+                 409: {"model": Problem, "description": "The reply is on another case already, the case is "
+                                                        "closed or no longer runs, or the reply is a STOP from "
+                                                        "someone other than the case's customer."},
                  503: {"model": Problem, "description": "Temporal did not take it now: the reply stays on the case; "
                                                         "attaching it there again (after Retry-After) re-sends it."}})
 async def attach_unmatched_reply(message_id: MessageId, attach: AttachIn,
@@ -167,6 +168,10 @@ async def attach_unmatched_reply(message_id: MessageId, attach: AttachIn,
     except AlreadyAttached as taken:
         raise HTTPException(status.HTTP_409_CONFLICT, f"reply {message_id} is on case {taken.case_id} already: "
                             "it is told to no case twice") from None
+    except NotTheirStop:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"reply {message_id} is a STOP from someone other than the "
+                            f"customer of case {case_id}: it cannot end contact with them; the reply stays in the "
+                            "inbox") from None
     except WorkflowGone as gone:
         log.info("reply %s not attached: case %s no longer runs (%s)", message_id, case_id, gone)
         raise HTTPException(status.HTTP_409_CONFLICT, f"case {case_id} no longer runs: the reply stays in "
