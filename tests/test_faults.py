@@ -13,8 +13,8 @@ import resource
 import signal
 import socket
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -217,28 +217,38 @@ async def serving_again(client: Client, within: float = 30) -> None:
             await asyncio.sleep(0.2)
 
 
-async def test_cases_waiting_for_replies_resume_after_the_temporal_server_restarts(settings: Settings,
-                                                                                  tmp_path: Path):
-    settings = short_policy(settings, reply_timeout=timedelta(hours=4))
+@asynccontextmanager
+async def stack_on_own_server(settings: Settings, tmp_path: Path,
+                              within: float = 120) -> AsyncIterator[tuple[Stack, PersistentDevServer]]:
+    """Worker and API on a dev server of the test's own, which the test may stop and start again (`serving_again`
+    on `stack.env.client` waits for it)."""
     server = PersistentDevServer(tmp_path / "temporal.db", tmp_path / "temporal.log")
     server.start()
     try:
-        async with asyncio.timeout(120):
+        async with asyncio.timeout(within):
             client = await connect_when_serving(server.address)
             async with Stack.running(WorkflowEnvironment.from_client(client), settings) as stack:
-                case_ids = await open_cases(stack, 10, "server-restart")
-                await eventually(lambda: asked(stack) == 10, within=30, interval=0.1)
-
-                server.stop()
-                server.start()  # same file, same port
-                await serving_again(client)
-
-                for number, case_id in enumerate(case_ids):
-                    await reply_card_when_asked(stack, number, case_id)
-                assert await outcomes(client, case_ids, within=60) == [CaseOutcome.recovered] * 10
-                assert_each_recovered_once(stack, case_ids, STORY_WITH_REPLY)
+                yield stack, server
     finally:
         server.stop()
+
+
+async def test_cases_waiting_for_replies_resume_after_the_temporal_server_restarts(settings: Settings,
+                                                                                  tmp_path: Path):
+    settings = short_policy(settings, reply_timeout=timedelta(hours=4))
+    async with stack_on_own_server(settings, tmp_path) as (stack, server):
+        client = stack.env.client
+        case_ids = await open_cases(stack, 10, "server-restart")
+        await eventually(lambda: asked(stack) == 10, within=30, interval=0.1)
+
+        server.stop()
+        server.start()  # same file, same port
+        await serving_again(client)
+
+        for number, case_id in enumerate(case_ids):
+            await reply_card_when_asked(stack, number, case_id)
+        assert await outcomes(client, case_ids, within=60) == [CaseOutcome.recovered] * 10
+        assert_each_recovered_once(stack, case_ids, STORY_WITH_REPLY)
 
 
 # -- 4. the database refuses the worker's writes for a few seconds -------------------------------------------

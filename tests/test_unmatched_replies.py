@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
 from schemas.auth import PrincipalKind, Scope
 from schemas.cases import LiveState
@@ -27,7 +26,7 @@ from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
 from tests.test_auth import CONSOLE
 from tests.test_console_auth import client, session_of
 from tests.test_console_input import csrf_of
-from tests.test_faults import PersistentDevServer, connect_when_serving, serving_again
+from tests.test_faults import serving_again, stack_on_own_server
 
 ANOTHER_NUMBER = "+358409999999"
 pytestmark = pytest.mark.both_databases  # the conditional update that lets one attach win, on both
@@ -208,39 +207,32 @@ async def test_a_temporal_outage_after_the_claim_keeps_the_reply_on_the_case_and
     """Temporal down after the reply is claimed: 503 with Retry-After, the reply stays on the case (not detached,
     not lost); Temporal back, the same attach again sends it, and a third time changes nothing: the case reads it
     once (one code texted). Attaching it to another case is still 409 (review of console-rest, 2)."""
-    server = PersistentDevServer(tmp_path / "temporal.db", tmp_path / "temporal.log")
-    server.start()
-    try:
-        async with asyncio.timeout(180):
-            client = await connect_when_serving(server.address)
-            async with Stack.running(WorkflowEnvironment.from_client(client), settings) as stack:
-                case_id = (await stack.api.post("/transactions", json=till_record())).json()["case"]["case_id"]
-                await eventually(lambda: stack.texts_to(PHONE), within=30)
-                await stack.api.post(**texted(stack, ANOTHER_NUMBER, f"new phone, pay to {IBAN}", "SM-96"))
-                agent = stack.key("aino.agent", Scope.cases_read, Scope.cases_act)
-                [message] = await unmatched(stack, agent)
-                attach = f"/replies/unmatched/{message['id']}/attach"
+    async with stack_on_own_server(settings, tmp_path, within=180) as (stack, server):
+        case_id = (await stack.api.post("/transactions", json=till_record())).json()["case"]["case_id"]
+        await eventually(lambda: stack.texts_to(PHONE), within=30)
+        await stack.api.post(**texted(stack, ANOTHER_NUMBER, f"new phone, pay to {IBAN}", "SM-96"))
+        agent = stack.key("aino.agent", Scope.cases_read, Scope.cases_act)
+        [message] = await unmatched(stack, agent)
+        attach = f"/replies/unmatched/{message['id']}/attach"
 
-                server.stop()
-                away = await stack.api.post(attach, headers=agent, json={"case": case_id})
-                assert away.status_code == 503 and away.headers["Retry-After"], away.text
-                assert [row.case_id for row in stack.rows(MessageRow, id=message["id"])] == [case_id], "kept"
-                assert await unmatched(stack, agent) == []
-                server.start()  # same file, same port
-                await serving_again(client)
-
-                for _ in range(2):
-                    again = await stack.api.post(attach, headers=agent, json={"case": case_id})
-                    assert again.status_code == 202, again.text
-                await eventually(lambda: any("code" in text.body for text in stack.texts_to(PHONE)), within=30)
-                row_only_case(stack, "case-other", "07E80000")
-                elsewhere = await stack.api.post(attach, headers=agent, json={"case": "case-other"})
-                assert elsewhere.status_code == 409 and case_id in elsewhere.text, elsewhere.text
-                await read_every_signal(stack, case_id, 2)
-                await stack.idle(case_id)
-                assert len([text for text in stack.texts_to(PHONE) if "code" in text.body]) == 1, "read once"
-    finally:
         server.stop()
+        away = await stack.api.post(attach, headers=agent, json={"case": case_id})
+        assert away.status_code == 503 and away.headers["Retry-After"], away.text
+        assert [row.case_id for row in stack.rows(MessageRow, id=message["id"])] == [case_id], "kept"
+        assert await unmatched(stack, agent) == []
+        server.start()  # same file, same port
+        await serving_again(stack.env.client)
+
+        for _ in range(2):
+            again = await stack.api.post(attach, headers=agent, json={"case": case_id})
+            assert again.status_code == 202, again.text
+        await eventually(lambda: any("code" in text.body for text in stack.texts_to(PHONE)), within=30)
+        row_only_case(stack, "case-other", "07E80000")
+        elsewhere = await stack.api.post(attach, headers=agent, json={"case": "case-other"})
+        assert elsewhere.status_code == 409 and case_id in elsewhere.text, elsewhere.text
+        await read_every_signal(stack, case_id, 2)
+        await stack.idle(case_id)
+        assert len([text for text in stack.texts_to(PHONE) if "code" in text.body]) == 1, "read once"
 
 
 async def read_every_signal(stack: Stack, case_id: str, signals: int) -> None:

@@ -284,15 +284,7 @@ async def test_unmatched_replies_inbox_and_attaching_one_to_its_case(console: Co
     case_id = (await stack.api.post("/incidents", json=complaint("form-9401", source="feedback_form"))).json()[
         "case_id"]
     reference = stack.case(case_id).reference
-    content, signed = sign_email(stack.settings, {"sender": "someone@example.fi", "subject": "my refund?",
-                                                  "text": "Where is my money? Pay FI2112345600000785",
-                                                  "message_id": "m-7"})
-    carrier = stack.key("gateway", Scope.messages_inbound, kind=PrincipalKind.carrier)
-    assert (await stack.api.post("/webhooks/email", content=content, headers={**carrier, **signed})).status_code == 202
-    sari = await console.person(OWNER)
-    await sari.get_by_role("link", name="Unmatched replies").click()
-    message = sari.locator("#unmatched tbody tr").first
-    await expect(message).to_contain_text("Where is my money?")
+    sari, message = await inbox_with_an_emailed_reply(console, "Where is my money? Pay FI2112345600000785", "m-7")
     await expect(message).to_contain_text("s***@example.fi")
     await expect(message).not_to_contain_text("FI2112345600000785")
     assert await serious_violations(sari) == [], "axe on the inbox"
@@ -315,6 +307,20 @@ async def test_unmatched_replies_inbox_and_attaching_one_to_its_case(console: Co
     await sari.get_by_role("link", name=reference).click()
     await expect(sari.locator("#timeline")).to_contain_text(f"attached to this case by {OWNER}")
     assert stack.rows(MessageRow, case_id=case_id, direction="in")[0].body.startswith("Where is my money?")
+
+
+async def inbox_with_an_emailed_reply(console: Console, text: str, message_id: str) -> tuple[Page, Locator]:
+    """A signed email from someone@example.fi that matches no case, and the owner's inbox showing it (its row)."""
+    stack = console.stack
+    content, signed = sign_email(stack.settings, {"sender": "someone@example.fi", "subject": "about my case",
+                                                  "text": text, "message_id": message_id})
+    carrier = stack.key("gateway", Scope.messages_inbound, kind=PrincipalKind.carrier)
+    assert (await stack.api.post("/webhooks/email", content=content, headers={**carrier, **signed})).status_code == 202
+    sari = await console.person(OWNER)
+    await sari.get_by_role("link", name="Unmatched replies").click()
+    message = sari.locator("#unmatched tbody tr").first
+    await expect(message).to_contain_text(text.split(" Pay")[0])
+    return sari, message
 
 
 async def test_confirming_a_refund_paid_by_hand(dev_server: WorkflowEnvironment, settings: Settings, browser: Browser):
@@ -460,14 +466,7 @@ async def test_a_refused_attach_of_a_reply_no_longer_listed_is_shown_on_the_page
     stack = console.stack
     first = (await stack.api.post("/incidents", json=complaint("form-9601"))).json()["case_id"]
     second = (await stack.api.post("/incidents", json=complaint("form-9602"))).json()["case_id"]
-    content, signed = sign_email(stack.settings, {"sender": "someone@example.fi", "subject": "hello",
-                                                  "text": "About my complaint", "message_id": "m-96"})
-    carrier = stack.key("gateway", Scope.messages_inbound, kind=PrincipalKind.carrier)
-    assert (await stack.api.post("/webhooks/email", content=content, headers={**carrier, **signed})).status_code == 202
-    sari = await console.person(OWNER)
-    await sari.get_by_role("link", name="Unmatched replies").click()
-    message = sari.locator("#unmatched tbody tr").first
-    await expect(message).to_contain_text("About my complaint")
+    sari, message = await inbox_with_an_emailed_reply(console, "About my complaint", "m-96")
     [stored] = stack.rows(MessageRow, direction="in")
     agent = stack.key("aino.agent", Scope.cases_read, Scope.cases_act)
     taken = await stack.api.post(f"/replies/unmatched/{stored.id}/attach", headers=agent, json={"case": first})
