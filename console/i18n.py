@@ -41,6 +41,8 @@ FINNISH = {
     "The reply is no longer in the inbox, and was not attached:":
         "Vastaus ei ole enää saapuneissa, eikä sitä liitetty:",
     "new cases at the top": "uutta tapausta ylimpänä",
+    "old": "vanha", "the customer of": "asiakas tapauksissa",
+    "the customer of no open case": "ei minkään avoimen tapauksen asiakas",
     "cases now marked outside this view": "tapausta nyt merkitty tämän näkymän ulkopuolelle",
     "Reference": "Viite", "Customer": "Asiakas", "Store": "Myymälä",
     "Amount": "Summa", "Step": "Vaihe", "Next SLA breach": "Seuraava SLA-raja", "Opened": "Avattu",
@@ -174,6 +176,8 @@ SWEDISH = {
     "The reply is no longer in the inbox, and was not attached:":
         "Svaret finns inte längre i inkorgen och bifogades inte:",
     "new cases at the top": "nya ärenden överst",
+    "old": "gammalt", "the customer of": "kund i ärende",
+    "the customer of no open case": "kund i inget öppet ärende",
     "cases now marked outside this view": "ärenden nu markerade utanför den här vyn",
     "Reference": "Referens", "Customer": "Kund", "Store": "Butik",
     "Amount": "Belopp", "Step": "Steg", "Next SLA breach": "Nästa SLA-gräns", "Opened": "Öppnat",

@@ -103,4 +103,13 @@ def words(value: str | None) -> str:
 
 
 templates = Jinja2Templates(directory=HERE / "templates", context_processors=[_language])
-templates.env.globals.update(money=money, amount_of=amount_of, instant=instant, sla_badge=sla_badge, words=words)
+def age(moment: datetime) -> str:
+    """How long ago, roughly ("3 d", "4 h", "12 min"): an old reply is read against today's question if attached."""
+    minutes = max(0, int((datetime.now(UTC) - moment).total_seconds() // 60))
+    if minutes >= 24 * 60:
+        return f"{minutes // (24 * 60)} d"
+    return f"{minutes // 60} h" if minutes >= 60 else f"{minutes} min"
+
+
+templates.env.globals.update(money=money, amount_of=amount_of, instant=instant, sla_badge=sla_badge, words=words,
+                             age=age)

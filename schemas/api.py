@@ -75,3 +75,6 @@ class InboundMessageView(BaseModel):
     from_address: str | None
     body: str
     created_at: datetime
+    senders_open_cases: list[str] = Field(default_factory=list, description="References of the tenant's open cases "
+                                          "whose customer's number or email is this reply's sender: where it may "
+                                          "belong, and where its sender is not the customer if it is not listed.")

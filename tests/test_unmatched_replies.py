@@ -57,6 +57,7 @@ async def test_an_attached_reply_naming_an_account_is_paid_only_after_the_code(s
     agent = stack.key("aino.agent", Scope.cases_read, Scope.cases_act)
     [message] = await unmatched(stack, agent)
     assert message["from_address"] != ANOTHER_NUMBER and IBAN not in message["body"], "masked in the inbox"
+    assert message["senders_open_cases"] == [], "the sender is the customer of no open case"
 
     attached = await stack.api.post(f"/replies/unmatched/{message['id']}/attach", headers=agent,
                                     json={"case": stack.case(case_id).reference.lower()})
@@ -91,6 +92,8 @@ async def test_an_attached_text_from_the_number_on_file_is_read_as_a_matched_one
     await stack.api.post(**texted(stack, local, IBAN, "SM-81"))
     agent = stack.key("aino.agent", Scope.cases_read, Scope.cases_act)
     [message] = await unmatched(stack, agent)
+    assert sorted(message["senders_open_cases"]) == sorted(stack.case(case).reference for case in (first, second)), \
+        "the inbox says whose customer the sender is (review of console-rest, 5)"
 
     attached = await stack.api.post(f"/replies/unmatched/{message['id']}/attach", headers=agent,
                                     json={"case": second})

@@ -37,8 +37,8 @@ from schemas.progress import CaseStatus
 from settings import Settings
 from store.db import session_for
 from store.messages import set_delivery_status
-from store.replies import AlreadyAttached, NoSuchReply, match_open_case, unmatched
-from store.tables import CaseRow
+from store.replies import AlreadyAttached, NoSuchReply, match_open_case, open_cases_of, unmatched
+from store.tables import CaseRow, MessageRow
 
 router = APIRouter(tags=["inbound"])
 CarrierDep = Annotated[Principal, Depends(require(Scope.messages_inbound))]
@@ -120,9 +120,15 @@ async def inbound_email(carrier: CarrierDep, email: Annotated[EmailReplyIn, Depe
 def unmatched_replies(session: SessionDep, agent: AgentDep,
                       limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[InboundMessageView]:
     """Answers to the agent's tenant that matched no open case: for an agent to place by hand (sender and bank
-    accounts masked). Staff only: an integrator never reads customers' messages that are not on its cases."""
-    return [masked_inbound(InboundMessageView.model_validate(row, from_attributes=True))
-            for row in unmatched(session, agent.tenant, limit)]
+    accounts masked), each with the open cases whose customer is its sender (a sender with several and no
+    reference in the text stays unmatched; one not listed for a case is not that case's customer). Staff only: an
+    integrator never reads customers' messages that are not on its cases."""
+    def view(row: MessageRow) -> InboundMessageView:
+        cases = open_cases_of(session, agent.tenant, row.from_address) if row.from_address else []
+        return masked_inbound(InboundMessageView.model_validate(row, from_attributes=True).model_copy(
+            update={"senders_open_cases": [case.reference for case in cases]}))
+
+    return [view(row) for row in unmatched(session, agent.tenant, limit)]
 
 
 # messages.id is a 32-bit INTEGER (migration 0001): a larger id is no reply of ours, refused before PostgreSQL

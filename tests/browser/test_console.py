@@ -286,6 +286,9 @@ async def test_unmatched_replies_inbox_and_attaching_one_to_its_case(console: Co
     reference = stack.case(case_id).reference
     sari, message = await inbox_with_an_emailed_reply(console, "Where is my money? Pay FI2112345600000785", "m-7")
     await expect(message).to_contain_text("s***@example.fi")
+    # How old it is, and that its sender is no open case's customer: an agent sees both before attaching it.
+    await expect(message).to_contain_text(re.compile(r"\(\d+ min old\)"))
+    await expect(message).to_contain_text("the customer of no open case")
     await expect(message).not_to_contain_text("FI2112345600000785")
     assert await serious_violations(sari) == [], "axe on the inbox"
 
