@@ -205,6 +205,7 @@ async def test_of_parallel_attaches_of_one_reply_to_different_cases_exactly_one_
     assert [row.case_id for row in stack.rows(MessageRow, id=message["id"])] == [winner]
     assert [line.case_id for line in stack.rows(TimelineRow) if "attached" in line.note] == [winner]
 
+
 async def test_a_temporal_outage_after_the_claim_keeps_the_reply_on_the_case_and_a_retry_sends_it_once(
         settings: Settings, tmp_path: Path):
     """Temporal down after the reply is claimed: 503 with Retry-After, the reply stays on the case (not detached,
