@@ -25,7 +25,7 @@ from intake.cases import WorkflowNotStarted, case_id_for, open_case
 from intake.detection import overcharge_at_price
 from schemas.auth import Principal
 from schemas.directory import RejectedRow
-from schemas.incidents import IncidentIn, IncidentKind, IncidentSource
+from schemas.incidents import Customer, IncidentIn, IncidentKind, IncidentSource
 from schemas.major_incidents import AffectedIn, ChildState, FanOut, MajorIncidentIn, MajorStatus
 from schemas.money import Money
 from schemas.transactions import TransactionRecord
@@ -121,15 +121,26 @@ def uploaded(declared: MajorIncidentIn, rejected: list[RejectedRow]) -> Iterator
         if one.store not in declared.stores:
             rejected.append(RejectedRow(row=number, field="store", reason="not one of the incident's stores"))
             continue
+        try:  # refused here, not after approval: a child the parent cannot open would stall its fan-out
+            _incident(f"row:{number}", declared.recovery, declared.description, declared.title, one.store,
+                      one.transaction_ref, one.customer, one.amount)
+        except ValidationError as error:
+            rejected.extend(rejected_reasons(number, error))
+            continue
         yield one
 
 
 def child_incident(major: MajorIncidentRow, row: AffectedCustomerRow) -> IncidentIn:
     """The child's report, as if the till had posted it: the sale, the customer, the amount, and what went wrong."""
-    return IncidentIn(external_id=f"{major.id}:{row.seq}", kind=IncidentKind(major.recovery),
-                      source=IncidentSource.transaction_monitor, customer=row.customer,
-                      amount=Money(amount_minor=row.amount_minor, currency=row.currency), store=row.store,
-                      transaction_ref=row.transaction_ref, description=major.description, topic=major.title)
+    return _incident(f"{major.id}:{row.seq}", major.recovery, major.description, major.title, row.store,
+                     row.transaction_ref, row.customer, Money(amount_minor=row.amount_minor, currency=row.currency))
+
+
+def _incident(external_id: str, recovery: str, description: str, title: str, store: str, transaction_ref: str,
+              customer: Customer, amount: Money) -> IncidentIn:
+    return IncidentIn(external_id=external_id, kind=IncidentKind(recovery), source=IncidentSource.transaction_monitor,
+                      customer=customer, amount=amount, store=store, transaction_ref=transaction_ref,
+                      description=description, topic=title)
 
 
 async def open_child(client: Client, settings: Settings, declarer: Principal, major: MajorIncidentRow,

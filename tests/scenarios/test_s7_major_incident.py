@@ -176,12 +176,15 @@ async def test_an_uploaded_list_reports_the_rows_it_refuses(live_stack: Stack):
             "customer": {"name": "Liisa Laine", "phone": phone(900)}}
     body = {**declaration(stack), "wrong_price": None, "affected": [
         good, {**good, "transaction_ref": "W-2", "amount": {"amount_minor": 250, "currency": "EURO"}},
-        {**good, "transaction_ref": "W-3", "store": "Elsewhere"}, {**good, "customer": {"name": "Liisa Laine"}}]}
+        {**good, "transaction_ref": "W-3", "store": "Elsewhere"}, {**good, "customer": {"name": "Liisa Laine"}},
+        {**good, "transaction_ref": "W-4", "amount": {"amount_minor": 0, "currency": "EUR"}}]}
     declared = await stack.api.post("/major-incidents", json=body, headers=till)
     assert declared.status_code == 201, declared.text
     view = declared.json()
-    assert view["progress"]["affected"] == 1, "W-1 once (listed twice), W-2 and W-3 refused"
-    assert [(row["row"], row["field"]) for row in view["rejected"]] == [(2, "amount.currency"), (3, "store")]
+    assert view["progress"]["affected"] == 1, "W-1 once (listed twice), W-2, W-3 and W-4 refused"
+    assert [(row["row"], row["field"]) for row in view["rejected"]][:2] == [(2, "amount.currency"), (3, "store")]
+    assert [row["row"] for row in view["rejected"]][2:] == [5], \
+        "a zero amount is refused at declaration: no child could be opened for it after approval (review B1)"
     assert stack.rows(MajorIncidentRow)[0].rejected
 
 
