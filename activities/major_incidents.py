@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from temporalio import activity
 from temporalio.client import Client
@@ -54,9 +55,16 @@ class MajorIncidentActivities:
                     await run_in_threadpool(self._mark, major.id, row.seq, ChildState.held)
                     return
                 await _sleep_until(start + timedelta(seconds=slot * interval))
-                await open_child(self._client, self._settings, step.declared_by, major, row)
+                try:
+                    await open_child(self._client, self._settings, step.declared_by, major, row)
+                except ValidationError:  # a row no child can be opened for: left to a person, not retried forever
+                    await run_in_threadpool(self._mark, major.id, row.seq, ChildState.held)
 
-        await asyncio.gather(*(open_one(slot, row) for slot, row in enumerate(rows)))
+        # A task group, not gather: when one row fails the others are cancelled, so a retry of the step never
+        # runs alongside orphans of the failed attempt (which would double the start rate).
+        async with asyncio.TaskGroup() as group:
+            for slot, row in enumerate(rows):
+                group.create_task(open_one(slot, row))
         return BatchOpened(opened=len(rows), next_not_before=start + timedelta(seconds=len(rows) * interval))
 
     def _batch(self, step: OpenBatch):
