@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from temporalio import activity
 from temporalio.client import Client
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from intake.major_incidents import open_child
 from intake.personal import missing_from_reply
@@ -98,11 +98,12 @@ class MajorIncidentActivities:
         outcome = CaseOutcome.cancelled if kind is StopKind.cancel else CaseOutcome.resolved_by_hand
         stop = StopRequest(kind=kind, outcome=outcome, reason=f"major incident {request.major_id}: {request.reason}",
                            requested_by=request.requested_by)
+        stopped = 0
         for number, case_id in enumerate(stopping):
-            await self._signal(case_id, "stop", stop)
+            stopped += await self._signal(case_id, "stop", stop)
             if number % 100 == 0:
                 activity.heartbeat(number)
-        return StopReport(stopped=len(stopping), withdrawn=withdrawn, left_running=all_open - len(stopping))
+        return StopReport(stopped=stopped, withdrawn=withdrawn, left_running=all_open - len(stopping))
 
     def _to_stop(self, request: StopChildren) -> tuple[int, list[str], int]:
         with session_for(self._settings.database_url) as session:
@@ -137,8 +138,10 @@ class MajorIncidentActivities:
     async def _signal(self, case_id: str, name: str, payload) -> bool:
         try:
             await self._client.get_workflow_handle(case_id).signal(name, payload)
-        except RPCError:  # it ended meanwhile: nothing to stop or tell
-            return False
+        except RPCError as error:
+            if error.status is not RPCStatusCode.NOT_FOUND:  # an outage: the activity retries, no stop is dropped
+                raise
+            return False  # it ended meanwhile: nothing to stop or tell
         return True
 
 
