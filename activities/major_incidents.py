@@ -119,15 +119,19 @@ class MajorIncidentActivities:
         the filled-in text is not personal for is skipped (its timeline is not written: the parent's view
         counts what was sent)."""
         cases = await run_in_threadpool(self._open_cases, request.major_id)
+        # A retry resumes after the last case told (heartbeated), so no customer is texted the message twice.
+        details = activity.info().heartbeat_details
+        done_through = details[0] if details else ""
         sent = 0
-        for number, case in enumerate(cases):
-            text = personalised(request.message, case)
-            if missing_from_reply(text, request.message.agent_name, case):
+        for case in cases:
+            if case.id <= done_through:
                 continue
-            reply = PersonalReply(text=text, agent_name=request.message.agent_name, sent_by=request.message.sent_by)
-            sent += await self._signal(case.id, "personal_reply", reply)
-            if number % 100 == 0:
-                activity.heartbeat(number)
+            text = personalised(request.message, case)
+            if not missing_from_reply(text, request.message.agent_name, case):
+                reply = PersonalReply(text=text, agent_name=request.message.agent_name,
+                                      sent_by=request.message.sent_by)
+                sent += await self._signal(case.id, "personal_reply", reply)
+            activity.heartbeat(case.id)
         return sent
 
     def _open_cases(self, major_id: str) -> list[CaseRow]:

@@ -94,7 +94,7 @@ def open_children(session: Session, major_id: str, unreached_only: bool) -> list
                     CaseRow.closed_at.is_(None)))
     if unreached_only:
         query = query.where(CaseRow.first_contact_at.is_(None))
-    return list(session.exec(query).all())
+    return list(session.exec(query.order_by(CaseRow.id)).all())  # in id order: a retried message resumes by id
 
 
 def approved_child(session: Session, case_id: str) -> AffectedCustomerRow | None:
