@@ -74,7 +74,11 @@ class MajorIncidentFanOut:
                     return
                 await self._record(MajorStatus.fanning_out)
             if steps == fan.batches_per_run or workflow.info().is_continue_as_new_suggested():
-                workflow.continue_as_new(fan)
+                await self._deliver_messages()  # nothing waits in between: no signal is left behind in this run
+                if self._stop is None:
+                    workflow.continue_as_new(fan)
+            if self._stop is not None:  # it came in during an await above: open no further step
+                return
             count = min(fan.batch, fan.affected - fan.next_seq)
             opened: BatchOpened = await workflow.execute_activity(
                 MajorActivity.open_batch,
