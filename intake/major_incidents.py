@@ -149,12 +149,11 @@ async def open_child(client: Client, settings: Settings, declarer: Principal, ma
     (which asks the row for the approved amount) never runs ahead of it; a retry opens the same case."""
     incident = child_incident(major, row)
     case_id = case_id_for(declarer.tenant, declarer.id, incident.external_id)
-    await run_in_threadpool(_mark, settings, major.id, row.seq, ChildState.opened, case_id)
-    opened = await open_case(client, settings, declarer, incident)
-    if opened.linked_to is not None:
-        await run_in_threadpool(_mark, settings, major.id, row.seq, ChildState.linked, opened.case_id)
-        return ChildState.linked
-    return ChildState.opened
+    await run_in_threadpool(_mark, settings, major.id, row.seq, ChildState.opening, case_id)
+    opened = await open_case(client, settings, declarer, incident)  # idempotent by case id: a retry re-runs it
+    state = ChildState.opened if opened.linked_to is None else ChildState.linked
+    await run_in_threadpool(_mark, settings, major.id, row.seq, state, opened.case_id)
+    return state
 
 
 def _mark(settings: Settings, major_id: str, seq: int, state: ChildState, case_id: str | None) -> None:

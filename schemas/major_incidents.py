@@ -77,6 +77,7 @@ class MajorStatus(StrEnum):
 
 class ChildState(StrEnum):
     pending = "pending"  # not opened yet
+    opening = "opening"  # its case id is named, the case may not exist yet: a retried step opens it again
     opened = "opened"  # a case of its own, started
     linked = "linked"  # the sale already had a case: linked to it, never contacted or paid twice
     held = "held"  # above the approved cap per child: left to a person

@@ -67,7 +67,8 @@ def visible_incident(session: Session, tenant: str, major_id: str) -> MajorIncid
 def pending_batch(session: Session, major_id: str, first_seq: int, count: int) -> list[AffectedCustomerRow]:
     return list(session.exec(select(AffectedCustomerRow).where(
         AffectedCustomerRow.major_id == major_id, AffectedCustomerRow.seq >= first_seq,
-        AffectedCustomerRow.seq < first_seq + count, AffectedCustomerRow.state == ChildState.pending)
+        AffectedCustomerRow.seq < first_seq + count,
+        AffectedCustomerRow.state.in_((ChildState.pending, ChildState.opening)))
         .order_by(AffectedCustomerRow.seq)).all())
 
 
@@ -90,7 +91,8 @@ def withdraw_pending(session: Session, major_id: str) -> int:
 def open_children(session: Session, major_id: str, unreached_only: bool) -> list[str]:
     """Child cases still open (for a close: only those that have not reached their customer)."""
     query = (select(CaseRow.id).join(AffectedCustomerRow, AffectedCustomerRow.case_id == CaseRow.id)
-             .where(AffectedCustomerRow.major_id == major_id, AffectedCustomerRow.state == ChildState.opened,
+             .where(AffectedCustomerRow.major_id == major_id,
+                    AffectedCustomerRow.state.in_((ChildState.opened, ChildState.opening)),  # started, maybe unmarked
                     CaseRow.closed_at.is_(None)))
     if unreached_only:
         query = query.where(CaseRow.first_contact_at.is_(None))
