@@ -305,8 +305,9 @@ async def test_erasing_a_customer_clears_what_the_till_and_the_incident_knew_of_
                          json={"cap": {"amount_minor": 500, "currency": "EUR"}})
     await eventually(lambda: stack.texts_to(phone(0)), within=120)
     [child] = _opened(stack, major_id)
-    await stack.api.post(f"/cases/{child.case_id}/close", json={"outcome": "resolved_by_hand",
-                                                                 "reason": "paid at the desk"})
+    closing = await stack.api.post(f"/cases/{child.case_id}/close", json={"outcome": "resolved_by_hand",
+                                                                           "reason": "paid at the desk"})
+    assert closing.status_code < 300, closing.text
     await eventually(lambda: stack.case(child.case_id).closed_at, within=120)
 
     erased = await stack.api.post("/customers/erase", json={"name": "Asiakas0 Virtanen", "phone": phone(0),
