@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from jinja2 import ChoiceLoader, DictLoader, Environment
+from jinja2 import ChoiceLoader, DictLoader, Environment, TemplateNotFound
 
 from messages import render
 from schemas.progress import CaseOutcome
@@ -20,10 +20,10 @@ TYPO = "Hello {{ customer_nam }}, we charged you {{ amount }} too little."
 @pytest.fixture
 def typo_in_the_undercharge_notice(monkeypatch: pytest.MonkeyPatch) -> None:
     """The notice, as a developer might have saved it, in front of the real templates."""
-    real = render._environment()
+    real = render._environment(render.TEMPLATE_DIR)
     broken = Environment(loader=ChoiceLoader([DictLoader({"undercharge/notice.en.j2": TYPO}), real.loader]),
                          undefined=real.undefined, trim_blocks=True, lstrip_blocks=True)
-    monkeypatch.setattr(render, "_environment", lambda: broken)
+    monkeypatch.setattr(render, "_environment", lambda _directory: broken)
 
 
 @pytest.mark.usefixtures("typo_in_the_undercharge_notice")
@@ -47,6 +47,14 @@ async def test_a_template_typo_fails_the_test_at_once_with_jinjas_message(stack:
 
 def test_a_syntax_error_names_the_template_and_line(monkeypatch: pytest.MonkeyPatch):
     broken = Environment(loader=DictLoader({"undercharge/notice.en.j2": "Hello\n{{ customer_name }"}))
-    monkeypatch.setattr(render, "_environment", lambda: broken)
+    monkeypatch.setattr(render, "_environment", lambda _directory: broken)
     with pytest.raises(render.TemplateFailed, match=r"TemplateSyntaxError: .* \(line 2 of undercharge/notice.en.j2\)"):
         render.render("undercharge/notice", "en", "sms", None)
+
+
+def test_a_template_not_found_stays_retryable():
+    """During a rolling deploy an old worker lacks a new template; a retry on a new worker sends it, so a missing
+    template is not a `TemplateFailed` (which the activity turns into a non-retryable error)."""
+    with pytest.raises(TemplateNotFound) as missing:
+        render.render("no_such_kind/notice", "en", "sms", None)
+    assert not isinstance(missing.value, render.TemplateFailed)
