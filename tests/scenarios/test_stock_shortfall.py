@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from kinds.stock_shortfall import KIND
+import pytest
+from pydantic import ValidationError
+
+from kinds.stock_shortfall import KIND, StockShortfallDetails
 from schemas.auth import Scope
 from schemas.progress import CaseOutcome, CaseStep
 from tests.harness import Stack, eventually
@@ -82,3 +85,11 @@ async def test_an_incident_without_its_product_is_refused_naming_the_field(stack
     assert response.status_code == 422
     fields = {tuple(error["loc"]) for error in response.json()["detail"]}
     assert ("body", "details", "product") in fields and ("body", "details", "prodcut") in fields
+
+
+@pytest.mark.parametrize("product", ["Rimadyl\nSubject: free", "Rimadyl\r50 mg", "Rimadyl\x0050 mg", "   "])
+def test_a_product_is_one_line_of_text(product: str):
+    """The product is named in every message (an SMS, an email subject): a line break or control character in it
+    is refused at intake, like every other one-line text."""
+    with pytest.raises(ValidationError, match="product"):
+        StockShortfallDetails(product=product)
