@@ -66,6 +66,9 @@ async def test_nobody_finding_it_in_time_escalates_and_it_takes_no_approval(stac
     approval = await stack.api.post(f"/cases/{case_id}/approvals", headers=stack.key("sami", Scope.cases_approve),
                                     json={"decision": "approve", "reason": "nothing to approve"})
     assert approval.status_code == 409 and "takes no approval" in approval.json()["detail"]
+    by_hand = await stack.api.post(f"/cases/{case_id}/manual-refund", json={"reference": "NDEA-1"},
+                                   headers=stack.key("eero.agent", Scope.cases_act))
+    assert by_hand.status_code == 403  # who may act comes first; what the case can do is told only to them
 
     await stack.skip(timedelta(days=3))  # two business hours, whatever day the test runs on
     notes = await eventually(lambda: _timeline(stack, case_id))
