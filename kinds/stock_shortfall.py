@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from kinds.spec import KindSpec
 from messages.dimensions import Dimension
 from schemas.channels import Channel
+from schemas.inputs import SingleLine
 from schemas.sla import Priority, SlaTargets
 
 
@@ -19,8 +20,7 @@ class StockShortfallDetails(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    product: str = Field(min_length=1, max_length=200, pattern=r"\S",
-                         description="The product as the customer asked for it, named in every message.")
+    product: SingleLine = Field(description="The product as the customer asked for it, named in every message.")
 
 
 KIND = KindSpec(

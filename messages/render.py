@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from babel.numbers import get_currency_symbol
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound, TemplateSyntaxError
 
 from messages.sms import is_gsm7
 from schemas.channels import Channel, Language
@@ -30,8 +30,10 @@ _DUE_FORMAT = {Language.fi: "EEEE d.M.yyyy 'klo' HH.mm", Language.sv: "EEEE d.M.
 
 
 class TemplateFailed(ValueError):
-    """A template that cannot render (a fact misspelt, a syntax error, no such template): a developer's mistake,
-    the same on every retry. The text names the template, language, channel and Jinja's own message."""
+    """A template that cannot render (a fact misspelt, a syntax error): a developer's mistake, the same on every
+    retry. A template that is not found is not one: during a rolling deploy an old worker lacks a new template, and
+    a retry that lands on a new worker sends it, so `TemplateNotFound` stays a plain (retryable) error. The text
+    names the template, language, channel and Jinja's own message."""
 
 
 @dataclass(frozen=True)
@@ -50,10 +52,13 @@ def render(template: str, language: Language, channel: Channel, facts: MessageFa
            directory: Path = TEMPLATE_DIR) -> RenderedMessage:
     """Picks the most specific template: this channel and language, then any channel, then English (a last
     resort for a case already running: `tests/test_message_quality.py` fails for a template missing a language).
-    Raises `TemplateFailed` with Jinja's message when the template cannot render. `directory`: another set of
+    Raises `TemplateFailed` with Jinja's message when the template cannot render (`TemplateNotFound` passes
+    through). `directory`: another set of
     templates (the quality test renders edited copies to prove its check catches what they lack)."""
     try:
         return _render(template, language, channel, facts, directory)
+    except TemplateNotFound:
+        raise  # not this worker's mistake to give up on: a newer worker has the template (see `TemplateFailed`)
     except TemplateError as error:
         where = f" (line {error.lineno} of {error.name})" if isinstance(error, TemplateSyntaxError) else ""
         raise TemplateFailed(f"template {template} ({language}, {channel}): {type(error).__name__}: "

@@ -10,7 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from settings import PROJECT_DIR
+from workflows.new import scaffold
 
 KIND = "parcel_lost"
 
@@ -59,3 +62,18 @@ def test_a_kind_from_the_scaffold_passes_its_scenario_and_replay_tests(tmp_path:
         *(f"?? messages/templates/{KIND}/first_contact.{language}.j2" for language in ("en", "fi", "sv"))])
     diff = run("git", "diff", "-U0", "kinds/__init__.py", cwd=repo)
     assert [row for row in diff.splitlines() if row[:1] in "+-" and row[:3] not in ("+++", "---")] == [f"+{line}"]
+
+
+@pytest.mark.parametrize("kind", ["mro", "count", "format", "title", "name", "value", "class", "lambda", "match",
+                                  "Parcel", "9lives", "parcel-lost"])
+def test_a_name_that_would_break_the_kind_is_refused(kind: str, tmp_path: Path):
+    with pytest.raises(SystemExit, match=f"'{kind}'"):
+        scaffold(kind, tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
+def test_an_existing_kinds_templates_are_named_as_the_reason(tmp_path: Path):
+    (tmp_path / "messages/templates/parcel_lost").mkdir(parents=True)
+    with pytest.raises(SystemExit) as refused:
+        scaffold(KIND, tmp_path)
+    assert str(refused.value) == "'parcel_lost' exists already: its templates"

@@ -6,8 +6,10 @@ changes no existing file: it prints the one line that switches the kind on. See 
 
 from __future__ import annotations
 
+import keyword
 import re
 import sys
+from enum import StrEnum
 from pathlib import Path
 
 from schemas.channels import Language
@@ -15,6 +17,10 @@ from schemas.channels import Language
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRY = "kinds/__init__.py"
 SKELETON = Path(__file__).parent / "skeleton"  # the files it writes, with `{{kind}}` to fill in
+# A kind becomes a member of a str enum (IncidentKind), a module and an identifier: a Python keyword is no
+# module name, and a name the enum or str already has (mro, name, value, count, format, title) would shadow it.
+_TAKEN = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(StrEnum)) | frozenset(dir(str)) \
+    | {"mro", "name", "value"}
 
 
 def files_for(kind: str) -> dict[str, str]:
@@ -33,8 +39,11 @@ def scaffold(kind: str, root: Path = ROOT) -> list[str]:
     """Writes the kind's files under `root`; refuses a name that is not a new snake_case kind."""
     if not re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", kind) or len(kind) > 40:
         raise SystemExit(f"'{kind}': a kind is a snake_case name of at most 40 characters, such as parcel_lost")
+    if kind in _TAKEN:
+        raise SystemExit(f"'{kind}': a Python keyword or a name str and enums already have; choose another")
     files = files_for(kind)
-    if existing := [path for path in files if (root / path).exists()] or (root / "messages/templates" / kind).exists():
+    existing = [path for path in files if (root / path).exists()]
+    if existing or (root / "messages/templates" / kind).exists():
         raise SystemExit(f"'{kind}' exists already: {existing or 'its templates'}")
     for path, text in files.items():
         (root / path).parent.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.steps import Decision, PersonalReply, PriorityChange, decision_refusal
 
 FOUR_EYES_PATCH = "four-eyes-owner-and-reassigner"
+PERSONAL_REPLY_DELIVERED_PATCH = "personal-reply-met-only-when-delivered"
 _NOTICE = {Level.owner_warned: "owner warned", Level.supervisor: "escalated to the supervisors",
            Level.above_supervisor: "escalated above the supervisors"}
 
@@ -59,13 +60,21 @@ class PromiseSteps:
 
     async def await_personal_reply(self, template: str = "common/personal_reply") -> PersonalReply:
         """Waits for an agent's personal reply (`POST /cases/{id}/responses`; the SLA watch escalates meanwhile) and
-        sends it as written, in `template` (its `reply_text`), which a type may give its own subject and framing."""
+        sends it as written, in `template` (its `reply_text`), which a type may give its own subject and framing.
+        The first-reply promise is met only when it reaches the customer; if no channel does, its owner takes it."""
         self._set(CaseStep.personal_reply, CaseStatus.open)
         await workflow.wait_condition(lambda: bool(self._personal_replies))
         reply = self._personal_replies.pop(0)
         self._reply_text = reply.text
-        self._sla.meet("first_reply", workflow.now())
-        await self.tell_customer(template, CaseStep.personal_reply)
+        if not workflow.patched(PERSONAL_REPLY_DELIVERED_PATCH):  # cases from before: met first, sent as it went
+            self._sla.meet("first_reply", workflow.now())
+            await self.tell_customer(template, CaseStep.personal_reply)
+            return reply
+        if await self.tell_customer(template, CaseStep.personal_reply):
+            self._sla.meet("first_reply", workflow.now())  # a reply that reached nobody keeps no promise
+        else:
+            await self.hand_to_owner("the personal reply reached no channel (why is on the timeline): please "
+                                     "reach the customer yourself")
         return reply
 
     async def approved(self, what: str, amounts: list[Money]) -> bool:

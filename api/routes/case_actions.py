@@ -107,10 +107,10 @@ async def confirm_manual_refund(case_id: str, payment: ManualRefundIn, settings:
     refund can follow, and the case goes on. A second confirmation is 409, and still wakes the case if the first
     one's signal was lost."""
     case = await load_visible_case(settings, case_id, agent)
-    require_action(case, StaffAction.hand_payment)
-    if agent.id != case.owner and not agent.may(Scope.cases_approve):
+    if agent.id != case.owner and not agent.may(Scope.cases_approve):  # before saying what the case can do
         raise HTTPException(status.HTTP_403_FORBIDDEN,
                             "only the case's owner or a supervisor records a payment by hand")
+    require_action(case, StaffAction.hand_payment)
     live = await live_state(temporal, case_id)
     if live is None or not live.awaiting_hand_payment:
         raise HTTPException(status.HTTP_409_CONFLICT, f"the case is not waiting for a refund by hand: "

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from kinds.stock_shortfall import KIND
+import pytest
+from pydantic import ValidationError
+
+from kinds.stock_shortfall import KIND, StockShortfallDetails
 from schemas.auth import Scope
 from schemas.progress import CaseOutcome, CaseStep
 from tests.harness import Stack, eventually
@@ -63,6 +66,9 @@ async def test_nobody_finding_it_in_time_escalates_and_it_takes_no_approval(stac
     approval = await stack.api.post(f"/cases/{case_id}/approvals", headers=stack.key("sami", Scope.cases_approve),
                                     json={"decision": "approve", "reason": "nothing to approve"})
     assert approval.status_code == 409 and "takes no approval" in approval.json()["detail"]
+    by_hand = await stack.api.post(f"/cases/{case_id}/manual-refund", json={"reference": "NDEA-1"},
+                                   headers=stack.key("eero.agent", Scope.cases_act))
+    assert by_hand.status_code == 403  # who may act comes first; what the case can do is told only to them
 
     await stack.skip(timedelta(days=3))  # two business hours, whatever day the test runs on
     notes = await eventually(lambda: _timeline(stack, case_id))
@@ -82,3 +88,11 @@ async def test_an_incident_without_its_product_is_refused_naming_the_field(stack
     assert response.status_code == 422
     fields = {tuple(error["loc"]) for error in response.json()["detail"]}
     assert ("body", "details", "product") in fields and ("body", "details", "prodcut") in fields
+
+
+@pytest.mark.parametrize("product", ["Rimadyl\nSubject: free", "Rimadyl\r50 mg", "Rimadyl\x0050 mg", "   "])
+def test_a_product_is_one_line_of_text(product: str):
+    """The product is named in every message (an SMS, an email subject): a line break or control character in it
+    is refused at intake, like every other one-line text."""
+    with pytest.raises(ValidationError, match="product"):
+        StockShortfallDetails(product=product)

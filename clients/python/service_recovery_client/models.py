@@ -5,7 +5,7 @@ document at /docs."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,7 +32,9 @@ class Incident(BaseModel):
     """`external_id` is yours: sending the same one again returns the same case."""
 
     external_id: str
-    kind: Literal["overcharge", "undercharge", "duplicate_purchase", "complaint", "data_misuse"]
+    # Text, not a closed list: a kind added to the server (docs/adding-a-workflow.md) is sent without a new client;
+    # the server refuses an unknown one with a 422 naming `kind`.
+    kind: str = Field(description="The incident's kind, e.g. 'overcharge' or 'stock_shortfall' (see /docs).")
     source: Literal["till", "web_shop", "contact_centre", "feedback_form", "social_media"]
     customer: Customer
     amount: Money | None = None
@@ -40,6 +42,8 @@ class Incident(BaseModel):
     transaction_ref: str | None = None
     description: str | None = None
     topic: str | None = None
+    details: dict[str, Any] | None = Field(default=None, description="What the kind declares besides the fields "
+                                           "above, e.g. {'product': '...'} for a stock_shortfall (see /docs).")
 
 
 class SaleLine(BaseModel):
