@@ -12,10 +12,12 @@ from __future__ import annotations
 import re
 
 # Where the customer's own words end in an email reply: the quoted message below them is ours, and names every
-# answer we offered ("reply 1 for the card, or 2 for the service desk").
-_QUOTED = re.compile(
-    r"^\s*(>|-{2,}\s*(original|alkuperäinen|ursprungligt)|(from|lähettäjä|från|sent|lähetetty|skickat):"
-    r"|(on|le|am) .+ wrote:|.+ (kirjoitti|skrev):)", re.IGNORECASE | re.MULTILINE)
+# answer we offered ("reply 1 for the card, or 2 for the service desk"). A header ends in a colon: Gmail's "On ...
+# wrote:", Swedish "Den ... skrev Kundtjänst <...>:", Apple Mail's Finnish "X kirjoitti 1.1.2024 kello 10.00:".
+_QUOTE_HEADER = re.compile(
+    r"^\s*(-{2,}\s*(original|alkuperäinen|ursprungligt)|(from|lähettäjä|från|sent|lähetetty|skickat):"
+    r"|.*\b(wrote|kirjoitti|skrev)\b.*:\s*$)", re.IGNORECASE | re.MULTILINE)
+_QUOTED_LINE = re.compile(r"^\s*>.*$\n?", re.MULTILINE)
 # Clauses: a negation says no to what its own clause names ("ei kortille vaan tilille FI..." is the account).
 _CLAUSE_END = re.compile(r"[.,;:!?\n]|\b(vaan|mutta|but|instead|rather|utan|men)\b", re.IGNORECASE)
 NEGATION = re.compile(r"\b(not|no|never|don'?t|do not|won'?t|can'?t|isn'?t|ei|en|emme|eikä|älä|älkää|inte|ej|"
@@ -44,9 +46,11 @@ _FILLER = {"kiitos", "kiitti", "kiittäen", "thanks", "thank", "you", "please", 
 
 
 def own_words(text: str) -> str:
-    """The reply without the message it quotes (an email client's "> ..." lines, "On ... wrote:" and below)."""
-    quoted = _QUOTED.search(text)
-    return text[:quoted.start()] if quoted and quoted.start() > 0 else text
+    """The reply without the message it quotes: every "> ..." line wherever it sits (an account number quoted
+    back is not the customer's answer), and everything from a quote header ("On ... wrote:") down."""
+    text = _QUOTED_LINE.sub("", text)
+    header = _QUOTE_HEADER.search(text)
+    return text[:header.start()] if header else text
 
 
 def destinations_named(text: str) -> set[str]:

@@ -178,3 +178,20 @@ def test_the_strict_reading_is_kept_for_replies_that_came_before_the_wide_one():
     so a case replays: here the quoted mail, which names both answers, was not understood."""
     assert interpret_reply(QUOTED_MAIL, IntentKind.refund_destination, S1_OFFERS).kind is IntentKind.free_text
     assert read(QUOTED_MAIL).destination.kind is RefundDestinationKind.original_card
+
+
+@pytest.mark.parametrize("text", [
+    "> FI21 1234 5600 0007 85\nkortille",
+    "kortille\n\nDen 30 nov. 2026 kl. 10:12 skrev Kundtjänst <cs@example.com>:\nFI21 1234 5600 0007 85",
+    "kortille\n\nMaija Asiakaspalvelu kirjoitti 1.1.2024 kello 10.00:\n\nFI21 1234 5600 0007 85",
+])
+def test_an_account_number_we_quoted_back_is_never_the_answer(text: str):
+    """The customer's own words are read; the quoted IBAN is not (review B2)."""
+    assert read(text, S2_OFFERS).destination.kind is RefundDestinationKind.original_card
+
+
+@pytest.mark.parametrize("text", ["> FI21 1234 5600 0007 85",
+                                  "Den 30 nov. 2026 kl. 10:12 skrev Kundtjänst <cs@example.com>:\n"
+                                  "FI21 1234 5600 0007 85"])
+def test_an_account_number_only_in_quoted_text_is_not_understood(text: str):
+    assert read(text, S2_OFFERS).kind is IntentKind.free_text
