@@ -22,6 +22,9 @@ _QUOTED_LINE = re.compile(r"^\s*>.*$\n?", re.MULTILINE)
 _CLAUSE_END = re.compile(r"[.,;:!?\n]|\b(vaan|mutta|but|instead|rather|utan|men)\b", re.IGNORECASE)
 NEGATION = re.compile(r"\b(not|no|never|don'?t|do not|won'?t|can'?t|isn'?t|ei|en|emme|eikä|älä|älkää|inte|ej|"
                       r"icke|aldrig)\b", re.IGNORECASE)
+_HEDGE = re.compile(r"\b(ehkä|kai|luultavasti|maybe|perhaps|probably|sorry|wrong|kanske|förlåt|fel|väärä)\b",
+                    re.IGNORECASE)
+_ANOTHER_ACCOUNT = re.compile(r"\b[A-Z]{2}\d{2}(\s?[A-Z0-9]{4}){2,}", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]+|\d+")
 # Destination words as customers write them: stems (Finnish and Swedish inflect, "kortillesi", "kortet") and
 # whole words; a word one typo away from a whole word of five letters or more counts too ("krotille").
@@ -58,10 +61,19 @@ def destinations_named(text: str) -> set[str]:
     return {kind for word in _WORD.findall(text.lower()) for kind in _STEMS if _names(word, kind)}
 
 
-def negated_near(text: str, start: int, end: int) -> bool:
-    """Whether the clause around text[start:end] (an account number, say) holds a negation."""
+def account_alone(text: str, start: int, end: int) -> bool:
+    """Whether the account number at text[start:end] is the reply's one clear answer: no other account number, no
+    hedge ("ehkä", "sorry, wrong number"), no negation in its own clause, and any card or desk word said no to in
+    its own clause ("ei kortille vaan tilille FI..."). A negation that refuses no destination ("not mine", "en
+    tiedä") leaves the answer unclear."""
+    rest = text[:start] + " , " + text[end:]
+    if _ANOTHER_ACCOUNT.search(rest) or _HEDGE.search(rest):
+        return False
     before, after = _CLAUSE_END.split(text[:start])[-1], _CLAUSE_END.split(text[end:])[0]
-    return bool(NEGATION.search(before or "") or NEGATION.search(after or ""))
+    if NEGATION.search(before) or NEGATION.search(after):
+        return False
+    return all(bool(NEGATION.search(clause)) == bool(destinations_named(clause))
+               for clause in _CLAUSE_END.split(rest) if clause)
 
 
 def alone(text: str) -> int | None:

@@ -13,7 +13,7 @@ from schwifty.exceptions import SchwiftyException
 
 from schemas.channels import Channel
 from schemas.inputs import documented_rule, present, whole_number
-from schemas.phrasings import NEGATION, alone, destinations_named, negated_near, own_words
+from schemas.phrasings import NEGATION, account_alone, alone, destinations_named, own_words
 
 
 def _valid_iban(text: str) -> str:
@@ -148,7 +148,7 @@ def _read_widely(text: str, expecting: IntentKind | None, offered: frozenset[int
         return ReplyIntent(kind=IntentKind.satisfaction, score=number)
     if (found := _find_iban_at(text)) is not None:
         iban, start, end = found
-        if negated_near(text, start, end):  # "älä maksa tilille FI21 ...": no choice of that account
+        if not account_alone(text, start, end):  # "älä maksa tilille FI21 ...", "FI21 ... or the card"
             return ReplyIntent(kind=IntentKind.free_text)
         return _destination(RefundDestination(kind=RefundDestinationKind.bank_account, iban=iban))
     numbers |= {number} if number is not None else set()

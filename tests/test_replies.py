@@ -195,3 +195,15 @@ def test_an_account_number_we_quoted_back_is_never_the_answer(text: str):
                                   "FI21 1234 5600 0007 85"])
 def test_an_account_number_only_in_quoted_text_is_not_understood(text: str):
     assert read(text, S2_OFFERS).kind is IntentKind.free_text
+
+
+@pytest.mark.parametrize("text", [
+    "FI21 1234 5600 0007 85 tai FI49 5000 9420 0287 30",
+    "FI21 1234 5600 0007 85 or the card",
+    "kortille tai tilille FI21 1234 5600 0007 85",
+    "FI21 1234 5600 0007 85. Sorry, wrong number, not mine",
+    "en tiedä, ehkä FI21 1234 5600 0007 85",
+])
+def test_an_account_number_beside_another_answer_or_a_doubt_is_not_understood(text: str):
+    """Two destinations, or a hedge or a negation that refuses no destination: asked again (review M1)."""
+    assert read(text, S2_OFFERS).kind is IntentKind.free_text
