@@ -26,16 +26,23 @@ _HEDGE = re.compile(r"\b(ehkä|kai|luultavasti|maybe|perhaps|probably|sorry|wron
                     re.IGNORECASE)
 _ANOTHER_ACCOUNT = re.compile(r"\b[A-Z]{2}\d{2}(\s?[A-Z0-9]{4}){2,}", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]+|\d+")
-# Destination words as customers write them: stems (Finnish and Swedish inflect, "kortillesi", "kortet") and
-# whole words; a word one typo away from a whole word of five letters or more counts too ("krotille").
+# Destination words as customers write them, whole: Finnish and Swedish inflect ("kortillesi", "kortet"), but a
+# word's stem is no choice ("kortilta veloitettiin" is where the money was taken, "kassakuitti" a receipt,
+# "Kortbetalningen" a payment), so only the forms that say "to the card" or "at the desk" are listed. A word one
+# typo away from a listed word of five letters or more counts too ("krotille"), but never in its last three letters,
+# where Finnish puts its case endings ("kortilla", "kassalla": paid by card, charged at the till).
 # Not "visa": in Swedish it is also "show" ("kan ni visa...").
-_STEMS = {"card": ("card", "kort", "maksukort", "pankkikort", "luottokort", "bankkort", "kreditkort", "betalkort",
-                   "mastercard"),
-          "desk": ("desk", "servicedesk", "servicedisk", "palvelupist", "kassa", "infopist", "butik", "myymälä")}
-_WORDS = {"card": ("card", "kortille", "kortilleni", "kortillesi", "kortti", "korttiin", "kortilla", "kortet",
-                   "maksukortille", "pankkikortille", "kreditkortet", "betalkortet"),
-          "desk": ("desk", "palvelupiste", "palvelupisteeseen", "palvelupisteestä", "palvelupisteelle", "kassalta",
-                   "kassalle", "kassasta", "disken", "servicedisken", "servicedesk", "butiken", "myymälästä")}
+_WORDS = {"card": ("card", "kort", "kortille", "kortilleni", "kortillesi", "kortti", "korttiin", "kortet",
+                   "maksukortille", "pankkikortille", "luottokortille", "maksukortti", "pankkikortti", "bankkort",
+                   "bankkortet", "kreditkort", "kreditkortet", "betalkort", "betalkortet", "mastercard"),
+          "desk": ("desk", "servicedesk", "servicedisk", "disken", "servicedisken", "palvelupiste",
+                   "palvelupisteeseen", "palvelupisteestä", "palvelupisteelle", "kassa", "kassalle", "infopiste")}
+# Words that say little beside a destination word ("to my card please"): a reply with more than three other words
+# is a story, not a choice, and is asked again (as is a question, or a request to call).
+_SMALL = {"to", "my", "the", "a", "at", "on", "in", "it", "i", "ll", "up", "me", "for", "till", "mitt", "min", "på",
+          "vid", "minun", "mun", "sen", "se", "haen", "hämtar", "pick", "get", "use", "refund", "palauttakaa"}
+_CALL = re.compile(r"\b(soit\w*|call|phone|ring|ringa|puhu\w*|talk|speak|prata)\b", re.IGNORECASE)
+_MOST_OTHER_WORDS = 3
 # Number words, read only when they are the whole answer ("yksi kiitos", "two please"): inside a sentence "one"
 # or "ett" is as often an article as a choice.
 NUMBER_WORDS = {1: {"one", "yksi", "yks", "ykkönen", "etta", "ettan"},
@@ -58,7 +65,18 @@ def own_words(text: str) -> str:
 
 def destinations_named(text: str) -> set[str]:
     """The destinations ("card", "desk") the reply's words name, misspelt or not."""
-    return {kind for word in _WORD.findall(text.lower()) for kind in _STEMS if _names(word, kind)}
+    return {kind for word in _WORD.findall(text.lower()) for kind in _WORDS if _names(word, kind)}
+
+
+def a_short_choice(text: str) -> bool:
+    """Whether the reply is short enough to be a choice: no question, no request to call, and at most three words
+    besides its destination words, numbers and courtesy ("haen palvelupisteestä kiitos", not "Olin myymälässä
+    eilen, haluan puhua jonkun kanssa")."""
+    if "?" in text or _CALL.search(text):
+        return False
+    others = [word for word in _WORD.findall(text.lower()) if not word.isdigit() and word not in _FILLER
+              and word not in _SMALL and not any(_names(word, kind) for kind in _WORDS)]
+    return len(others) <= _MOST_OTHER_WORDS
 
 
 def account_alone(text: str, start: int, end: int) -> bool:
@@ -89,18 +107,26 @@ def alone(text: str) -> int | None:
 
 
 def _names(word: str, kind: str) -> bool:
-    if word.startswith(_STEMS[kind]):
-        return True
-    return len(word) >= 5 and any(_one_typo_apart(word, known) for known in _WORDS[kind])
+    folded = _fold(word)
+    return any(folded == _fold(known) or (len(known) >= 5 and _one_typo_apart(folded, _fold(known)))
+               for known in _WORDS[kind])
+
+
+def _fold(word: str) -> str:
+    """Without umlauts, as customers type on a foreign keyboard ("palvelupisteesta")."""
+    return word.replace("ä", "a").replace("ö", "o").replace("å", "a")
 
 
 def _one_typo_apart(word: str, known: str) -> bool:
-    """At most one letter added, dropped, changed, or two neighbours swapped (optimal string alignment)."""
+    """At most one letter added, dropped, changed, or two neighbours swapped (optimal string alignment), and not
+    in the last three letters of the longer word: those are the case ending, which changes the meaning."""
     if abs(len(word) - len(known)) > 1 or word == known:
         return word == known
+    stem = max(len(word), len(known)) - 3
     if len(word) == len(known):
         differ = [i for i, (a, b) in enumerate(zip(word, known, strict=True)) if a != b]
-        return len(differ) == 1 or (len(differ) == 2 and differ[1] == differ[0] + 1
-                                    and word[differ[0]] == known[differ[1]] and word[differ[1]] == known[differ[0]])
+        swapped = (len(differ) == 2 and differ[1] == differ[0] + 1 and word[differ[0]] == known[differ[1]]
+                   and word[differ[1]] == known[differ[0]])
+        return (len(differ) == 1 or swapped) and differ[-1] < stem
     shorter, longer = sorted((word, known), key=len)
-    return any(longer[:i] + longer[i + 1:] == shorter for i in range(len(longer)))
+    return any(longer[:i] + longer[i + 1:] == shorter for i in range(stem))

@@ -13,7 +13,7 @@ from schwifty.exceptions import SchwiftyException
 
 from schemas.channels import Channel
 from schemas.inputs import documented_rule, present, whole_number
-from schemas.phrasings import NEGATION, account_alone, alone, destinations_named, own_words
+from schemas.phrasings import NEGATION, a_short_choice, account_alone, alone, destinations_named, own_words
 
 
 def _valid_iban(text: str) -> str:
@@ -153,10 +153,15 @@ def _read_widely(text: str, expecting: IntentKind | None, offered: frozenset[int
         return _destination(RefundDestination(kind=RefundDestinationKind.bank_account, iban=iban))
     numbers |= {number} if number is not None else set()
     named = destinations_named(text) | {_NUMBERED[n] for n in numbers & (offered or set(_NUMBERED))}
-    not_offered = offered is not None and bool(numbers - offered)
-    if len(named) == 1 and not not_offered and not NEGATION.search(text):
+    not_offered = offered is not None and (bool(numbers - offered) or not _offers_all(offered, named))
+    if len(named) == 1 and not not_offered and not NEGATION.search(text) and a_short_choice(text):
         return _destination(RefundDestination(kind=_KINDS[named.pop()]))
     return ReplyIntent(kind=IntentKind.confirmation if _YES.match(text) and not named else IntentKind.free_text)
+
+
+def _offers_all(offered: frozenset[int], named: set[str]) -> bool:
+    """A card or desk word is read only when the question offered that answer (duplicate purchase: 1 alone)."""
+    return all(number in offered for number, kind in _NUMBERED.items() if kind in named)
 
 
 def _unsure(text: str, offered: frozenset[int]) -> bool:

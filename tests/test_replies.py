@@ -106,7 +106,6 @@ def read(text: str, offered: frozenset[int] | None = S1_OFFERS,
     ("yks", S1_OFFERS, RefundDestinationKind.original_card),
     ("Ykkönen kiitos!", S2_OFFERS, RefundDestinationKind.original_card),
     ("kakkonen", S1_OFFERS, RefundDestinationKind.service_desk),
-    ("haen kassalta", S1_OFFERS, RefundDestinationKind.service_desk),
     ("palvelupisteesta", S1_OFFERS, RefundDestinationKind.service_desk),
     ("nro 2 kiitos", S1_OFFERS, RefundDestinationKind.service_desk),
     # Swedish
@@ -207,3 +206,23 @@ def test_an_account_number_only_in_quoted_text_is_not_understood(text: str):
 def test_an_account_number_beside_another_answer_or_a_doubt_is_not_understood(text: str):
     """Two destinations, or a hedge or a negation that refuses no destination: asked again (review M1)."""
     assert read(text, S2_OFFERS).kind is IntentKind.free_text
+
+
+@pytest.mark.parametrize("text", [
+    "Soittakaa minulle, korttini on suljettu", "Rahat veloitettiin kortilta kahdesti, soittakaa",
+    "Olin myymälässä eilen, haluan puhua jonkun kanssa", "kassalla veloitettiin kahdesti", "kassakuitti liitteenä",
+    "kassan tog betalt två gånger", "I butiken tog de betalt två gånger", "Kortbetalningen drogs två gånger",
+    "ilman korttia", "Voiko rahat maksaa puolisoni kortille?", "maksoin kortilla", "ring mig, kortet",
+    # "haen kassalta" was read as the desk; the ablative is also where money was taken ("kassalta veloitettiin"),
+    # so no -lta/-sta form but palvelupisteestä is read any more
+    "haen kassalta",
+])
+def test_a_customers_story_is_never_their_refund_choice(text: str):
+    """A card or desk word inside a story, a question or a request to call is asked again (review B1)."""
+    for offered in (S1_OFFERS, S2_OFFERS):
+        assert read(text, offered).kind is not IntentKind.refund_destination, (text, offered)
+
+
+def test_a_desk_word_is_no_answer_to_a_question_that_offered_the_card_alone():
+    assert read("palvelupisteeseen kiitos", frozenset({1})).kind is IntentKind.free_text
+    assert read("palvelupisteeseen kiitos", S1_OFFERS).destination.kind is RefundDestinationKind.service_desk
