@@ -20,8 +20,9 @@ _QUOTE_HEADER = re.compile(
 _QUOTED_LINE = re.compile(r"^\s*>.*$\n?", re.MULTILINE)
 # Clauses: a negation says no to what its own clause names ("ei kortille vaan tilille FI..." is the account).
 _CLAUSE_END = re.compile(r"[.,;:!?\n]|\b(vaan|mutta|but|instead|rather|utan|men)\b", re.IGNORECASE)
-NEGATION = re.compile(r"\b(not|no|never|don'?t|do not|won'?t|can'?t|isn'?t|ei|en|emme|eikä|älä|älkää|inte|ej|"
-                      r"icke|aldrig)\b", re.IGNORECASE)
+NEGATION = re.compile(r"\b(not|no|never|don'?t|do not|won'?t|can'?t|isn'?t|except|anything but|ei|en|emme|eikä|"
+                      r"ettei|enkä|älä|älkää|ilman|muu kuin|paitsi|inte|ej|icke|aldrig|nej|inget|annat än)\b",
+                      re.IGNORECASE)
 _HEDGE = re.compile(r"\b(ehkä|kai|luultavasti|maybe|perhaps|probably|sorry|wrong|kanske|förlåt|fel|väärä)\b",
                     re.IGNORECASE)
 _ANOTHER_ACCOUNT = re.compile(r"\b[A-Z]{2}\d{2}(\s?[A-Z0-9]{4}){2,}", re.IGNORECASE)
@@ -58,7 +59,7 @@ _FILLER = {"kiitos", "kiitti", "kiittäen", "thanks", "thank", "you", "please", 
 def own_words(text: str) -> str:
     """The reply without the message it quotes: every "> ..." line wherever it sits (an account number quoted
     back is not the customer's answer), and everything from a quote header ("On ... wrote:") down."""
-    text = _QUOTED_LINE.sub("", text)
+    text = _QUOTED_LINE.sub("", text.replace("\u2019", "'"))  # "don’t" as phones type it
     header = _QUOTE_HEADER.search(text)
     return text[:header.start()] if header else text
 

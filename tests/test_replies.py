@@ -226,3 +226,14 @@ def test_a_customers_story_is_never_their_refund_choice(text: str):
 def test_a_desk_word_is_no_answer_to_a_question_that_offered_the_card_alone():
     assert read("palvelupisteeseen kiitos", frozenset({1})).kind is IntentKind.free_text
     assert read("palvelupisteeseen kiitos", S1_OFFERS).destination.kind is RefundDestinationKind.service_desk
+
+
+@pytest.mark.parametrize("text", [
+    "don\u2019t use the card", "won\u2019t come to the desk, card", "Please don\u2019t use FI21 1234 5600 0007 85",
+    "kortille ettei tarvitse tulla", "enkä kortille", "ilman korttia", "muu kuin kortti", "kaikki paitsi kortille",
+    "nej, kortet", "inget kort", "annat än kortet", "anything but the card", "the desk except", "card except",
+])
+def test_every_negation_as_written_is_not_understood(text: str):
+    """Curly apostrophes and the Finnish, Swedish and English negations the first list missed (review M2)."""
+    for offered in (S1_OFFERS, S2_OFFERS):
+        assert read(text, offered).kind is not IntentKind.refund_destination, (text, offered)
