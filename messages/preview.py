@@ -6,7 +6,7 @@ the message the customer would get; contact details and bank accounts in it are 
 from __future__ import annotations
 
 from messages.quality import DECLARED, check
-from messages.render import render
+from messages.render import TemplateFailed, render
 from messages.sms import sms_segments
 from privacy.masking import mask_text
 from schemas.channels import Channel
@@ -32,7 +32,12 @@ def preview(template: str, channel: Channel | None, next_message: NextMessageFac
     channel = channel or next(iter(next_message.channels), Channel.sms)
     language, facts = next_message.language, next_message.facts
     facts = facts.model_copy(update={"confirmation_code": facts.confirmation_code or PREVIEW_CODE})
-    message = render(template, language, channel, facts)
+    try:
+        message = render(template, language, channel, facts)
+    except TemplateFailed as failed:  # a fact the template needs that the case does not have yet: a failing verdict
+        return MessagePreview(template=template, language=language, channel=channel, subject="", body="",
+                              passes=False, problems=[mask_text(f"cannot be written yet: {failed}")],
+                              sms_segments=None)
     problems = [mask_text(problem) for problem in check(template, language, channel, facts, message)]
     return MessagePreview(template=template, language=language, channel=channel, subject=mask_text(message.subject),
                           body=mask_text(message.body), passes=not problems, problems=problems,

@@ -89,3 +89,13 @@ async def test_the_case_page_previews_a_message_with_its_verdict_in_the_viewers_
         refused = (await us.get(url, params={"template": "overcharge/nope"})).text
         assert "no template &#39;overcharge/nope&#39;" in refused
         assert (await them.get(url, params={"template": "overcharge/thank_you"})).status_code == 404
+
+
+def test_a_template_the_case_cannot_fill_yet_is_a_failing_verdict_not_a_500():
+    """data_misuse/outcome before any findings: render raises TemplateFailed (a ValueError, not Jinja's error),
+    which the route used to let through as a 500 (review M3)."""
+    facts = MessageFacts(customer_name="Maija", case_reference="3F9A1C07", owner_name="Aino Virtanen")
+    shown = preview("data_misuse/outcome", None, NextMessageFacts(language=Language.fi, channels=[Channel.email],
+                                                                  facts=facts))
+    assert not shown.passes and shown.body == ""
+    assert "cannot be written yet: template data_misuse/outcome" in shown.problems[0], shown.problems
