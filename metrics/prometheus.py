@@ -26,7 +26,7 @@ from metrics.read_model import CaseScope, milestone_seconds
 from metrics.sla import sla_breaches_by_kind_and_source
 from schemas.metrics import MajorIncidentFigures
 from schemas.progress import CaseStatus
-from store.cases import failing_starts
+from store.cases import failing_starts, outcome_counted
 from store.refunds import SETTLED
 from store.tables import CaseRow, CompensationRow, RefundRow
 
@@ -59,7 +59,7 @@ class _Histogram:
 
     def family(self, rows: Sequence[Row]) -> HistogramMetricFamily:
         totals: dict[tuple[str, str], Counter] = defaultdict(Counter)
-        for row in rows:  # the rows are split by status and outcome too: add those up per (kind, source)
+        for row in rows:  # the rows are split by status, outcome and owner too: add up per (kind, source)
             totals[row.kind, row.source].update({name: row._mapping[name] for name in self._names})
         family = HistogramMetricFamily(self.metric, self.help, labels=CASE_LABELS)
         for labels, values in sorted(totals.items()):
@@ -115,9 +115,10 @@ def _case_query(scope: CaseScope):
     cumulative bucket counts, count and sum, all counted by the database."""
     # MATERIALIZED: each duration is computed once per case, not once per bucket (SQLite would inline it).
     facts: CTE = select(CaseRow.kind, CaseRow.source, CaseRow.status, CaseRow.outcome, CaseRow.satisfaction,
+                        case((CaseRow.owner.is_(None), 0), else_=1).label("owned"),
                         *milestone_seconds()).where(*scope.conditions()).cte("facts").prefix_with("MATERIALIZED")
     columns = [column for histogram in HISTOGRAMS for column in histogram.sql_columns(facts.c[histogram.column])]
-    groups = [facts.c.kind, facts.c.source, facts.c.status, facts.c.outcome]
+    groups = [facts.c.kind, facts.c.source, facts.c.status, facts.c.outcome, facts.c.owned]
     return select(*groups, func.count().label("cases"), *columns).group_by(*groups)
 
 
@@ -126,7 +127,7 @@ def _case_families(rows: Sequence[Row]) -> Iterator[Metric]:
     for row in rows:
         opened[row.kind, row.source] += row.cases
         if row.status == CaseStatus.closed:
-            closed[row.kind, row.source, row.outcome or "unspecified"] += row.cases
+            closed[row.kind, row.source, outcome_counted(row.status, row.outcome, bool(row.owned))] += row.cases
         else:
             open_now[row.kind, row.source, row.status] += row.cases
     yield _family(CounterMetricFamily("recovery_cases_opened", "Cases opened, by workflow type (kind) and source.",

@@ -22,15 +22,13 @@ from metrics.read_model import MILESTONES, CaseScope, GroupKey, milestone_second
 from metrics.sla import sla_compliance_by_group
 from schemas.metrics import CaseStats, DurationStats, MetricsSummary, RecoveryStats, SatisfactionStats, SlaCompliance
 from schemas.progress import CaseOutcome, CaseStatus
-from store.cases import counts_as_recovered
+from store.cases import outcome_counted
 from store.tables import CaseRow, MessageRow
 
 GROUPINGS = ("kind", "channel", "source")
 OVERALL: GroupKey = ("overall", "all")
 NO_CHANNEL = "none"  # the case has had no outbound message (yet), e.g. an undercharge written off in silence
 SCORES = range(1, 6)
-# Closed `recovered` by a case nobody owns: not recovered until someone does (store.cases.counts_as_recovered).
-RECOVERED_WITHOUT_OWNER = "recovered_without_owner"
 
 
 def summarise(session: Session, opened_from: datetime, opened_to: datetime, tenant: str | None = None,
@@ -128,9 +126,7 @@ class _Tally:
 
 
 def _outcome(row: Row) -> str:
-    if row.outcome == CaseOutcome.recovered and not counts_as_recovered(row.status, row.outcome, bool(row.owned)):
-        return RECOVERED_WITHOUT_OWNER
-    return row.outcome or "unspecified"
+    return outcome_counted(row.status, row.outcome, bool(row.owned))
 
 
 def _duration_stats(values: list[float]) -> DurationStats:

@@ -126,8 +126,8 @@ class CaseSummary(BaseModel):
     closed_at: datetime | None
     satisfaction: int | None
     recovered: bool | None = Field(default=None, description="Null while the case is open. True when it closed "
-                                   "`recovered` with a named owner: a case nobody owns is not recovered until "
-                                   "someone does (the figures count it as `recovered_without_owner`).")
+                                   "`recovered` or `arranged` with a named owner: a case nobody owns is not recovered "
+                                   "until someone does (the figures count it as `recovered_without_owner`).")
 
 
 class CaseDetail(CaseSummary):

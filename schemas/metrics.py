@@ -35,8 +35,9 @@ class RecoveryStats(BaseModel):
     `not_confirmed`, where verification found nothing to recover, and `linked`, a second report of a money
     event another case handles). A rejected approval (`not_approved`) counts as not recovered. A till
     undercharge that is written off counts as a failure not recovered for the customer: the customer lost
-    nothing, and `outcomes` shows it.  A case closed `recovered` without a named owner is not recovered until it
-    has one: `outcomes` counts it as `recovered_without_owner`, a confirmed failure not (yet) recovered.
+    nothing, and `outcomes` shows it.  A case closed `recovered` or `arranged` without a named owner is not
+    recovered until it has one: `outcomes` counts it as `recovered_without_owner`, a confirmed failure not (yet)
+    recovered.
     """
 
     closed: int

@@ -208,12 +208,27 @@ def summary_of(row: CaseRow) -> CaseSummary:
     return CaseSummary.model_validate({**row.model_dump(), "amount": amount_of(row), "recovered": recovered})
 
 
+# Outcomes where the customer was made whole: refunded (`recovered`) or put right another agreed way (`arranged`).
+RECOVERING_OUTCOMES = frozenset({CaseOutcome.recovered, CaseOutcome.arranged})
+# Closed recovered or arranged by a case nobody owns: not recovered until someone does (`counts_as_recovered`).
+RECOVERED_WITHOUT_OWNER = "recovered_without_owner"
+
+
 def counts_as_recovered(status: str, outcome: str | None, owned: bool) -> bool | None:
-    """Closed `recovered` with a named owner. A customer made whole by a case nobody answers for has nobody to
-    reach about it: the case is not recovered until someone owns it (issue 17). None while the case is open."""
+    """Closed `recovered` or `arranged` with a named owner. A customer made whole by a case nobody answers for has
+    nobody to reach about it: the case is not recovered until someone owns it (issue 17). None while the case is
+    open. The one rule for the case view, the summary figures and Prometheus."""
     if status != CaseStatus.closed:
         return None
-    return outcome == CaseOutcome.recovered and owned
+    return outcome in RECOVERING_OUTCOMES and owned
+
+
+def outcome_counted(status: str, outcome: str | None, owned: bool) -> str:
+    """A closed case's outcome as the figures count it: a recovering outcome without an owner is
+    `recovered_without_owner`, a confirmed failure not (yet) recovered."""
+    if outcome in RECOVERING_OUTCOMES and not counts_as_recovered(status, outcome, owned):
+        return RECOVERED_WITHOUT_OWNER
+    return outcome or "unspecified"
 
 
 Keyset = tuple[datetime, str]

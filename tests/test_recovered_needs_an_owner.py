@@ -8,8 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from api.routes.metrics import router as metrics_router
+from metrics.prometheus import exposition
+from metrics.read_model import CaseScope
 from metrics.summary import summarise
 from schemas.progress import CaseOutcome, CaseStatus, CaseStep
+from store.cases import summary_of
 from store.db import session_for
 from store.tables import CaseRow
 from tests.harness import TENANT, Stack
@@ -48,3 +51,24 @@ async def test_a_case_recovered_without_an_owner_counts_as_not_recovered_in_the_
     listed = (await stack.api.get("/cases", params={"status": "closed"})).json()["items"]
     assert {item["id"]: item["recovered"] for item in listed} == {
         "case-owner-owned": True, "case-owner-nobody": False, "case-owner-rejected": False}
+
+
+async def test_recovered_means_owned_alike_in_the_view_the_summary_and_prometheus(stack: Stack):
+    """One rule: closed recovered or arranged, with an owner (review M4). Prometheus used to count an unowned
+    case as recovered, and the summary an unowned arranged one."""
+    rows = [closed_case("arr-owned", CaseOutcome.arranged, "duty.manager"),
+            closed_case("arr-nobody", CaseOutcome.arranged, None),
+            closed_case("rec-nobody", CaseOutcome.recovered, None)]
+    for row in rows:
+        row.tenant = "tenant-owned-rule"
+    with session_for(stack.settings.database_url) as session:
+        session.add_all(rows)
+        session.commit()
+        figures = summarise(session, NOW - timedelta(days=1), NOW + timedelta(days=1),
+                            tenant="tenant-owned-rule").overall.recovery
+        text = exposition(session, CaseScope(tenant="tenant-owned-rule")).decode()
+    assert (figures.recovered, figures.outcomes) == (1, {"arranged": 1, "recovered_without_owner": 2})
+    assert [summary_of(row).recovered for row in rows] == [True, False, False]
+    closed = {line.split('outcome="')[1].split('"')[0]: float(line.rsplit(" ", 1)[1])
+              for line in text.splitlines() if line.startswith("recovery_cases_closed_total{")}
+    assert closed == {"arranged": 1.0, "recovered_without_owner": 2.0}, text
