@@ -80,7 +80,8 @@ def erase_customer(session: Session, tenant: str, subject: SubjectRef, requested
         reads=_ids(session, AccessRecordRow, reads_of(tenant, subject.name, case_ids)),
         outbox=_ids(session, SandboxOutboxEntry, col(SandboxOutboxEntry.to_address).in_(addresses)),
         free_text=[(table, column, _scrubbed_column(session, table, column, secrets, _of_tenant(table, tenant)))
-                   for table, column in _FREE_TEXT])
+                   for table, column in _FREE_TEXT],
+        sales=_sales_of(session, case_ids))
     session.rollback()  # the read transaction ends: what follows is the one write transaction
     return _write_erasure(session, tenant, subject, requested_by, _scrub(reason, secrets), case_ids, addresses,
                           found)
@@ -91,6 +92,7 @@ class _Found:
     reads: list[int]
     outbox: list[int]
     free_text: list[tuple[type, str, list[tuple[int, str]]]]  # (table, column, [(row id, scrubbed text)])
+    sales: list[tuple[str, str]]  # (store, transaction ref) of the customer's cases: their till records' keys
 
 
 def _write_erasure(session: Session, tenant: str, subject: SubjectRef, requested_by: str, reason: str,
@@ -106,7 +108,7 @@ def _write_erasure(session: Session, tenant: str, subject: SubjectRef, requested
               "customer_directory": _delete_register_entries(session, tenant, subject.name, addresses),
               "contact_opt_outs": _delete(session, ContactOptOutRow, ContactOptOutRow.tenant == tenant,
                                           col(ContactOptOutRow.address).in_(addresses)),
-              **_erase_from_sales(session, tenant, case_ids),
+              **_erase_from_sales(session, tenant, case_ids, found.sales),
               "cases": _set(session, CaseRow, case_ids, customer_name=ERASED, customer_phone=None,
                             customer_email=None, start_payload=None),  # the sealed input holds the same data
               "free_text": free_text}
@@ -116,11 +118,17 @@ def _write_erasure(session: Session, tenant: str, subject: SubjectRef, requested
     return erasure
 
 
-def _erase_from_sales(session: Session, tenant: str, case_ids: list[str]) -> dict[str, int]:
-    """Whom the till knew on the sales of the customer's cases, and their rows in major incidents (S7). A sale
-    of theirs that never became a case is not found here (its customer is JSON, not a column to match on)."""
-    sales = session.exec(select(CaseRow.store, CaseRow.transaction_ref).where(
-        col(CaseRow.id).in_(case_ids), col(CaseRow.transaction_ref).is_not(None))).all()
+def _sales_of(session: Session, case_ids: list[str]) -> list[tuple[str, str]]:
+    """The sales of the customer's cases, found in the read transaction. A sale of theirs that never became a case
+    is not found here (its customer is JSON, not a column to match on)."""
+    return [tuple(sale) for sale in session.exec(select(CaseRow.store, CaseRow.transaction_ref).where(
+        col(CaseRow.id).in_(case_ids), col(CaseRow.transaction_ref).is_not(None))).all()]
+
+
+def _erase_from_sales(session: Session, tenant: str, case_ids: list[str],
+                      sales: list[tuple[str, str]]) -> dict[str, int]:
+    """Whom the till knew on those sales (by the till record's unique key), and the customer's rows in major
+    incidents (S7)."""
     till = sum(session.exec(update(TransactionRow).where(
         TransactionRow.tenant == tenant, TransactionRow.store == store, TransactionRow.transaction_id == ref)
         .values(customer=None)).rowcount for store, ref in sales)
