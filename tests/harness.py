@@ -157,7 +157,7 @@ class Stack:
             await asyncio.sleep(0.05)
 
     async def history(self, case_id: str) -> str:
-        """The case's workflow history in one line per event (type, activity, failure): what a failing test
+        """The case's workflow history in one line per event (type, activity, signal, failure): what a failing test
         prints, so a case that did not move says where it stands."""
         lines = []
         async for event in self.env.client.get_workflow_handle(case_id).fetch_history_events():
@@ -165,7 +165,9 @@ class Stack:
             detail = getattr(event, kind, None)
             activity = getattr(getattr(detail, "activity_type", None), "name", "")
             failure = getattr(getattr(detail, "failure", None), "message", "")
-            lines.append(f"{event.event_id} {kind.removesuffix('_event_attributes')} {activity} {failure}".strip())
+            signal = getattr(detail, "signal_name", "")
+            lines.append(" ".join(part for part in (str(event.event_id), kind.removesuffix("_event_attributes"),
+                                                    activity, signal, failure) if part))
         return "\n".join(lines)
 
     async def live(self, case_id: str) -> LiveState:

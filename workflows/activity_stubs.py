@@ -5,9 +5,12 @@ the workflows never import the adapters (nor their database drivers) themselves.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Generic, TypeVar
 
 from temporalio import workflow
+
+from workflows.supervision import stop_came_with_the_result
 
 with workflow.unsafe.imports_passed_through():
     from schemas.cases import Verification
@@ -29,7 +32,10 @@ class ActivityStub(Generic[In, Out]):
         self.name, self.result = name, result
 
     async def __call__(self, argument: In, **options: Any) -> Out:
-        return await workflow.execute_activity(self.name, argument, result_type=self.result, **options)
+        result = await workflow.execute_activity(self.name, argument, result_type=self.result, **options)
+        if stop_came_with_the_result():  # the step is done and recorded; the story ends here, as it was asked to
+            raise asyncio.CancelledError(f"stopped after {self.name}")
+        return result
 
 
 verify_incident = ActivityStub[VerifyRequest, Verification](ActivityName.verify_incident, Verification)

@@ -38,6 +38,7 @@ def supervised(run: Callable[..., Awaitable[CaseOutcome]]) -> Callable[..., Awai
         await self._watched_until(lambda: story.done() or self._may_stop())
         if story.done():
             return story.result()
+        self._stopped_story = story
         story.cancel()
         try:
             await story
@@ -49,6 +50,19 @@ def supervised(run: Callable[..., Awaitable[CaseOutcome]]) -> Callable[..., Awai
         return stopping.result()
 
     return run_watched
+
+
+STOP_AFTER_A_STEP_THAT_ENDED_PATCH = "stop-after-a-step-that-ended-with-it"
+
+
+def stop_came_with_the_result() -> bool:
+    """True in a case's story that a close or cancel cut short while it awaited an activity whose result came in
+    the same workflow task as the stop. The SDK applies the signal first, so the cancellation reaches the
+    activity before its result does; it then lets the result win (Temporal's rule: a cancel cannot undo what
+    completed) and takes the cancellation back, and the story would go on to its next wait (a reply timeout of
+    days) with the stop asked for and never honoured. The activity stubs check this after every result."""
+    return (asyncio.current_task() is getattr(workflow.instance(), "_stopped_story", None)
+            and workflow.patched(STOP_AFTER_A_STEP_THAT_ENDED_PATCH))
 
 
 async def _closed_quietly(story: Awaitable[CaseOutcome]) -> CaseOutcome:

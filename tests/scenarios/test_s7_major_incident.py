@@ -242,7 +242,7 @@ async def test_pause_stops_new_children_resume_goes_on_and_cancel_pays_nobody(li
         await stack.api.post(f"/cases/{child.case_id}/replies",
                              json={"channel": "sms", "text": "1", "sender": child.customer["phone"]})
     for child in opened:  # a loaded machine: each cancel is a signal and a few activities
-        await eventually(lambda child=child: stack.case(child.case_id).closed_at, within=120)
+        await until_closed(stack, child.case_id)
     assert {stack.case(child.case_id).outcome for child in opened} == {"cancelled"}
     assert not stack.ledger() and not stack.rows(RefundRow), "no child paid after the cancel"
     view = (await stack.api.get(f"/major-incidents/{major_id}", headers=supervisor)).json()
@@ -250,6 +250,15 @@ async def test_pause_stops_new_children_resume_goes_on_and_cancel_pays_nobody(li
     assert ended.ended_at is not None
     more = await stack.api.post(f"/major-incidents/{major_id}/resume", headers=supervisor)
     assert more.status_code == 409, "an ended incident cannot be steered"
+
+
+async def until_closed(stack: Stack, case_id: str) -> None:
+    """Waits for a child the parent or a person closed; one that stays open fails with its workflow's history."""
+    try:
+        await eventually(lambda: stack.case(case_id).closed_at, within=120)
+    except AssertionError as not_closed:
+        raise AssertionError(f"{case_id} did not close; its history:\n{await stack.history(case_id)}") \
+            from not_closed
 
 
 def _opened(stack: Stack, major_id: str) -> list[AffectedCustomerRow]:
@@ -289,7 +298,7 @@ async def test_a_message_reaches_every_open_child_and_closing_stops_those_not_re
     await eventually(lambda: stack.rows(MajorIncidentRow, id=major_id)[0].status == "closed")
     unreached = [child for child in _opened(stack, major_id) if not child.customer.get("phone")]
     for child in unreached:
-        await eventually(lambda child=child: stack.case(child.case_id).closed_at)
+        await until_closed(stack, child.case_id)
     reached = [child for child in _opened(stack, major_id) if child.customer.get("phone")]
     assert all(stack.case(child.case_id).closed_at is None for child in reached), "reached customers' cases go on"
     result = await stack.env.client.get_workflow_handle(major_id).result()
@@ -308,7 +317,7 @@ async def test_erasing_a_customer_clears_what_the_till_and_the_incident_knew_of_
     closing = await stack.api.post(f"/cases/{child.case_id}/close", json={"outcome": "resolved_by_hand",
                                                                            "reason": "paid at the desk"})
     assert closing.status_code < 300, closing.text
-    await eventually(lambda: stack.case(child.case_id).closed_at, within=120)
+    await until_closed(stack, child.case_id)
 
     erased = await stack.api.post("/customers/erase", json={"name": "Asiakas0 Virtanen", "phone": phone(0),
                                                             "reason": "the customer's request"})
