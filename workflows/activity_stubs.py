@@ -28,12 +28,15 @@ Out = TypeVar("Out")
 class ActivityStub(Generic[In, Out]):
     """Calls one activity by its registered name with the options the step chose (timeouts, retry policy)."""
 
-    def __init__(self, name: ActivityName | WebhookActivity, result: type[Out] | None = None) -> None:
-        self.name, self.result = name, result
+    def __init__(self, name: ActivityName | WebhookActivity, result: type[Out] | None = None,
+                 money: bool = False) -> None:
+        self.name, self.result, self.money = name, result, money
 
     async def __call__(self, argument: In, **options: Any) -> Out:
         result = await workflow.execute_activity(self.name, argument, result_type=self.result, **options)
-        if stop_came_with_the_result():  # the step is done and recorded; the story ends here, as it was asked to
+        # The step is done and recorded; the story ends here, as it was asked to. Never right after money moved
+        # or its outcome was recorded: the story records what it paid first (no stop reaches it meanwhile).
+        if not self.money and stop_came_with_the_result():
             raise asyncio.CancelledError(f"stopped after {self.name}")
         return result
 
@@ -43,10 +46,10 @@ look_up_customer = ActivityStub[LookupRequest, LookupResult](ActivityName.look_u
 send_message = ActivityStub[OutboundMessage, MessageReceipt](ActivityName.send_message, MessageReceipt)
 send_destination_code = ActivityStub[CodeMessage, MessageReceipt](ActivityName.send_destination_code, MessageReceipt)
 check_destination_code = ActivityStub[CodeCheck, bool](ActivityName.check_destination_code, bool)
-refund = ActivityStub[RefundRequest, RefundResult](ActivityName.refund, RefundResult)
-refund_outcome_unknown = ActivityStub[RefundRequest, None](ActivityName.refund_outcome_unknown)
+refund = ActivityStub[RefundRequest, RefundResult](ActivityName.refund, RefundResult, money=True)
+refund_outcome_unknown = ActivityStub[RefundRequest, None](ActivityName.refund_outcome_unknown, money=True)
 grant_compensation = ActivityStub[CompensationRequest, CompensationGranted](ActivityName.grant_compensation,
-                                                                          CompensationGranted)
+                                                                          CompensationGranted, money=True)
 record_case_event = ActivityStub[CaseEvent, None](ActivityName.record_case_event)
 close_case = ActivityStub[CloseRequest, None](ActivityName.close_case)
 gather_access_records = ActivityStub[AccessQuery, AccessReport](ActivityName.gather_access_records, AccessReport)

@@ -9,9 +9,10 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, RetryState
+from temporalio.exceptions import ActivityError, ApplicationError, RetryState, is_cancelled_exception
 
 from workflows import activity_stubs as stubs
+from workflows.supervision import A_STOP_IS_NO_FAILURE
 
 with workflow.unsafe.imports_passed_through():
     from schemas.cases import Verification
@@ -36,6 +37,10 @@ PROVE_ACCOUNTS = "prove-accounts-from-unauthenticated-senders"
 CODE_TEXT_FAILS_TO_OWNER = "code-text-that-fails-goes-to-the-owner"
 HAND_PAYMENT_ONLY_WHEN_AWAITED = "hand-payment-only-when-awaited"
 OUTCOME_UNKNOWN_IN_LEDGER = "refund-outcome-unknown-in-ledger"
+# A refund's failure (outcome unknown, refused) is recorded and handed to the owner, and a hand payment confirmed,
+# before a close or cancel cuts the story: otherwise the stop cancelled the record and money that may have moved
+# had no trace but the provider's.
+BOOKKEEPING_BEFORE_A_STOP = "money-bookkeeping-before-a-stop"
 
 
 class PayingSteps:
@@ -45,6 +50,8 @@ class PayingSteps:
         # Before the patch a confirmation counted at any time; cases opened then replay as they ran.
         if self._live.awaiting_hand_payment or not workflow.patched(HAND_PAYMENT_ONLY_WHEN_AWAITED):
             self._paid_by_hand = confirmed_by
+            if self._live.awaiting_hand_payment and workflow.patched(BOOKKEEPING_BEFORE_A_STOP):
+                self._paying = True  # recorded on the timeline before a stop that came with it ends the story
 
     async def approve_unverified(self, verification: Verification) -> bool:
         """An amount no till record of ours confirms is the reporter's word: above the policy's threshold a
@@ -115,9 +122,13 @@ class PayingSteps:
                 request, schedule_to_close_timeout=self.policy.refund_give_up_after, **PAYMENTS))
         except ActivityError as error:
             reason = self._refund_for_the_owner(amount, error)
-            if error.retry_state is RetryState.TIMEOUT and workflow.patched(OUTCOME_UNKNOWN_IN_LEDGER):
-                await stubs.refund_outcome_unknown(request, **self._read_model_options)
-            await self._pay_by_hand(amount, reason)
+            self._paying = workflow.patched(BOOKKEEPING_BEFORE_A_STOP)  # set before the story yields: no stop between
+            try:
+                if error.retry_state is RetryState.TIMEOUT and workflow.patched(OUTCOME_UNKNOWN_IN_LEDGER):
+                    await stubs.refund_outcome_unknown(request, **self._read_model_options)
+                await self._pay_by_hand(amount, reason)
+            finally:
+                self._paying = False
             return True
         if result.paid_in_case not in (None, self.case.case_id):
             self._live.paid_in_case = result.paid_in_case
@@ -128,12 +139,16 @@ class PayingSteps:
         return True
 
     async def _pay_by_hand(self, amount: Money, reason: str) -> None:
+        """Hands the refund to the owner, then waits for their confirmation: a safe point for a close or cancel
+        (no money of ours in flight), unlike the hand-over and the record of the confirmation."""
         self._live.awaiting_hand_payment = True
         await self.hand_to_owner(reason)
+        self._paying = False
         await workflow.wait_condition(lambda: self._paid_by_hand is not None)
         self._live.awaiting_hand_payment = False
         await self._record(f"refund of {amount} paid by hand by {self._paid_by_hand}", "refund:manual")
         self._refunded = True
+        self._paying = False
 
     def _refund_for_the_owner(self, amount: Money, error: ActivityError) -> str:
         """Why a refund goes to the owner: refused for good (pay by hand), or out of time with no answer, when
@@ -155,6 +170,8 @@ class PayingSteps:
         try:
             await self._text_code(destination)
         except ActivityError as failed:
+            if is_cancelled_exception(failed) and workflow.patched(A_STOP_IS_NO_FAILURE):
+                raise  # a close or cancel cut the text short: the story stops, nothing goes to the owner
             if not workflow.patched(CODE_TEXT_FAILS_TO_OWNER):
                 raise
             await self.hand_to_owner(f"the text with the code to confirm an account could not be sent: "

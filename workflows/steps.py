@@ -20,7 +20,7 @@ from workflows.contact_plan import Attempt, attempts, channel_order, quiet_hours
 from workflows.paying import PayingSteps
 from workflows.promises import PromiseSteps
 from workflows.sla_keeper import SlaKeeper
-from workflows.supervision import Supervision
+from workflows.supervision import A_STOP_IS_NO_FAILURE, Supervision
 
 with workflow.unsafe.imports_passed_through():
     from schemas.cases import CaseInput, ContactAttempt, LiveState, Verification
@@ -231,7 +231,9 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
         if workflow.patched("bounded-look-up"):
             try:
                 found = await stubs.look_up_customer(request, **_LOOK_UP)
-            except ActivityError:  # every try failed or ran out of time: the directory did not answer
+            except ActivityError as error:  # every try failed or ran out of time: the directory did not answer
+                if is_cancelled_exception(error) and workflow.patched(A_STOP_IS_NO_FAILURE):
+                    raise  # a close or cancel cut the look-up short: the story stops, nothing goes to the owner
                 found = LookupResult(outcome=LookupOutcome.unavailable, matches=0)
         else:  # cases started before: retried until the directory answers
             found = await stubs.look_up_customer(request, **_READ_MODEL)

@@ -53,6 +53,9 @@ def supervised(run: Callable[..., Awaitable[CaseOutcome]]) -> Callable[..., Awai
 
 
 STOP_AFTER_A_STEP_THAT_ENDED_PATCH = "stop-after-a-step-that-ended-with-it"
+# A step that catches its activity's failure (a directory look-up, a code text) re-raises a cancellation: a stop
+# is no failure to hand to the owner.
+A_STOP_IS_NO_FAILURE = "a-stop-is-no-failure"
 
 
 def stop_came_with_the_result() -> bool:
@@ -60,8 +63,10 @@ def stop_came_with_the_result() -> bool:
     the same workflow task as the stop. The SDK applies the signal first, so the cancellation reaches the
     activity before its result does; it then lets the result win (Temporal's rule: a cancel cannot undo what
     completed) and takes the cancellation back, and the story would go on to its next wait (a reply timeout of
-    days) with the stop asked for and never honoured. The activity stubs check this after every result."""
-    return (asyncio.current_task() is getattr(workflow.instance(), "_stopped_story", None)
+    days) with the stop asked for and never honoured. The activity stubs check this after every result but a
+    payment's."""
+    story = getattr(workflow.instance(), "_stopped_story", None)
+    return (story is not None and asyncio.current_task() is story
             and workflow.patched(STOP_AFTER_A_STEP_THAT_ENDED_PATCH))
 
 
@@ -120,6 +125,8 @@ class Supervision:
         the goodwill after it run in one go, so the stop would otherwise find no moment between them."""
         if self._stop is not None and workflow.patched("no-payment-after-a-stop"):
             payment.close()  # never started
+            if stop_came_with_the_result():  # the stop already cut this story once, and the cut was taken back
+                raise asyncio.CancelledError("stopped before a payment")
             await workflow.wait_condition(lambda: False)  # `supervised` stops the story here
         self._paying = True
         try:

@@ -16,10 +16,11 @@ from providers.payments import ProviderRefund
 from schemas.auth import PrincipalKind, Scope
 from schemas.channels import Channel
 from schemas.money import Money
+from schemas.refunds import RefundStatus
 from schemas.replies import RefundDestination
 from settings import Settings
 from store.api_keys import KeyRefused
-from store.tables import CompensationRow
+from store.tables import CompensationRow, RefundRow, TimelineRow
 from tests.harness import Stack, eventually
 from tests.scenarios.test_s1_till_overcharge import PHONE, till_record
 from tests.scenarios.test_s3_s4_complaints import OWNER, complaint
@@ -240,3 +241,25 @@ async def test_a_refund_out_of_time_goes_to_the_owner_as_unknown_and_a_cancel_co
         assert await stack.env.client.get_workflow_handle(case_id).result() == "cancelled"
         assert stack.refunds(case_id) == [] and stack.ledger() == []
         assert providers.payments.calls > 0, "the refund reached the provider, which never answered"
+
+
+async def test_a_cancel_during_a_refund_that_runs_out_of_time_still_records_the_unknown_outcome(
+        dev_server: WorkflowEnvironment, settings: Settings):
+    """The cancel waits for the refund in flight, and for what its failure leaves: the ledger's `unknown` (the
+    provider may have paid) and the hand-over to the owner. Before, the cancel cut both: money that may have
+    moved had no trace but the provider's."""
+    settings.policy = settings.policy.model_copy(update={"refund_give_up_after": timedelta(seconds=10)})
+    providers = sandbox_providers(settings)
+    providers.payments = ProviderDown()
+    async with Stack.running(dev_server, settings, providers=providers) as stack:
+        case_id = await open_s1(stack, "T-7007")
+        await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "card", "sender": PHONE})
+        await eventually(lambda: providers.payments.calls > 0)  # the refund is in flight
+        assert (await stack.api.post(f"/cases/{case_id}/cancel", headers=till(stack),
+                                     json={"reason": "declared in error"})).status_code == 202
+        assert await stack.env.client.get_workflow_handle(case_id).result() == "cancelled"
+        assert [row.status for row in stack.rows(RefundRow, case_id=case_id)] == [RefundStatus.unknown]
+        notes = [row.note for row in stack.rows(TimelineRow, case_id=case_id)]
+        assert any("outcome unknown, check the provider before paying by hand" in note for note in notes), notes
+        assert stack.refunds(case_id) == [] and stack.ledger() == []
+        await stack.keep_history(case_id, "overcharge_cancelled_as_the_refund_ran_out")  # the patch's path
