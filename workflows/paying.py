@@ -143,7 +143,7 @@ class PayingSteps:
         (no money of ours in flight), unlike the hand-over and the record of the confirmation."""
         self._live.awaiting_hand_payment = True
         await self.hand_to_owner(reason)
-        self._paying = False
+        self._paying = self._paying and self._paid_by_hand is not None  # one confirmed meanwhile is recorded first
         await workflow.wait_condition(lambda: self._paid_by_hand is not None)
         self._live.awaiting_hand_payment = False
         await self._record(f"refund of {amount} paid by hand by {self._paid_by_hand}", "refund:manual")
