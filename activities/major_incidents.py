@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from temporalio import activity
 from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from intake.major_incidents import open_child
@@ -29,8 +30,8 @@ from schemas.major_incidents import (
 from schemas.progress import CaseOutcome
 from schemas.steps import PersonalReply, StopKind, StopRequest
 from settings import Settings
+from store import cases as case_store
 from store import major_incidents as majors
-from store.cases import amount_of
 from store.db import session_for
 from store.tables import CaseRow, MajorIncidentRow, utcnow
 
@@ -100,10 +101,25 @@ class MajorIncidentActivities:
                            requested_by=request.requested_by)
         stopped = 0
         for number, case_id in enumerate(stopping):
-            stopped += await self._signal(case_id, "stop", stop)
+            if await self._signal(case_id, "stop", stop):
+                stopped += 1
+            elif await run_in_threadpool(self._withdraw, request.major_id, case_id, stop):
+                withdrawn += 1
             if number % 100 == 0:
                 activity.heartbeat(number)
         return StopReport(stopped=stopped, withdrawn=withdrawn, left_running=all_open - len(stopping))
+
+    def _withdraw(self, major_id: str, case_id: str, stop: StopRequest) -> bool:
+        """A child with no workflow (its start failed and waits for the reconciler) is withdrawn in the read model,
+        so nothing starts it later. If a reconciler is starting it right now, the step is retried: by then its
+        workflow runs and takes the stop like the others."""
+        with session_for(self._settings.database_url) as session:
+            if majors.withdraw_unstarted_child(session, major_id, case_id, stop.outcome, stop.requested_by,
+                                               f"withdrawn before it started: {stop.reason}"):
+                return True
+            if case_store.holds_input(session, case_id):
+                raise ApplicationError(f"child {case_id} is being started by a reconciler; stopped once it runs")
+        return False  # it ended meanwhile: nothing to stop
 
     def _to_stop(self, request: StopChildren) -> tuple[int, list[str], int]:
         with session_for(self._settings.database_url) as session:
@@ -152,7 +168,7 @@ class MajorIncidentActivities:
 def personalised(message: ChildMessage, case: CaseRow) -> str:
     """`{name}`, `{amount}` and `{reference}` replaced by this case's (plain replacement: the text is not a
     format string a caller could use to reach other fields)."""
-    amount = amount_of(case)
+    amount = case_store.amount_of(case)
     return (message.text.replace("{name}", case.customer_name.split()[0] if case.customer_name else "")
             .replace("{amount}", amount.format("fi_FI") if amount else "")
             .replace("{reference}", case.reference))

@@ -11,7 +11,8 @@ from sqlmodel import Session, select
 
 from schemas.major_incidents import AffectedIn, ChildState, MajorIncidentIn, Progress
 from schemas.progress import CaseOutcome
-from store.tables import AffectedCustomerRow, CaseRow, MajorIncidentRow, MessageRow, TransactionRow
+from store import cases
+from store.tables import AffectedCustomerRow, CaseRow, MajorIncidentRow, MessageRow, TransactionRow, utcnow
 
 _PAGE = 1000  # sales read per query while finding the affected: memory stays flat for a weekend of sales
 # Closed children that did not recover their customer.
@@ -80,12 +81,30 @@ def mark_child(session: Session, major_id: str, seq: int, state: ChildState, cas
 
 
 def withdraw_pending(session: Session, major_id: str) -> int:
-    """The customers not yet opened when the parent ends: never contacted."""
-    result = session.exec(update(AffectedCustomerRow).where(AffectedCustomerRow.major_id == major_id,
-                                                            AffectedCustomerRow.state == ChildState.pending)
-                          .values(state=ChildState.withdrawn))
+    """The customers not yet opened when the parent ends (pending, or being opened with no case recorded yet):
+    never contacted."""
+    no_case = ~exists().where(CaseRow.id == AffectedCustomerRow.case_id)
+    result = session.exec(update(AffectedCustomerRow).where(
+        AffectedCustomerRow.major_id == major_id,
+        or_(AffectedCustomerRow.state == ChildState.pending,
+            and_(AffectedCustomerRow.state == ChildState.opening, no_case)))
+        .values(state=ChildState.withdrawn).execution_options(synchronize_session=False))
     session.commit()
     return result.rowcount
+
+
+def withdraw_unstarted_child(session: Session, major_id: str, case_id: str, outcome: CaseOutcome, actor: str,
+                             note: str) -> bool:
+    """A child whose case is recorded but whose workflow never started is closed with the parent, its kept input
+    forgotten (no reconciler starts it later), and counted as withdrawn: False if it runs or is being started."""
+    if not cases.withdraw_unstarted(session, case_id, outcome, actor, note, utcnow()):
+        session.rollback()
+        return False
+    session.exec(update(AffectedCustomerRow).where(AffectedCustomerRow.major_id == major_id,
+                                                   AffectedCustomerRow.case_id == case_id)
+                 .values(state=ChildState.withdrawn))
+    session.commit()
+    return True
 
 
 def open_children(session: Session, major_id: str, unreached_only: bool) -> list[str]:

@@ -93,6 +93,9 @@ class CaseRow(SQLModel, table=True):
     start_attempts: int = Field(default=0)
     start_error: str | None = Field(default=None, max_length=300)
     start_retry_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # A reconciler is starting the kept input until then (intake/reconciler.py): the case is not withdrawn
+    # meanwhile (its start may land at any moment), nor claimed by another reconciler.
+    start_claimed_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class TimelineRow(SQLModel, table=True):

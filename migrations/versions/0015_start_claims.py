@@ -1,0 +1,25 @@
+"""A reconciler's claim on a case it is starting (`start_claimed_until`): while it holds, nothing withdraws the
+case (a major incident's cancel waits for the start and stops the workflow instead), and no other reconciler
+starts it too.
+
+Revision ID: 0015
+Revises: 0014
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0015'
+down_revision = '0014'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('start_claimed_until', sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_column('start_claimed_until')
