@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
@@ -32,8 +32,17 @@ from schemas.transactions import TransactionRecord
 from settings import Settings
 from store import major_incidents as majors
 from store.db import session_for
-from store.tables import AffectedCustomerRow, MajorIncidentRow
+from store.major_incidents import Affected
+from store.tables import AffectedCustomerRow, MajorIncidentRow, TransactionRow
 from workflows.major_incident import MajorIncidentFanOut
+
+# Major incidents' ids, and so their children's external ids (`<major id>:<seq>`, opened as the declarer): a
+# namespace `POST /incidents` refuses, so no integrator can post a child's case before the parent opens it.
+RESERVED_EXTERNAL_IDS = "major-"
+
+
+def reserved_external_id(external_id: str) -> bool:
+    return external_id.startswith(RESERVED_EXTERNAL_IDS)
 
 
 def workflow_id(major_id: str) -> str:
@@ -44,7 +53,7 @@ def major_id_for(declarer: Principal, declared: MajorIncidentIn) -> str:
     """From the declaration itself, so posting it again (after a 503, or twice by mistake) names the same incident
     and never fans out to the same customers twice."""
     digest = hashlib.sha256(f"{declarer.tenant}\x00{declarer.id}\x00{declared.model_dump_json()}".encode())
-    return f"major-{digest.hexdigest()[:20]}"
+    return f"{RESERVED_EXTERNAL_IDS}{digest.hexdigest()[:20]}"
 
 
 async def declare(client: Client, settings: Settings, declarer: Principal,
@@ -91,12 +100,12 @@ def _record_new(session: Session, declarer: Principal, declared: MajorIncidentIn
     if declared.affected is None:  # read a page of sales at a time while the rows are written
         affected = affected_in_records(majors.sales_in_window(session, declarer.tenant, declared), declared)
     else:  # already in memory (the body): validated first, so the refused rows are known before the write
-        affected = list(uploaded(declared, rejected))
+        affected = list(uploaded(declared, rejected, lambda one: majors.sale_of(session, declarer.tenant, one)))
         row.rejected = [one.model_dump() for one in rejected]
     return majors.record_declaration(session, row, iter(affected))
 
 
-def affected_in_records(sales, declared: MajorIncidentIn) -> Iterator[AffectedIn]:
+def affected_in_records(sales, declared: MajorIncidentIn) -> Iterator[Affected]:
     """Every sale that overcharged for the product, with its overcharge computed from its own lines. A sale whose
     till knew no customer cannot be reached from here: it stays for the till's own case (the card refund)."""
     wrong = declared.wrong_price
@@ -105,13 +114,16 @@ def affected_in_records(sales, declared: MajorIncidentIn) -> Iterator[AffectedIn
                                    lines=row.lines, charged_minor=row.charged_minor, customer=row.customer)
         overcharge = overcharge_at_price(record, wrong.product, wrong.correct_unit_price_minor)
         if overcharge is not None and record.customer is not None:
-            yield AffectedIn(store=row.store, transaction_ref=row.transaction_id, customer=record.customer,
-                             amount=overcharge)
+            yield Affected(AffectedIn(store=row.store, transaction_ref=row.transaction_id, customer=record.customer,
+                                      amount=overcharge), against_record=True)
 
 
-def uploaded(declared: MajorIncidentIn, rejected: list[RejectedRow]) -> Iterator[AffectedIn]:
-    """The integrator's list, row by row: a row that does not validate (or is outside the declared stores) is
-    reported with its number, field and reason; the rest are taken."""
+def uploaded(declared: MajorIncidentIn, rejected: list[RejectedRow],
+             sale_of: Callable[[AffectedIn], TransactionRow | None]) -> Iterator[Affected]:
+    """The integrator's list, row by row: a row that does not validate, is outside the declared stores, or does not
+    match the sale the engine holds under its reference (another customer, a larger amount) is reported with its
+    number, field and reason; the rest are taken, those the engine holds no sale (or no customer) for to be
+    verified like any reported case."""
     for number, values in enumerate(declared.affected, start=1):
         try:
             one = AffectedIn.model_validate(values)
@@ -127,7 +139,29 @@ def uploaded(declared: MajorIncidentIn, rejected: list[RejectedRow]) -> Iterator
         except ValidationError as error:
             rejected.extend(rejected_reasons(number, error))
             continue
-        yield one
+        sale = sale_of(one)
+        if sale is not None and (mismatch := sale_mismatch(one, sale)) is not None:
+            rejected.append(RejectedRow(row=number, field=mismatch[0], reason=mismatch[1]))
+            continue
+        yield Affected(one, against_record=sale is not None and bool(_addresses(sale.customer)))
+
+
+def sale_mismatch(one: AffectedIn, sale: TransactionRow) -> tuple[str, str] | None:
+    """Where a listed row contradicts the sale the engine holds under its reference: the field and why. A row may
+    name the sale's customer by one address of theirs, never by an address the sale does not record."""
+    if one.amount.currency != sale.currency:
+        return "amount.currency", "not the currency of the sale the engine holds"
+    if one.amount.amount_minor > sale.charged_minor:
+        return "amount", "more than the sale the engine holds charged"
+    recorded = _addresses(sale.customer)
+    listed = _addresses(one.customer.model_dump(mode="json"))
+    if recorded and not (listed <= recorded and listed & recorded):
+        return "customer", "not the customer the sale the engine holds records"
+    return None
+
+
+def _addresses(customer: dict | None) -> set[tuple[str, str]]:
+    return {(kind, customer[kind]) for kind in ("phone", "email") if customer and customer.get(kind)}
 
 
 def child_incident(major: MajorIncidentRow, row: AffectedCustomerRow) -> IncidentIn:

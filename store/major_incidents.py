@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import and_, exists, func, or_, update
 from sqlmodel import Session, select
@@ -37,12 +38,19 @@ def sales_in_window(session: Session, tenant: str, declared: MajorIncidentIn) ->
         last_id = page[-1].id
 
 
-def record_declaration(session: Session, row: MajorIncidentRow, affected: Iterator[AffectedIn]) -> int:
+class Affected(NamedTuple):
+    """An affected customer as found, and whether the engine checked them against the sale it holds."""
+
+    customer: AffectedIn
+    against_record: bool
+
+
+def record_declaration(session: Session, row: MajorIncidentRow, affected: Iterator[Affected]) -> int:
     """The incident and its affected customers in one transaction; returns how many. One sale is one customer:
     a sale listed twice is kept once (its money event is paid once anyway)."""
     session.add(row)
     seen: set[tuple[str, str]] = set()
-    for one in affected:
+    for one, against_record in affected:
         if (one.store, one.transaction_ref) in seen:
             continue
         seen.add((one.store, one.transaction_ref))
@@ -50,9 +58,16 @@ def record_declaration(session: Session, row: MajorIncidentRow, affected: Iterat
                                         transaction_ref=one.transaction_ref,
                                         customer=one.customer.model_dump(mode="json"),
                                         amount_minor=one.amount.amount_minor, currency=one.amount.currency,
-                                        state=ChildState.pending))
+                                        state=ChildState.pending, against_record=against_record))
     session.commit()
     return len(seen)
+
+
+def sale_of(session: Session, tenant: str, one: AffectedIn) -> TransactionRow | None:
+    """The sale the engine holds under a listed row's store and reference, if any."""
+    return session.exec(select(TransactionRow).where(
+        TransactionRow.tenant == tenant, TransactionRow.store == one.store,
+        TransactionRow.transaction_id == one.transaction_ref)).first()
 
 
 def affected_count(session: Session, major_id: str) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, LargeBinary, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, LargeBinary, Text, UniqueConstraint, text, true
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -445,3 +445,7 @@ class AffectedCustomerRow(SQLModel, table=True):
     currency: str = Field(max_length=3)
     state: str = Field(max_length=16)
     case_id: str | None = Field(default=None, index=True, max_length=64)
+    # Checked against the sale the engine holds (its customer and amount), or found in it: the child's verification
+    # takes the approved amount. False: the sale is not held, or records no customer; the child is verified like
+    # any reported case.
+    against_record: bool = Field(default=True, sa_column_kwargs={"server_default": true()})

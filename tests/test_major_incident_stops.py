@@ -21,8 +21,8 @@ from store import cases as case_store
 from store.db import engine_for, session_for
 from store.migrate import upgrade_to_head
 from store.tables import AffectedCustomerRow, CaseRow, MajorIncidentRow, TimelineRow
-from tests.harness import Stack
-from tests.scenarios.test_s7_major_incident import SATURDAY, declaration, sale
+from tests.harness import Stack, eventually
+from tests.scenarios.test_s7_major_incident import SATURDAY, STORE, declaration, phone, sale
 from tests.test_faults import free_port
 
 CAP = {"cap": {"amount_minor": 500, "currency": "EUR"}}
@@ -120,3 +120,52 @@ def test_a_claimed_start_and_a_withdrawal_never_both_succeed(settings: Settings)
         assert not case_store.claim_start(session, "case-withdrawn", b"sealed", now, until), "withdrawn: not started"
         assert case_store.withdraw_unstarted(session, "case-claimed", "cancelled", "sami", "cancelled", until), \
             "a claim whose reconciler died expires"
+
+
+async def test_a_listed_row_must_match_the_sale_the_engine_holds(live_stack: Stack):
+    """M5: an integrator's list cannot name a held sale with another customer's phone (which would claim the sale's
+    money event before its real customer) or more than the sale charged; a sale the engine does not hold is
+    verified like any reported case, not taken as approved."""
+    stack = live_stack
+    till = stack.key("till", Scope.incidents_write, Scope.cases_read, kind=PrincipalKind.integrator)
+    supervisor = stack.key("sami.supervisor", Scope.cases_read, Scope.cases_act, Scope.cases_approve)
+    for number in range(3):
+        await stack.api.post("/transactions", headers=till,
+                             json=sale(number, SATURDAY + timedelta(hours=1), coffee=1))
+    euro = {"amount_minor": 100, "currency": "EUR"}
+    rows = [{"store": STORE, "transaction_ref": "T-0000", "amount": euro, "customer": {"name": "Mallory",
+                                                                                         "phone": phone(666)}},
+            {"store": STORE, "transaction_ref": "T-0001", "amount": {"amount_minor": 99_999, "currency": "EUR"},
+             "customer": {"name": "Asiakas1 Virtanen", "phone": phone(1)}},
+            {"store": STORE, "transaction_ref": "T-0002", "amount": euro,
+             "customer": {"name": "Asiakas2 Virtanen", "phone": phone(2)}},
+            {"store": STORE, "transaction_ref": "W-9", "amount": euro, "customer": {"name": "Liisa",
+                                                                                   "phone": phone(9)}}]
+    answer = await stack.api.post("/major-incidents", headers=till,
+                                  json={**declaration(stack), "wrong_price": None, "affected": rows})
+    assert answer.status_code == 201, answer.text
+    view = answer.json()
+    assert [(row["row"], row["field"]) for row in view["rejected"]] == [(1, "customer"), (2, "amount")]
+    listed = {row.transaction_ref: row.against_record for row in customers(stack, view["id"])}
+    assert listed == {"T-0002": True, "W-9": False}
+
+    approved = await stack.api.post(f"/major-incidents/{view['id']}/approvals", headers=supervisor, json=CAP)
+    assert approved.status_code == 202, approved.text
+    opened = await eventually(lambda: (rows := customers(stack, view["id"])) and all(row.case_id for row in rows)
+                              and rows, within=120)
+    verified = {row.transaction_ref: await eventually(
+        lambda row=row: stack.rows(TimelineRow, entry_key=f"{row.case_id}:verify"), within=120)
+        for row in opened}
+    assert "found by major incident" in verified["T-0002"][0].note
+    assert "taken from the reporter's record" in verified["W-9"][0].note, "not approved by the incident"
+
+
+async def test_no_integrator_can_post_a_major_incident_child_case_first(live_stack: Stack):
+    """M5: a child's external id (`<major id>:<seq>`) is in a namespace `POST /incidents` refuses."""
+    stack = live_stack
+    till = stack.key("till", Scope.incidents_write, Scope.cases_read, kind=PrincipalKind.integrator)
+    forged = await stack.api.post("/incidents", headers=till, json={
+        "external_id": "major-0123456789abcdef0123:0", "kind": "overcharge", "source": "transaction_monitor",
+        "customer": {"name": "Mallory", "phone": phone(666)}, "amount": {"amount_minor": 100, "currency": "EUR"}})
+    assert forged.status_code == 422 and forged.json()["detail"][0]["loc"] == ["body", "external_id"], forged.text
+    assert not stack.rows(CaseRow)
