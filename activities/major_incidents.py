@@ -13,7 +13,7 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from intake.major_incidents import open_child
+from intake.major_incidents import open_child, within_cap
 from intake.personal import missing_from_reply
 from schemas.major_incidents import (
     BatchOpened,
@@ -27,6 +27,7 @@ from schemas.major_incidents import (
     StopChildren,
     StopReport,
 )
+from schemas.money import Money
 from schemas.progress import CaseOutcome
 from schemas.steps import PersonalReply, StopKind, StopRequest
 from settings import Settings
@@ -44,7 +45,8 @@ class MajorIncidentActivities:
     @activity.defn(name=MajorActivity.open_batch)
     async def open_batch(self, step: OpenBatch) -> BatchOpened:
         """Opens the step's pending customers (a retry skips those already opened), each no sooner than its slot
-        at `texts_per_second`, at most `in_flight` at once. Above the approved cap a child is held for a person."""
+        at `texts_per_second`, at most `in_flight` at once. A child whose payout (refund and goodwill) is above the
+        approved cap is held for a person."""
         major, rows = await run_in_threadpool(self._batch, step)
         interval = 1.0 / step.texts_per_second
         start = max(datetime.now(UTC), step.not_before or datetime.now(UTC))
@@ -52,7 +54,8 @@ class MajorIncidentActivities:
 
         async def open_one(slot: int, row) -> None:
             async with window:
-                if row.amount_minor > step.cap.amount_minor or row.currency != step.cap.currency:
+                owed = Money(amount_minor=row.amount_minor, currency=row.currency)
+                if not within_cap(self._settings.policy, major.recovery, owed, step.cap):
                     await run_in_threadpool(self._mark, major.id, row.seq, ChildState.held)
                     return
                 await _sleep_until(start + timedelta(seconds=slot * interval))

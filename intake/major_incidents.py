@@ -28,6 +28,7 @@ from schemas.directory import RejectedRow
 from schemas.incidents import Customer, IncidentIn, IncidentKind, IncidentSource
 from schemas.major_incidents import AffectedIn, ChildState, FanOut, MajorIncidentIn, MajorStatus
 from schemas.money import Money
+from schemas.policy import RecoveryPolicy
 from schemas.transactions import TransactionRecord
 from settings import Settings
 from store import major_incidents as majors
@@ -177,12 +178,26 @@ def _incident(external_id: str, recovery: str, description: str, title: str, sto
                       description=description, topic=title)
 
 
+def within_cap(policy: RecoveryPolicy, recovery: str, amount: Money, cap: Money) -> bool:
+    """Whether all a child may pay stays within the approved cap: the sale's amount and the goodwill its kind adds
+    by policy (a complaint's), which the child grants on top of the refund."""
+    goodwill = policy.goodwill.get(IncidentKind(recovery))
+    payout = [amount, goodwill.offer(amount).value] if goodwill else [amount]
+    return (all(money.currency == cap.currency for money in payout)
+            and sum(money.amount_minor for money in payout) <= cap.amount_minor)
+
+
 async def open_child(client: Client, settings: Settings, declarer: Principal, major: MajorIncidentRow,
                      row: AffectedCustomerRow) -> ChildState:
     """Opens one child case. Its row names the case before the case exists, so the child's verification
-    (which asks the row for the approved amount) never runs ahead of it; a retry opens the same case."""
+    (which asks the row for the approved amount) never runs ahead of it; a retry opens the same case. A sale that
+    already has a case of its own (any kind: the customer called, another incident's child) is linked to it:
+    that case talks to the customer and pays, once."""
     incident = child_incident(major, row)
     case_id = case_id_for(declarer.tenant, declarer.id, incident.external_id)
+    if (existing := await run_in_threadpool(_case_of_the_sale, settings, declarer.tenant, row, case_id)) is not None:
+        await run_in_threadpool(_mark, settings, major.id, row.seq, ChildState.linked, existing)
+        return ChildState.linked
     await run_in_threadpool(_mark, settings, major.id, row.seq, ChildState.opening, case_id)
     opened = await open_case(client, settings, declarer, incident)  # idempotent by case id: a retry re-runs it
     state = ChildState.opened if opened.linked_to is None else ChildState.linked
@@ -193,3 +208,8 @@ async def open_child(client: Client, settings: Settings, declarer: Principal, ma
 def _mark(settings: Settings, major_id: str, seq: int, state: ChildState, case_id: str | None) -> None:
     with session_for(settings.database_url) as session:
         majors.mark_child(session, major_id, seq, state, case_id)
+
+
+def _case_of_the_sale(settings: Settings, tenant: str, row: AffectedCustomerRow, own_case_id: str) -> str | None:
+    with session_for(settings.database_url) as session:
+        return majors.case_of_the_sale(session, tenant, row.store, row.transaction_ref, own_case_id)

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from schemas.major_incidents import AffectedIn, ChildState, MajorIncidentIn, Progress
 from schemas.progress import CaseOutcome
+from schemas.refunds import normal_store
 from store import cases
 from store.tables import AffectedCustomerRow, CaseRow, MajorIncidentRow, MessageRow, TransactionRow, utcnow
 
@@ -134,10 +135,24 @@ def open_children(session: Session, major_id: str, unreached_only: bool) -> list
 
 
 def approved_child(session: Session, case_id: str) -> AffectedCustomerRow | None:
-    """The affected-customer row a child case was opened for, once its incident is approved."""
+    """The affected-customer row a child case was opened for, once its incident is approved (not a row linked to
+    a case the sale already had: that case is verified as it was reported)."""
     return session.exec(select(AffectedCustomerRow).join(
         MajorIncidentRow, MajorIncidentRow.id == AffectedCustomerRow.major_id).where(
-        AffectedCustomerRow.case_id == case_id, MajorIncidentRow.approved_by.is_not(None))).first()
+        AffectedCustomerRow.case_id == case_id, AffectedCustomerRow.state.in_((ChildState.opening, ChildState.opened)),
+        MajorIncidentRow.approved_by.is_not(None))).first()
+
+
+def case_of_the_sale(session: Session, tenant: str, store: str, transaction_ref: str, own_case_id: str) -> str | None:
+    """A case the tenant already has for this sale (any kind, any door, another major incident's child), other
+    than the child's own: the one that handles its customer. A cancelled case (an incident declared in error)
+    or one linked elsewhere does not count."""
+    candidates = session.exec(select(CaseRow.id, CaseRow.store).where(
+        CaseRow.tenant == tenant, CaseRow.transaction_ref == transaction_ref, CaseRow.id != own_case_id,
+        CaseRow.linked_to.is_(None), or_(CaseRow.outcome.is_(None), CaseRow.outcome != CaseOutcome.cancelled))
+        .order_by(CaseRow.opened_at)).all()
+    return next((case_id for case_id, its_store in candidates
+                 if its_store and normal_store(its_store) == normal_store(store)), None)
 
 
 def progress_of(session: Session, major_id: str) -> tuple[Progress, datetime | None]:

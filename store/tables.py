@@ -47,6 +47,8 @@ class CaseRow(SQLModel, table=True):
         Index("ix_cases_tenant_opened", "tenant", "opened_at", "id"),
         Index("ix_cases_tenant_owner_opened", "tenant", "owner", "opened_at", "id"),
         # Only cases whose workflow is not known to run: the reconciler's scan stays small with 100k cases.
+        # A sale's cases: a major incident's child is linked to a case its sale already has (one look-up each).
+        Index("ix_cases_tenant_transaction", "tenant", "transaction_ref"),
         Index("ix_cases_start_pending", "opened_at", sqlite_where=text("start_payload IS NOT NULL"),
               postgresql_where=text("start_payload IS NOT NULL")),
     )

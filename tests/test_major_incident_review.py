@@ -20,7 +20,7 @@ from settings import Settings
 from store import cases as case_store
 from store.db import engine_for, session_for
 from store.migrate import upgrade_to_head
-from store.tables import AffectedCustomerRow, CaseRow, MajorIncidentRow, TimelineRow
+from store.tables import AffectedCustomerRow, CaseRow, MajorIncidentRow, MessageRow, TimelineRow
 from tests.harness import Stack, eventually
 from tests.scenarios.test_s7_major_incident import SATURDAY, STORE, declaration, phone, sale
 from tests.test_faults import free_port
@@ -169,3 +169,56 @@ async def test_no_integrator_can_post_a_major_incident_child_case_first(live_sta
         "customer": {"name": "Mallory", "phone": phone(666)}, "amount": {"amount_minor": 100, "currency": "EUR"}})
     assert forged.status_code == 422 and forged.json()["detail"][0]["loc"] == ["body", "external_id"], forged.text
     assert not stack.rows(CaseRow)
+
+
+def decided(stack: Stack, major_id: str) -> list[AffectedCustomerRow] | None:
+    rows = customers(stack, major_id)
+    return rows if rows and all(row.state in ("opened", "linked", "held") for row in rows) else None
+
+
+async def test_a_sale_already_in_a_case_is_linked_and_goodwill_counts_against_the_cap(live_stack: Stack):
+    """M6: complaint-style children are linked when their sale already has a case (the customer called; another
+    incident's child), so nobody is contacted or given goodwill twice; refund plus goodwill stays within the cap."""
+    stack = live_stack
+    till = stack.key("till", Scope.incidents_write, Scope.cases_read, kind=PrincipalKind.integrator)
+    desk = stack.key("contact-centre", Scope.incidents_write, Scope.cases_read, kind=PrincipalKind.integrator)
+    supervisor = stack.key("sami.supervisor", Scope.cases_read, Scope.cases_act, Scope.cases_approve)
+    sales = [sale(number, SATURDAY + timedelta(hours=1), coffee=1) for number in range(3)]
+    for one in sales:
+        await stack.api.post("/transactions", headers=till, json=one)
+    called = await stack.api.post("/incidents", headers=desk, json={
+        "external_id": "call-0", "kind": "complaint", "source": "contact_centre", "customer": sales[0]["customer"],
+        "amount": {"amount_minor": 100, "currency": "EUR"}, "store": STORE, "transaction_ref": "T-0000",
+        "topic": "coffee at 5.95"})
+    assert called.status_code == 201, called.text
+
+    async def declare_and_approve(title: str, cap_minor: int) -> list[AffectedCustomerRow]:
+        body = {**declaration(stack), "recovery": "complaint", "title": title}
+        major_id = (await stack.api.post("/major-incidents", json=body, headers=till)).json()["id"]
+        approved = await stack.api.post(f"/major-incidents/{major_id}/approvals", headers=supervisor,
+                                        json={"cap": {"amount_minor": cap_minor, "currency": "EUR"}})
+        assert approved.status_code == 202, approved.text
+        return await eventually(lambda: decided(stack, major_id), within=120)
+
+    # 1.00 EUR back, and goodwill capped at three times the loss: 4.00 EUR per child.
+    first = await declare_and_approve("Coffee priced 5.95", cap_minor=400)
+    assert [(row.state, row.case_id) for row in first][0] == ("linked", called.json()["case_id"])
+    assert [row.state for row in first][1:] == ["opened", "opened"]
+    second = await declare_and_approve("Coffee priced 5.95, again", cap_minor=400)
+    assert [(row.state, row.case_id) for row in second] == [("linked", row.case_id) for row in first], \
+        "another incident over the same sales: linked to the cases they already have"
+    assert len(stack.rows(CaseRow)) == 3, "no second case for a sale, so no second text or goodwill"
+    for number, row in enumerate(first):
+        await eventually(lambda number=number: stack.texts_to(phone(number)), within=120)
+        assert {text.case_id for text in stack.rows(MessageRow, to_address=phone(number))} == {row.case_id}
+
+    sales_four = [sale(number, SATURDAY + timedelta(hours=2), coffee=1, store="Prisma Linnanmaa")
+                  for number in range(10, 12)]
+    for one in sales_four:
+        await stack.api.post("/transactions", headers=till, json=one)
+    body = {**declaration(stack), "recovery": "complaint", "stores": ["Prisma Linnanmaa"]}
+    major_id = (await stack.api.post("/major-incidents", json=body, headers=till)).json()["id"]
+    await stack.api.post(f"/major-incidents/{major_id}/approvals", headers=supervisor,
+                         json={"cap": {"amount_minor": 399, "currency": "EUR"}})
+    held = await eventually(lambda: decided(stack, major_id), within=120)
+    assert {row.state for row in held} == {"held"}, "1.00 back and 3.00 of goodwill is above a 3.99 cap"
