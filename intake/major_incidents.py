@@ -18,15 +18,15 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.directory_import import rejected_reasons
 from intake.cases import WorkflowNotStarted, case_id_for, open_case
 from intake.detection import overcharge_at_price
-from schemas.auth import Principal
+from schemas.auth import Principal, PrincipalKind
 from schemas.directory import RejectedRow
 from schemas.incidents import Customer, IncidentIn, IncidentKind, IncidentSource
-from schemas.major_incidents import AffectedIn, ChildState, FanOut, MajorIncidentIn, MajorStatus
+from schemas.major_incidents import AffectedIn, Approval, ChildState, FanOut, MajorIncidentIn, MajorStatus
 from schemas.money import Money
 from schemas.policy import RecoveryPolicy
 from schemas.transactions import TransactionRecord
@@ -61,23 +61,60 @@ async def declare(client: Client, settings: Settings, declarer: Principal,
                   declared: MajorIncidentIn) -> tuple[str, bool]:
     """Records the incident with every affected customer (once), and starts its parent workflow, which opens no
     child before a supervisor approves. Raises `WorkflowNotStarted` (503) if Temporal does not take it: the
-    incident is kept, and posting it again starts it. Returns its id, and whether this post recorded it."""
+    incident is kept, and posting it again, or approving it, starts it. Returns its id, and whether this post
+    recorded it."""
     major_id = major_id_for(declarer, declared)
     count, created = await run_in_threadpool(_record, settings, declarer, declared, major_id)
+    await _start_parent(client, settings, _fan_out(settings, major_id, declarer, count))
+    return major_id, created
+
+
+async def approve(client: Client, settings: Settings, major: MajorIncidentRow, approval: Approval) -> None:
+    """Passes a supervisor's approval to the parent; a parent whose start failed at declaration is started now,
+    approved. Raises `WorkflowNotStarted` if Temporal takes neither."""
+    handle = client.get_workflow_handle(workflow_id(major.id))
+    try:
+        await handle.signal(MajorIncidentFanOut.approve, approval)
+        return
+    except RPCError as error:
+        if error.status is not RPCStatusCode.NOT_FOUND:
+            raise WorkflowNotStarted(major.id, f"Temporal answered {error.status.name}") from error
+    count = await run_in_threadpool(_affected_count, settings, major.id)
+    fan = _fan_out(settings, major.id, declarer_of(major), count).model_copy(update={"approval": approval})
+    if not await _start_parent(client, settings, fan):  # posted again meanwhile: that run takes the approval
+        await handle.signal(MajorIncidentFanOut.approve, approval)
+
+
+def declarer_of(major: MajorIncidentRow) -> Principal:
+    """Who declared it, as its children are opened: by that principal's tenant and id (the case ids' key)."""
+    return Principal.model_validate(major.declaration.get("declarer") or {
+        "id": major.declared_by, "kind": PrincipalKind.integrator, "tenant": major.tenant, "scopes": []})
+
+
+def _fan_out(settings: Settings, major_id: str, declarer: Principal, count: int) -> FanOut:
     policy = settings.major_incidents
-    fan = FanOut(major_id=major_id, tenant=declarer.tenant, declared_by=declarer, affected=count,
-                 texts_per_second=policy.texts_per_second, batch=policy.batch, in_flight=policy.in_flight,
-                 batches_per_run=policy.batches_per_run)
+    return FanOut(major_id=major_id, tenant=declarer.tenant, declared_by=declarer, affected=count,
+                  texts_per_second=policy.texts_per_second, batch=policy.batch, in_flight=policy.in_flight,
+                  batches_per_run=policy.batches_per_run)
+
+
+async def _start_parent(client: Client, settings: Settings, fan: FanOut) -> bool:
+    """True if this call started it; False if it runs (or ran) already."""
     try:
         async with asyncio.timeout(settings.intake_start_timeout):
-            await client.start_workflow(MajorIncidentFanOut.run, fan, id=workflow_id(major_id),
+            await client.start_workflow(MajorIncidentFanOut.run, fan, id=workflow_id(fan.major_id),
                                         task_queue=settings.temporal_task_queue,
                                         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
     except WorkflowAlreadyStartedError:
-        pass
+        return False
     except (TimeoutError, RuntimeError, RPCError) as error:
-        raise WorkflowNotStarted(major_id, f"Temporal did not take it ({type(error).__name__})") from error
-    return major_id, created
+        raise WorkflowNotStarted(fan.major_id, f"Temporal did not take it ({type(error).__name__})") from error
+    return True
+
+
+def _affected_count(settings: Settings, major_id: str) -> int:
+    with session_for(settings.database_url) as session:
+        return majors.affected_count(session, major_id)
 
 
 def _record(settings: Settings, declarer: Principal, declared: MajorIncidentIn, major_id: str) -> tuple[int, bool]:
@@ -96,7 +133,8 @@ def _record_new(session: Session, declarer: Principal, declared: MajorIncidentIn
     rejected: list[RejectedRow] = []
     row = MajorIncidentRow(id=major_id, tenant=declarer.tenant, title=declared.title,
                            description=declared.description, recovery=declared.recovery,
-                           declaration=declared.model_dump(mode="json", exclude={"affected"}),
+                           declaration={**declared.model_dump(mode="json", exclude={"affected"}),
+                                        "declarer": declarer.model_dump(mode="json")},
                            declared_by=declarer.id, status=MajorStatus.awaiting_approval, rejected=[])
     if declared.affected is None:  # read a page of sales at a time while the rows are written
         affected = affected_in_records(majors.sales_in_window(session, declarer.tenant, declared), declared)

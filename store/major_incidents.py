@@ -10,7 +10,7 @@ from typing import NamedTuple
 from sqlalchemy import and_, exists, func, or_, update
 from sqlmodel import Session, select
 
-from schemas.major_incidents import AffectedIn, ChildState, MajorIncidentIn, Progress
+from schemas.major_incidents import AffectedIn, Approval, ChildState, MajorIncidentIn, MajorStatus, Progress
 from schemas.progress import CaseOutcome
 from schemas.refunds import normal_store
 from store import cases
@@ -69,6 +69,27 @@ def sale_of(session: Session, tenant: str, one: AffectedIn) -> TransactionRow | 
     return session.exec(select(TransactionRow).where(
         TransactionRow.tenant == tenant, TransactionRow.store == one.store,
         TransactionRow.transaction_id == one.transaction_ref)).first()
+
+
+def claim_approval(session: Session, major_id: str, approval: Approval) -> bool:
+    """The incident's one approval is this one: True for the first of any number at once (one conditional
+    write), False once another has it."""
+    claimed = session.exec(update(MajorIncidentRow).where(
+        MajorIncidentRow.id == major_id, MajorIncidentRow.approved_by.is_(None),
+        MajorIncidentRow.status == MajorStatus.awaiting_approval)
+        .values(approved_by=approval.approved_by, cap_minor=approval.cap.amount_minor,
+                currency=approval.cap.currency))
+    session.commit()
+    return claimed.rowcount == 1
+
+
+def release_approval(session: Session, major_id: str, approval: Approval) -> None:
+    """The approval did not reach the parent (Temporal away): the incident waits for one again."""
+    session.exec(update(MajorIncidentRow).where(
+        MajorIncidentRow.id == major_id, MajorIncidentRow.approved_by == approval.approved_by,
+        MajorIncidentRow.status == MajorStatus.awaiting_approval)
+        .values(approved_by=None, cap_minor=None, currency=None))
+    session.commit()
 
 
 def affected_count(session: Session, major_id: str) -> int:

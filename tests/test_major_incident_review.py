@@ -4,6 +4,7 @@ payout (M6), one approval (m4), a parent whose start failed is started (M7). Rea
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,15 +14,15 @@ from temporalio.service import RPCError
 
 from intake import reconciler
 from intake.cases import WorkflowNotStarted
-from intake.major_incidents import open_child
-from schemas.auth import PrincipalKind, Scope
-from schemas.major_incidents import FanOut
+from intake.major_incidents import declare, open_child
+from schemas.auth import Principal, PrincipalKind, Scope
+from schemas.major_incidents import FanOut, MajorIncidentIn
 from settings import Settings
 from store import cases as case_store
 from store.db import engine_for, session_for
 from store.migrate import upgrade_to_head
 from store.tables import AffectedCustomerRow, CaseRow, MajorIncidentRow, MessageRow, TimelineRow
-from tests.harness import Stack, eventually
+from tests.harness import TENANT, Stack, eventually
 from tests.scenarios.test_s7_major_incident import SATURDAY, STORE, declaration, phone, sale
 from tests.test_faults import free_port
 
@@ -222,3 +223,45 @@ async def test_a_sale_already_in_a_case_is_linked_and_goodwill_counts_against_th
                          json={"cap": {"amount_minor": 399, "currency": "EUR"}})
     held = await eventually(lambda: decided(stack, major_id), within=120)
     assert {row.state for row in held} == {"held"}, "1.00 back and 3.00 of goodwill is above a 3.99 cap"
+
+
+async def test_of_two_approvals_at_once_one_is_taken_and_the_other_refused(live_stack: Stack):
+    """m4: both posts find the incident waiting; exactly one approval stands (202), the other is 409."""
+    stack = live_stack
+    major_id, _, sami = await declared(stack, sales=1)
+    other = stack.key("tuula.supervisor", Scope.cases_read, Scope.cases_act, Scope.cases_approve)
+    answers = await asyncio.gather(*(stack.api.post(f"/major-incidents/{major_id}/approvals", headers=headers,
+                                                    json={"cap": {"amount_minor": cap, "currency": "EUR"}})
+                                     for headers, cap in ((sami, 500), (other, 300))))
+    assert sorted(answer.status_code for answer in answers) == [202, 409], [answer.text for answer in answers]
+    [taken] = [answer.json() for answer in answers if answer.status_code == 202]
+    row = await eventually(lambda: (row := stack.rows(MajorIncidentRow, id=major_id)[0]).status != "awaiting_approval"
+                           and row, within=120)
+    fan: FanOut = await stack.env.client.get_workflow_handle(major_id).query("state", result_type=FanOut)
+    assert row.approved_by == taken["approved_by"] == fan.approval.approved_by
+    assert (row.cap_minor, fan.approval.cap.amount_minor) == (taken["cap"]["amount_minor"],) * 2
+
+
+async def test_a_parent_whose_start_failed_is_started_by_its_approval(live_stack: Stack):
+    """M7: Temporal did not take the parent at declaration (503; the incident is kept). The approval starts it,
+    approved, instead of answering 409 for ever."""
+    stack = live_stack
+    till = stack.key("till", Scope.incidents_write, Scope.cases_read, kind=PrincipalKind.integrator)
+    supervisor = stack.key("sami.supervisor", Scope.cases_read, Scope.cases_act, Scope.cases_approve)
+    await stack.api.post("/transactions", headers=till, json=sale(0, SATURDAY + timedelta(hours=1), coffee=1))
+    away = stack.settings.model_copy(update={"intake_start_timeout": 0.5})
+    unreachable = await Client.connect(f"127.0.0.1:{free_port()}", lazy=True,
+                                       data_converter=stack.env.client.data_converter)
+    declarer = Principal(id="till", kind=PrincipalKind.integrator, tenant=TENANT,
+                         scopes=frozenset({Scope.incidents_write}))
+    with pytest.raises(WorkflowNotStarted):
+        await declare(unreachable, away, declarer, MajorIncidentIn.model_validate(declaration(stack)))
+    [major] = stack.rows(MajorIncidentRow)
+    assert not await exists(stack.env.client, major.id)
+
+    approved = await stack.api.post(f"/major-incidents/{major.id}/approvals", headers=supervisor, json=CAP)
+    assert approved.status_code == 202, approved.text
+    [child] = await eventually(lambda: [row for row in customers(stack, major.id) if row.state == "opened"],
+                               within=120)
+    await eventually(lambda: stack.texts_to(phone(0)), within=120)
+    assert stack.case(child.case_id).integrator == "till", "opened as the declarer, as it would have been"
