@@ -134,17 +134,17 @@ class MajorIncidentActivities:
 
     @activity.defn(name=MajorActivity.message_children)
     async def message_children(self, request: MessageChildren) -> int:
-        """Each open child gets the message filled in with its own facts, checked like any agent's reply; a case
-        the filled-in text is not personal for is skipped (its timeline is not written: the parent's view
-        counts what was sent)."""
+        """Each open child gets the message filled in with its own facts, checked like any agent's reply, one child
+        per slot at the incident's `texts_per_second`; a case the filled-in text is not personal for is skipped
+        (its timeline is not written: the parent's view counts what was sent)."""
         cases = await run_in_threadpool(self._open_cases, request.major_id)
         # A retry resumes after the last case told (heartbeated), so no customer is texted the message twice.
         details = activity.info().heartbeat_details
         done_through = details[0] if details else ""
-        sent = 0
-        for case in cases:
-            if case.id <= done_through:
-                continue
+        interval = 1.0 / (request.texts_per_second or self._settings.major_incidents.texts_per_second)
+        start, sent = datetime.now(UTC), 0
+        for slot, case in enumerate(case for case in cases if case.id > done_through):
+            await _sleep_until(start + timedelta(seconds=slot * interval))  # the carriers' pace, as the fan-out's
             text = personalised(request.message, case)
             if not missing_from_reply(text, request.message.agent_name, case):
                 reply = PersonalReply(text=text, agent_name=request.message.agent_name,

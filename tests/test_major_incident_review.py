@@ -17,6 +17,7 @@ from intake.cases import WorkflowNotStarted
 from intake.major_incidents import declare, open_child
 from schemas.auth import Principal, PrincipalKind, Scope
 from schemas.major_incidents import FanOut, MajorIncidentIn
+from schemas.policy import MajorIncidentPolicy
 from settings import Settings
 from store import cases as case_store
 from store.db import engine_for, session_for
@@ -265,3 +266,37 @@ async def test_a_parent_whose_start_failed_is_started_by_its_approval(live_stack
                                within=120)
     await eventually(lambda: stack.texts_to(phone(0)), within=120)
     assert stack.case(child.case_id).integrator == "till", "opened as the declarer, as it would have been"
+
+
+async def test_a_message_to_all_children_goes_at_the_incidents_pace(live_stack: Stack):
+    """M3: the parent's message is a text per child, paced like the fan-out (`texts_per_second`)."""
+    stack = live_stack
+    stack.settings.major_incidents = MajorIncidentPolicy(texts_per_second=2, batch=2)
+    till = stack.key("till", Scope.incidents_write, Scope.cases_read, kind=PrincipalKind.integrator)
+    supervisor = stack.key("sami.supervisor", Scope.cases_read, Scope.cases_act, Scope.cases_approve)
+    for number in range(4):
+        await stack.api.post("/transactions", headers=till, json=sale(number, SATURDAY + timedelta(hours=1), 1))
+    body = {**declaration(stack), "recovery": "complaint"}
+    major_id = (await stack.api.post("/major-incidents", json=body, headers=till)).json()["id"]
+    await stack.api.post(f"/major-incidents/{major_id}/approvals", headers=supervisor, json=CAP)
+    children = await eventually(lambda: (rows := [row for row in customers(stack, major_id) if row.state == "opened"])
+                                and len(rows) == 4 and rows, within=120)
+    sent = await stack.api.post(f"/major-incidents/{major_id}/messages", headers=supervisor,
+                                json={"text": "Dear {name}, we found the cause (ref {reference}). Sami",
+                                      "agent_name": "Sami"})
+    assert sent.status_code == 202, sent.text
+    for number in range(4):
+        await eventually(lambda number=number: [text for text in stack.texts_to(phone(number))
+                                                if "we found the cause" in text.body], within=120)
+    told = sorted([await signalled_at(stack.env.client, child.case_id, "personal_reply") for child in children])
+    gaps = [(later - earlier).total_seconds() for earlier, later in zip(told, told[1:], strict=False)]
+    assert min(gaps) >= 0.4, f"at most 2 a second: {gaps}"
+
+
+async def signalled_at(client: Client, workflow_id: str, name: str) -> datetime:
+    """When Temporal took the workflow's first signal of that name."""
+    async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
+        if event.HasField("workflow_execution_signaled_event_attributes") \
+                and event.workflow_execution_signaled_event_attributes.signal_name == name:
+            return event.event_time.ToDatetime(tzinfo=UTC)
+    raise AssertionError(f"{workflow_id} got no {name} signal")
