@@ -300,3 +300,21 @@ async def signalled_at(client: Client, workflow_id: str, name: str) -> datetime:
                 and event.workflow_execution_signaled_event_attributes.signal_name == name:
             return event.event_time.ToDatetime(tzinfo=UTC)
     raise AssertionError(f"{workflow_id} got no {name} signal")
+
+
+async def test_erasure_clears_and_withdraws_a_customer_no_child_was_opened_for(live_stack: Stack):
+    """m1: the erased customer is on an incident's list, not yet opened (or held over the cap): their row is cleared
+    and withdrawn, so no child is ever opened for them; the others' rows are untouched."""
+    stack = live_stack
+    major_id, _, supervisor = await declared(stack, sales=2)
+    erased = await stack.api.post("/customers/erase", json={
+        "name": "Asiakas0 Virtanen", "phone": phone(0), "reason": "the customer's request"})
+    assert erased.status_code == 200, erased.text
+    first, second = customers(stack, major_id)
+    assert (first.customer, first.state) == ({"name": "[erased]"}, "withdrawn")
+    assert (second.customer["phone"], second.state) == (phone(1), "pending")
+    approved = await stack.api.post(f"/major-incidents/{major_id}/approvals", headers=supervisor, json=CAP)
+    assert approved.status_code == 202, approved.text
+    await eventually(lambda: stack.texts_to(phone(1)), within=120)
+    assert [row.state for row in customers(stack, major_id)] == ["withdrawn", "opened"]
+    assert len(stack.rows(CaseRow)) == 1, "no case for the erased customer"
