@@ -96,8 +96,9 @@ class MajorIncidentActivities:
     @activity.defn(name=MajorActivity.stop_children)
     async def stop_children(self, request: StopChildren) -> StopReport:
         """Customers never contacted are withdrawn; open children are stopped at their next safe point (a cancel:
-        every open child, so none is paid after it; a close: those that have not reached their customer yet)."""
-        withdrawn, stopping, all_open = await run_in_threadpool(self._to_stop, request)
+        every open child, so none is paid after it; a close: those that have not reached their customer yet).
+        `stopped` counts the stops Temporal took in this attempt; `withdrawn` every row withdrawn, in any."""
+        stopping, all_open = await run_in_threadpool(self._to_stop, request)
         kind = StopKind.cancel if request.kind == "cancel" else StopKind.close
         outcome = CaseOutcome.cancelled if kind is StopKind.cancel else CaseOutcome.resolved_by_hand
         stop = StopRequest(kind=kind, outcome=outcome, reason=f"major incident {request.major_id}: {request.reason}",
@@ -106,31 +107,35 @@ class MajorIncidentActivities:
         for number, case_id in enumerate(stopping):
             if await self._signal(case_id, "stop", stop):
                 stopped += 1
-            elif await run_in_threadpool(self._withdraw, request.major_id, case_id, stop):
-                withdrawn += 1
+            else:
+                await run_in_threadpool(self._withdraw, request.major_id, case_id, stop)
             if number % 100 == 0:
                 activity.heartbeat(number)
+        withdrawn = await run_in_threadpool(self._withdrawn, request.major_id)
         return StopReport(stopped=stopped, withdrawn=withdrawn, left_running=all_open - len(stopping))
 
-    def _withdraw(self, major_id: str, case_id: str, stop: StopRequest) -> bool:
+    def _withdraw(self, major_id: str, case_id: str, stop: StopRequest) -> None:
         """A child with no workflow (its start failed and waits for the reconciler) is withdrawn in the read model,
         so nothing starts it later. If a reconciler is starting it right now, the step is retried: by then its
-        workflow runs and takes the stop like the others."""
+        workflow runs and takes the stop like the others. A child that ended meanwhile needs nothing."""
         with session_for(self._settings.database_url) as session:
             if majors.withdraw_unstarted_child(session, major_id, case_id, stop.outcome, stop.requested_by,
                                                f"withdrawn before it started: {stop.reason}"):
-                return True
+                return
             if case_store.holds_input(session, case_id):
                 raise ApplicationError(f"child {case_id} is being started by a reconciler; stopped once it runs")
-        return False  # it ended meanwhile: nothing to stop
 
-    def _to_stop(self, request: StopChildren) -> tuple[int, list[str], int]:
+    def _to_stop(self, request: StopChildren) -> tuple[list[str], int]:
         with session_for(self._settings.database_url) as session:
-            withdrawn = majors.withdraw_pending(session, request.major_id)
+            majors.withdraw_pending(session, request.major_id)
             all_open = majors.open_children(session, request.major_id, unreached_only=False)
             if request.kind == "cancel":
-                return withdrawn, all_open, len(all_open)
-            return withdrawn, majors.open_children(session, request.major_id, unreached_only=True), len(all_open)
+                return all_open, len(all_open)
+            return majors.open_children(session, request.major_id, unreached_only=True), len(all_open)
+
+    def _withdrawn(self, major_id: str) -> int:
+        with session_for(self._settings.database_url) as session:
+            return majors.count_in_state(session, major_id, ChildState.withdrawn)
 
     @activity.defn(name=MajorActivity.message_children)
     async def message_children(self, request: MessageChildren) -> int:

@@ -117,17 +117,21 @@ def mark_child(session: Session, major_id: str, seq: int, state: ChildState, cas
     session.commit()
 
 
-def withdraw_pending(session: Session, major_id: str) -> int:
+def count_in_state(session: Session, major_id: str, state: ChildState) -> int:
+    return session.exec(select(func.count()).select_from(AffectedCustomerRow).where(
+        AffectedCustomerRow.major_id == major_id, AffectedCustomerRow.state == state)).one()
+
+
+def withdraw_pending(session: Session, major_id: str) -> None:
     """The customers not yet opened when the parent ends (pending, or being opened with no case recorded yet):
     never contacted."""
     no_case = ~exists().where(CaseRow.id == AffectedCustomerRow.case_id)
-    result = session.exec(update(AffectedCustomerRow).where(
+    session.exec(update(AffectedCustomerRow).where(
         AffectedCustomerRow.major_id == major_id,
         or_(AffectedCustomerRow.state == ChildState.pending,
             and_(AffectedCustomerRow.state == ChildState.opening, no_case)))
         .values(state=ChildState.withdrawn).execution_options(synchronize_session=False))
     session.commit()
-    return result.rowcount
 
 
 def withdraw_unstarted_child(session: Session, major_id: str, case_id: str, outcome: CaseOutcome, actor: str,
