@@ -10,9 +10,10 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from temporalio import activity
 from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from intake.major_incidents import open_child
+from intake.major_incidents import open_child, within_cap
 from intake.personal import missing_from_reply
 from schemas.major_incidents import (
     BatchOpened,
@@ -26,11 +27,12 @@ from schemas.major_incidents import (
     StopChildren,
     StopReport,
 )
+from schemas.money import Money
 from schemas.progress import CaseOutcome
 from schemas.steps import PersonalReply, StopKind, StopRequest
 from settings import Settings
+from store import cases as case_store
 from store import major_incidents as majors
-from store.cases import amount_of
 from store.db import session_for
 from store.tables import CaseRow, MajorIncidentRow, utcnow
 
@@ -43,7 +45,8 @@ class MajorIncidentActivities:
     @activity.defn(name=MajorActivity.open_batch)
     async def open_batch(self, step: OpenBatch) -> BatchOpened:
         """Opens the step's pending customers (a retry skips those already opened), each no sooner than its slot
-        at `texts_per_second`, at most `in_flight` at once. Above the approved cap a child is held for a person."""
+        at `texts_per_second`, at most `in_flight` at once. A child whose payout (refund and goodwill) is above the
+        approved cap is held for a person."""
         major, rows = await run_in_threadpool(self._batch, step)
         interval = 1.0 / step.texts_per_second
         start = max(datetime.now(UTC), step.not_before or datetime.now(UTC))
@@ -51,7 +54,8 @@ class MajorIncidentActivities:
 
         async def open_one(slot: int, row) -> None:
             async with window:
-                if row.amount_minor > step.cap.amount_minor or row.currency != step.cap.currency:
+                owed = Money(amount_minor=row.amount_minor, currency=row.currency)
+                if not within_cap(self._settings.policy, major.recovery, owed, step.cap):
                     await run_in_threadpool(self._mark, major.id, row.seq, ChildState.held)
                     return
                 await _sleep_until(start + timedelta(seconds=slot * interval))
@@ -92,40 +96,60 @@ class MajorIncidentActivities:
     @activity.defn(name=MajorActivity.stop_children)
     async def stop_children(self, request: StopChildren) -> StopReport:
         """Customers never contacted are withdrawn; open children are stopped at their next safe point (a cancel:
-        every open child, so none is paid after it; a close: those that have not reached their customer yet)."""
-        withdrawn, stopping, all_open = await run_in_threadpool(self._to_stop, request)
+        every open child, so none is paid after it; a close: those that have not reached their customer yet).
+        `stopped` counts the stops Temporal took in this attempt; `withdrawn` every row withdrawn, in any."""
+        stopping, all_open = await run_in_threadpool(self._to_stop, request)
         kind = StopKind.cancel if request.kind == "cancel" else StopKind.close
         outcome = CaseOutcome.cancelled if kind is StopKind.cancel else CaseOutcome.resolved_by_hand
         stop = StopRequest(kind=kind, outcome=outcome, reason=f"major incident {request.major_id}: {request.reason}",
                            requested_by=request.requested_by)
         stopped = 0
         for number, case_id in enumerate(stopping):
-            stopped += await self._signal(case_id, "stop", stop)
+            if await self._signal(case_id, "stop", stop):
+                stopped += 1
+            else:
+                await run_in_threadpool(self._withdraw, request.major_id, case_id, stop)
             if number % 100 == 0:
                 activity.heartbeat(number)
+        withdrawn = await run_in_threadpool(self._withdrawn, request.major_id)
         return StopReport(stopped=stopped, withdrawn=withdrawn, left_running=all_open - len(stopping))
 
-    def _to_stop(self, request: StopChildren) -> tuple[int, list[str], int]:
+    def _withdraw(self, major_id: str, case_id: str, stop: StopRequest) -> None:
+        """A child with no workflow (its start failed and waits for the reconciler) is withdrawn in the read model,
+        so nothing starts it later. If a reconciler is starting it right now, the step is retried: by then its
+        workflow runs and takes the stop like the others. A child that ended meanwhile needs nothing."""
         with session_for(self._settings.database_url) as session:
-            withdrawn = majors.withdraw_pending(session, request.major_id)
+            if majors.withdraw_unstarted_child(session, major_id, case_id, stop.outcome, stop.requested_by,
+                                               f"withdrawn before it started: {stop.reason}"):
+                return
+            if case_store.holds_input(session, case_id):
+                raise ApplicationError(f"child {case_id} is being started by a reconciler; stopped once it runs")
+
+    def _to_stop(self, request: StopChildren) -> tuple[list[str], int]:
+        with session_for(self._settings.database_url) as session:
+            majors.withdraw_pending(session, request.major_id)
             all_open = majors.open_children(session, request.major_id, unreached_only=False)
             if request.kind == "cancel":
-                return withdrawn, all_open, len(all_open)
-            return withdrawn, majors.open_children(session, request.major_id, unreached_only=True), len(all_open)
+                return all_open, len(all_open)
+            return majors.open_children(session, request.major_id, unreached_only=True), len(all_open)
+
+    def _withdrawn(self, major_id: str) -> int:
+        with session_for(self._settings.database_url) as session:
+            return majors.count_in_state(session, major_id, ChildState.withdrawn)
 
     @activity.defn(name=MajorActivity.message_children)
     async def message_children(self, request: MessageChildren) -> int:
-        """Each open child gets the message filled in with its own facts, checked like any agent's reply; a case
-        the filled-in text is not personal for is skipped (its timeline is not written: the parent's view
-        counts what was sent)."""
+        """Each open child gets the message filled in with its own facts, checked like any agent's reply, one child
+        per slot at the incident's `texts_per_second`; a case the filled-in text is not personal for is skipped
+        (its timeline is not written: the parent's view counts what was sent)."""
         cases = await run_in_threadpool(self._open_cases, request.major_id)
         # A retry resumes after the last case told (heartbeated), so no customer is texted the message twice.
         details = activity.info().heartbeat_details
         done_through = details[0] if details else ""
-        sent = 0
-        for case in cases:
-            if case.id <= done_through:
-                continue
+        interval = 1.0 / (request.texts_per_second or self._settings.major_incidents.texts_per_second)
+        start, sent = datetime.now(UTC), 0
+        for slot, case in enumerate(case for case in cases if case.id > done_through):
+            await _sleep_until(start + timedelta(seconds=slot * interval))  # the carriers' pace, as the fan-out's
             text = personalised(request.message, case)
             if not missing_from_reply(text, request.message.agent_name, case):
                 reply = PersonalReply(text=text, agent_name=request.message.agent_name,
@@ -152,7 +176,7 @@ class MajorIncidentActivities:
 def personalised(message: ChildMessage, case: CaseRow) -> str:
     """`{name}`, `{amount}` and `{reference}` replaced by this case's (plain replacement: the text is not a
     format string a caller could use to reach other fields)."""
-    amount = amount_of(case)
+    amount = case_store.amount_of(case)
     return (message.text.replace("{name}", case.customer_name.split()[0] if case.customer_name else "")
             .replace("{amount}", amount.format("fi_FI") if amount else "")
             .replace("{reference}", case.reference))

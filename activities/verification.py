@@ -32,9 +32,10 @@ class VerificationActivities:
 
 def of_major_incident(session: Session, case_id: str) -> Verification | None:
     """A child of an approved major incident: its amount was computed by the engine from the sale's own record
-    (or listed by the integrator) and approved by a supervisor for the incident as a whole, within its cap."""
+    (or listed by the integrator and checked against that record) and approved by a supervisor for the incident
+    as a whole, within its cap."""
     child = majors.approved_child(session, case_id)
-    if child is None:
+    if child is None or not child.against_record:  # a listed sale the engine does not hold: verified as reported
         return None
     amount = Money(amount_minor=child.amount_minor, currency=child.currency)
     return Verification(confirmed=True, amount=amount, against_record=True,

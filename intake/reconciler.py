@@ -12,6 +12,10 @@ A start that fails for one case alone (its input no longer opens: a key dropped 
 refuses that start) is counted on the case with its reason (`start_attempts`, `start_error`) and tried again
 later, each time twice as late up to `MAX_RETRY_DELAY` (`start_retry_at`), so it never holds the head of the
 queue. /metrics counts such cases (`recovery_cases_start_failing`) for an operator.
+
+Before a start the reconciler claims the case (`start_claimed_until`) in one conditional write, the same kind of
+write that withdraws a case nobody has started (a cancelled major incident's child, `withdraw_unstarted`): so a
+withdrawn case is never started, and a case being started is not withdrawn but stopped once its workflow runs.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from store.db import session_for
 
 BATCH = 100  # cases per pass; a longer backlog takes a few passes
 MAX_RETRY_DELAY = timedelta(hours=1)  # a case that keeps failing is still tried hourly (a key may come back)
+CLAIM_MARGIN_SECONDS = 30.0
 log = logging.getLogger(__name__)
 
 
@@ -51,8 +56,10 @@ async def _start_one(client: Client, settings: Settings, case_id: str, sealed: b
     except ValueError as error:  # a key dropped from PAYLOAD_KEYS, or an input today's schema refuses
         await _failed(settings, case_id, attempts, f"its recorded input does not open ({error})")
         return False
-    # Read just now, but the case may have been started, or its customer erased, since: never contact them then.
-    if not await asyncio.to_thread(_still_pending, settings, case_id, sealed):
+    # Read just now, but the case may have been started, withdrawn (its major incident cancelled) or its customer
+    # erased since: never contact them then. The claim and a withdrawal are one conditional write each, so they
+    # never both succeed; the claim holds while the start may be in flight (a timed-out start may still land).
+    if not await asyncio.to_thread(_claim, settings, case_id, sealed):
         return False
     try:
         started = await ensure_workflow(client, settings, case)
@@ -90,9 +97,16 @@ def _pending(settings: Settings, opened_before: datetime, now: datetime) -> list
         return case_store.pending_starts(session, opened_before, now, BATCH)
 
 
-def _still_pending(settings: Settings, case_id: str, sealed: bytes) -> bool:
+def _claim(settings: Settings, case_id: str, sealed: bytes) -> bool:
+    now = datetime.now(UTC)
     with session_for(settings.database_url) as session:
-        return case_store.still_holds_input(session, case_id, sealed)
+        return case_store.claim_start(session, case_id, sealed, now, now + _start_claim(settings))
+
+
+def _start_claim(settings: Settings) -> timedelta:
+    """How long a reconciler's claim on a start holds: past the start's own timeout, by which any start sent has
+    landed or failed; a reconciler that dies meanwhile leaves the case to the next one after that."""
+    return timedelta(seconds=settings.intake_start_timeout + CLAIM_MARGIN_SECONDS)
 
 
 def _mark_failed(settings: Settings, case_id: str, reason: str, retry_at: datetime) -> None:

@@ -175,6 +175,8 @@ class ChildMessage(BaseModel):
 class MessageChildren(BaseModel):
     major_id: str
     message: ChildMessage
+    texts_per_second: float | None = Field(default=None, gt=0, description="The incident's pace (the fan-out's); "
+                                           "None in messages queued before it was carried: the policy's now.")
 
 
 class StatusChange(BaseModel):

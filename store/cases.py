@@ -164,21 +164,53 @@ def pending_starts(session: Session, opened_before: datetime, now: datetime,
 
 def mark_started(session: Session, case_id: str) -> None:
     """Temporal holds the case's workflow (started now or before): forget the sealed input."""
-    session.exec(update(CaseRow).where(CaseRow.id == case_id).values(start_payload=None))
+    session.exec(update(CaseRow).where(CaseRow.id == case_id).values(start_payload=None, start_claimed_until=None))
     session.commit()
 
 
 def mark_start_failed(session: Session, case_id: str, reason: str, retry_at: datetime) -> None:
-    """Counts a start that failed for this case alone, says why, and when to try again."""
+    """Counts a start that failed for this case alone, says why, and when to try again (the refusal ends the
+    claim: no start of it is in flight)."""
     session.exec(update(CaseRow).where(CaseRow.id == case_id, col(CaseRow.start_payload).is_not(None))
                  .values(start_attempts=CaseRow.start_attempts + 1, start_error=reason[:300],
-                         start_retry_at=retry_at))
+                         start_retry_at=retry_at, start_claimed_until=None))
     session.commit()
 
 
-def still_holds_input(session: Session, case_id: str, sealed: bytes) -> bool:
-    """The case still waits for its start with this very input (not erased, not started meanwhile)."""
-    return session.exec(select(CaseRow.start_payload).where(CaseRow.id == case_id)).first() == sealed
+def claim_start(session: Session, case_id: str, sealed: bytes, now: datetime, until: datetime) -> bool:
+    """The case still waits for its start with this very input (not erased, started or withdrawn meanwhile), and
+    no one else is starting it: it is this caller's to start until `until`. One conditional UPDATE, so a
+    withdrawal (`withdraw_unstarted`) and a claim never both succeed."""
+    claimed = session.exec(update(CaseRow).where(
+        CaseRow.id == case_id, col(CaseRow.start_payload) == sealed, _unclaimed(now))
+        .values(start_claimed_until=until))
+    session.commit()
+    return claimed.rowcount == 1
+
+
+def withdraw_unstarted(session: Session, case_id: str, outcome: CaseOutcome, actor: str, note: str,
+                       now: datetime) -> bool:
+    """Closes a case whose workflow never started, and forgets its input so nothing starts it later: True if it
+    did. False when the case has no kept input (its workflow runs or ran) or a reconciler is starting it right
+    now (`claim_start`): then its workflow is the one to stop. Does not commit."""
+    withdrawn = session.exec(update(CaseRow).where(
+        CaseRow.id == case_id, col(CaseRow.start_payload).is_not(None), CaseRow.status != CaseStatus.closed,
+        _unclaimed(now)).values(start_payload=None, status=CaseStatus.closed, step=CaseStep.close, outcome=outcome,
+                                closed_at=now, updated_at=now))
+    if withdrawn.rowcount == 0:
+        return False
+    add_timeline_entry(session, case_id, f"{case_id}:withdrawn", CaseStep.close, actor, note)
+    record_event(session, case_id, EventType.closed, f"{case_id}:closed")
+    return True
+
+
+def holds_input(session: Session, case_id: str) -> bool:
+    """Its workflow is not known to run: its kept input waits for a start."""
+    return session.exec(select(CaseRow.start_payload).where(CaseRow.id == case_id)).first() is not None
+
+
+def _unclaimed(now: datetime):
+    return or_(col(CaseRow.start_claimed_until).is_(None), col(CaseRow.start_claimed_until) <= now)
 
 
 def failing_starts(session: Session, scope: list[Any]) -> int:

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, and_, col, func, or_, select
 
+from schemas.major_incidents import ChildState
 from schemas.privacy import SubjectRef
 from schemas.progress import CaseStatus
 from store.directory import name_key
@@ -34,6 +35,7 @@ from store.tables import (
     ContactOptOutRow,
     CustomerDirectoryRow,
     ErasureRow,
+    MajorIncidentRow,
     MessageRow,
     RefundRow,
     SandboxOutboxEntry,
@@ -81,7 +83,7 @@ def erase_customer(session: Session, tenant: str, subject: SubjectRef, requested
         outbox=_ids(session, SandboxOutboxEntry, col(SandboxOutboxEntry.to_address).in_(addresses)),
         free_text=[(table, column, _scrubbed_column(session, table, column, secrets, _of_tenant(table, tenant)))
                    for table, column in _FREE_TEXT],
-        sales=_sales_of(session, case_ids))
+        sales=_sales_of(session, case_ids), listed=_listed_without_case(session, tenant, addresses))
     session.rollback()  # the read transaction ends: what follows is the one write transaction
     return _write_erasure(session, tenant, subject, requested_by, _scrub(reason, secrets), case_ids, addresses,
                           found)
@@ -93,6 +95,7 @@ class _Found:
     outbox: list[int]
     free_text: list[tuple[type, str, list[tuple[int, str]]]]  # (table, column, [(row id, scrubbed text)])
     sales: list[tuple[str, str]]  # (store, transaction ref) of the customer's cases: their till records' keys
+    listed: list[tuple[str, int]]  # (major id, seq) of their rows in major incidents that no case was opened for
 
 
 def _write_erasure(session: Session, tenant: str, subject: SubjectRef, requested_by: str, reason: str,
@@ -108,7 +111,7 @@ def _write_erasure(session: Session, tenant: str, subject: SubjectRef, requested
               "customer_directory": _delete_register_entries(session, tenant, subject.name, addresses),
               "contact_opt_outs": _delete(session, ContactOptOutRow, ContactOptOutRow.tenant == tenant,
                                           col(ContactOptOutRow.address).in_(addresses)),
-              **_erase_from_sales(session, tenant, case_ids, found.sales),
+              **_erase_from_sales(session, tenant, case_ids, found.sales, found.listed),
               "cases": _set(session, CaseRow, case_ids, customer_name=ERASED, customer_phone=None,
                             customer_email=None, start_payload=None),  # the sealed input holds the same data
               "free_text": free_text}
@@ -125,15 +128,31 @@ def _sales_of(session: Session, case_ids: list[str]) -> list[tuple[str, str]]:
         col(CaseRow.id).in_(case_ids), col(CaseRow.transaction_ref).is_not(None))).all()]
 
 
-def _erase_from_sales(session: Session, tenant: str, case_ids: list[str],
-                      sales: list[tuple[str, str]]) -> dict[str, int]:
+def _listed_without_case(session: Session, tenant: str, addresses: set[str]) -> list[tuple[str, int]]:
+    """The customer's rows in the tenant's major incidents that no case was opened for (pending, held, withdrawn),
+    matched by address in the read transaction (the customer is JSON, not a column to match on in SQL)."""
+    wanted = {address.casefold() for address in addresses}
+    rows = session.exec(select(AffectedCustomerRow.major_id, AffectedCustomerRow.seq, AffectedCustomerRow.customer)
+                        .join(MajorIncidentRow, MajorIncidentRow.id == AffectedCustomerRow.major_id)
+                        .where(MajorIncidentRow.tenant == tenant, col(AffectedCustomerRow.case_id).is_(None))).all()
+    return [(major_id, seq) for major_id, seq, customer in rows
+            if {str(customer.get(kind, "")).casefold() for kind in ("phone", "email")} & wanted]
+
+
+def _erase_from_sales(session: Session, tenant: str, case_ids: list[str], sales: list[tuple[str, str]],
+                      listed: list[tuple[str, int]]) -> dict[str, int]:
     """Whom the till knew on those sales (by the till record's unique key), and the customer's rows in major
-    incidents (S7)."""
+    incidents (S7): those of their cases, and those no case was opened for, which are withdrawn too (no child is
+    ever opened for an erased customer)."""
     till = sum(session.exec(update(TransactionRow).where(
         TransactionRow.tenant == tenant, TransactionRow.store == store, TransactionRow.transaction_id == ref)
         .values(customer=None)).rowcount for store, ref in sales)
     affected = session.exec(update(AffectedCustomerRow).where(col(AffectedCustomerRow.case_id).in_(case_ids))
                             .values(customer={"name": ERASED})).rowcount
+    affected += sum(session.exec(update(AffectedCustomerRow).where(
+        AffectedCustomerRow.major_id == major_id, AffectedCustomerRow.seq == seq,
+        col(AffectedCustomerRow.case_id).is_(None))
+        .values(customer={"name": ERASED}, state=ChildState.withdrawn)).rowcount for major_id, seq in listed)
     return {"transactions": till, "major_incident_customers": affected}
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import and_, exists, func, or_, update
 from sqlmodel import Session, select
 
-from schemas.major_incidents import AffectedIn, ChildState, MajorIncidentIn, Progress
+from schemas.major_incidents import AffectedIn, Approval, ChildState, MajorIncidentIn, MajorStatus, Progress
 from schemas.progress import CaseOutcome
-from store.tables import AffectedCustomerRow, CaseRow, MajorIncidentRow, MessageRow, TransactionRow
+from schemas.refunds import normal_store
+from store import cases
+from store.tables import AffectedCustomerRow, CaseRow, MajorIncidentRow, MessageRow, TransactionRow, utcnow
 
 _PAGE = 1000  # sales read per query while finding the affected: memory stays flat for a weekend of sales
 # Closed children that did not recover their customer.
@@ -36,12 +39,19 @@ def sales_in_window(session: Session, tenant: str, declared: MajorIncidentIn) ->
         last_id = page[-1].id
 
 
-def record_declaration(session: Session, row: MajorIncidentRow, affected: Iterator[AffectedIn]) -> int:
+class Affected(NamedTuple):
+    """An affected customer as found, and whether the engine checked them against the sale it holds."""
+
+    customer: AffectedIn
+    against_record: bool
+
+
+def record_declaration(session: Session, row: MajorIncidentRow, affected: Iterator[Affected]) -> int:
     """The incident and its affected customers in one transaction; returns how many. One sale is one customer:
     a sale listed twice is kept once (its money event is paid once anyway)."""
     session.add(row)
     seen: set[tuple[str, str]] = set()
-    for one in affected:
+    for one, against_record in affected:
         if (one.store, one.transaction_ref) in seen:
             continue
         seen.add((one.store, one.transaction_ref))
@@ -49,9 +59,37 @@ def record_declaration(session: Session, row: MajorIncidentRow, affected: Iterat
                                         transaction_ref=one.transaction_ref,
                                         customer=one.customer.model_dump(mode="json"),
                                         amount_minor=one.amount.amount_minor, currency=one.amount.currency,
-                                        state=ChildState.pending))
+                                        state=ChildState.pending, against_record=against_record))
     session.commit()
     return len(seen)
+
+
+def sale_of(session: Session, tenant: str, one: AffectedIn) -> TransactionRow | None:
+    """The sale the engine holds under a listed row's store and reference, if any."""
+    return session.exec(select(TransactionRow).where(
+        TransactionRow.tenant == tenant, TransactionRow.store == one.store,
+        TransactionRow.transaction_id == one.transaction_ref)).first()
+
+
+def claim_approval(session: Session, major_id: str, approval: Approval) -> bool:
+    """The incident's one approval is this one: True for the first of any number at once (one conditional
+    write), False once another has it."""
+    claimed = session.exec(update(MajorIncidentRow).where(
+        MajorIncidentRow.id == major_id, MajorIncidentRow.approved_by.is_(None),
+        MajorIncidentRow.status == MajorStatus.awaiting_approval)
+        .values(approved_by=approval.approved_by, cap_minor=approval.cap.amount_minor,
+                currency=approval.cap.currency))
+    session.commit()
+    return claimed.rowcount == 1
+
+
+def release_approval(session: Session, major_id: str, approval: Approval) -> None:
+    """The approval did not reach the parent (Temporal away): the incident waits for one again."""
+    session.exec(update(MajorIncidentRow).where(
+        MajorIncidentRow.id == major_id, MajorIncidentRow.approved_by == approval.approved_by,
+        MajorIncidentRow.status == MajorStatus.awaiting_approval)
+        .values(approved_by=None, cap_minor=None, currency=None))
+    session.commit()
 
 
 def affected_count(session: Session, major_id: str) -> int:
@@ -79,13 +117,35 @@ def mark_child(session: Session, major_id: str, seq: int, state: ChildState, cas
     session.commit()
 
 
-def withdraw_pending(session: Session, major_id: str) -> int:
-    """The customers not yet opened when the parent ends: never contacted."""
-    result = session.exec(update(AffectedCustomerRow).where(AffectedCustomerRow.major_id == major_id,
-                                                            AffectedCustomerRow.state == ChildState.pending)
-                          .values(state=ChildState.withdrawn))
+def count_in_state(session: Session, major_id: str, state: ChildState) -> int:
+    return session.exec(select(func.count()).select_from(AffectedCustomerRow).where(
+        AffectedCustomerRow.major_id == major_id, AffectedCustomerRow.state == state)).one()
+
+
+def withdraw_pending(session: Session, major_id: str) -> None:
+    """The customers not yet opened when the parent ends (pending, or being opened with no case recorded yet):
+    never contacted."""
+    no_case = ~exists().where(CaseRow.id == AffectedCustomerRow.case_id)
+    session.exec(update(AffectedCustomerRow).where(
+        AffectedCustomerRow.major_id == major_id,
+        or_(AffectedCustomerRow.state == ChildState.pending,
+            and_(AffectedCustomerRow.state == ChildState.opening, no_case)))
+        .values(state=ChildState.withdrawn).execution_options(synchronize_session=False))
     session.commit()
-    return result.rowcount
+
+
+def withdraw_unstarted_child(session: Session, major_id: str, case_id: str, outcome: CaseOutcome, actor: str,
+                             note: str) -> bool:
+    """A child whose case is recorded but whose workflow never started is closed with the parent, its kept input
+    forgotten (no reconciler starts it later), and counted as withdrawn: False if it runs or is being started."""
+    if not cases.withdraw_unstarted(session, case_id, outcome, actor, note, utcnow()):
+        session.rollback()
+        return False
+    session.exec(update(AffectedCustomerRow).where(AffectedCustomerRow.major_id == major_id,
+                                                   AffectedCustomerRow.case_id == case_id)
+                 .values(state=ChildState.withdrawn))
+    session.commit()
+    return True
 
 
 def open_children(session: Session, major_id: str, unreached_only: bool) -> list[str]:
@@ -100,10 +160,24 @@ def open_children(session: Session, major_id: str, unreached_only: bool) -> list
 
 
 def approved_child(session: Session, case_id: str) -> AffectedCustomerRow | None:
-    """The affected-customer row a child case was opened for, once its incident is approved."""
+    """The affected-customer row a child case was opened for, once its incident is approved (not a row linked to
+    a case the sale already had: that case is verified as it was reported)."""
     return session.exec(select(AffectedCustomerRow).join(
         MajorIncidentRow, MajorIncidentRow.id == AffectedCustomerRow.major_id).where(
-        AffectedCustomerRow.case_id == case_id, MajorIncidentRow.approved_by.is_not(None))).first()
+        AffectedCustomerRow.case_id == case_id, AffectedCustomerRow.state.in_((ChildState.opening, ChildState.opened)),
+        MajorIncidentRow.approved_by.is_not(None))).first()
+
+
+def case_of_the_sale(session: Session, tenant: str, store: str, transaction_ref: str, own_case_id: str) -> str | None:
+    """A case the tenant already has for this sale (any kind, any door, another major incident's child), other
+    than the child's own: the one that handles its customer. A cancelled case (an incident declared in error)
+    or one linked elsewhere does not count."""
+    candidates = session.exec(select(CaseRow.id, CaseRow.store).where(
+        CaseRow.tenant == tenant, CaseRow.transaction_ref == transaction_ref, CaseRow.id != own_case_id,
+        CaseRow.linked_to.is_(None), or_(CaseRow.outcome.is_(None), CaseRow.outcome != CaseOutcome.cancelled))
+        .order_by(CaseRow.opened_at)).all()
+    return next((case_id for case_id, its_store in candidates
+                 if its_store and normal_store(its_store) == normal_store(store)), None)
 
 
 def progress_of(session: Session, major_id: str) -> tuple[Progress, datetime | None]:

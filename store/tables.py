@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, LargeBinary, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, LargeBinary, Text, UniqueConstraint, text, true
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -47,6 +47,8 @@ class CaseRow(SQLModel, table=True):
         Index("ix_cases_tenant_opened", "tenant", "opened_at", "id"),
         Index("ix_cases_tenant_owner_opened", "tenant", "owner", "opened_at", "id"),
         # Only cases whose workflow is not known to run: the reconciler's scan stays small with 100k cases.
+        # A sale's cases: a major incident's child is linked to a case its sale already has (one look-up each).
+        Index("ix_cases_tenant_transaction", "tenant", "transaction_ref"),
         Index("ix_cases_start_pending", "opened_at", sqlite_where=text("start_payload IS NOT NULL"),
               postgresql_where=text("start_payload IS NOT NULL")),
     )
@@ -93,6 +95,9 @@ class CaseRow(SQLModel, table=True):
     start_attempts: int = Field(default=0)
     start_error: str | None = Field(default=None, max_length=300)
     start_retry_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # A reconciler is starting the kept input until then (intake/reconciler.py): the case is not withdrawn
+    # meanwhile (its start may land at any moment), nor claimed by another reconciler.
+    start_claimed_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class TimelineRow(SQLModel, table=True):
@@ -442,3 +447,7 @@ class AffectedCustomerRow(SQLModel, table=True):
     currency: str = Field(max_length=3)
     state: str = Field(max_length=16)
     case_id: str | None = Field(default=None, index=True, max_length=64)
+    # Checked against the sale the engine holds (its customer and amount), or found in it: the child's verification
+    # takes the approved amount. False: the sale is not held, or records no customer; the child is verified like
+    # any reported case.
+    against_record: bool = Field(default=True, sa_column_kwargs={"server_default": true()})

@@ -99,8 +99,10 @@ class MajorIncidentFanOut:
     async def _deliver_messages(self) -> None:
         while self._messages:
             message = self._messages.pop(0)
+            # The same pace as the fan-out's: a text per child (the input only: no command changes, replay-safe).
             await workflow.execute_activity(MajorActivity.message_children,
-                                            MessageChildren(major_id=self._fan.major_id, message=message), **_LONG)
+                                            MessageChildren(major_id=self._fan.major_id, message=message,
+                                                            texts_per_second=self._fan.texts_per_second), **_LONG)
 
     async def _stop_children(self) -> StopReport:
         report: StopReport = await workflow.execute_activity(MajorActivity.stop_children, self._stop,

@@ -6,6 +6,7 @@ from api.auth import IntegratorDep
 from api.deps import SettingsDep, TemporalDep
 from api.errors import invalid_field
 from intake.cases import UnknownOwner, open_case
+from intake.major_incidents import RESERVED_EXTERNAL_IDS, reserved_external_id
 from schemas.cases import OpenedCase
 from schemas.incidents import IncidentIn
 
@@ -17,9 +18,14 @@ router = APIRouter(tags=["intake"])
 async def post_incident(incident: IncidentIn, response: Response, settings: SettingsDep,
                         temporal: TemporalDep, integrator: IntegratorDep) -> OpenedCase:
     """Opens a recovery case and starts its workflow. Posting the same `external_id` again returns that case.
-    A suggested `owner` must be one of the tenant's staff accounts (422 otherwise). If Temporal is unreachable:
+    A suggested `owner` must be one of the tenant's staff accounts (422 otherwise); an `external_id` starting
+    `major-` is the engine's (422). If Temporal is unreachable:
     503 with `Retry-After`; the case is kept and its workflow started without another post (posting again is
     still safe)."""
+    if reserved_external_id(incident.external_id):
+        raise invalid_field("body", "external_id", "reserved",
+                            f"external ids starting '{RESERVED_EXTERNAL_IDS}' are the engine's (major incidents' "
+                            "child cases)")
     try:
         opened = await open_case(temporal, settings, integrator, incident)
     except UnknownOwner as unknown:

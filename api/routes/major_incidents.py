@@ -16,6 +16,8 @@ from temporalio.service import RPCError
 
 from api.auth import IntegratorOrSupervisorDep, ReaderDep, SupervisorDep
 from api.deps import SettingsDep, TemporalDep
+from intake.cases import WorkflowNotStarted
+from intake.major_incidents import approve as approve_parent
 from intake.major_incidents import declare, workflow_id
 from schemas.auth import Principal
 from schemas.incidents import IncidentKind
@@ -71,15 +73,33 @@ async def get_major_incident(major_id: str, settings: SettingsDep, reader: Reade
 @router.post("/{major_id}/approvals", status_code=status.HTTP_202_ACCEPTED, response_model=MajorIncidentView)
 async def approve(major_id: str, approval: ApprovalIn, settings: SettingsDep, temporal: TemporalDep,
                   supervisor: SupervisorDep) -> MajorIncidentView:
-    """Once for the whole incident, before any child is opened; four eyes: not by whoever declared it (409)."""
+    """Once for the whole incident, before any child is opened; four eyes: not by whoever declared it (409). Of two
+    approvals at once, one is taken and the other is 409. A parent whose start failed at declaration is started
+    now (503 if Temporal still does not take it; the incident may then be approved again)."""
     row = await _incident(settings, supervisor, major_id)
     if row.declared_by == supervisor.id:
         raise HTTPException(status.HTTP_409_CONFLICT, "four eyes: the incident is approved by someone other than "
                                                       "who declared it")
-    if row.status != MajorStatus.awaiting_approval:
-        raise HTTPException(status.HTTP_409_CONFLICT, f"the incident is not waiting for approval ({row.status})")
-    await _signal(temporal, major_id, "approve", Approval(approved_by=supervisor.id, cap=approval.cap))
+    given = Approval(approved_by=supervisor.id, cap=approval.cap)
+    if row.status != MajorStatus.awaiting_approval or not await run_in_threadpool(_claim, settings, major_id, given):
+        raise HTTPException(status.HTTP_409_CONFLICT, "the incident is not waiting for approval (approved "
+                                                      f"already, or {row.status})")
+    try:
+        await approve_parent(temporal, settings, row, given)
+    except WorkflowNotStarted:
+        await run_in_threadpool(_unclaim, settings, major_id, given)  # not approved after all: it may be again
+        raise
     return await run_in_threadpool(_view, settings, supervisor, major_id)
+
+
+def _claim(settings: Settings, major_id: str, approval: Approval) -> bool:
+    with session_for(settings.database_url) as session:
+        return majors.claim_approval(session, major_id, approval)
+
+
+def _unclaim(settings: Settings, major_id: str, approval: Approval) -> None:
+    with session_for(settings.database_url) as session:
+        majors.release_approval(session, major_id, approval)
 
 
 @router.post("/{major_id}/pause", status_code=status.HTTP_202_ACCEPTED)
