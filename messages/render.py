@@ -25,8 +25,9 @@ FALLBACK_LANGUAGE = Language.en
 TEMPLATE_ERROR = "TemplateError"  # the non-retryable activity failure of a template that cannot render
 # Money is written the way the customer's language writes it: "9,95 €" in Finnish.
 MONEY_LOCALE = {Language.fi: "fi_FI", Language.sv: "sv_FI", Language.en: "en_IE"}
-# In a text, the store's and the customer's topic's first words (a topic may be a whole description).
-SMS_STORE_LENGTH, SMS_TOPIC_LENGTH = 30, 50
+# In a text: the owner's name in full up to this length, the store's and the customer's topic's first words (a
+# topic may be a whole description). The quality test renders the longest of each.
+SMS_OWNER_LENGTH, SMS_STORE_LENGTH, SMS_TOPIC_LENGTH = 16, 30, 50
 _DUE_FORMAT = {Language.fi: "EEEE d.M.yyyy 'klo' HH.mm", Language.sv: "EEEE d.M.yyyy 'kl.' HH.mm",
                Language.en: "EEEE d MMMM yyyy 'at' HH:mm"}
 
@@ -94,24 +95,27 @@ def _render(template: str, language: Language, channel: Channel, facts: MessageF
 def as_shown(facts: MessageFacts, channel: Channel) -> MessageFacts:
     """The facts as `channel` shows them. A text may take two segments (`messages/quality.py`), and a name or a
     text the customer or a till wrote can be as long as the input allows: a text greets the customer by the first
-    name, signs with the owner's first name and initial, and names the store by its first
+    name, signs with the owner's name (first name and initial when long), names the store by its first
     words and cuts the topic; these and a personal reply are written in GSM-7 where a lookalike exists (`in_gsm7`),
     so that one curly quote does not make the whole text UCS-2. The quality check reads a message for the facts as
     shown."""
     if channel is not Channel.sms:
         return facts
     shown = {"customer_name": facts.customer_name.split()[0],
-             "owner_name": facts.owner_name and _first_name_and_initial(facts.owner_name),
+             "owner_name": facts.owner_name and _owner_in_a_text(facts.owner_name),
              "store": facts.store and _first_words(facts.store, SMS_STORE_LENGTH),
              "topic": facts.topic and _first_words(facts.topic, SMS_TOPIC_LENGTH, "..."),
              "reply_text": facts.reply_text}
     return facts.model_copy(update={name: text and in_gsm7(text) for name, text in shown.items()})
 
 
-def _first_name_and_initial(name: str) -> str:
-    """ "Anna-Kaisa Kristiina Lehtinen" -> "Anna-Kaisa L." (a one-word name as it is), as customer service signs."""
+def _owner_in_a_text(name: str) -> str:
+    """The owner's name as written up to `SMS_OWNER_LENGTH` characters ("Aino Virtanen"); a longer one as first name
+    and initial ("Anna-Kaisa Kristiina Lehtinen" -> "Anna-Kaisa L."), as customer service signs a text."""
     first, *rest = name.split()
-    return f"{first} {rest[-1][0]}." if rest else first
+    if len(" ".join([first, *rest])) <= SMS_OWNER_LENGTH or not rest:
+        return " ".join([first, *rest])
+    return f"{first} {rest[-1][0]}."
 
 
 def _first_words(text: str, length: int, cut: str = "") -> str:

@@ -13,7 +13,7 @@ import pytest
 
 from kinds import added_kind
 from messages.quality import DECLARED, LETTERS, SMS_SEGMENTS_ALLOWED, Dimension, check
-from messages.render import TEMPLATE_DIR, as_shown, missing_translations, render
+from messages.render import SMS_OWNER_LENGTH, TEMPLATE_DIR, as_shown, missing_translations, render
 from messages.sms import sms_segments
 from schemas.channels import Channel, Language
 from schemas.messages import MessageFacts
@@ -214,7 +214,11 @@ def test_every_text_fits_two_segments_even_with_the_longest_facts(template, lang
     facts = facts_for(template, "long")
     body = render(template, language, Channel.sms, facts).body
     assert sms_segments(body) <= SMS_SEGMENTS_ALLOWED == 2, body
-    assert LONG_NAME not in body and "Kristiina" not in body, "a text names people by first name (and initial)"
+    in_full = "Kaisa " + "Lehtinen-Virtanen"[:SMS_OWNER_LENGTH - 6]  # the longest owner's name a text writes whole
+    longest_in_full = facts.model_copy(update={"owner_name": in_full})
+    assert sms_segments(render(template, language, Channel.sms, longest_in_full).body) <= 2
+    assert LONG_NAME not in body and "Kristiina" not in body, "a text names the customer by first name, a long-named "\
+        "owner by first name and initial"
     if "{{ customer_name }}" in (TEMPLATE_DIR / f"{template}.{language}.j2").read_text(encoding="utf-8"):
         assert "Maija-Liisa" in body and LONG_NAME in render(template, language, Channel.email, facts).body
 
@@ -224,10 +228,11 @@ def test_a_text_shows_names_store_and_topic_shortened_and_in_gsm7():
     shown = as_shown(facts, Channel.sms)
     assert (shown.customer_name, shown.owner_name, shown.store) == ("Maija-Liisa", "Anna-Kaisa L.",
                                                                    "Prisma Hervanta Tampere")
-    assert shown.topic == "Kahdesti veloitettu lippu Kahdesti..." and len(shown.topic) <= 40
+    assert shown.topic == "Kahdesti veloitettu lippu Kahdesti veloitettu..." and len(shown.topic) <= 50
     assert as_shown(facts, Channel.email) == facts, "an email or a call says it all"
+    assert as_shown(facts_for("common/cancelled", "owner"), Channel.sms).owner_name == "Aino Virtanen", "short: whole"
     typeset = as_shown(facts_for("common/acknowledgement", "typeset"), Channel.sms)
-    assert (typeset.customer_name, typeset.owner_name, typeset.store) == ("Sarka", "Zoe L.", 'Kahvila "Kulma"')
+    assert (typeset.customer_name, typeset.owner_name, typeset.store) == ("Sarka", "Zoe Lukasiewicz", 'Kahvila "Kulma"')
     assert typeset.topic == "charged twice - 9,95 €... again", "the euro sign is GSM-7 (its extension table)"
 
 
