@@ -124,7 +124,8 @@ def _first_words(text: str, length: int, cut: str = "") -> str:
     if len(text) <= length:
         return text
     room = length - len(cut)
-    return (text[:room + 1].rsplit(" ", 1)[0] or text[:room]).rstrip(" ,.;:-") + cut
+    head = text[:room + 1]  # one more: a space there ends the last whole word
+    return (head.rsplit(" ", 1)[0] if " " in head.strip() else text[:room]).rstrip(" ,.;:-") + cut
 
 
 def _amount(amount: Money, language: Language, channel: Channel) -> str:

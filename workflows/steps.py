@@ -348,11 +348,11 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
     # -- reaching the customer -------------------------------------------------------------------------
 
     def _plan(self) -> Iterator[Attempt]:
-        landline = self._customer.phone_type is PhoneType.landline
-        # Opened before: a landline was texted, as it was then; later, called only where the order had a call.
-        self._landline_texted = landline and not workflow.patched("landlines-not-texted")
-        self._landline_called = (landline and not self._landline_texted
-                                 and workflow.patched("landlines-called-in-the-texts-place"))
+        if self._customer.phone_type is PhoneType.landline:
+            # Opened before: a landline was texted, as it was then; later, called only where the order had a call.
+            self._landline_texted = not workflow.patched("landlines-not-texted")
+            self._landline_called = (not self._landline_texted
+                                     and workflow.patched("landlines-called-in-the-texts-place"))
         order = self._contact_order()
         order.sort(key=lambda step: step[0] != self._reached_on)
         return attempts(self.policy.contact, order, self._unusable)
