@@ -119,7 +119,7 @@ def check(template: str, language: Language, channel: Channel, facts: MessageFac
     """What is wrong with this rendered message, each naming the template, channel, language and dimension.
     Empty when it carries everything its template declares and nothing it must not."""
     where = f"{template} ({channel}, {language})"
-    facts = as_shown(facts, channel)  # the names, store and topic as the channel writes them
+    written, facts = facts, as_shown(facts, channel)  # the names, store and topic as the channel writes them
     body, text = message.body, f"{message.subject}\n{message.body}"
     declared = DECLARED[template]
     problems = [f"{where}: lacks {dimension}" for dimension in sorted(declared)
@@ -130,7 +130,7 @@ def check(template: str, language: Language, channel: Channel, facts: MessageFac
     if closes_the_case(template, facts) and _INVITES_A_REPLY[language] in body.lower():
         problems.append(f"{where}: reach: invites a reply, but the case closes with this message")
     problems += [f"{where}: blame: {phrase!r}" for phrase in BLAME[language] if phrase in text.lower()]
-    if broken := BROKEN.search(_without_names(text, facts)):
+    if broken := BROKEN.search(_without_names(_without_names(text, facts), written)):  # an agent may quote either
         problems.append(f"{where}: placeholder: {broken[0]!r} left in {text!r}")
     if channel is Channel.sms and template not in LETTERS and (segments := sms_segments(body)) > SMS_SEGMENTS_ALLOWED:
         encoding = "GSM-7" if is_gsm7(body) else "UCS-2"
