@@ -437,7 +437,7 @@ async def test_previewing_the_next_message_from_the_case_page(console: Console):
     await sari.get_by_label("Message", exact=True).select_option("overcharge/thank_you")
     await sari.get_by_label("Channel", exact=True).select_option("email")
     await sari.get_by_role("button", name="Preview").click()
-    await expect(sari.locator("#preview-body")).to_contain_text("Tack, Maija. Vi har återbetalat 9,95 €")
+    await expect(sari.locator("#preview-body")).to_contain_text("Tack, Maija Meikäläinen. Vi har återbetalat 9,95 €")
     await expect(sari.locator("#preview-subject")).to_have_text("Vi betalar tillbaka 9,95 €")
     await expect(sari.locator("#preview-verdict")).to_have_text("The quality check passes.")
     assert await serious_violations(sari) == [], "axe on the preview"
