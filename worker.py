@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import PatchActivationInput, Worker
 
 from activities.case_store import CaseStoreActivities
 from activities.compensation import CompensationActivities
@@ -82,8 +82,10 @@ def configured_providers(settings: Settings) -> Providers:
 
 
 def build_worker(client: Client, settings: Settings, providers: Providers | None = None,
-                 workflows: Sequence[type] = WORKFLOWS) -> Worker:
-    """`workflows`: a test may run variants of ours (a broken watch, to prove it cannot fail silently)."""
+                 workflows: Sequence[type] = WORKFLOWS,
+                 patch_activation_callback: Callable[[PatchActivationInput], bool] | None = None) -> Worker:
+    """`workflows`: a test may run variants of ours (a broken watch, to prove it cannot fail silently);
+    `patch_activation_callback`: a test may run a case as one opened before a patch would (the SDK's hook)."""
     return Worker(
         client,
         task_queue=settings.temporal_task_queue,
@@ -93,6 +95,7 @@ def build_worker(client: Client, settings: Settings, providers: Providers | None
         activity_executor=ThreadPoolExecutor(max_workers=settings.worker_activity_threads),
         max_concurrent_activities=settings.worker_activity_threads,
         max_cached_workflows=settings.worker_max_cached_workflows,
+        patch_activation_callback=patch_activation_callback,
     )
 
 

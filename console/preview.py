@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import SettingsDep, TemporalDep
+from api.errors import invalid_field
 from api.routes import previews
 from console.api_calls import reasons, through_api
 from console.session import PATH, ViewerDep
@@ -36,11 +37,21 @@ async def preview_page(case_id: str, request: Request, person: ViewerDep, settin
     shown, refused = None, []
     try:
         shown = await through_api(previews.preview_message, person.principal, case_id=case_id, settings=settings,
-                                  temporal=temporal, template=template,
-                                  channel=Channel(channel) if channel in set(Channel) else None)
+                                  temporal=temporal, template=template, channel=_channel(channel))
     except HTTPException as error:
         if error.status_code == 404:
             raise
         refused = reasons(error)
     return templates.TemplateResponse(request, "preview.html", {"person": person, "case_id": case_id,
                                                                 "preview": shown, "refused": refused})
+
+
+def _channel(asked: str) -> Channel | None:
+    """None (the plan's first channel) when none is asked; a channel that is none of ours is refused as the API
+    refuses it, not previewed on another one without a word (a hand-edited or stale link)."""
+    if not asked:
+        return None
+    if asked not in set(Channel):
+        raise invalid_field("query", "channel", "enum", f"'{asked}' is no channel: one of "
+                            f"{', '.join(PREVIEWED_CHANNELS)}, or none for the one the case would use")
+    return Channel(asked)

@@ -14,7 +14,7 @@ import re
 
 from kinds import added_kinds
 from messages.dimensions import Dimension
-from messages.render import RenderedMessage
+from messages.render import RenderedMessage, as_shown
 from messages.sms import is_gsm7, sms_segments
 from schemas.channels import Channel, Language
 from schemas.messages import MessageFacts
@@ -61,9 +61,15 @@ CLOSES_WITH_FINDINGS = {"data_misuse/answer"}
 # Where the apology is not the template's to make or withhold: S5's answers apologise when the investigation
 # confirmed the misuse; a personal reply is the agent's own words.
 APOLOGY_DECIDED_ELSEWHERE = {"data_misuse/answer", "data_misuse/outcome", "common/personal_reply"}
-# Letters: S5's answers list every read of the customer's data, which the law wants complete, so an SMS carrying
-# one (no email on file) is not cut to fit.
-LETTERS = {"data_misuse/answer", "data_misuse/outcome"}
+# Letters: texts whose length is set by what they must carry whole, not by their wording, so an SMS carrying one
+# (no email on file) is not held to the segments. Every other template fits them with every fact set.
+LETTERS = {
+    # S5's answer lists every read of the customer's data since the date asked (GDPR art. 15 wants it complete),
+    # with the deadline for the findings and the right to complain to the authority (art. 12(3) and 12(4)).
+    "data_misuse/answer": "every read of the customer's data, listed in full",
+    # S5's outcome tells legal's findings and actions as they were written (up to thousands of characters).
+    "data_misuse/outcome": "the findings and actions, as legal wrote them",
+}
 
 # Per-language wording, written by us; a native speaker's review of fi and sv is still due. Extend rather than
 # loosen: a rule that no longer finds a dimension is a template that lost it.
@@ -103,13 +109,17 @@ BLAME = {Language.en: ["your fault", "your mistake", "your error", "you should h
 # or two sentences run together where a block ate the line break ("within a few days.Aino").
 BROKEN = re.compile(r"None|\{\{|\}\}|\{%|%\}|\(\s*\)|\s[,.;:]|\bat\s*[.,]|  |[a-zåäö][.;!?][A-ZÅÄÖ]")
 
-# SMS: what the channel allows, in concatenated segments, and what fits in a segment for each encoding.
-SMS_SEGMENTS_ALLOWED = 3
+# SMS: what the channel allows, in concatenated segments (`messages/sms.py` counts GSM-7 and UCS-2 as carriers
+# bill them). Two: a long name, store or topic is shown shortened in a text (`messages/render.as_shown`).
+SMS_SEGMENTS_ALLOWED = 2
+
+
 def check(template: str, language: Language, channel: Channel, facts: MessageFacts,
           message: RenderedMessage) -> list[str]:
     """What is wrong with this rendered message, each naming the template, channel, language and dimension.
     Empty when it carries everything its template declares and nothing it must not."""
     where = f"{template} ({channel}, {language})"
+    written, facts = facts, as_shown(facts, channel)  # the names, store and topic as the channel writes them
     body, text = message.body, f"{message.subject}\n{message.body}"
     declared = DECLARED[template]
     problems = [f"{where}: lacks {dimension}" for dimension in sorted(declared)
@@ -120,7 +130,7 @@ def check(template: str, language: Language, channel: Channel, facts: MessageFac
     if closes_the_case(template, facts) and _INVITES_A_REPLY[language] in body.lower():
         problems.append(f"{where}: reach: invites a reply, but the case closes with this message")
     problems += [f"{where}: blame: {phrase!r}" for phrase in BLAME[language] if phrase in text.lower()]
-    if broken := BROKEN.search(_without_names(text, facts)):
+    if broken := BROKEN.search(_without_names(_without_names(text, facts), written)):  # an agent may quote either
         problems.append(f"{where}: placeholder: {broken[0]!r} left in {text!r}")
     if channel is Channel.sms and template not in LETTERS and (segments := sms_segments(body)) > SMS_SEGMENTS_ALLOWED:
         encoding = "GSM-7" if is_gsm7(body) else "UCS-2"

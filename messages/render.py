@@ -15,7 +15,7 @@ from babel.dates import format_datetime
 from babel.numbers import get_currency_symbol
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound, TemplateSyntaxError
 
-from messages.sms import is_gsm7
+from messages.sms import in_gsm7, is_gsm7
 from schemas.channels import Channel, Language
 from schemas.messages import MessageFacts
 from schemas.money import Money
@@ -25,6 +25,9 @@ FALLBACK_LANGUAGE = Language.en
 TEMPLATE_ERROR = "TemplateError"  # the non-retryable activity failure of a template that cannot render
 # Money is written the way the customer's language writes it: "9,95 €" in Finnish.
 MONEY_LOCALE = {Language.fi: "fi_FI", Language.sv: "sv_FI", Language.en: "en_IE"}
+# In a text: the owner's name in full up to this length, the store's and the customer's topic's first words (a
+# topic may be a whole description). The quality test renders the longest of each.
+SMS_OWNER_LENGTH, SMS_STORE_LENGTH, SMS_TOPIC_LENGTH = 16, 30, 50
 _DUE_FORMAT = {Language.fi: "EEEE d.M.yyyy 'klo' HH.mm", Language.sv: "EEEE d.M.yyyy 'kl.' HH.mm",
                Language.en: "EEEE d MMMM yyyy 'at' HH:mm"}
 
@@ -71,6 +74,7 @@ def _render(template: str, language: Language, channel: Channel, facts: MessageF
         f"{template}.{channel}.{language}.j2", f"{template}.{language}.j2",
         f"{template}.{channel}.{FALLBACK_LANGUAGE}.j2", f"{template}.{FALLBACK_LANGUAGE}.j2",
     ])
+    facts = as_shown(facts, channel)
     context = facts.model_dump()
     if facts.reply_due is not None:
         context["reply_due"] = _local_time(facts.reply_due, language, facts.time_zone)
@@ -86,6 +90,42 @@ def _render(template: str, language: Language, channel: Channel, facts: MessageF
     body = str(module).strip()
     subject = getattr(module, "subject", "") or body.splitlines()[0][:78]
     return RenderedMessage(subject=" ".join(subject.split()), body=body)  # one line: it becomes a mail header
+
+
+def as_shown(facts: MessageFacts, channel: Channel) -> MessageFacts:
+    """The facts as `channel` shows them. A text may take two segments (`messages/quality.py`), and a name or a
+    text the customer or a till wrote can be as long as the input allows: a text greets the customer by the first
+    name, signs with the owner's name (first name and initial when long), names the store by its first
+    words and cuts the topic; these and a personal reply are written in GSM-7 where a lookalike exists (`in_gsm7`),
+    so that one curly quote does not make the whole text UCS-2. The quality check reads a message for the facts as
+    shown."""
+    if channel is not Channel.sms:
+        return facts
+    shown = {"customer_name": facts.customer_name.split()[0],
+             "owner_name": facts.owner_name and _owner_in_a_text(facts.owner_name),
+             "store": facts.store and _first_words(facts.store, SMS_STORE_LENGTH),
+             "topic": facts.topic and _first_words(facts.topic, SMS_TOPIC_LENGTH, "..."),
+             "reply_text": facts.reply_text}
+    return facts.model_copy(update={name: text and in_gsm7(text) for name, text in shown.items()})
+
+
+def _owner_in_a_text(name: str) -> str:
+    """The owner's name as written up to `SMS_OWNER_LENGTH` characters ("Aino Virtanen"); a longer one as first name
+    and initial ("Anna-Kaisa Kristiina Lehtinen" -> "Anna-Kaisa L."), as customer service signs a text."""
+    first, *rest = name.split()
+    if len(" ".join([first, *rest])) <= SMS_OWNER_LENGTH or not rest:
+        return " ".join([first, *rest])
+    return f"{first} {rest[-1][0]}."
+
+
+def _first_words(text: str, length: int, cut: str = "") -> str:
+    """`text` when it is at most `length` characters, else the whole words that fit with `cut` after them (a
+    quoted text's "...": GSM-7, unlike "…")."""
+    if len(text) <= length:
+        return text
+    room = length - len(cut)
+    head = text[:room + 1]  # one more: a space there ends the last whole word
+    return (head.rsplit(" ", 1)[0] if " " in head.strip() else text[:room]).rstrip(" ,.;:-") + cut
 
 
 def _amount(amount: Money, language: Language, channel: Channel) -> str:

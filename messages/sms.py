@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+import unicodedata
 from math import ceil
 
 _GSM7_BASIC = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
                   "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
 _GSM7_EXTENSION = set("^{}\\[~]|€\f")  # two septets each (escape + character)
+
+
+# Typography a keyboard adds and letters without a decomposition, written as GSM-7 writes them.
+_LOOKALIKES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"',
+                             "\u2013": "-", "\u2014": "-", "\u2026": "...", "\u00a0": " ", "\u202f": " ", "\u0141": "L",
+                             "\u0142": "l", "\u0110": "D", "\u0111": "d"})
+
+
+def in_gsm7(text: str) -> str:
+    """`text` with each character outside GSM-7 written as GSM-7 would ("Šárka" -> "Sarka", a curly quote or an en
+    dash as the plain one) where that is a lookalike or the letter without its accent; one such character makes the
+    whole text UCS-2, at 67 characters a segment instead of 153. A character with no such form (Cyrillic, Chinese)
+    stays: the text is then UCS-2, as it must be."""
+    return "".join(char if is_gsm7(char) else _lookalike(char) for char in text)
+
+
+def _lookalike(char: str) -> str:
+    plain = char.translate(_LOOKALIKES)
+    if plain == char:
+        plain = "".join(part for part in unicodedata.normalize("NFKD", char) if not unicodedata.combining(part))
+    return plain if plain and is_gsm7(plain) else char
 
 
 def is_gsm7(text: str) -> bool:

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import re
 
+from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatcher, format_number
+
 from schemas.api import InboundMessageView
 from schemas.cases import MessageView, TimelineEntryView
+from schemas.phones import default_region
 
 _EMAIL = re.compile(r"\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b")
 # An IBAN in one piece or in groups of four, as customers write it; the account part is masked.
@@ -44,7 +47,18 @@ def mask_text(text: str) -> str:
     """Contact details and bank accounts inside free text (a customer's reply, a carrier's note)."""
     text = _IBAN.sub(lambda match: f"{match.group(1).upper()}{MASKED}{match.group(0)[-2:]}", text)
     text = _EMAIL.sub(lambda match: f"{match.group(1)}{MASKED}@{match.group(2)}", text)
-    return _PHONE.sub(lambda match: mask_phone(match.group(0)) or MASKED, text)
+    return _national_numbers_masked(_PHONE.sub(lambda match: mask_phone(match.group(0)) or MASKED, text))
+
+
+def _national_numbers_masked(text: str) -> str:
+    """Numbers as people write them at home ("040 123 4567", "(09) 123 4567"), read the way intake reads a phone
+    (`schemas.phones`: the tenant's region). Only a number valid there is masked, so an amount ("1 234 567,89 €"),
+    a date or a one-time code stays as it is."""
+    found = list(PhoneNumberMatcher(text, default_region.get(), leniency=Leniency.VALID))
+    for match in reversed(found):  # from the end, so that the earlier spans stay where they are
+        masked = mask_phone(format_number(match.number, PhoneNumberFormat.E164)) or MASKED
+        text = text[:match.start] + masked + text[match.end:]
+    return text
 
 
 def masked_message(view: MessageView) -> MessageView:

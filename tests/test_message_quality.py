@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from kinds import added_kind
-from messages.quality import DECLARED, Dimension, check
-from messages.render import TEMPLATE_DIR, missing_translations, render
+from messages.quality import DECLARED, LETTERS, SMS_SEGMENTS_ALLOWED, Dimension, check
+from messages.render import SMS_OWNER_LENGTH, TEMPLATE_DIR, as_shown, missing_translations, render
 from messages.sms import sms_segments
 from schemas.channels import Channel, Language
 from schemas.messages import MessageFacts
@@ -55,6 +55,9 @@ FACT_SETS = {
              "owner_name": "Anna-Kaisa Kristiina Lehtinen-Virtanen", "topic": "the 24,90 € ticket paid twice",
              "refund_destination": "service_desk", "refunded": True,
              "amount": Money(amount_minor=123_456_789, currency="EUR")},
+    # Typography and letters outside GSM-7, which would make a text UCS-2 (67 characters a segment, not 153).
+    "typeset": {"customer_name": "Šárka Dvořák", "owner_name": "Zoë Łukasiewicz", "store": "Kahvila “Kulma”",
+                "topic": "charged twice – 9,95 €… again", "refund_destination": "original_card", "refunded": True},
     "yen": {"amount": Money(amount_minor=1500, currency="JPY"), "refund_destination": "original_card"},
     "dinar": {"amount": Money(amount_minor=995, currency="KWD"), "refund_destination": "bank_account"},
     "rupee": {"amount": Money(amount_minor=99_500, currency="INR"), "owner_name": "Aino Virtanen"},
@@ -204,10 +207,52 @@ def test_a_message_that_closes_the_case_does_not_invite_a_reply(language):
 
 
 @pytest.mark.parametrize("language", list(Language))
-@pytest.mark.parametrize("template", [name for name in TEMPLATES if name.endswith("_again")])
-def test_the_question_asked_again_is_short(template, language):
-    """A reply not understood gets one short question back: two SMS segments at most with every fact set but the
-    extreme one (names of 40 characters and more, a nine-digit amount), where the check's three apply."""
-    for fact_set in set(FACT_SETS) - {"long"}:
-        body = render(template, language, Channel.sms, facts_for(template, fact_set)).body
-        assert sms_segments(body) <= 2, (fact_set, body)
+@pytest.mark.parametrize("template", [name for name in TEMPLATES if name not in LETTERS])
+def test_every_text_fits_two_segments_even_with_the_longest_facts(template, language):
+    """The sweep's extreme fact set (names of 40 characters, a nine-digit amount, a long store) fits two segments
+    because a text shows the facts shortened; the same facts in an email are written out in full."""
+    facts = facts_for(template, "long")
+    body = render(template, language, Channel.sms, facts).body
+    assert sms_segments(body) <= SMS_SEGMENTS_ALLOWED == 2, body
+    in_full = "Kaisa " + "Lehtinen-Virtanen"[:SMS_OWNER_LENGTH - 6]  # the longest owner's name a text writes whole
+    longest_in_full = facts.model_copy(update={"owner_name": in_full})
+    assert sms_segments(render(template, language, Channel.sms, longest_in_full).body) <= 2
+    assert LONG_NAME not in body and "Kristiina" not in body, "a text names the customer by first name, a long-named "\
+        "owner by first name and initial"
+    if "{{ customer_name }}" in (TEMPLATE_DIR / f"{template}.{language}.j2").read_text(encoding="utf-8"):
+        assert "Maija-Liisa" in body and LONG_NAME in render(template, language, Channel.email, facts).body
+
+
+def test_a_text_shows_names_store_and_topic_shortened_and_in_gsm7():
+    facts = facts_for("common/cancelled", "long").model_copy(update={"topic": "Kahdesti veloitettu lippu " * 160})
+    shown = as_shown(facts, Channel.sms)
+    assert (shown.customer_name, shown.owner_name, shown.store) == ("Maija-Liisa", "Anna-Kaisa L.",
+                                                                   "Prisma Hervanta Tampere")
+    assert shown.topic == "Kahdesti veloitettu lippu Kahdesti veloitettu..." and len(shown.topic) <= 50
+    assert as_shown(facts, Channel.email) == facts, "an email or a call says it all"
+    assert as_shown(facts_for("common/cancelled", "owner"), Channel.sms).owner_name == "Aino Virtanen", "short: whole"
+    typeset = as_shown(facts_for("common/acknowledgement", "typeset"), Channel.sms)
+    assert (typeset.customer_name, typeset.owner_name, typeset.store) == ("Sarka", "Zoe Lukasiewicz", 'Kahvila "Kulma"')
+    assert typeset.topic == "charged twice - 9,95 €... again", "the euro sign is GSM-7 (its extension table)"
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_a_whole_description_as_the_topic_still_fits_a_text(language):
+    """A complaint without a topic is acknowledged with its description (up to 4,000 characters): in a text, its
+    first words."""
+    facts = facts_for("common/acknowledgement", "long").model_copy(update={"topic": "Lippu veloitettiin " * 200})
+    message = render("common/acknowledgement", language, Channel.sms, facts)
+    assert check("common/acknowledgement", language, Channel.sms, facts, message) == []
+    assert sms_segments(message.body) <= 2
+
+
+@pytest.mark.parametrize("language", list(Language))
+@pytest.mark.parametrize("template", sorted(LETTERS))
+def test_a_letter_is_long_because_it_carries_in_full_what_the_law_wants_whole(template, language):
+    """The letters are exempt from the segments only for what they carry whole: legal's findings and actions of
+    a thousand characters each reach the customer to the last word, in a text as in an email."""
+    long_findings = FINDINGS.model_copy(update={"findings": "Löydös. " * 125, "actions": "Toimi. " * 140})
+    facts = facts_for(template, "long").model_copy(update={"findings": long_findings})
+    body = render(template, language, Channel.sms, facts).body
+    assert long_findings.findings.strip() in body and long_findings.actions.strip() in body
+    assert check(template, language, Channel.sms, facts, render(template, language, Channel.sms, facts)) == []

@@ -56,3 +56,17 @@ def test_only_the_owner_or_a_supervisor_of_an_open_case_may_reveal():
     assert not may_reveal(till, _case(owner="till-1")), "an integrator is never an owner who may read"
     assert [role_of(p) for p in (owner, supervisor, till, _person("dpo", Scope.privacy))] == [
         AccessRole.agent, AccessRole.supervisor, AccessRole.integrated_system, AccessRole.administrator]
+
+
+@pytest.mark.parametrize("written", ["040 1234567", "040-123 4567", "0401234567", "(09) 123 4567", "050 111 2267",
+                                     "+358 40 123 4567", "+358401234567"])
+def test_a_phone_number_written_the_national_way_is_masked_too(written):
+    """What a customer types into a topic or a reply, as they write their number at home (the review's minor)."""
+    masked = mask_text(f"Soittakaa minulle numeroon {written} kiitos")
+    assert masked.startswith("Soittakaa minulle numeroon +358 *** ") and masked.endswith(" kiitos"), masked
+    assert written not in masked and written.replace(" ", "")[-5:] not in masked.replace(" ", "")
+
+
+def test_amounts_dates_codes_and_references_are_no_phone_numbers():
+    text = "Palautimme 1 234 567,89 € (€1,234,567.89) 7.12.2027 klo 12.00, koodi 123456, viite 3F9A1C07, 98 765 432"
+    assert mask_text(text) == text

@@ -97,6 +97,9 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
         self._sent_per_template: dict[str, int] = {}
         self._assignments = 0
         self._reached_on: Channel | None = None  # once a channel works, the case keeps using it first
+        # How this run treats a landline, as the patches said when a contact was last planned (`_plan`); a query
+        # may not ask for a patch, so the preview reads these. Until then, as a case opened now would.
+        self._landline_texted, self._landline_called = False, True
         self._sending: Channel | None = None  # a send in flight: if a stop cuts it short, it may have gone out
         self._refunded = False
         # The promise runs from when the case's workflow started, on Temporal's clock (so it replays the same).
@@ -196,11 +199,9 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
     @workflow.query
     def message_facts(self) -> NextMessageFacts:
         """What the next message would be made of, for the staff's preview (a query: no history, no patch)."""
-        kind, customer = self.case.incident.kind, self._customer
-        order = [channel for channel, _ in channel_order(self.policy.contact, kind, customer)
-                 if channel not in self._unusable]
+        order = [channel for channel, _ in self._contact_order() if channel not in self._unusable]
         order.sort(key=lambda channel: channel != self._reached_on)
-        return NextMessageFacts(language=customer.language, channels=order, facts=self._facts())
+        return NextMessageFacts(language=self._customer.language, channels=order, facts=self._facts())
 
     # -- the steps -------------------------------------------------------------------------------------
 
@@ -347,14 +348,21 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
     # -- reaching the customer -------------------------------------------------------------------------
 
     def _plan(self) -> Iterator[Attempt]:
-        customer = self._customer
-        if customer.phone_type is PhoneType.landline and not workflow.patched("landlines-not-texted"):
-            customer = customer.model_copy(update={"phone_type": None})  # opened before: texted, as it was then
-        landline = customer.phone_type is PhoneType.landline
-        call_landlines = landline and workflow.patched("landlines-called-in-the-texts-place")
-        order = channel_order(self.policy.contact, self.case.incident.kind, customer, call_landlines)
+        if self._customer.phone_type is PhoneType.landline:
+            # Opened before: a landline was texted, as it was then; later, called only where the order had a call.
+            self._landline_texted = not workflow.patched("landlines-not-texted")
+            self._landline_called = (not self._landline_texted
+                                     and workflow.patched("landlines-called-in-the-texts-place"))
+        order = self._contact_order()
         order.sort(key=lambda step: step[0] != self._reached_on)
         return attempts(self.policy.contact, order, self._unusable)
+
+    def _contact_order(self) -> list[tuple[Channel, str]]:
+        """The channels a contact tries, with their addresses, treating a landline as this run's patches do."""
+        customer = self._customer
+        if self._landline_texted:
+            customer = customer.model_copy(update={"phone_type": None})
+        return channel_order(self.policy.contact, self.case.incident.kind, customer, self._landline_called)
 
     async def _deliver(self, plan: Iterator[Attempt], template: str, step: CaseStep,
                        status: CaseStatus) -> str | None:
