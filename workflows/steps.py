@@ -1,8 +1,9 @@
-"""The reusable steps of every recovery: verify, find and reach the customer, refund, follow up, close.
+"""The reusable steps of every recovery: verify, find and reach the customer, follow up, close.
 
-A recovery workflow subclasses `RecoveryWorkflow` and tells its story with these steps. The base class also
-owns what every case shares: the customer's replies, carriers' delivery reports and reassignment (signals),
-and the case's live state (a query).
+A recovery workflow subclasses `RecoveryWorkflow` and tells its story with these steps, plus those of the
+capabilities it mixes in (paying back, approval, a personal reply, findings: `workflows/capability.py`). The base
+class owns what every case shares: the customer's replies, carriers' delivery reports, reassignment, priority and
+a person's close or cancel (signals), and the case's live state (a query).
 """
 
 from __future__ import annotations

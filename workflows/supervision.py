@@ -28,7 +28,7 @@ class WatchFailed(RuntimeError):
 
 
 def supervised(run: Callable[..., Awaitable[CaseOutcome]]) -> Callable[..., Awaitable[CaseOutcome]]:
-    """Wraps a workflow's run: the story runs as a task beside the watches it starts (`_watch`). The first watch
+    """Wraps a workflow's run: the story runs as a task beside the watches it starts (`watch`). The first watch
     to fail stops the run with `WatchFailed`; a person's close or cancel stops the story at its next safe point
     (see `StopRequest`). Place it under `@workflow.run`."""
 
