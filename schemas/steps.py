@@ -80,8 +80,9 @@ class LookupResult(BaseModel):
 
 class StaffAction(StrEnum):
     """What staff do to a case that only some workflow types take (assigning, priority, notes, closing, cancelling
-    and the customer's replies every case takes). Each type declares the ones its story uses
-    (`RecoveryWorkflow.staff_actions`); the API refuses the others at once (409), before any signal."""
+    and the customer's replies every case takes). Each is granted by a capability a workflow type mixes in only
+    where its story uses it (`workflows/capability.py`); the API refuses the others at once (409), before any
+    signal."""
 
     personal_reply = "personal_reply"  # POST /cases/{id}/responses -> signal `personal_reply`
     approval = "approval"  # POST /cases/{id}/approvals -> signal `decide`

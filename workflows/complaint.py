@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from temporalio import workflow
 
+from workflows.paying import PayingSteps
+from workflows.personal_reply import PersonalReplies
 from workflows.steps import RecoveryWorkflow
 from workflows.supervision import supervised
 
@@ -13,13 +15,10 @@ with workflow.unsafe.imports_passed_through():
     from schemas.cases import CaseInput
     from schemas.progress import CaseOutcome
     from schemas.replies import RefundDestination, RefundDestinationKind
-    from schemas.steps import StaffAction
 
 
 @workflow.defn
-class ComplaintRecovery(RecoveryWorkflow):
-    staff_actions = frozenset({StaffAction.personal_reply, StaffAction.approval, StaffAction.hand_payment})
-
+class ComplaintRecovery(PersonalReplies, PayingSteps, RecoveryWorkflow):
     @workflow.run
     @supervised
     async def run(self, case: CaseInput) -> CaseOutcome:
@@ -31,7 +30,7 @@ class ComplaintRecovery(RecoveryWorkflow):
         satisfaction = await self.follow_up()
         if satisfaction is not None and satisfaction <= self.policy.low_satisfaction:
             await self.hand_to_owner(f"the customer rated the recovery {satisfaction}/5: reopened")
-            await self._record("reopened after a low score", "reopened", notify=self.policy.supervisor_address)
+            await self.record("reopened after a low score", "reopened", notify=self.policy.supervisor_address)
             await self.await_personal_reply()
         note = {CaseOutcome.recovered: "answered personally and put right",
                 CaseOutcome.not_approved: "answered personally; the refund and goodwill were not approved"}

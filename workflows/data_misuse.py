@@ -9,37 +9,29 @@ An unanswered case escalates to the supervisors at the policy's share of the mon
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from temporalio import workflow
 
 from workflows import activity_stubs as stubs
+from workflows.findings import OwnersFindings, until_instant
 from workflows.steps import RecoveryWorkflow
 from workflows.supervision import supervised
 
 with workflow.unsafe.imports_passed_through():
     from schemas.cases import CaseInput
     from schemas.messages import MessageFacts
-    from schemas.privacy import AccessQuery, AccessReport, Findings, SubjectRef
+    from schemas.privacy import AccessQuery, AccessReport, SubjectRef
     from schemas.progress import CaseOutcome, CaseStatus, CaseStep
-    from schemas.steps import StaffAction
 
 
 @workflow.defn
-class DataMisuseInvestigation(RecoveryWorkflow):
-    staff_actions = frozenset({StaffAction.findings})
-
+class DataMisuseInvestigation(OwnersFindings, RecoveryWorkflow):
     @workflow.init
     def __init__(self, case: CaseInput) -> None:
         super().__init__(case)
-        self._findings: Findings | None = None
         self._report: AccessReport | None = None
         self._answered = False
-
-    @workflow.signal
-    def record_findings(self, findings: Findings) -> None:
-        """The owner's findings. Until the customer is answered, a later version replaces an earlier one."""
-        self._findings = findings
 
     @workflow.run
     @supervised
@@ -48,22 +40,23 @@ class DataMisuseInvestigation(RecoveryWorkflow):
         # The legal month runs from the complaint's arrival, on Temporal's clock (the workflow starts at intake).
         rules, received = self.policy.privacy, workflow.info().start_time
         report = await self._gather_reads()
-        self._set(CaseStep.investigate, CaseStatus.needs_attention)
-        await self._record(f"{report.summary()}; the data protection officer is told; the owner's findings are "
-                           f"due by {rules.answer_by(received):%Y-%m-%d}", "dpo", notify=rules.dpo_address)
-        self._watch(self._escalate_unless_answered(rules.escalation_at(received), rules.answer_due(received)))
+        self.set_step(CaseStep.investigate, CaseStatus.needs_attention)
+        await self.record(f"{report.summary()}; the data protection officer is told; the owner's findings are "
+                          f"due by {rules.answer_by(received):%Y-%m-%d}", "dpo", notify=rules.dpo_address)
+        self.watch(self._escalate_unless_answered(rules.escalation_at(received), rules.answer_due(received)))
 
-        found_in_time = await self._investigate(until=rules.answer_by(received))
+        found_in_time = await self.await_findings(until=rules.answer_by(received))
         await self._answer("data_misuse/answer")
         if not found_in_time:
-            self._set(CaseStep.investigate, CaseStatus.needs_attention)
-            await self._record("answered with the reads so far; the investigation goes on", "interim")
-            await self._investigate(until=None)
+            self.set_step(CaseStep.investigate, CaseStatus.needs_attention)
+            await self.record("answered with the reads so far; the investigation goes on", "interim")
+            await self.await_findings(until=None)
             await self._answer("data_misuse/outcome")
-        outcome = CaseOutcome.customer_informed if self._findings.misuse_confirmed else CaseOutcome.not_confirmed
+        findings = self.findings
+        outcome = CaseOutcome.customer_informed if findings.misuse_confirmed else CaseOutcome.not_confirmed
         outcome = outcome if self._answered else CaseOutcome.unresolved  # the owner posts the answer by hand
-        return await self.close(outcome, f"misuse {'confirmed' if self._findings.misuse_confirmed else 'not found'}; "
-                                         f"done: {self._findings.actions}"[:300])
+        return await self.close(outcome, f"misuse {'confirmed' if findings.misuse_confirmed else 'not found'}; "
+                                         f"done: {findings.actions}"[:300])
 
     async def _gather_reads(self) -> AccessReport:
         """Every read of the customer's data from the policy's look-back before the reported misuse until now."""
@@ -71,20 +64,7 @@ class DataMisuseInvestigation(RecoveryWorkflow):
         query = AccessQuery(case_id=self.case.case_id, limit=rules.max_listed_reads,
                             subject=SubjectRef(name=customer.name, phone=customer.phone, email=customer.email),
                             since=rules.reads_since(self.case.incident.occurred_at, workflow.info().start_time))
-        return await stubs.gather_access_records(query, **self._read_model_options)
-
-    async def _investigate(self, until: datetime | None) -> bool:
-        """Waits for the owner's findings, until `until` (None: for as long as it takes). True if they came."""
-        self._set(CaseStep.investigate, CaseStatus.needs_attention)
-        self._live.waiting_until = until
-        try:
-            await workflow.wait_condition(lambda: self._findings is not None,
-                                          timeout=None if until is None else _until(until))
-            return True
-        except TimeoutError:
-            return False
-        finally:
-            self._live.waiting_until = None
+        return await stubs.gather_access_records(query, **self.read_model_options)
 
     async def _answer(self, template: str) -> None:
         """The reads are gathered again just before answering, so the answer lists the investigation's too."""
@@ -95,16 +75,12 @@ class DataMisuseInvestigation(RecoveryWorkflow):
 
     async def _escalate_unless_answered(self, at: datetime, due: datetime) -> None:
         try:
-            await workflow.wait_condition(lambda: self._answered, timeout=_until(at))
+            await workflow.wait_condition(lambda: self._answered, timeout=until_instant(at))
         except TimeoutError:
-            await self._record(f"the customer is not answered yet; the legal deadline is {due:%Y-%m-%d}: "
-                               "escalated to the supervisors", "escalation:answer_due",
-                               notify=self.policy.supervisor_address)
+            await self.record(f"the customer is not answered yet; the legal deadline is {due:%Y-%m-%d}: "
+                              "escalated to the supervisors", "escalation:answer_due",
+                              notify=self.policy.supervisor_address)
 
-    def _facts(self) -> MessageFacts:
-        return super()._facts().model_copy(update={"access_report": self._report, "findings": self._findings})
+    def facts(self) -> MessageFacts:
+        return super().facts().model_copy(update={"access_report": self._report})
 
-
-def _until(instant: datetime) -> timedelta:
-    """A timer's length to `instant`; at least a second, as a timer must run (a past instant fires at once)."""
-    return max(instant - workflow.now(), timedelta(seconds=1))

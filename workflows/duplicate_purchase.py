@@ -5,19 +5,17 @@ from __future__ import annotations
 
 from temporalio import workflow
 
+from workflows.paying import PayingSteps
 from workflows.steps import RecoveryWorkflow
 from workflows.supervision import supervised
 
 with workflow.unsafe.imports_passed_through():
     from schemas.cases import CaseInput
     from schemas.progress import CaseOutcome
-    from schemas.steps import StaffAction
 
 
 @workflow.defn
-class DuplicatePurchaseRecovery(RecoveryWorkflow):
-    staff_actions = frozenset({StaffAction.approval, StaffAction.hand_payment})
-
+class DuplicatePurchaseRecovery(PayingSteps, RecoveryWorkflow):  # approval and hand payment come with paying
     @workflow.run
     @supervised
     async def run(self, case: CaseInput) -> CaseOutcome:

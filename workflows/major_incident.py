@@ -19,13 +19,13 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
+from workflows import activity_stubs as stubs
+
 with workflow.unsafe.imports_passed_through():
     from schemas.major_incidents import (
         Approval,
-        BatchOpened,
         ChildMessage,
         FanOut,
-        MajorActivity,
         MajorStatus,
         MessageChildren,
         OpenBatch,
@@ -80,12 +80,10 @@ class MajorIncidentFanOut:
             if self._stop is not None:  # it came in during an await above: open no further step
                 return
             count = min(fan.batch, fan.affected - fan.next_seq)
-            opened: BatchOpened = await workflow.execute_activity(
-                MajorActivity.open_batch,
+            opened = await stubs.open_major_batch(
                 OpenBatch(major_id=fan.major_id, declared_by=fan.declared_by, first_seq=fan.next_seq, count=count,
                           texts_per_second=fan.texts_per_second, in_flight=fan.in_flight,
-                          not_before=fan.not_before, cap=fan.approval.cap),
-                result_type=BatchOpened, **_OURS)
+                          not_before=fan.not_before, cap=fan.approval.cap), **_OURS)
             fan.next_seq += count
             fan.not_before = opened.next_not_before
             steps += 1
@@ -100,20 +98,17 @@ class MajorIncidentFanOut:
         while self._messages:
             message = self._messages.pop(0)
             # The same pace as the fan-out's: a text per child (the input only: no command changes, replay-safe).
-            await workflow.execute_activity(MajorActivity.message_children,
-                                            MessageChildren(major_id=self._fan.major_id, message=message,
-                                                            texts_per_second=self._fan.texts_per_second), **_LONG)
+            await stubs.message_major_children(MessageChildren(major_id=self._fan.major_id, message=message,
+                                                               texts_per_second=self._fan.texts_per_second), **_LONG)
 
     async def _stop_children(self) -> StopReport:
-        report: StopReport = await workflow.execute_activity(MajorActivity.stop_children, self._stop,
-                                                             result_type=StopReport, **_LONG)
+        report = await stubs.stop_major_children(self._stop, **_LONG)
         ended = MajorStatus.cancelled if self._stop.kind == "cancel" else MajorStatus.closed
         await self._record(ended)
         return report
 
     async def _record(self, status: MajorStatus, approval: Approval | None = None) -> None:
-        await workflow.execute_activity(MajorActivity.record_status,
-                                        StatusChange(major_id=self._fan.major_id, status=status, approval=approval),
+        await stubs.record_major_status(StatusChange(major_id=self._fan.major_id, status=status, approval=approval),
                                         **_OURS)
 
     @workflow.signal

@@ -57,7 +57,7 @@ def next_steps(kind: str, written: list[str]) -> str:
         f"1. Switch the kind on: add this line to ADDED in {REGISTRY}:", f'       "{kind}",', "",
         "2. Fill in, each file says where (docs/adding-a-workflow.md maps a story to steps):",
         f"   - kinds/{kind}.py: the details integrators send, channels, SLA targets, follow-up delay, messages;",
-        f"   - workflows/{kind}.py: the story, with the steps of workflows/steps.py; `staff_actions` it waits for;",
+        f"   - workflows/{kind}.py: the story, with the steps of workflows/steps.py, and the capabilities it mixes in;",
         f"   - messages/templates/{kind}/: each message in fi, sv and en (the facts they may name are listed there);",
         f"   - tests/scenarios/test_{kind}.py: the story as the customer and staff live it, over the REST API.",
         "", "3. Run its tests, then record its replay history (once; never again after cases run):",

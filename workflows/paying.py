@@ -1,7 +1,9 @@
 """Paying a customer back: ask where, make sure an account is really the customer's, have a supervisor approve an
 amount only the reporter's word supports, and refund once per money event. Whichever case or route pays first,
 the refund ledger (our database, unique per money event) decides; these steps only read its answer.
-Mixed into `RecoveryWorkflow`, whose state (`_live`, `_customer`, `_record` ...) they use."""
+A capability (`workflows/capability.py`): a type that pays mixes in `PayingSteps`, which brings the supervisor's
+approval (`decide`) and the refund paid by hand (`refund_paid_by_hand`) with it, as every payment may need both.
+It uses the base class's state (`live`, `_customer`, `record` ...)."""
 
 from __future__ import annotations
 
@@ -12,16 +14,20 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, RetryState, is_cancelled_exception
 
 from workflows import activity_stubs as stubs
+from workflows.approval import Approval
+from workflows.capability import Capability
 from workflows.supervision import A_STOP_IS_NO_FAILURE
 
 with workflow.unsafe.imports_passed_through():
-    from schemas.cases import Verification
+    from schemas.cases import CaseInput, Verification
     from schemas.channels import Channel
-    from schemas.messages import CodeCheck, CodeMessage
+    from schemas.compensation import CompensationGranted, CompensationKind, CompensationRequest, GoodwillOffer
+    from schemas.messages import CodeCheck, CodeMessage, MessageFacts
     from schemas.money import Money
     from schemas.progress import CaseStatus, CaseStep
     from schemas.refunds import RefundRequest
     from schemas.replies import CustomerReply, IntentKind, RefundDestination, RefundDestinationKind
+    from schemas.steps import StaffAction
 
 PAYMENTS = dict(start_to_close_timeout=timedelta(seconds=60),
                 retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5),
@@ -43,15 +49,46 @@ OUTCOME_UNKNOWN_IN_LEDGER = "refund-outcome-unknown-in-ledger"
 BOOKKEEPING_BEFORE_A_STOP = "money-bookkeeping-before-a-stop"
 
 
-class PayingSteps:
+class HandPayment(Capability):
+    """A refund the provider refused (or never answered) is paid by a person, who confirms it with
+    `POST /cases/{id}/manual-refund` (signal `refund_paid_by_hand`); the case goes on from there."""
+
+    grants = StaffAction.hand_payment
+
+    @workflow.init
+    def __init__(self, case: CaseInput) -> None:
+        super().__init__(case)
+        self._paid_by_hand: str | None = None
+
     @workflow.signal
     def refund_paid_by_hand(self, confirmed_by: str) -> None:
         """Counts only while the case waits for it; the API has already written the payment into the ledger."""
         # Before the patch a confirmation counted at any time; cases opened then replay as they ran.
-        if self._live.awaiting_hand_payment or not workflow.patched(HAND_PAYMENT_ONLY_WHEN_AWAITED):
+        if self.live.awaiting_hand_payment or not workflow.patched(HAND_PAYMENT_ONLY_WHEN_AWAITED):
             self._paid_by_hand = confirmed_by
-            if self._live.awaiting_hand_payment and workflow.patched(BOOKKEEPING_BEFORE_A_STOP):
+            if self.live.awaiting_hand_payment and workflow.patched(BOOKKEEPING_BEFORE_A_STOP):
                 self._paying = True  # recorded on the timeline before a stop that came with it ends the story
+
+    async def pay_by_hand(self, amount: Money, reason: str) -> None:
+        """Hands the refund to the owner, then waits for their confirmation: a safe point for a close or cancel
+        (no money of ours in flight), unlike the hand-over and the record of the confirmation."""
+        self.live.awaiting_hand_payment = True
+        await self.hand_to_owner(reason)
+        self._paying = self._paying and self._paid_by_hand is not None  # one confirmed meanwhile is recorded first
+        await workflow.wait_condition(lambda: self._paid_by_hand is not None)
+        self.live.awaiting_hand_payment = False
+        await self.record(f"refund of {amount} paid by hand by {self._paid_by_hand}", "refund:manual")
+        self._paying = False
+
+
+class PayingSteps(HandPayment, Approval):
+    """Pay back and compensate: where the money goes, a proven account, one refund per money event, goodwill."""
+
+    @workflow.init
+    def __init__(self, case: CaseInput) -> None:
+        super().__init__(case)
+        self._refunded = False
+        self._compensation: CompensationGranted | None = None
 
     async def approve_unverified(self, verification: Verification) -> bool:
         """An amount no till record of ours confirms is the reporter's word: above the policy's threshold a
@@ -102,9 +139,9 @@ class PayingSteps:
             if (choice := reply.read_as(IntentKind.refund_destination)).kind is IntentKind.refund_destination:
                 return choice.destination  # the customer chose again, where we know it is them
             if await stubs.check_destination_code(CodeCheck(case_id=self.case.case_id, text=reply.text,
-                                                            iban=destination.iban), **self._read_model_options):
-                await self._record("the account was confirmed with the code texted to the number on file",
-                                   "account:proven")
+                                                            iban=destination.iban), **self.read_model_options):
+                await self.record("the account was confirmed with the code texted to the number on file",
+                                  "account:proven")
                 return destination
         return await self._unproven(f"the code was wrong {MAX_CODE_TRIES} times")
 
@@ -112,7 +149,7 @@ class PayingSteps:
         """Pays the customer back once per money event. False when another case had already paid the event:
         nothing is paid here. If the provider refuses for good, the owner or a supervisor pays by hand and
         records it (POST /cases/{id}/manual-refund); the story goes on from there."""
-        self._live.refund_destination = destination.kind
+        self.live.refund_destination = destination.kind
         request = RefundRequest(case_id=self.case.case_id, money_event=self.case.money_event, amount=amount,
                                 destination=destination, original_payment_ref=self.case.incident.transaction_ref,
                                 progress=self._progress(CaseStep.refund,
@@ -125,30 +162,37 @@ class PayingSteps:
             self._paying = workflow.patched(BOOKKEEPING_BEFORE_A_STOP)  # set before the story yields: no stop between
             try:
                 if error.retry_state is RetryState.TIMEOUT and workflow.patched(OUTCOME_UNKNOWN_IN_LEDGER):
-                    await stubs.refund_outcome_unknown(request, **self._read_model_options)
-                await self._pay_by_hand(amount, reason)
+                    await stubs.refund_outcome_unknown(request, **self.read_model_options)
+                await self.pay_by_hand(amount, reason)
+                self._refunded = True
             finally:
                 self._paying = False
             return True
         if result.paid_in_case not in (None, self.case.case_id):
-            self._live.paid_in_case = result.paid_in_case
-            await self._record(f"this money event is refunded by case {result.paid_in_case}: nothing paid here",
-                               "refund:elsewhere")
+            self.live.paid_in_case = result.paid_in_case
+            await self.record(f"this money event is refunded by case {result.paid_in_case}: nothing paid here",
+                              "refund:elsewhere")
             return False
         self._refunded = True
         return True
 
-    async def _pay_by_hand(self, amount: Money, reason: str) -> None:
-        """Hands the refund to the owner, then waits for their confirmation: a safe point for a close or cancel
-        (no money of ours in flight), unlike the hand-over and the record of the confirmation."""
-        self._live.awaiting_hand_payment = True
-        await self.hand_to_owner(reason)
-        self._paying = self._paying and self._paid_by_hand is not None  # one confirmed meanwhile is recorded first
-        await workflow.wait_condition(lambda: self._paid_by_hand is not None)
-        self._live.awaiting_hand_payment = False
-        await self._record(f"refund of {amount} paid by hand by {self._paid_by_hand}", "refund:manual")
-        self._refunded = True
-        self._paying = False
+    async def grant_goodwill(self, offer: GoodwillOffer) -> CompensationGranted:
+        granted = await self._paid(stubs.grant_compensation(
+            CompensationRequest(case_id=self.case.case_id, idempotency_key=f"{self.case.case_id}:goodwill",
+                                kind=offer.kind, product=offer.product, value=offer.value,
+                                progress=self._progress(CaseStep.compensation,
+                                                        f"goodwill {offer.kind}: {offer.product} ({offer.value})")),
+            **self.read_model_options))
+        self._compensation = granted
+        return granted
+
+    def facts(self) -> MessageFacts:
+        granted = self._compensation
+        return super().facts().model_copy(update={
+            "refunded": self._refunded,
+            "voucher_code": granted.code if granted else None,
+            "compensation_product": granted.product if granted else None,
+            "compensation_credit": granted.value if granted and granted.kind is CompensationKind.credit else None})
 
     def _refund_for_the_owner(self, amount: Money, error: ActivityError) -> str:
         """Why a refund goes to the owner: refused for good (pay by hand), or out of time with no answer, when
@@ -182,12 +226,12 @@ class PayingSteps:
     async def _text_code(self, destination: RefundDestination) -> None:
         """The code is bound to this account, and the text names it (masked), so a code the customer echoes
         approves the account they saw, never one an impostor swapped in."""
-        self._set(CaseStep.contact, CaseStatus.waiting_on_customer)
+        self.set_step(CaseStep.contact, CaseStatus.waiting_on_customer)
         await stubs.send_destination_code(
             CodeMessage(case_id=self.case.case_id, idempotency_key=f"{self.case.case_id}:confirm_account",
                         channel=Channel.sms, to=self._customer.phone, template="common/confirm_account",
                         language=self._customer.language, iban=destination.iban,
-                        facts=self._facts().model_copy(update={"account": destination.masked_account}),
+                        facts=self.facts().model_copy(update={"account": destination.masked_account}),
                         progress=self._progress(CaseStep.contact, "one-time code texted to the number on file "
                                                 "to confirm an account", CaseStatus.waiting_on_customer)),
             **_CODE_TEXT)
@@ -196,14 +240,14 @@ class PayingSteps:
         """The next reply that surely comes from the customer; others (the unproven sender's) stay ignored."""
         def first() -> CustomerReply | None:
             return next((reply for reply in self._inbox if self._from_customer(reply)), None)
-        self._live.expecting, self._live.waiting_until = IntentKind.confirmation, until  # shown in the case view
+        self.live.expecting, self.live.waiting_until = IntentKind.confirmation, until  # shown in the case view
         try:
             await workflow.wait_condition(lambda: first() is not None, timeout=max(until - workflow.now(),
                                                                                      timedelta(seconds=1)))
         except TimeoutError:
             return None
         finally:
-            self._live.expecting = self._live.waiting_until = None
+            self.live.expecting = self.live.waiting_until = None
         reply = first()
         self._inbox.remove(reply)
         return reply
@@ -227,8 +271,8 @@ class PayingSteps:
 
     async def _unproven(self, why: str) -> RefundDestination:
         destination = self._policy_destination()
-        await self._record(f"a bank account came over a channel whose sender we cannot authenticate and was not "
-                           f"confirmed ({why}): refunded to {destination.kind} by policy instead", "account:unproven")
+        await self.record(f"a bank account came over a channel whose sender we cannot authenticate and was not "
+                          f"confirmed ({why}): refunded to {destination.kind} by policy instead", "account:unproven")
         return destination
 
     def _policy_destination(self) -> RefundDestination:

@@ -7,6 +7,7 @@ import importlib
 
 from temporalio import workflow
 
+from workflows.capability import staff_actions_of
 from workflows.complaint import ComplaintRecovery
 from workflows.data_misuse import DataMisuseInvestigation
 from workflows.duplicate_purchase import DuplicatePurchaseRecovery
@@ -38,6 +39,7 @@ def workflow_for(kind: IncidentKind) -> type:
 
 
 def staff_actions(kind: str) -> frozenset[StaffAction]:
-    """The staff actions a case of `kind` takes (none for a kind this release does not run)."""
+    """The staff actions a case of `kind` takes: those its workflow type's capabilities grant (none for a kind this
+    release does not run)."""
     recovery = WORKFLOW_FOR_KIND.get(kind)  # a StrEnum member hashes as its value
-    return recovery.staff_actions if recovery else frozenset()
+    return staff_actions_of(recovery) if recovery else frozenset()

@@ -1,15 +1,15 @@
-"""The reusable steps of every recovery: verify, find and reach the customer, refund, follow up, close.
+"""The reusable steps of every recovery: verify, find and reach the customer, follow up, close.
 
-A recovery workflow subclasses `RecoveryWorkflow` and tells its story with these steps. The base class also
-owns what every case shares: the customer's replies, carriers' delivery reports and reassignment (signals),
-and the case's live state (a query).
+A recovery workflow subclasses `RecoveryWorkflow` and tells its story with these steps, plus those of the
+capabilities it mixes in (paying back, approval, a personal reply, findings: `workflows/capability.py`). The base
+class owns what every case shares: the customer's replies, carriers' delivery reports, reassignment, priority and
+a person's close or cancel (signals), and the case's live state (a query).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import ClassVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -17,7 +17,6 @@ from temporalio.exceptions import ActivityError, RetryState, is_cancelled_except
 
 from workflows import activity_stubs as stubs
 from workflows.contact_plan import Attempt, attempts, channel_order, quiet_hours_end
-from workflows.paying import PayingSteps
 from workflows.promises import PromiseSteps
 from workflows.sla_keeper import SlaKeeper
 from workflows.supervision import A_STOP_IS_NO_FAILURE, Supervision
@@ -25,7 +24,6 @@ from workflows.supervision import A_STOP_IS_NO_FAILURE, Supervision
 with workflow.unsafe.imports_passed_through():
     from schemas.cases import CaseInput, ContactAttempt, LiveState, Verification
     from schemas.channels import Channel, stopped_by
-    from schemas.compensation import CompensationGranted, CompensationKind
     from schemas.incidents import Customer
     from schemas.messages import DeliveryStatus, DeliveryUpdate, MessageFacts, NextMessageFacts, OutboundMessage
     from schemas.phones import PhoneType
@@ -36,12 +34,9 @@ with workflow.unsafe.imports_passed_through():
         Assignment,
         CaseEvent,
         CloseRequest,
-        Decision,
         LookupOutcome,
         LookupRequest,
         LookupResult,
-        PersonalReply,
-        StaffAction,
         StopRequest,
         VerifyRequest,
     )
@@ -76,18 +71,25 @@ WIDE_READING_PATCH = "replies-read-as-customers-write"
 _GIVEN_UP = {RetryState.TIMEOUT, RetryState.NON_RETRYABLE_FAILURE, RetryState.MAXIMUM_ATTEMPTS_REACHED}
 
 
-class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
-    """Base class of every recovery workflow type."""
+class RecoveryWorkflow(PromiseSteps, Supervision):
+    """Base class of every recovery workflow type: the steps and signals every case has.
 
-    _read_model_options = _READ_MODEL
-    # The staff actions this type's story waits for (see `StaffAction`); the API refuses the others at once.
-    staff_actions: ClassVar[frozenset[StaffAction]] = frozenset()
+    The public surface a type's story uses (docs/adding-a-workflow.md): `case`, `policy`, `live` (the case's live
+    state, as the `state` query shows it), the steps (`begin`, `verify`, `find_contact`, `tell_customer`,
+    `ask_customer`, `acknowledge`, `hand_to_owner`, `follow_up`, `close`), and for a story's own steps
+    `record(note, key, ...)` (a note on the timeline), `set_step(step, status)`, `watch(coroutine)` (a watch the
+    case owns), `meet_promise(clock)`, `facts()` (what templates may name; override it to add a type's own) and
+    `read_model_options` (timeouts and retries for an activity on our own database). Underscore names are the kit's
+    own. Steps that wait for a staff action are capabilities mixed in before this class (`workflows/capability.py`).
+    """
+
+    read_model_options = _READ_MODEL
 
     @workflow.init
     def __init__(self, case: CaseInput) -> None:
         self.case = case
         self._customer: Customer = case.incident.customer
-        self._live = LiveState(case_id=case.case_id, kind=case.incident.kind, status=CaseStatus.open,
+        self.live = LiveState(case_id=case.case_id, kind=case.incident.kind, status=CaseStatus.open,
                                step=CaseStep.verify, owner=case.owner, opted_out=list(case.opted_out))
         self._unusable: set[Channel] = set(case.opted_out)  # opted out, or the address proved dead
         self._inbox: list[CustomerReply] = []
@@ -101,18 +103,11 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
         # may not ask for a patch, so the preview reads these. Until then, as a case opened now would.
         self._landline_texted, self._landline_called = False, True
         self._sending: Channel | None = None  # a send in flight: if a stop cuts it short, it may have gone out
-        self._refunded = False
         # The promise runs from when the case's workflow started, on Temporal's clock (so it replays the same).
         started = workflow.info().start_time
         self._sla = SlaKeeper(case.policy.sla, case.incident.kind, case.priority, started_at=started)
-        self._live.sla = self._sla.snapshot(started)
-        self._decision: Decision | None = None
-        self._refused_decisions = 0
-        self._personal_replies: list[PersonalReply] = []
-        self._reply_text: str | None = None
-        self._compensation: CompensationGranted | None = None
+        self.live.sla = self._sla.snapshot(started)
         self._closed = False
-        self._paid_by_hand: str | None = None
         self._watch_failure: BaseException | None = None
         self._stop: StopRequest | None = None
         self._writes = 0
@@ -138,18 +133,18 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
             # Cases that took a STOP before the rule was shared stopped only the channel it came on.
             stopped = stopped_by(reply.channel) if workflow.patched("one-opt-out-rule") else (reply.channel,)
             self._unusable.update(stopped)
-            self._live.opted_out = sorted({*self._live.opted_out, *stopped})
+            self.live.opted_out = sorted({*self.live.opted_out, *stopped})
             return
         if self._no_question_open() and workflow.patched(REPLY_OUTSIDE_A_QUESTION_PATCH):
             # Every message says "reply to reach me": a reply nothing in the story waits for goes to a person.
             # It is not kept for a later question either ("3" now is no satisfaction score then).
-            self._watch(self.hand_to_owner(f"the customer wrote at {reply.received_at:%Y-%m-%d %H:%M:%S} while no "
+            self.watch(self.hand_to_owner(f"the customer wrote at {reply.received_at:%Y-%m-%d %H:%M:%S} while no "
                                            "question was open: please read their reply and answer them"))
             return
         if workflow.patched(WIDE_READING_PATCH):  # this reply on: read as customers write (schemas/phrasings.py)
             reply = reply.model_copy(update={"wide_reading": True})
         self._inbox.append(reply)
-        expecting = self._live.expecting
+        expecting = self.live.expecting
         # Cases that took a reply before this patch left an unclear one unanswered until the question timed out.
         if (expecting and reply.read_as(expecting, self._offered).kind != expecting
                 and workflow.patched(NOT_UNDERSTOOD_PATCH)):
@@ -158,7 +153,7 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
     def _no_question_open(self) -> bool:
         """Neither a question nor a texted code waits for the customer, and the owner does not have the case."""
         waiting = (CaseStatus.waiting_on_customer, CaseStatus.needs_attention, CaseStatus.closed)
-        return self._live.expecting is None and self._live.status not in waiting and not self._closed
+        return self.live.expecting is None and self.live.status not in waiting and not self._closed
 
     @workflow.signal
     def contact_reported(self, customer: Customer) -> None:
@@ -186,39 +181,39 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
     async def assign(self, assignment: Assignment) -> None:
         """Hands the case to a named owner; the reason goes on the timeline."""
         self._assignments += 1
-        previous, self._live.owner = self._live.owner, assignment.owner
-        self._live.assigned_by = assignment.assigned_by or None
-        await self._record(f"owner {previous or 'none'} -> {assignment.owner} by {assignment.assigned_by}: "
-                           f"{assignment.reason}", f"assign:{self._assignments}", owner=assignment.owner,
-                           assigned_by=self._live.assigned_by)
+        previous, self.live.owner = self.live.owner, assignment.owner
+        self.live.assigned_by = assignment.assigned_by or None
+        await self.record(f"owner {previous or 'none'} -> {assignment.owner} by {assignment.assigned_by}: "
+                          f"{assignment.reason}", f"assign:{self._assignments}", owner=assignment.owner,
+                          assigned_by=self.live.assigned_by)
 
     @workflow.query
     def state(self) -> LiveState:
-        return self._live.model_copy(update={"sla": self._sla.snapshot(workflow.now())})
+        return self.live.model_copy(update={"sla": self._sla.snapshot(workflow.now())})
 
     @workflow.query
     def message_facts(self) -> NextMessageFacts:
         """What the next message would be made of, for the staff's preview (a query: no history, no patch)."""
         order = [channel for channel, _ in self._contact_order() if channel not in self._unusable]
         order.sort(key=lambda channel: channel != self._reached_on)
-        return NextMessageFacts(language=self._customer.language, channels=order, facts=self._facts())
+        return NextMessageFacts(language=self._customer.language, channels=order, facts=self.facts())
 
     # -- the steps -------------------------------------------------------------------------------------
 
     async def begin(self) -> None:
         """Starts the watches: on ownership (a case nobody owns escalates after the policy's limit) and on
         the case's SLA clocks, if its type and priority have targets."""
-        if self._live.owner is None:
-            self._watch(self._escalate_if_unowned())
+        if self.live.owner is None:
+            self.watch(self._escalate_if_unowned())
         if self._sla.clocks:
-            self._watch(self._keep_promises())
+            self.watch(self._keep_promises())
 
     async def verify(self) -> Verification:
         """Checks the report against our own records before we say anything to the customer."""
         verification = await stubs.verify_incident(
             VerifyRequest(incident=self.case.incident, tenant=self.case.tenant,
                           progress=self._progress(CaseStep.verify, "verifying")), **_READ_MODEL)
-        self._live.verified_amount = verification.amount
+        self.live.verified_amount = verification.amount
         return verification
 
     async def find_contact(self, purpose: str) -> bool:
@@ -226,9 +221,9 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
         are never guessed between: the case goes to its owner."""
         if self._customer.phone or self._customer.email:
             return True
-        self._set(CaseStep.look_up, CaseStatus.open)
+        self.set_step(CaseStep.look_up, CaseStatus.open)
         request = LookupRequest(case_id=self.case.case_id, name=self._customer.name, city=self._customer.city,
-                                purpose=purpose, requested_by=self._live.owner or "engine")
+                                purpose=purpose, requested_by=self.live.owner or "engine")
         if workflow.patched("bounded-look-up"):
             try:
                 found = await stubs.look_up_customer(request, **_LOOK_UP)
@@ -264,11 +259,11 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
         offers; a reply is read against them (a negation, or another number, is not understood).
 
         The customer's time to answer starts when the question reaches them (after quiet hours, retries)."""
-        plan, handed_over = self._plan(), self._live.status is CaseStatus.needs_attention
+        plan, handed_over = self._plan(), self.live.status is CaseStatus.needs_attention
         self._contacts_planned = self._contacts_reported
         until, ask, unclear, with_owner = None, True, 0, False
         self._unclear.clear()  # a reply read against an earlier wait (a texted code's) does not answer this question
-        self._live.expecting = expecting
+        self.live.expecting = expecting
         if offers is not None and workflow.patched(READ_AGAINST_THE_OFFER_PATCH):
             self._offered = offers
         try:
@@ -279,7 +274,7 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
                         handed_over = True
                         await self.hand_to_owner(f"could not reach the customer on any channel ({self._tried()})")
                 until = None if with_owner else until or workflow.now() + within
-                self._live.waiting_until = until
+                self.live.waiting_until = until
                 if not with_owner:
                     self._sla.pause(workflow.now())  # the customer's time to answer is not ours to lose
                 if not await self._await_answer_or_failure(expecting, reached, until):
@@ -305,7 +300,7 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
         finally:
             self._unclear.clear()
             self._sla.resume(workflow.now())
-            self._live.expecting = self._live.waiting_until = self._offered = None
+            self.live.expecting = self.live.waiting_until = self._offered = None
 
     async def _not_understood(self, template: str, step: CaseStep, times: int) -> None:
         """A reply that does not answer the question gets one short question back, in the customer's language,
@@ -318,31 +313,31 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
                                      "again: please contact them and record their answer")
 
     async def hand_to_owner(self, reason: str) -> None:
-        self._set(self._live.step, CaseStatus.needs_attention)
-        await self._record(f"with its owner {self._live.owner or '(none)'}: {reason}", f"hand-over:{reason[:60]}",
-                           status=CaseStatus.needs_attention)
+        self.set_step(self.live.step, CaseStatus.needs_attention)
+        await self.record(f"with its owner {self.live.owner or '(none)'}: {reason}", f"hand-over:{reason[:60]}",
+                          status=CaseStatus.needs_attention)
 
     async def follow_up(self) -> int | None:
         """After the policy delay, asks how it went (1-5). Returns the score, or None without an answer."""
-        self._set(CaseStep.follow_up, CaseStatus.open)
+        self.set_step(CaseStep.follow_up, CaseStatus.open)
         delay = self.policy.follow_up_delay_for(self.case.incident.kind)
-        self._live.waiting_until = workflow.now() + delay
+        self.live.waiting_until = workflow.now() + delay
         await workflow.sleep(delay)
         answer = await self.ask_customer("common/satisfaction", IntentKind.satisfaction,
                                          within=self.policy.satisfaction_timeout, step=CaseStep.follow_up)
-        self._live.satisfaction = answer.score if answer else None
-        return self._live.satisfaction
+        self.live.satisfaction = answer.score if answer else None
+        return self.live.satisfaction
 
     async def close(self, outcome: CaseOutcome, note: str, satisfaction: int | None = None) -> CaseOutcome:
-        self._sla.meet("resolution", workflow.now())
+        self.meet_promise("resolution")
         self._closed = True
         await workflow.wait_condition(workflow.all_handlers_finished)
         await stubs.close_case(
             CloseRequest(outcome=outcome, satisfaction=satisfaction,
                          progress=self._progress(CaseStep.close, f"closed: {outcome}. {note}", CaseStatus.closed)),
             **_READ_MODEL)
-        self._set(CaseStep.close, CaseStatus.closed)
-        self._live.outcome = outcome
+        self.set_step(CaseStep.close, CaseStatus.closed)
+        self.live.outcome = outcome
         return outcome
 
     # -- reaching the customer -------------------------------------------------------------------------
@@ -374,7 +369,7 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
             if attempt.channel.quiet_at_night:
                 await self._wait_out_quiet_hours()
             key, outcome = await self._send(attempt, template, step, status)
-            self._live.contact_attempts.append(ContactAttempt(channel=attempt.channel, status=outcome or
+            self.live.contact_attempts.append(ContactAttempt(channel=attempt.channel, status=outcome or
                                                               DeliveryStatus.failed, at=workflow.now()))
             if outcome is None:
                 given_up.add(attempt.channel)
@@ -394,13 +389,13 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
         sent_before = self._sent_per_template.get(template, 0)
         self._sent_per_template[template] = sent_before + 1
         key = f"{self.case.case_id}:{template}:{sent_before}"
-        self._set(step, status)
+        self.set_step(step, status)
         self._sending = attempt.channel  # cleared when the send ends, not when a stop cancels it
         try:
             receipt = await stubs.send_message(
                 OutboundMessage(case_id=self.case.case_id, idempotency_key=key, channel=attempt.channel,
                                 to=attempt.address, template=template, language=self._customer.language,
-                                facts=self._facts(),
+                                facts=self.facts(),
                                 progress=self._progress(step, f"{attempt.channel} '{template}'", status)),
                 schedule_to_close_timeout=self.policy.contact.carrier_give_up_after,
                 **_CARRIER)
@@ -425,7 +420,7 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
         reason = (f"still failing after {self.policy.contact.carrier_give_up_after}"
                   if error.retry_state is RetryState.TIMEOUT else "refused")
         last = error.cause.message if error.cause else error.message
-        await self._record(f"{attempt.channel} to the customer given up, {reason}: {last}"[:300], f"gave-up:{key}")
+        await self.record(f"{attempt.channel} to the customer given up, {reason}: {last}"[:300], f"gave-up:{key}")
 
     async def _call_outcome(self, key: str) -> DeliveryStatus:
         """A placed call reports answered or not later, by webhook; silence means nobody answered."""
@@ -439,8 +434,8 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
     async def _wait_out_quiet_hours(self) -> None:
         wake = quiet_hours_end(workflow.now(), self._customer.time_zone, self.policy.contact)
         if wake is not None:
-            self._set(CaseStep.contact, self._live.status)
-            self._live.waiting_until = wake  # visible in the case view: the text waits for the morning
+            self.set_step(CaseStep.contact, self.live.status)
+            self.live.waiting_until = wake  # visible in the case view: the text waits for the morning
             await workflow.sleep(wake - workflow.now())
 
     async def _await_answer_or_failure(self, expecting: IntentKind, reached: str | None, until) -> bool:
@@ -459,47 +454,51 @@ class RecoveryWorkflow(PromiseSteps, PayingSteps, Supervision):
         return True
 
     def _tried(self) -> str:
-        return ", ".join(f"{a.channel} {a.status}" for a in self._live.contact_attempts) or "no address on file"
+        return ", ".join(f"{a.channel} {a.status}" for a in self.live.contact_attempts) or "no address on file"
 
     # -- bookkeeping -----------------------------------------------------------------------------------
 
     async def _escalate_if_unowned(self) -> None:
         try:
-            await workflow.wait_condition(lambda: self._live.owner is not None, timeout=self.policy.unowned_limit)
+            await workflow.wait_condition(lambda: self.live.owner is not None, timeout=self.policy.unowned_limit)
         except TimeoutError:
-            await self._record(f"no owner after {self.policy.unowned_limit}: escalated to the supervisors",
-                               "escalation:unowned", notify=self.policy.supervisor_address)
+            await self.record(f"no owner after {self.policy.unowned_limit}: escalated to the supervisors",
+                              "escalation:unowned", notify=self.policy.supervisor_address)
 
-    async def _record(self, note: str, key: str, owner: str | None = None, notify: str | None = None,
-                      status: CaseStatus | None = None, assigned_by: str | None = None) -> None:
-        progress = self._progress(self._live.step, note, status or self._live.status)
+    async def record(self, note: str, key: str, owner: str | None = None, notify: str | None = None,
+                     status: CaseStatus | None = None, assigned_by: str | None = None) -> None:
+        """Puts `note` on the case's timeline, once per `key` (unique within the case: a retry writes it once);
+        `notify` mails an address, `owner`/`status` change the read model with it."""
+        progress = self._progress(self.live.step, note, status or self.live.status)
         await stubs.record_case_event(
             CaseEvent(progress=progress, entry_key=f"{self.case.case_id}:{key}", owner=owner, notify=notify,
                       assigned_by=assigned_by),
             **_READ_MODEL)
 
-    def _facts(self) -> MessageFacts:
+    def facts(self) -> MessageFacts:
+        """What a message may name. A type or capability with facts of its own overrides it and adds them to
+        `super().facts()`."""
         incident = self.case.incident
         first_reply = self._sla.clocks.get("first_reply")
         return MessageFacts(customer_name=self._customer.name, store=incident.store,
-                            amount=self._live.verified_amount or incident.amount,
-                            case_reference=self.case.reference, refund_destination=self._live.refund_destination,
-                            refunded=self._refunded,
+                            amount=self.live.verified_amount or incident.amount,
+                            case_reference=self.case.reference, refund_destination=self.live.refund_destination,
                             time_zone=self._customer.time_zone, topic=incident.topic or incident.description,
-                            reply_due=first_reply.deadline if first_reply else None, reply_text=self._reply_text,
-                            voucher_code=self._compensation.code if self._compensation else None,
-                            compensation_product=self._compensation.product if self._compensation else None,
-                            compensation_credit=self._compensation.value if self._compensation
-                            and self._compensation.kind is CompensationKind.credit else None,
-                            owner=self._live.owner, details=incident.details)
+                            reply_due=first_reply.deadline if first_reply else None,
+                            owner=self.live.owner, details=incident.details)
 
     def _pending(self, expecting: IntentKind) -> CustomerReply | None:
         """The first reply that answers what we asked, read knowing what we asked."""
         return next((reply for reply in self._inbox if reply.read_as(expecting, self._offered).kind == expecting),
                     None)
 
-    def _set(self, step: CaseStep, status: CaseStatus) -> None:
-        self._live.step, self._live.status = step, status
+    def meet_promise(self, clock: str) -> None:
+        """Marks an SLA promise (`first_reply`, `resolution`) kept now; the watch stops escalating it."""
+        self._sla.meet(clock, workflow.now())
+
+    def set_step(self, step: CaseStep, status: CaseStatus) -> None:
+        """The step the case is at and its status, as the case view shows them (written with the next record)."""
+        self.live.step, self.live.status = step, status
 
     def _progress(self, step: CaseStep, note: str, status: CaseStatus = CaseStatus.open) -> CaseProgress:
         self._writes += 1  # the read model applies writes in this order, whenever each activity finishes

@@ -7,20 +7,17 @@ from __future__ import annotations
 
 from temporalio import workflow
 
+from workflows.personal_reply import PersonalReplies
 from workflows.steps import RecoveryWorkflow
 from workflows.supervision import supervised
 
 with workflow.unsafe.imports_passed_through():
     from schemas.cases import CaseInput
     from schemas.progress import CaseOutcome, CaseStep
-    from schemas.steps import StaffAction
 
 
 @workflow.defn
-class StockShortfallRecovery(RecoveryWorkflow):
-    # Where to pick it up is the staff member's own message: POST /cases/{id}/responses.
-    staff_actions = frozenset({StaffAction.personal_reply})
-
+class StockShortfallRecovery(PersonalReplies, RecoveryWorkflow):  # where to pick it up: a person's own message
     @workflow.run
     @supervised
     async def run(self, case: CaseInput) -> CaseOutcome:

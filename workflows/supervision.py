@@ -28,7 +28,7 @@ class WatchFailed(RuntimeError):
 
 
 def supervised(run: Callable[..., Awaitable[CaseOutcome]]) -> Callable[..., Awaitable[CaseOutcome]]:
-    """Wraps a workflow's run: the story runs as a task beside the watches it starts (`_watch`). The first watch
+    """Wraps a workflow's run: the story runs as a task beside the watches it starts (`watch`). The first watch
     to fail stops the run with `WatchFailed`; a person's close or cancel stops the story at its next safe point
     (see `StopRequest`). Place it under `@workflow.run`."""
 
@@ -99,7 +99,7 @@ class Supervision:
             raise WatchFailed(f"a watch of {self.case.case_id} failed: {self._watch_failure!r}") \
                 from self._watch_failure
 
-    def _watch(self, watcher: Coroutine[Any, Any, None]) -> None:
+    def watch(self, watcher: Coroutine[Any, Any, None]) -> None:
         """Starts a watch owned by the case: if it fails, the run fails its task (see `supervised`), never
         just a log line while the case goes on unwatched."""
         task = asyncio.ensure_future(watcher)

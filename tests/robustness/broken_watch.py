@@ -18,7 +18,7 @@ class ComplaintWithBrokenWatch(ComplaintRecovery):
     @workflow.run
     @supervised
     async def run(self, case: CaseInput) -> CaseOutcome:
-        self._watch(self._broken_watch())
+        self.watch(self._broken_watch())
         return await ComplaintRecovery.run.__wrapped__(self, case)
 
     async def _broken_watch(self) -> None:
@@ -33,7 +33,7 @@ class ComplaintWhoseWatchBreaksAtTheClose(ComplaintRecovery):
     @workflow.run
     @supervised
     async def run(self, case: CaseInput) -> CaseOutcome:
-        self._watch(self._breaks_at_the_close())
+        self.watch(self._breaks_at_the_close())
         return await ComplaintRecovery.run.__wrapped__(self, case)
 
     async def _breaks_at_the_close(self) -> None:
