@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -224,14 +226,23 @@ class ProviderDown:
         raise ConnectionError("the payment provider does not answer")
 
 
-async def test_a_refund_out_of_time_goes_to_the_owner_as_unknown_and_a_cancel_completes(
-        dev_server: WorkflowEnvironment, settings: Settings):
+@asynccontextmanager
+async def refunding_to_a_provider_that_is_down(dev_server: WorkflowEnvironment, settings: Settings,
+                                               transaction_id: str) -> AsyncIterator[tuple[Stack, ProviderDown, str]]:
+    """An S1 case whose customer chose the card; its refund goes to a provider that never answers, given up on
+    after 10 s."""
     settings.policy = settings.policy.model_copy(update={"refund_give_up_after": timedelta(seconds=10)})
     providers = sandbox_providers(settings)
     providers.payments = ProviderDown()
     async with Stack.running(dev_server, settings, providers=providers) as stack:
-        case_id = await open_s1(stack, "T-7006")
+        case_id = await open_s1(stack, transaction_id)
         await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "card", "sender": PHONE})
+        yield stack, providers.payments, case_id
+
+
+async def test_a_refund_out_of_time_goes_to_the_owner_as_unknown_and_a_cancel_completes(
+        dev_server: WorkflowEnvironment, settings: Settings):
+    async with refunding_to_a_provider_that_is_down(dev_server, settings, "T-7006") as (stack, provider, case_id):
         await eventually(lambda: stack.case(case_id).status == "needs_attention")
         agent = stack.key("aino.agent", Scope.cases_read)
         notes = [entry["note"] for entry in (await stack.api.get(f"/cases/{case_id}/timeline", headers=agent)).json()]
@@ -240,7 +251,7 @@ async def test_a_refund_out_of_time_goes_to_the_owner_as_unknown_and_a_cancel_co
                                      json={"reason": "the provider is down"})).status_code == 202
         assert await stack.env.client.get_workflow_handle(case_id).result() == "cancelled"
         assert stack.refunds(case_id) == [] and stack.ledger() == []
-        assert providers.payments.calls > 0, "the refund reached the provider, which never answered"
+        assert provider.calls > 0, "the refund reached the provider, which never answered"
 
 
 async def test_a_cancel_during_a_refund_that_runs_out_of_time_still_records_the_unknown_outcome(
@@ -248,13 +259,8 @@ async def test_a_cancel_during_a_refund_that_runs_out_of_time_still_records_the_
     """The cancel waits for the refund in flight, and for what its failure leaves: the ledger's `unknown` (the
     provider may have paid) and the hand-over to the owner. Before, the cancel cut both: money that may have
     moved had no trace but the provider's."""
-    settings.policy = settings.policy.model_copy(update={"refund_give_up_after": timedelta(seconds=10)})
-    providers = sandbox_providers(settings)
-    providers.payments = ProviderDown()
-    async with Stack.running(dev_server, settings, providers=providers) as stack:
-        case_id = await open_s1(stack, "T-7007")
-        await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "card", "sender": PHONE})
-        await eventually(lambda: providers.payments.calls > 0)  # the refund is in flight
+    async with refunding_to_a_provider_that_is_down(dev_server, settings, "T-7007") as (stack, provider, case_id):
+        await eventually(lambda: provider.calls > 0)  # the refund is in flight
         assert (await stack.api.post(f"/cases/{case_id}/cancel", headers=till(stack),
                                      json={"reason": "declared in error"})).status_code == 202
         assert await stack.env.client.get_workflow_handle(case_id).result() == "cancelled"
