@@ -20,9 +20,10 @@ from schemas.major_incidents import FanOut, MajorIncidentIn
 from schemas.policy import MajorIncidentPolicy
 from settings import Settings
 from store import cases as case_store
+from store import major_incidents as majors
 from store.db import engine_for, session_for
 from store.migrate import upgrade_to_head
-from store.tables import AffectedCustomerRow, CaseRow, MajorIncidentRow, MessageRow, TimelineRow
+from store.tables import AffectedCustomerRow, CaseRow, MajorIncidentRow, MessageRow, RefundRow, TimelineRow
 from tests.harness import TENANT, Stack, eventually
 from tests.scenarios.test_s7_major_incident import SATURDAY, STORE, declaration, phone, sale
 from tests.test_faults import free_port
@@ -318,3 +319,77 @@ async def test_erasure_clears_and_withdraws_a_customer_no_child_was_opened_for(l
     await eventually(lambda: stack.texts_to(phone(1)), within=120)
     assert [row.state for row in customers(stack, major_id)] == ["withdrawn", "opened"]
     assert len(stack.rows(CaseRow)) == 1, "no case for the erased customer"
+
+
+async def test_an_approval_while_temporal_is_away_is_503_and_a_later_one_is_taken(live_stack: Stack):
+    """Second review, 1: the API's lazy client refuses (RuntimeError) until it connects; the approval's claim is
+    released, so the incident is not left unapprovable (409 for ever)."""
+    stack = live_stack
+    major_id, _, supervisor = await declared(stack, sales=1)
+    connected = stack.app.state.temporal
+    stack.app.state.temporal = await Client.connect(f"127.0.0.1:{free_port()}", lazy=True,
+                                                    data_converter=connected.data_converter)
+    away = await stack.api.post(f"/major-incidents/{major_id}/approvals", headers=supervisor, json=CAP)
+    assert away.status_code == 503, away.text
+    assert stack.rows(MajorIncidentRow, id=major_id)[0].approved_by is None, "the claim is released"
+
+    stack.app.state.temporal = connected
+    approved = await stack.api.post(f"/major-incidents/{major_id}/approvals", headers=supervisor, json=CAP)
+    assert approved.status_code == 202, approved.text
+    await eventually(lambda: stack.texts_to(phone(0)), within=120)
+
+
+def ledger_cases(settings: Settings, *cases: tuple[str, int, str | None, str | None]) -> None:
+    """Cases for sale T-0000 of STORE: (id, minutes after the first, outcome if closed, refund status if any)."""
+    upgrade_to_head(engine_for(settings.database_url))
+    now = datetime.now(UTC)
+    with session_for(settings.database_url) as session:
+        for case_id, minutes, outcome, refund in cases:
+            session.add(CaseRow(id=case_id, reference=case_id[-8:], tenant="t", integrator="till",
+                                external_id=case_id, kind="overcharge", source="transaction_monitor",
+                                status="closed" if outcome else "open", outcome=outcome, step="intake",
+                                customer_name="Liisa", opened_at=now + timedelta(minutes=minutes), store=STORE,
+                                transaction_ref="T-0000"))
+            if refund:
+                session.add(RefundRow(case_id=case_id, money_event=f"event-{case_id}", idempotency_key=case_id,
+                                      amount_minor=100, currency="EUR", destination="card", status=refund))
+        session.commit()
+
+
+def test_a_closed_case_that_never_paid_does_not_take_the_child(settings: Settings):
+    """Second review, 2: the ledger's rule: a closed case with no refund (an earlier incident's child closed
+    before reaching its customer, one not confirmed) gives up its sale; one that reached the ledger keeps it."""
+    ledger_cases(settings, ("case-stopped", 0, "resolved_by_hand", None),
+                 ("case-unconfirmed", 1, "not_confirmed", None))
+    with session_for(settings.database_url) as session:
+        assert majors.case_of_the_sale(session, "t", STORE, "T-0000", "case-child") is None
+    ledger_cases(settings, ("case-paid", 2, "resolved", "succeeded"))
+    with session_for(settings.database_url) as session:
+        assert majors.case_of_the_sale(session, "t", STORE, "T-0000", "case-child") == "case-paid"
+
+
+def test_a_case_opened_after_the_child_does_not_take_it(settings: Settings):
+    """Second review, 3: a retried step finds the child's own case, and a case of the sale opened after it: the
+    child stays the child (the later case is not the one handling the customer)."""
+    ledger_cases(settings, ("case-child", 0, None, None), ("case-later", 1, None, None))
+    with session_for(settings.database_url) as session:
+        assert majors.case_of_the_sale(session, "t", STORE, "T-0000", "case-child") is None
+        assert majors.case_of_the_sale(session, "t", STORE, "T-0000", "case-other") == "case-child"
+
+
+async def test_a_step_holding_a_row_read_before_an_erasure_opens_no_child_for_it(live_stack: Stack):
+    """Second review, 5: the step read the customer's row, then the customer was erased (the row withdrawn); the
+    step's open must not overwrite the withdrawal and open a case with the data read before."""
+    stack = live_stack
+    major_id, _, _ = await declared(stack, sales=1)
+    fan: FanOut = await stack.env.client.get_workflow_handle(major_id).query("state", result_type=FanOut)
+    with session_for(stack.settings.database_url) as session:
+        major = session.get(MajorIncidentRow, major_id)
+    [read_before] = customers(stack, major_id)
+    erased = await stack.api.post("/customers/erase", json={
+        "name": "Asiakas0 Virtanen", "phone": phone(0), "reason": "the customer's request"})
+    assert erased.status_code == 200, erased.text
+    assert await open_child(stack.env.client, stack.settings, fan.declared_by, major, read_before) == "withdrawn"
+    [row] = customers(stack, major_id)
+    assert (row.state, row.customer, row.case_id) == ("withdrawn", {"name": "[erased]"}, None)
+    assert not stack.rows(CaseRow)

@@ -6,6 +6,7 @@ supervisor's. The parent workflow (`workflows/major_incident.py`) does the work;
 
 from __future__ import annotations
 
+import asyncio
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Response, status
@@ -16,7 +17,6 @@ from temporalio.service import RPCError
 
 from api.auth import IntegratorOrSupervisorDep, ReaderDep, SupervisorDep
 from api.deps import SettingsDep, TemporalDep
-from intake.cases import WorkflowNotStarted
 from intake.major_incidents import approve as approve_parent
 from intake.major_incidents import declare, workflow_id
 from schemas.auth import Principal
@@ -86,8 +86,8 @@ async def approve(major_id: str, approval: ApprovalIn, settings: SettingsDep, te
                                                       f"already, or {row.status})")
     try:
         await approve_parent(temporal, settings, row, given)
-    except WorkflowNotStarted:
-        await run_in_threadpool(_unclaim, settings, major_id, given)  # not approved after all: it may be again
+    except BaseException:  # Temporal refused, was away, or the request was cancelled: not approved, it may be again
+        await asyncio.shield(run_in_threadpool(_unclaim, settings, major_id, given))
         raise
     return await run_in_threadpool(_view, settings, supervisor, major_id)
 
