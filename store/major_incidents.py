@@ -100,6 +100,19 @@ def release_approval(session: Session, major_id: str, approval: Approval) -> Non
     session.commit()
 
 
+def request_stop(session: Session, major_id: str) -> None:
+    """A close or cancel was asked for (the first time counts)."""
+    session.exec(update(MajorIncidentRow).where(MajorIncidentRow.id == major_id,
+                                                MajorIncidentRow.stop_requested_at.is_(None))
+                 .values(stop_requested_at=utcnow()))
+    session.commit()
+
+
+def stop_requested(session: Session, major_id: str) -> bool:
+    return session.exec(select(MajorIncidentRow.stop_requested_at)
+                        .where(MajorIncidentRow.id == major_id)).first() is not None
+
+
 def affected_count(session: Session, major_id: str) -> int:
     return session.exec(select(func.count()).select_from(AffectedCustomerRow)
                         .where(AffectedCustomerRow.major_id == major_id)).one()

@@ -12,11 +12,13 @@ from sqlmodel import select
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from activities.major_incidents import MajorIncidentActivities
 from intake import reconciler
 from intake.cases import WorkflowNotStarted
 from intake.major_incidents import declare, open_child
 from schemas.auth import Principal, PrincipalKind, Scope
-from schemas.major_incidents import FanOut, MajorIncidentIn
+from schemas.major_incidents import FanOut, MajorIncidentIn, OpenBatch
+from schemas.money import Money
 from schemas.policy import MajorIncidentPolicy
 from settings import Settings
 from store import cases as case_store
@@ -393,3 +395,19 @@ async def test_a_step_holding_a_row_read_before_an_erasure_opens_no_child_for_it
     [row] = customers(stack, major_id)
     assert (row.state, row.customer, row.case_id) == ("withdrawn", {"name": "[erased]"}, None)
     assert not stack.rows(CaseRow)
+
+
+async def test_a_fan_out_step_in_flight_stops_at_its_next_slot_once_a_stop_is_asked(live_stack: Stack):
+    """Second review, 4: the parent takes a cancel only once its step returns; the step itself reads the request
+    at each slot, so no customer is opened (and texted) after the cancel was asked for."""
+    stack = live_stack
+    major_id, _, supervisor = await declared(stack, sales=3)
+    fan: FanOut = await stack.env.client.get_workflow_handle(major_id).query("state", result_type=FanOut)
+    cancel = await stack.api.post(f"/major-incidents/{major_id}/cancel", headers=supervisor,
+                                  json={"reason": "declared in error"})
+    assert cancel.status_code == 202, cancel.text
+    assert stack.rows(MajorIncidentRow, id=major_id)[0].stop_requested_at is not None
+    step = OpenBatch(major_id=major_id, declared_by=fan.declared_by, first_seq=0, count=3, texts_per_second=50,
+                     in_flight=3, not_before=None, cap=Money(amount_minor=500, currency="EUR"))
+    await MajorIncidentActivities(stack.env.client, stack.settings).open_batch(step)  # a step already running
+    assert not stack.rows(CaseRow), "no child opened after the cancel was asked for"

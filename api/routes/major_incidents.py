@@ -159,9 +159,15 @@ async def _stop(settings: Settings, temporal: Client, supervisor: Principal, maj
                 kind: Literal["close", "cancel"], reason: str) -> dict[str, str]:
     row = await _incident(settings, supervisor, major_id)
     _not_ended(row)
+    await run_in_threadpool(_request_stop, settings, major_id)  # a step or message in flight stops at its next slot
     await _signal(temporal, major_id, "stop",
                   StopChildren(major_id=major_id, kind=kind, reason=reason, requested_by=supervisor.id))
     return {"major_id": major_id, "status": "closing" if kind == "close" else "cancelling"}
+
+
+def _request_stop(settings: Settings, major_id: str) -> None:
+    with session_for(settings.database_url) as session:
+        majors.request_stop(session, major_id)
 
 
 def _view(settings: Settings, principal: Principal, major_id: str) -> MajorIncidentView:
