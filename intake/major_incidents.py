@@ -211,7 +211,8 @@ def sale_mismatch(one: AffectedIn, sale: TransactionRow) -> tuple[str, str] | No
 
 
 def _addresses(customer: dict | None) -> set[tuple[str, str]]:
-    return {(kind, customer[kind]) for kind in ("phone", "email") if customer and customer.get(kind)}
+    """Casefolded: an email is the same address whatever its case."""
+    return {(kind, customer[kind].casefold()) for kind in ("phone", "email") if customer and customer.get(kind)}
 
 
 def child_incident(major: MajorIncidentRow, row: AffectedCustomerRow) -> IncidentIn:

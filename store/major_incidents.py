@@ -73,10 +73,11 @@ def record_declaration(session: Session, row: MajorIncidentRow, affected: Iterat
 
 
 def sale_of(session: Session, tenant: str, one: AffectedIn) -> TransactionRow | None:
-    """The sale the engine holds under a listed row's store and reference, if any."""
-    return session.exec(select(TransactionRow).where(
-        TransactionRow.tenant == tenant, TransactionRow.store == one.store,
-        TransactionRow.transaction_id == one.transaction_ref)).first()
+    """The sale the engine holds under a listed row's store (normalised, as the money event names it) and
+    reference, if any."""
+    sales = session.exec(select(TransactionRow).where(
+        TransactionRow.tenant == tenant, TransactionRow.transaction_id == one.transaction_ref)).all()
+    return next((sale for sale in sales if normal_store(sale.store) == normal_store(one.store)), None)
 
 
 def claim_approval(session: Session, major_id: str, approval: Approval) -> bool:

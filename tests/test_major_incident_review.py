@@ -411,3 +411,41 @@ async def test_a_fan_out_step_in_flight_stops_at_its_next_slot_once_a_stop_is_as
                      in_flight=3, not_before=None, cap=Money(amount_minor=500, currency="EUR"))
     await MajorIncidentActivities(stack.env.client, stack.settings).open_batch(step)  # a step already running
     assert not stack.rows(CaseRow), "no child opened after the cancel was asked for"
+
+
+async def test_a_listed_row_is_checked_against_the_sale_whatever_the_case_of_its_store_or_email(live_stack: Stack):
+    """Second review, 6: the sale is found by its store as the money event names it (normalised), so another case
+    of letters cannot slip a row past the check; an email is the sale's customer's in any case of letters."""
+    stack = live_stack
+    till = stack.key("till", Scope.incidents_write, Scope.cases_read, kind=PrincipalKind.integrator)
+    for number in range(2):
+        one = sale(number, SATURDAY + timedelta(hours=1), coffee=1)
+        one["customer"]["email"] = f"asiakas{number}@example.fi"
+        await stack.api.post("/transactions", headers=till, json=one)
+    shouted = STORE.upper()
+    euro = {"amount_minor": 100, "currency": "EUR"}
+    rows = [{"store": shouted, "transaction_ref": "T-0000", "amount": euro,
+             "customer": {"name": "Mallory", "phone": phone(666)}},
+            {"store": shouted, "transaction_ref": "T-0001", "amount": euro,
+             "customer": {"name": "Asiakas1 Virtanen", "email": "Asiakas1@Example.FI"}}]
+    answer = await stack.api.post("/major-incidents", headers=till, json={
+        **declaration(stack), "stores": [shouted], "wrong_price": None, "affected": rows})
+    assert answer.status_code == 201, answer.text
+    assert [(row["row"], row["field"]) for row in answer.json()["rejected"]] == [(1, "customer")]
+    assert [(row.transaction_ref, row.against_record) for row in customers(stack, answer.json()["id"])] == \
+        [("T-0001", True)]
+
+
+async def test_a_retried_post_of_a_child_case_it_has_is_200(live_stack: Stack):
+    """Second review, 6: the major- namespace is refused only for a case not opened yet; the declarer posting its
+    child's external id again gets that case, as any retry does."""
+    stack = live_stack
+    major_id, till, supervisor = await declared(stack, sales=1)
+    await stack.api.post(f"/major-incidents/{major_id}/approvals", headers=supervisor, json=CAP)
+    [child] = await eventually(lambda: [row for row in customers(stack, major_id) if row.state == "opened"],
+                               within=120)
+    again = await stack.api.post("/incidents", headers=till, json={
+        "external_id": f"{major_id}:0", "kind": "overcharge", "source": "transaction_monitor",
+        "customer": {"name": "Asiakas0 Virtanen", "phone": phone(0)}, "amount": {"amount_minor": 100,
+                                                                               "currency": "EUR"}})
+    assert again.status_code == 200 and again.json()["case_id"] == child.case_id, again.text
