@@ -11,13 +11,14 @@ import pytest
 from sqlmodel import select
 from temporalio.client import Client
 from temporalio.service import RPCError
+from temporalio.testing import ActivityEnvironment
 
 from activities.major_incidents import MajorIncidentActivities
 from intake import reconciler
 from intake.cases import WorkflowNotStarted
 from intake.major_incidents import declare, open_child
 from schemas.auth import Principal, PrincipalKind, Scope
-from schemas.major_incidents import FanOut, MajorIncidentIn, OpenBatch
+from schemas.major_incidents import ChildMessage, FanOut, MajorIncidentIn, MessageChildren, OpenBatch
 from schemas.money import Money
 from schemas.policy import MajorIncidentPolicy
 from settings import Settings
@@ -403,14 +404,18 @@ async def test_a_fan_out_step_in_flight_stops_at_its_next_slot_once_a_stop_is_as
     stack = live_stack
     major_id, _, supervisor = await declared(stack, sales=3)
     fan: FanOut = await stack.env.client.get_workflow_handle(major_id).query("state", result_type=FanOut)
-    cancel = await stack.api.post(f"/major-incidents/{major_id}/cancel", headers=supervisor,
-                                  json={"reason": "declared in error"})
-    assert cancel.status_code == 202, cancel.text
-    assert stack.rows(MajorIncidentRow, id=major_id)[0].stop_requested_at is not None
+    with session_for(stack.settings.database_url) as session:  # asked, not yet taken by the parent
+        majors.request_stop(session, major_id)
     step = OpenBatch(major_id=major_id, declared_by=fan.declared_by, first_seq=0, count=3, texts_per_second=50,
                      in_flight=3, not_before=None, cap=Money(amount_minor=500, currency="EUR"))
     await MajorIncidentActivities(stack.env.client, stack.settings).open_batch(step)  # a step already running
     assert not stack.rows(CaseRow), "no child opened after the cancel was asked for"
+    assert {row.state for row in customers(stack, major_id)} == {"pending"}, "left for the stop to withdraw"
+
+    cancel = await stack.api.post(f"/major-incidents/{major_id}/cancel", headers=supervisor,
+                                  json={"reason": "declared in error"})
+    assert cancel.status_code == 202, cancel.text
+    assert stack.rows(MajorIncidentRow, id=major_id)[0].stop_requested_at is not None, "the route asks it"
 
 
 async def test_a_listed_row_is_checked_against_the_sale_whatever_the_case_of_its_store_or_email(live_stack: Stack):
@@ -449,3 +454,24 @@ async def test_a_retried_post_of_a_child_case_it_has_is_200(live_stack: Stack):
         "customer": {"name": "Asiakas0 Virtanen", "phone": phone(0)}, "amount": {"amount_minor": 100,
                                                                                "currency": "EUR"}})
     assert again.status_code == 200 and again.json()["case_id"] == child.case_id, again.text
+
+
+async def test_a_message_to_all_in_flight_stops_once_a_stop_is_asked(live_stack: Stack):
+    """Second review, 4: a paced message to thousands runs for minutes; a close asked meanwhile ends it at its
+    next slot (the children are being stopped, not told)."""
+    stack = live_stack
+    till = stack.key("till", Scope.incidents_write, Scope.cases_read, kind=PrincipalKind.integrator)
+    supervisor = stack.key("sami.supervisor", Scope.cases_read, Scope.cases_act, Scope.cases_approve)
+    for number in range(2):
+        await stack.api.post("/transactions", headers=till, json=sale(number, SATURDAY + timedelta(hours=1), 1))
+    major_id = (await stack.api.post("/major-incidents", headers=till,
+                                     json={**declaration(stack), "recovery": "complaint"})).json()["id"]
+    await stack.api.post(f"/major-incidents/{major_id}/approvals", headers=supervisor, json=CAP)
+    await eventually(lambda: (rows := [row for row in customers(stack, major_id) if row.state == "opened"])
+                     and len(rows) == 2, within=120)
+    with session_for(stack.settings.database_url) as session:
+        majors.request_stop(session, major_id)
+    message = MessageChildren(major_id=major_id, texts_per_second=50, message=ChildMessage(
+        text="Dear {name}, we found the cause (ref {reference}). Sami", agent_name="Sami", sent_by="sami"))
+    activities = MajorIncidentActivities(stack.env.client, stack.settings)
+    assert await ActivityEnvironment().run(activities.message_children, message) == 0
