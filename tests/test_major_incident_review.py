@@ -475,3 +475,19 @@ async def test_a_message_to_all_in_flight_stops_once_a_stop_is_asked(live_stack:
         text="Dear {name}, we found the cause (ref {reference}). Sami", agent_name="Sami", sent_by="sami"))
     activities = MajorIncidentActivities(stack.env.client, stack.settings)
     assert await ActivityEnvironment().run(activities.message_children, message) == 0
+
+
+async def test_a_child_start_temporal_refuses_is_left_to_the_reconciler_not_retried_for_ever(live_stack: Stack):
+    """Second review, 4: Temporal refusing a start (here: a namespace it does not have), unlike being away, would
+    refuse every retry of the step; the child's case is recorded with its input, so its row is marked opened for the
+    reconciler (or a stop's withdrawal) and the step goes on."""
+    stack = live_stack
+    major_id, _, _ = await declared(stack, sales=1)
+    fan: FanOut = await stack.env.client.get_workflow_handle(major_id).query("state", result_type=FanOut)
+    refusing = await Client.connect(stack.env.client.service_client.config.target_host, namespace="nowhere",
+                                    data_converter=stack.env.client.data_converter)
+    step = OpenBatch(major_id=major_id, declared_by=fan.declared_by, first_seq=0, count=1, texts_per_second=50,
+                     in_flight=1, not_before=None, cap=Money(amount_minor=500, currency="EUR"))
+    await MajorIncidentActivities(refusing, stack.settings).open_batch(step)
+    [row] = customers(stack, major_id)
+    assert row.state == "opened" and stack.case(row.case_id).start_payload is not None, "kept for the reconciler"
