@@ -13,6 +13,7 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from intake.cases import WorkflowNotStarted
 from intake.major_incidents import open_child, within_cap
 from intake.personal import missing_from_reply
 from schemas.major_incidents import (
@@ -59,10 +60,18 @@ class MajorIncidentActivities:
                     await run_in_threadpool(self._mark, major.id, row.seq, ChildState.held)
                     return
                 await _sleep_until(start + timedelta(seconds=slot * interval))
+                if await run_in_threadpool(self._stop_requested, major.id):
+                    return  # the parent ends once this step returns; its stop withdraws the rest
                 try:
                     await open_child(self._client, self._settings, step.declared_by, major, row)
                 except ValidationError:  # a row no child can be opened for: left to a person, not retried forever
                     await run_in_threadpool(self._mark, major.id, row.seq, ChildState.held)
+                except WorkflowNotStarted as refused:
+                    if refused.temporal_away:
+                        raise  # the step is retried once Temporal is back
+                    # Refused, not away: the case is recorded with its input, which the reconciler starts (or a
+                    # stop withdraws first); retrying the step would be refused for ever.
+                    await run_in_threadpool(self._mark, major.id, row.seq, ChildState.opened, refused.case_id)
 
         # A task group, not gather: when one row fails the others are cancelled, so a retry of the step never
         # runs alongside orphans of the failed attempt (which would double the start rate).
@@ -76,9 +85,13 @@ class MajorIncidentActivities:
             return (session.get(MajorIncidentRow, step.major_id),
                     majors.pending_batch(session, step.major_id, step.first_seq, step.count))
 
-    def _mark(self, major_id: str, seq: int, state: ChildState) -> None:
+    def _mark(self, major_id: str, seq: int, state: ChildState, case_id: str | None = None) -> None:
         with session_for(self._settings.database_url) as session:
-            majors.mark_child(session, major_id, seq, state, None)
+            majors.mark_child(session, major_id, seq, state, case_id)
+
+    def _stop_requested(self, major_id: str) -> bool:
+        with session_for(self._settings.database_url) as session:
+            return majors.stop_requested(session, major_id)
 
     @activity.defn(name=MajorActivity.record_status)
     def record_status(self, change: StatusChange) -> None:
@@ -150,6 +163,8 @@ class MajorIncidentActivities:
         start, sent = datetime.now(UTC), 0
         for slot, case in enumerate(case for case in cases if case.id > done_through):
             await _sleep_until(start + timedelta(seconds=slot * interval))  # the carriers' pace, as the fan-out's
+            if await run_in_threadpool(self._stop_requested, request.major_id):
+                break  # closed or cancelled meanwhile: the children are being stopped, not told
             text = personalised(request.message, case)
             if not missing_from_reply(text, request.message.agent_name, case):
                 reply = PersonalReply(text=text, agent_name=request.message.agent_name,

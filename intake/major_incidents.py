@@ -34,7 +34,7 @@ from settings import Settings
 from store import major_incidents as majors
 from store.db import session_for
 from store.major_incidents import Affected
-from store.tables import AffectedCustomerRow, MajorIncidentRow, TransactionRow
+from store.tables import AffectedCustomerRow, CaseRow, MajorIncidentRow, TransactionRow
 from workflows.major_incident import MajorIncidentFanOut
 
 # Major incidents' ids, and so their children's external ids (`<major id>:<seq>`, opened as the declarer): a
@@ -72,17 +72,28 @@ async def declare(client: Client, settings: Settings, declarer: Principal,
 async def approve(client: Client, settings: Settings, major: MajorIncidentRow, approval: Approval) -> None:
     """Passes a supervisor's approval to the parent; a parent whose start failed at declaration is started now,
     approved. Raises `WorkflowNotStarted` if Temporal takes neither."""
-    handle = client.get_workflow_handle(workflow_id(major.id))
-    try:
-        await handle.signal(MajorIncidentFanOut.approve, approval)
+    if await _pass_approval(client, settings, major.id, approval):
         return
-    except RPCError as error:
-        if error.status is not RPCStatusCode.NOT_FOUND:
-            raise WorkflowNotStarted(major.id, f"Temporal answered {error.status.name}") from error
     count = await run_in_threadpool(_affected_count, settings, major.id)
     fan = _fan_out(settings, major.id, declarer_of(major), count).model_copy(update={"approval": approval})
     if not await _start_parent(client, settings, fan):  # posted again meanwhile: that run takes the approval
-        await handle.signal(MajorIncidentFanOut.approve, approval)
+        await _pass_approval(client, settings, major.id, approval)
+
+
+async def _pass_approval(client: Client, settings: Settings, major_id: str, approval: Approval) -> bool:
+    """True if the parent took the approval, False if it does not exist. Raises `WorkflowNotStarted` for anything
+    else: unreachable (the API's client connects lazily and refuses until it has), silent past
+    `intake_start_timeout`, or refusing; the route then releases the approval's claim."""
+    try:
+        async with asyncio.timeout(settings.intake_start_timeout):
+            await client.get_workflow_handle(workflow_id(major_id)).signal(MajorIncidentFanOut.approve, approval)
+    except RPCError as error:
+        if error.status is RPCStatusCode.NOT_FOUND:
+            return False
+        raise WorkflowNotStarted(major_id, f"Temporal answered {error.status.name}") from error
+    except (TimeoutError, RuntimeError) as error:
+        raise WorkflowNotStarted(major_id, f"Temporal did not take it ({type(error).__name__})") from error
+    return True
 
 
 def declarer_of(major: MajorIncidentRow) -> Principal:
@@ -200,7 +211,8 @@ def sale_mismatch(one: AffectedIn, sale: TransactionRow) -> tuple[str, str] | No
 
 
 def _addresses(customer: dict | None) -> set[tuple[str, str]]:
-    return {(kind, customer[kind]) for kind in ("phone", "email") if customer and customer.get(kind)}
+    """Casefolded: an email is the same address whatever its case."""
+    return {(kind, customer[kind].casefold()) for kind in ("phone", "email") if customer and customer.get(kind)}
 
 
 def child_incident(major: MajorIncidentRow, row: AffectedCustomerRow) -> IncidentIn:
@@ -230,14 +242,16 @@ async def open_child(client: Client, settings: Settings, declarer: Principal, ma
     """Opens one child case. Its row names the case before the case exists, so the child's verification
     (which asks the row for the approved amount) never runs ahead of it; a retry opens the same case. A sale that
     already has a case of its own (any kind: the customer called, another incident's child) is linked to it:
-    that case talks to the customer and pays, once."""
-    incident = child_incident(major, row)
-    case_id = case_id_for(declarer.tenant, declarer.id, incident.external_id)
+    that case talks to the customer and pays, once. A row withdrawn meanwhile (erased, the parent ended) is not
+    opened."""
+    case_id = case_id_for(declarer.tenant, declarer.id, child_incident(major, row).external_id)
     if (existing := await run_in_threadpool(_case_of_the_sale, settings, declarer.tenant, row, case_id)) is not None:
         await run_in_threadpool(_mark, settings, major.id, row.seq, ChildState.linked, existing)
         return ChildState.linked
-    await run_in_threadpool(_mark, settings, major.id, row.seq, ChildState.opening, case_id)
-    opened = await open_case(client, settings, declarer, incident)  # idempotent by case id: a retry re-runs it
+    claimed = await run_in_threadpool(_claim, settings, major.id, row.seq, case_id)
+    if claimed is None:
+        return ChildState.withdrawn
+    opened = await open_case(client, settings, declarer, child_incident(major, claimed))  # idempotent by case id
     state = ChildState.opened if opened.linked_to is None else ChildState.linked
     await run_in_threadpool(_mark, settings, major.id, row.seq, state, opened.case_id)
     return state
@@ -248,6 +262,15 @@ def _mark(settings: Settings, major_id: str, seq: int, state: ChildState, case_i
         majors.mark_child(session, major_id, seq, state, case_id)
 
 
-def _case_of_the_sale(settings: Settings, tenant: str, row: AffectedCustomerRow, own_case_id: str) -> str | None:
+def _claim(settings: Settings, major_id: str, seq: int, case_id: str) -> AffectedCustomerRow | None:
     with session_for(settings.database_url) as session:
+        return majors.claim_child(session, major_id, seq, case_id)
+
+
+def _case_of_the_sale(settings: Settings, tenant: str, row: AffectedCustomerRow, own_case_id: str) -> str | None:
+    """None for a row being opened whose own case is recorded (a retried step): that case is the child, not to
+    be detached from the row by a case found now."""
+    with session_for(settings.database_url) as session:
+        if row.state == ChildState.opening and session.get(CaseRow, own_case_id) is not None:
+            return None
         return majors.case_of_the_sale(session, tenant, row.store, row.transaction_ref, own_case_id)

@@ -11,10 +11,18 @@ from sqlalchemy import and_, exists, func, or_, update
 from sqlmodel import Session, select
 
 from schemas.major_incidents import AffectedIn, Approval, ChildState, MajorIncidentIn, MajorStatus, Progress
-from schemas.progress import CaseOutcome
+from schemas.progress import CaseOutcome, CaseStatus
 from schemas.refunds import normal_store
 from store import cases
-from store.tables import AffectedCustomerRow, CaseRow, MajorIncidentRow, MessageRow, TransactionRow, utcnow
+from store.tables import (
+    AffectedCustomerRow,
+    CaseRow,
+    MajorIncidentRow,
+    MessageRow,
+    RefundRow,
+    TransactionRow,
+    utcnow,
+)
 
 _PAGE = 1000  # sales read per query while finding the affected: memory stays flat for a weekend of sales
 # Closed children that did not recover their customer.
@@ -65,10 +73,11 @@ def record_declaration(session: Session, row: MajorIncidentRow, affected: Iterat
 
 
 def sale_of(session: Session, tenant: str, one: AffectedIn) -> TransactionRow | None:
-    """The sale the engine holds under a listed row's store and reference, if any."""
-    return session.exec(select(TransactionRow).where(
-        TransactionRow.tenant == tenant, TransactionRow.store == one.store,
-        TransactionRow.transaction_id == one.transaction_ref)).first()
+    """The sale the engine holds under a listed row's store (normalised, as the money event names it) and
+    reference, if any."""
+    sales = session.exec(select(TransactionRow).where(
+        TransactionRow.tenant == tenant, TransactionRow.transaction_id == one.transaction_ref)).all()
+    return next((sale for sale in sales if normal_store(sale.store) == normal_store(one.store)), None)
 
 
 def claim_approval(session: Session, major_id: str, approval: Approval) -> bool:
@@ -90,6 +99,19 @@ def release_approval(session: Session, major_id: str, approval: Approval) -> Non
         MajorIncidentRow.status == MajorStatus.awaiting_approval)
         .values(approved_by=None, cap_minor=None, currency=None))
     session.commit()
+
+
+def request_stop(session: Session, major_id: str) -> None:
+    """A close or cancel was asked for (the first time counts)."""
+    session.exec(update(MajorIncidentRow).where(MajorIncidentRow.id == major_id,
+                                                MajorIncidentRow.stop_requested_at.is_(None))
+                 .values(stop_requested_at=utcnow()))
+    session.commit()
+
+
+def stop_requested(session: Session, major_id: str) -> bool:
+    return session.exec(select(MajorIncidentRow.stop_requested_at)
+                        .where(MajorIncidentRow.id == major_id)).first() is not None
 
 
 def affected_count(session: Session, major_id: str) -> int:
@@ -115,6 +137,20 @@ def mark_child(session: Session, major_id: str, seq: int, state: ChildState, cas
                                                    AffectedCustomerRow.seq == seq)
                  .values(state=state, case_id=case_id))
     session.commit()
+
+
+def claim_child(session: Session, major_id: str, seq: int, case_id: str) -> AffectedCustomerRow | None:
+    """The row names its case before the case exists (one conditional write), and is read again: None if it was
+    withdrawn meanwhile (an erasure, the parent's end), so no child is opened for it."""
+    claimed = session.exec(update(AffectedCustomerRow).where(
+        AffectedCustomerRow.major_id == major_id, AffectedCustomerRow.seq == seq,
+        AffectedCustomerRow.state.in_((ChildState.pending, ChildState.opening)))
+        .values(state=ChildState.opening, case_id=case_id))
+    session.commit()
+    if claimed.rowcount != 1:
+        return None
+    return session.exec(select(AffectedCustomerRow).where(AffectedCustomerRow.major_id == major_id,
+                                                          AffectedCustomerRow.seq == seq)).one()
 
 
 def count_in_state(session: Session, major_id: str, state: ChildState) -> int:
@@ -169,13 +205,18 @@ def approved_child(session: Session, case_id: str) -> AffectedCustomerRow | None
 
 
 def case_of_the_sale(session: Session, tenant: str, store: str, transaction_ref: str, own_case_id: str) -> str | None:
-    """A case the tenant already has for this sale (any kind, any door, another major incident's child), other
-    than the child's own: the one that handles its customer. A cancelled case (an incident declared in error)
-    or one linked elsewhere does not count."""
-    candidates = session.exec(select(CaseRow.id, CaseRow.store).where(
+    """A case the tenant already has for this sale (any kind, any door, another major incident's child), opened
+    before the child's own: the one that handles its customer. A cancelled case (an incident declared in error),
+    one linked elsewhere, or, by the ledger's rule (`store.refunds`), a closed one that never reached the ledger
+    (withdrawn, stopped by an earlier incident's close, not confirmed) does not count: it will never pay them."""
+    never_paid = and_(CaseRow.status == CaseStatus.closed, ~exists().where(RefundRow.case_id == CaseRow.id))
+    query = select(CaseRow.id, CaseRow.store).where(
         CaseRow.tenant == tenant, CaseRow.transaction_ref == transaction_ref, CaseRow.id != own_case_id,
-        CaseRow.linked_to.is_(None), or_(CaseRow.outcome.is_(None), CaseRow.outcome != CaseOutcome.cancelled))
-        .order_by(CaseRow.opened_at)).all()
+        CaseRow.linked_to.is_(None), or_(CaseRow.outcome.is_(None), CaseRow.outcome != CaseOutcome.cancelled),
+        ~never_paid)
+    if (own := session.get(CaseRow, own_case_id)) is not None:  # a case opened after ours is linked to ours
+        query = query.where(CaseRow.opened_at < own.opened_at)
+    candidates = session.exec(query.order_by(CaseRow.opened_at)).all()
     return next((case_id for case_id, its_store in candidates
                  if its_store and normal_store(its_store) == normal_store(store)), None)
 

@@ -431,6 +431,9 @@ class MajorIncidentRow(SQLModel, table=True):
     currency: str | None = Field(default=None, max_length=3)
     rejected: list = Field(sa_column=Column(JSON, nullable=False))  # rows of an uploaded list refused
     ended_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # A close or cancel asked for: a fan-out step or a message to all in flight stops at its next slot (the parent
+    # takes the stop signal only once the activity returns, which for a paced message can be long).
+    stop_requested_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class AffectedCustomerRow(SQLModel, table=True):

@@ -11,18 +11,22 @@ import pytest
 from sqlmodel import select
 from temporalio.client import Client
 from temporalio.service import RPCError
+from temporalio.testing import ActivityEnvironment
 
+from activities.major_incidents import MajorIncidentActivities
 from intake import reconciler
 from intake.cases import WorkflowNotStarted
 from intake.major_incidents import declare, open_child
 from schemas.auth import Principal, PrincipalKind, Scope
-from schemas.major_incidents import FanOut, MajorIncidentIn
+from schemas.major_incidents import ChildMessage, FanOut, MajorIncidentIn, MessageChildren, OpenBatch
+from schemas.money import Money
 from schemas.policy import MajorIncidentPolicy
 from settings import Settings
 from store import cases as case_store
+from store import major_incidents as majors
 from store.db import engine_for, session_for
 from store.migrate import upgrade_to_head
-from store.tables import AffectedCustomerRow, CaseRow, MajorIncidentRow, MessageRow, TimelineRow
+from store.tables import AffectedCustomerRow, CaseRow, MajorIncidentRow, MessageRow, RefundRow, TimelineRow
 from tests.harness import TENANT, Stack, eventually
 from tests.scenarios.test_s7_major_incident import SATURDAY, STORE, declaration, phone, sale
 from tests.test_faults import free_port
@@ -318,3 +322,172 @@ async def test_erasure_clears_and_withdraws_a_customer_no_child_was_opened_for(l
     await eventually(lambda: stack.texts_to(phone(1)), within=120)
     assert [row.state for row in customers(stack, major_id)] == ["withdrawn", "opened"]
     assert len(stack.rows(CaseRow)) == 1, "no case for the erased customer"
+
+
+async def test_an_approval_while_temporal_is_away_is_503_and_a_later_one_is_taken(live_stack: Stack):
+    """Second review, 1: the API's lazy client refuses (RuntimeError) until it connects; the approval's claim is
+    released, so the incident is not left unapprovable (409 for ever)."""
+    stack = live_stack
+    major_id, _, supervisor = await declared(stack, sales=1)
+    connected = stack.app.state.temporal
+    stack.app.state.temporal = await Client.connect(f"127.0.0.1:{free_port()}", lazy=True,
+                                                    data_converter=connected.data_converter)
+    away = await stack.api.post(f"/major-incidents/{major_id}/approvals", headers=supervisor, json=CAP)
+    assert away.status_code == 503, away.text
+    assert stack.rows(MajorIncidentRow, id=major_id)[0].approved_by is None, "the claim is released"
+
+    stack.app.state.temporal = connected
+    approved = await stack.api.post(f"/major-incidents/{major_id}/approvals", headers=supervisor, json=CAP)
+    assert approved.status_code == 202, approved.text
+    await eventually(lambda: stack.texts_to(phone(0)), within=120)
+
+
+def ledger_cases(settings: Settings, *cases: tuple[str, int, str | None, str | None]) -> None:
+    """Cases for sale T-0000 of STORE: (id, minutes after the first, outcome if closed, refund status if any)."""
+    upgrade_to_head(engine_for(settings.database_url))
+    now = datetime.now(UTC)
+    with session_for(settings.database_url) as session:
+        for case_id, minutes, outcome, refund in cases:
+            session.add(CaseRow(id=case_id, reference=case_id[-8:], tenant="t", integrator="till",
+                                external_id=case_id, kind="overcharge", source="transaction_monitor",
+                                status="closed" if outcome else "open", outcome=outcome, step="intake",
+                                customer_name="Liisa", opened_at=now + timedelta(minutes=minutes), store=STORE,
+                                transaction_ref="T-0000"))
+            if refund:
+                session.add(RefundRow(case_id=case_id, money_event=f"event-{case_id}", idempotency_key=case_id,
+                                      amount_minor=100, currency="EUR", destination="card", status=refund))
+        session.commit()
+
+
+def test_a_closed_case_that_never_paid_does_not_take_the_child(settings: Settings):
+    """Second review, 2: the ledger's rule: a closed case with no refund (an earlier incident's child closed
+    before reaching its customer, one not confirmed) gives up its sale; one that reached the ledger keeps it."""
+    ledger_cases(settings, ("case-stopped", 0, "resolved_by_hand", None),
+                 ("case-unconfirmed", 1, "not_confirmed", None))
+    with session_for(settings.database_url) as session:
+        assert majors.case_of_the_sale(session, "t", STORE, "T-0000", "case-child") is None
+    ledger_cases(settings, ("case-paid", 2, "resolved", "succeeded"))
+    with session_for(settings.database_url) as session:
+        assert majors.case_of_the_sale(session, "t", STORE, "T-0000", "case-child") == "case-paid"
+
+
+def test_a_case_opened_after_the_child_does_not_take_it(settings: Settings):
+    """Second review, 3: a retried step finds the child's own case, and a case of the sale opened after it: the
+    child stays the child (the later case is not the one handling the customer)."""
+    ledger_cases(settings, ("case-child", 0, None, None), ("case-later", 1, None, None))
+    with session_for(settings.database_url) as session:
+        assert majors.case_of_the_sale(session, "t", STORE, "T-0000", "case-child") is None
+        assert majors.case_of_the_sale(session, "t", STORE, "T-0000", "case-other") == "case-child"
+
+
+async def test_a_step_holding_a_row_read_before_an_erasure_opens_no_child_for_it(live_stack: Stack):
+    """Second review, 5: the step read the customer's row, then the customer was erased (the row withdrawn); the
+    step's open must not overwrite the withdrawal and open a case with the data read before."""
+    stack = live_stack
+    major_id, _, _ = await declared(stack, sales=1)
+    fan: FanOut = await stack.env.client.get_workflow_handle(major_id).query("state", result_type=FanOut)
+    with session_for(stack.settings.database_url) as session:
+        major = session.get(MajorIncidentRow, major_id)
+    [read_before] = customers(stack, major_id)
+    erased = await stack.api.post("/customers/erase", json={
+        "name": "Asiakas0 Virtanen", "phone": phone(0), "reason": "the customer's request"})
+    assert erased.status_code == 200, erased.text
+    assert await open_child(stack.env.client, stack.settings, fan.declared_by, major, read_before) == "withdrawn"
+    [row] = customers(stack, major_id)
+    assert (row.state, row.customer, row.case_id) == ("withdrawn", {"name": "[erased]"}, None)
+    assert not stack.rows(CaseRow)
+
+
+async def test_a_fan_out_step_in_flight_stops_at_its_next_slot_once_a_stop_is_asked(live_stack: Stack):
+    """Second review, 4: the parent takes a cancel only once its step returns; the step itself reads the request
+    at each slot, so no customer is opened (and texted) after the cancel was asked for."""
+    stack = live_stack
+    major_id, _, supervisor = await declared(stack, sales=3)
+    fan: FanOut = await stack.env.client.get_workflow_handle(major_id).query("state", result_type=FanOut)
+    with session_for(stack.settings.database_url) as session:  # asked, not yet taken by the parent
+        majors.request_stop(session, major_id)
+    step = OpenBatch(major_id=major_id, declared_by=fan.declared_by, first_seq=0, count=3, texts_per_second=50,
+                     in_flight=3, not_before=None, cap=Money(amount_minor=500, currency="EUR"))
+    await MajorIncidentActivities(stack.env.client, stack.settings).open_batch(step)  # a step already running
+    assert not stack.rows(CaseRow), "no child opened after the cancel was asked for"
+    assert {row.state for row in customers(stack, major_id)} == {"pending"}, "left for the stop to withdraw"
+
+    cancel = await stack.api.post(f"/major-incidents/{major_id}/cancel", headers=supervisor,
+                                  json={"reason": "declared in error"})
+    assert cancel.status_code == 202, cancel.text
+    assert stack.rows(MajorIncidentRow, id=major_id)[0].stop_requested_at is not None, "the route asks it"
+
+
+async def test_a_listed_row_is_checked_against_the_sale_whatever_the_case_of_its_store_or_email(live_stack: Stack):
+    """Second review, 6: the sale is found by its store as the money event names it (normalised), so another case
+    of letters cannot slip a row past the check; an email is the sale's customer's in any case of letters."""
+    stack = live_stack
+    till = stack.key("till", Scope.incidents_write, Scope.cases_read, kind=PrincipalKind.integrator)
+    for number in range(2):
+        one = sale(number, SATURDAY + timedelta(hours=1), coffee=1)
+        one["customer"]["email"] = f"asiakas{number}@example.fi"
+        await stack.api.post("/transactions", headers=till, json=one)
+    shouted = STORE.upper()
+    euro = {"amount_minor": 100, "currency": "EUR"}
+    rows = [{"store": shouted, "transaction_ref": "T-0000", "amount": euro,
+             "customer": {"name": "Mallory", "phone": phone(666)}},
+            {"store": shouted, "transaction_ref": "T-0001", "amount": euro,
+             "customer": {"name": "Asiakas1 Virtanen", "email": "Asiakas1@Example.FI"}}]
+    answer = await stack.api.post("/major-incidents", headers=till, json={
+        **declaration(stack), "stores": [shouted], "wrong_price": None, "affected": rows})
+    assert answer.status_code == 201, answer.text
+    assert [(row["row"], row["field"]) for row in answer.json()["rejected"]] == [(1, "customer")]
+    assert [(row.transaction_ref, row.against_record) for row in customers(stack, answer.json()["id"])] == \
+        [("T-0001", True)]
+
+
+async def test_a_retried_post_of_a_child_case_it_has_is_200(live_stack: Stack):
+    """Second review, 6: the major- namespace is refused only for a case not opened yet; the declarer posting its
+    child's external id again gets that case, as any retry does."""
+    stack = live_stack
+    major_id, till, supervisor = await declared(stack, sales=1)
+    await stack.api.post(f"/major-incidents/{major_id}/approvals", headers=supervisor, json=CAP)
+    [child] = await eventually(lambda: [row for row in customers(stack, major_id) if row.state == "opened"],
+                               within=120)
+    again = await stack.api.post("/incidents", headers=till, json={
+        "external_id": f"{major_id}:0", "kind": "overcharge", "source": "transaction_monitor",
+        "customer": {"name": "Asiakas0 Virtanen", "phone": phone(0)}, "amount": {"amount_minor": 100,
+                                                                               "currency": "EUR"}})
+    assert again.status_code == 200 and again.json()["case_id"] == child.case_id, again.text
+
+
+async def test_a_message_to_all_in_flight_stops_once_a_stop_is_asked(live_stack: Stack):
+    """Second review, 4: a paced message to thousands runs for minutes; a close asked meanwhile ends it at its
+    next slot (the children are being stopped, not told)."""
+    stack = live_stack
+    till = stack.key("till", Scope.incidents_write, Scope.cases_read, kind=PrincipalKind.integrator)
+    supervisor = stack.key("sami.supervisor", Scope.cases_read, Scope.cases_act, Scope.cases_approve)
+    for number in range(2):
+        await stack.api.post("/transactions", headers=till, json=sale(number, SATURDAY + timedelta(hours=1), 1))
+    major_id = (await stack.api.post("/major-incidents", headers=till,
+                                     json={**declaration(stack), "recovery": "complaint"})).json()["id"]
+    await stack.api.post(f"/major-incidents/{major_id}/approvals", headers=supervisor, json=CAP)
+    await eventually(lambda: (rows := [row for row in customers(stack, major_id) if row.state == "opened"])
+                     and len(rows) == 2, within=120)
+    with session_for(stack.settings.database_url) as session:
+        majors.request_stop(session, major_id)
+    message = MessageChildren(major_id=major_id, texts_per_second=50, message=ChildMessage(
+        text="Dear {name}, we found the cause (ref {reference}). Sami", agent_name="Sami", sent_by="sami"))
+    activities = MajorIncidentActivities(stack.env.client, stack.settings)
+    assert await ActivityEnvironment().run(activities.message_children, message) == 0
+
+
+async def test_a_child_start_temporal_refuses_is_left_to_the_reconciler_not_retried_for_ever(live_stack: Stack):
+    """Second review, 4: Temporal refusing a start (here: a namespace it does not have), unlike being away, would
+    refuse every retry of the step; the child's case is recorded with its input, so its row is marked opened for the
+    reconciler (or a stop's withdrawal) and the step goes on."""
+    stack = live_stack
+    major_id, _, _ = await declared(stack, sales=1)
+    fan: FanOut = await stack.env.client.get_workflow_handle(major_id).query("state", result_type=FanOut)
+    refusing = await Client.connect(stack.env.client.service_client.config.target_host, namespace="nowhere",
+                                    data_converter=stack.env.client.data_converter)
+    step = OpenBatch(major_id=major_id, declared_by=fan.declared_by, first_seq=0, count=1, texts_per_second=50,
+                     in_flight=1, not_before=None, cap=Money(amount_minor=500, currency="EUR"))
+    await MajorIncidentActivities(refusing, stack.settings).open_batch(step)
+    [row] = customers(stack, major_id)
+    assert row.state == "opened" and stack.case(row.case_id).start_payload is not None, "kept for the reconciler"

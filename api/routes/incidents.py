@@ -1,14 +1,19 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import IntegratorDep
 from api.deps import SettingsDep, TemporalDep
 from api.errors import invalid_field
 from intake.cases import UnknownOwner, open_case
 from intake.major_incidents import RESERVED_EXTERNAL_IDS, reserved_external_id
+from schemas.auth import Principal
 from schemas.cases import OpenedCase
 from schemas.incidents import IncidentIn
+from settings import Settings
+from store.cases import existing_case
+from store.db import session_for
 
 router = APIRouter(tags=["intake"])
 
@@ -22,7 +27,8 @@ async def post_incident(incident: IncidentIn, response: Response, settings: Sett
     `major-` is the engine's (422). If Temporal is unreachable:
     503 with `Retry-After`; the case is kept and its workflow started without another post (posting again is
     still safe)."""
-    if reserved_external_id(incident.external_id):
+    if reserved_external_id(incident.external_id) and not await run_in_threadpool(
+            _has_case, settings, integrator, incident.external_id):  # a retry of a case it has stays 200
         raise invalid_field("body", "external_id", "reserved",
                             f"external ids starting '{RESERVED_EXTERNAL_IDS}' are the engine's (major incidents' "
                             "child cases)")
@@ -33,3 +39,8 @@ async def post_incident(incident: IncidentIn, response: Response, settings: Sett
     if not opened.created:
         response.status_code = status.HTTP_200_OK
     return opened
+
+
+def _has_case(settings: Settings, integrator: Principal, external_id: str) -> bool:
+    with session_for(settings.database_url) as session:
+        return existing_case(session, integrator.tenant, integrator.id, external_id) is not None

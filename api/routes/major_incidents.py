@@ -6,6 +6,7 @@ supervisor's. The parent workflow (`workflows/major_incident.py`) does the work;
 
 from __future__ import annotations
 
+import asyncio
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Response, status
@@ -16,7 +17,6 @@ from temporalio.service import RPCError
 
 from api.auth import IntegratorOrSupervisorDep, ReaderDep, SupervisorDep
 from api.deps import SettingsDep, TemporalDep
-from intake.cases import WorkflowNotStarted
 from intake.major_incidents import approve as approve_parent
 from intake.major_incidents import declare, workflow_id
 from schemas.auth import Principal
@@ -86,8 +86,8 @@ async def approve(major_id: str, approval: ApprovalIn, settings: SettingsDep, te
                                                       f"already, or {row.status})")
     try:
         await approve_parent(temporal, settings, row, given)
-    except WorkflowNotStarted:
-        await run_in_threadpool(_unclaim, settings, major_id, given)  # not approved after all: it may be again
+    except BaseException:  # Temporal refused, was away, or the request was cancelled: not approved, it may be again
+        await asyncio.shield(run_in_threadpool(_unclaim, settings, major_id, given))
         raise
     return await run_in_threadpool(_view, settings, supervisor, major_id)
 
@@ -159,9 +159,15 @@ async def _stop(settings: Settings, temporal: Client, supervisor: Principal, maj
                 kind: Literal["close", "cancel"], reason: str) -> dict[str, str]:
     row = await _incident(settings, supervisor, major_id)
     _not_ended(row)
+    await run_in_threadpool(_request_stop, settings, major_id)  # a step or message in flight stops at its next slot
     await _signal(temporal, major_id, "stop",
                   StopChildren(major_id=major_id, kind=kind, reason=reason, requested_by=supervisor.id))
     return {"major_id": major_id, "status": "closing" if kind == "close" else "cancelling"}
+
+
+def _request_stop(settings: Settings, major_id: str) -> None:
+    with session_for(settings.database_url) as session:
+        majors.request_stop(session, major_id)
 
 
 def _view(settings: Settings, principal: Principal, major_id: str) -> MajorIncidentView:
