@@ -29,6 +29,8 @@ from schemas.incidents import Customer, IncidentIn, IncidentKind, IncidentSource
 from schemas.major_incidents import AffectedIn, Approval, ChildState, FanOut, MajorIncidentIn, MajorStatus
 from schemas.money import Money
 from schemas.policy import RecoveryPolicy
+from schemas.progress import CaseOutcome
+from schemas.steps import StopKind, StopRequest
 from schemas.transactions import TransactionRecord
 from settings import Settings
 from store import major_incidents as majors
@@ -250,11 +252,45 @@ async def open_child(client: Client, settings: Settings, declarer: Principal, ma
         return ChildState.linked
     claimed = await run_in_threadpool(_claim, settings, major.id, row.seq, case_id)
     if claimed is None:
+        await _stop_if_running(client, settings, major, row.seq, case_id)  # a retry after the race below
         return ChildState.withdrawn
     opened = await open_case(client, settings, declarer, child_incident(major, claimed))  # idempotent by case id
     state = ChildState.opened if opened.linked_to is None else ChildState.linked
-    await run_in_threadpool(_mark, settings, major.id, row.seq, state, opened.case_id)
+    if not await run_in_threadpool(_settle, settings, major.id, row.seq, state, opened.case_id):
+        # The parent ended while this case was being opened: its stop step withdrew the row and did not see the
+        # case, so the case is stopped here, before it can pay.
+        await _stop_if_running(client, settings, major, row.seq, opened.case_id)
+        return ChildState.withdrawn
     return state
+
+
+async def _stop_if_running(client: Client, settings: Settings, major: MajorIncidentRow, seq: int,
+                           case_id: str) -> None:
+    """Cancels the case of a row that was withdrawn while the case was being opened, if it runs (recorded, not
+    linked, not closed). A row in any other state (opened by an earlier attempt of the step) is left alone."""
+    row, case = await run_in_threadpool(_row_and_case, settings, major.id, seq, case_id)
+    if row.state != ChildState.withdrawn or row.case_id != case_id:
+        return
+    if case is None or case.closed_at is not None or case.linked_to is not None:
+        return
+    stop = StopRequest(kind=StopKind.cancel, outcome=CaseOutcome.cancelled, requested_by=major.declared_by,
+                       reason=f"major incident {major.id} ended while this customer's case was being opened")
+    try:
+        await client.get_workflow_handle(case_id).signal("stop", stop)
+    except RPCError as error:
+        if error.status is not RPCStatusCode.NOT_FOUND:  # away: the step retries and comes back here
+            raise
+
+
+def _row_and_case(settings: Settings, major_id: str, seq: int,
+                  case_id: str) -> tuple[AffectedCustomerRow, CaseRow | None]:
+    with session_for(settings.database_url) as session:
+        return session.get(AffectedCustomerRow, (major_id, seq)), session.get(CaseRow, case_id)
+
+
+def _settle(settings: Settings, major_id: str, seq: int, state: ChildState, case_id: str) -> bool:
+    with session_for(settings.database_url) as session:
+        return majors.settle_child(session, major_id, seq, state, case_id)
 
 
 def _mark(settings: Settings, major_id: str, seq: int, state: ChildState, case_id: str | None) -> None:

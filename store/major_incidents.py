@@ -139,6 +139,16 @@ def mark_child(session: Session, major_id: str, seq: int, state: ChildState, cas
     session.commit()
 
 
+def settle_child(session: Session, major_id: str, seq: int, state: ChildState, case_id: str) -> bool:
+    """Marks a row being opened as opened (or linked) with its case; False if it was withdrawn meanwhile (the
+    parent ended while its case was being opened), which the row then stays."""
+    settled = session.exec(update(AffectedCustomerRow).where(
+        AffectedCustomerRow.major_id == major_id, AffectedCustomerRow.seq == seq,
+        AffectedCustomerRow.state == ChildState.opening).values(state=state, case_id=case_id))
+    session.commit()
+    return settled.rowcount == 1
+
+
 def claim_child(session: Session, major_id: str, seq: int, case_id: str) -> AffectedCustomerRow | None:
     """The row names its case before the case exists (one conditional write), and is read again: None if it was
     withdrawn meanwhile (an erasure, the parent's end), so no child is opened for it."""

@@ -14,6 +14,7 @@ from temporalio.service import RPCError
 from temporalio.testing import ActivityEnvironment
 
 from activities.major_incidents import MajorIncidentActivities
+from intake import major_incidents as intake_major
 from intake import reconciler
 from intake.cases import WorkflowNotStarted
 from intake.major_incidents import declare, open_child
@@ -491,3 +492,30 @@ async def test_a_child_start_temporal_refuses_is_left_to_the_reconciler_not_retr
     await MajorIncidentActivities(refusing, stack.settings).open_batch(step)
     [row] = customers(stack, major_id)
     assert row.state == "opened" and stack.case(row.case_id).start_payload is not None, "kept for the reconciler"
+
+
+async def test_a_row_withdrawn_while_its_case_is_being_opened_gets_that_case_cancelled(live_stack: Stack,
+                                                                                      monkeypatch):
+    """The parent's stop withdrew the row after the step claimed it and before its case was recorded: the stop
+    did not see the case, so the step cancels it, and never marks the withdrawn row opened again."""
+    stack = live_stack
+    major_id, _, _ = await declared(stack, sales=1)
+    fan: FanOut = await stack.env.client.get_workflow_handle(major_id).query("state", result_type=FanOut)
+    with session_for(stack.settings.database_url) as session:
+        major = session.get(MajorIncidentRow, major_id)
+    [row] = customers(stack, major_id)
+    real_open_case = intake_major.open_case
+
+    async def the_parent_ends_meanwhile(*args, **kwargs):
+        with session_for(stack.settings.database_url) as session:
+            majors.withdraw_pending(session, major_id)  # what the parent's stop step does first
+        return await real_open_case(*args, **kwargs)
+
+    monkeypatch.setattr(intake_major, "open_case", the_parent_ends_meanwhile)
+    assert await open_child(stack.env.client, stack.settings, fan.declared_by, major, row) == "withdrawn"
+    [row] = customers(stack, major_id)
+    assert row.state == "withdrawn"
+    [case] = stack.rows(CaseRow)
+    closed = await eventually(lambda: stack.case(case.id).closed_at and stack.case(case.id), within=60)
+    assert closed.outcome == "cancelled"
+    assert not stack.rows(RefundRow) and not stack.ledger()
