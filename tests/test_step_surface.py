@@ -14,7 +14,9 @@ from temporalio.workflow import _Definition
 
 from schemas.steps import StaffAction
 from workflows import approval, capability, findings, paying, personal_reply, promises, steps, supervision
+from workflows.personal_reply import PersonalReplies
 from workflows.registry import WORKFLOW_FOR_KIND, staff_actions
+from workflows.steps import RecoveryWorkflow
 
 ROOT = Path(__file__).resolve().parents[1]
 KIT = (steps, promises, paying, supervision, approval, personal_reply, findings, capability)
@@ -79,3 +81,11 @@ def test_every_recorded_staff_signal_still_has_its_handler():
         sent = {e["workflowExecutionSignaledEventAttributes"]["signalName"] for e in events
                 if "workflowExecutionSignaledEventAttributes" in e}
         assert sent <= set(_Definition.from_class(cls).signals), path.name
+
+
+def test_a_capability_mixed_in_after_the_base_class_is_refused_when_the_type_is_made():
+    """Its `__init__` would never run (the base class ends the chain): its signal would fail the workflow task and
+    leave the case stuck. Every shipped type, and the skeleton's advice, puts capabilities first."""
+    with pytest.raises(TypeError, match="mix PersonalReplies in before RecoveryWorkflow"):
+        type("Misordered", (RecoveryWorkflow, PersonalReplies), {})
+    assert type("Ordered", (PersonalReplies, RecoveryWorkflow), {}).__mro__[1] is PersonalReplies

@@ -84,6 +84,10 @@ class HandPayment(Capability):
 class PayingSteps(HandPayment, Approval):
     """Pay back and compensate: where the money goes, a proven account, one refund per money event, goodwill."""
 
+    async def pay_by_hand(self, amount: Money, reason: str) -> None:
+        await super().pay_by_hand(amount, reason)
+        self._refunded = True  # however a type reaches it: a cancel after it tells the customer the money stays theirs
+
     @workflow.init
     def __init__(self, case: CaseInput) -> None:
         super().__init__(case)
@@ -164,7 +168,6 @@ class PayingSteps(HandPayment, Approval):
                 if error.retry_state is RetryState.TIMEOUT and workflow.patched(OUTCOME_UNKNOWN_IN_LEDGER):
                     await stubs.refund_outcome_unknown(request, **self.read_model_options)
                 await self.pay_by_hand(amount, reason)
-                self._refunded = True
             finally:
                 self._paying = False
             return True

@@ -10,7 +10,8 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 # cost 4x the bare workflow's start-up and 3x its cached memory (make bench, e); they are deterministic by
 # design, and the replay tests check that against recorded histories.
 SHARED_WORKFLOW_MODULES = ("workflows.steps", "workflows.promises", "workflows.paying", "workflows.contact_plan",
-                           "workflows.activity_stubs",
+                           "workflows.activity_stubs", "workflows.capability", "workflows.approval",
+                           "workflows.personal_reply", "workflows.findings",
                            "workflows.sla_keeper", "sla",
                            "email_validator",  # pydantic's EmailStr imports it lazily, mid-workflow
                            "schwifty")  # IBAN checks load the bank registry (data files) lazily, mid-workflow

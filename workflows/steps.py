@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, RetryState, is_cancelled_exception
 
 from workflows import activity_stubs as stubs
+from workflows.capability import Capability
 from workflows.contact_plan import Attempt, attempts, channel_order, quiet_hours_end
 from workflows.promises import PromiseSteps
 from workflows.sla_keeper import SlaKeeper
@@ -84,6 +86,17 @@ class RecoveryWorkflow(PromiseSteps, Supervision):
     """
 
     read_model_options = _READ_MODEL
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A capability mixed in after this class would never have its state set up (this `__init__` ends the
+        chain): its signal would fail the workflow task and leave the case stuck. Refused when the type is made."""
+        super().__init_subclass__(**kwargs)
+        mro = cls.__mro__
+        late = [base.__name__ for base in mro[mro.index(RecoveryWorkflow) + 1:]
+                if issubclass(base, Capability) and base is not Capability]
+        if late:
+            raise TypeError(f"{cls.__name__}: mix {', '.join(late)} in before RecoveryWorkflow "
+                            f"(class {cls.__name__}({', '.join(late)}, RecoveryWorkflow))")
 
     @workflow.init
     def __init__(self, case: CaseInput) -> None:
