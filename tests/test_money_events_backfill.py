@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine
-from sqlmodel import Session, select
+from sqlalchemy import MetaData, Table, create_engine
+from sqlmodel import Session, SQLModel, select
 
 from activities.payments import PaymentActivities
 from providers.payments.sandbox import SandboxPayments
@@ -27,9 +27,18 @@ OPENED = datetime(2026, 11, 1, 9, tzinfo=UTC)
 
 
 def _case(session: Session, case_id: str, minutes: int, **changes) -> IncidentIn:
+    """The case as intake opens it, written into the old database with the columns its table had then (today's
+    model has columns later revisions add)."""
     incident = IncidentIn.model_validate(contact_centre_report(external_id=case_id, **changes))
-    open_case(session, case_id, case_id[-8:].upper(), "acme", "till", incident, OPENED + timedelta(minutes=minutes),
-              owner=None)
+    scratch = create_engine("sqlite://")
+    SQLModel.metadata.create_all(scratch)
+    with Session(scratch) as today:
+        row, _ = open_case(today, case_id, case_id[-8:].upper(), "acme", "till", incident,
+                           OPENED + timedelta(minutes=minutes), owner=None)
+        cases = Table("cases", MetaData(), autoload_with=session.connection())
+        values = {name: getattr(row, name) for name in cases.columns.keys()}
+    scratch.dispose()
+    session.execute(cases.insert().values(values))
     return incident
 
 
