@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from kinds import added_kind
 from messages.quality import DECLARED, LETTERS, SMS_SEGMENTS_ALLOWED, Dimension, check
 from messages.render import TEMPLATE_DIR, _owner_in_a_text, as_shown, missing_translations, render
-from messages.sms import sms_segments
+from messages.sms import in_gsm7, is_gsm7, sms_segments
 from schemas.auth import AccountIn
 from schemas.channels import Channel, Language
 from schemas.messages import MessageFacts
@@ -286,3 +286,12 @@ def test_an_owner_whose_display_name_is_only_spaces_is_signed_by_the_team(channe
 def test_a_display_name_of_spaces_is_refused_at_the_edge():
     with pytest.raises(ValidationError, match="display_name"):
         AccountIn(id="aino.agent", display_name="   ", email="aino@example.test", roles=["agent"])
+
+
+def test_a_text_keeps_decomposed_letters_and_superscripts_as_they_mean():
+    """A decomposed "ä" (as macOS sends it) is GSM-7's "ä"; "10²" and "m²" are not "102" and "m2": they stay, and
+    the text is UCS-2, which the segment count then bills."""
+    assert in_gsm7("Ha\u0308meenlinna") == "Hämeenlinna" and is_gsm7(in_gsm7("Ha\u0308meenlinna"))
+    assert in_gsm7("Šárka") == "Sarka"
+    assert in_gsm7("10² m² ½") == "10² m² ½" and not is_gsm7(in_gsm7("10²"))
+    assert sms_segments(in_gsm7("m²" * 40)) == 2, "80 UCS-2 characters: two segments of 67"
