@@ -114,7 +114,7 @@ def _filled(compiled: Template, language: Language, channel: Channel, facts: Mes
 
 def as_shown(facts: MessageFacts, channel: Channel) -> MessageFacts:
     """The facts as a text shows them at its shortest (every step of `_ways_to_show` taken); an email or a call
-    says them all."""
+    says them all (a display name of spaces aside)."""
     return _ways_to_show(facts, channel)[-1]
 
 
@@ -126,7 +126,7 @@ def _ways_to_show(facts: MessageFacts, channel: Channel) -> list[MessageFacts]:
     by first name. Every way writes the names, store, topic and a personal reply in GSM-7 where a lookalike exists
     (`in_gsm7`), so that one curly quote does not make the whole text UCS-2."""
     if channel is not Channel.sms:
-        return [facts]
+        return [facts.model_copy(update={"owner_name": _named(facts.owner_name)})]
     shown = {"customer_name": facts.customer_name, "owner_name": _named(facts.owner_name), "store": facts.store,
              "topic": facts.topic, "reply_text": facts.reply_text}
     ways = [dict(shown)]
@@ -138,7 +138,7 @@ def _ways_to_show(facts: MessageFacts, channel: Channel) -> list[MessageFacts]:
 
 def _named(name: str | None) -> str | None:
     """A display name of spaces names nobody: the text is signed by the team instead."""
-    return " ".join(name.split()) or None if name else None
+    return (" ".join(name.split()) or None) if name else None
 
 
 def _owner_in_a_text(name: str) -> str:
