@@ -14,7 +14,7 @@ import re
 
 from kinds import added_kinds
 from messages.dimensions import Dimension
-from messages.render import RenderedMessage, as_shown
+from messages.render import SMS_SEGMENTS_ALLOWED, RenderedMessage, as_shown
 from messages.sms import is_gsm7, sms_segments
 from schemas.channels import Channel, Language
 from schemas.messages import MessageFacts
@@ -109,9 +109,6 @@ BLAME = {Language.en: ["your fault", "your mistake", "your error", "you should h
 # or two sentences run together where a block ate the line break ("within a few days.Aino").
 BROKEN = re.compile(r"None|\{\{|\}\}|\{%|%\}|\(\s*\)|\s[,.;:]|\bat\s*[.,]|  |[a-zåäö][.;!?][A-ZÅÄÖ]")
 
-# SMS: what the channel allows, in concatenated segments (`messages/sms.py` counts GSM-7 and UCS-2 as carriers
-# bill them). Two: a long name, store or topic is shown shortened in a text (`messages/render.as_shown`).
-SMS_SEGMENTS_ALLOWED = 2
 
 
 def check(template: str, language: Language, channel: Channel, facts: MessageFacts,
@@ -119,7 +116,7 @@ def check(template: str, language: Language, channel: Channel, facts: MessageFac
     """What is wrong with this rendered message, each naming the template, channel, language and dimension.
     Empty when it carries everything its template declares and nothing it must not."""
     where = f"{template} ({channel}, {language})"
-    written, facts = facts, as_shown(facts, channel)  # the names, store and topic as the channel writes them
+    written, facts = facts, message.shown or as_shown(facts, channel)  # names, store, topic as written
     body, text = message.body, f"{message.subject}\n{message.body}"
     declared = DECLARED[template]
     problems = [f"{where}: lacks {dimension}" for dimension in sorted(declared)

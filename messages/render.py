@@ -5,6 +5,7 @@ Templates never blame the customer: they name what *we* got wrong, the amount, a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -13,9 +14,17 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from babel.numbers import get_currency_symbol
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound, TemplateSyntaxError
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+)
 
-from messages.sms import in_gsm7, is_gsm7
+from messages.sms import in_gsm7, is_gsm7, sms_segments
 from schemas.channels import Channel, Language
 from schemas.messages import MessageFacts
 from schemas.money import Money
@@ -27,7 +36,10 @@ TEMPLATE_ERROR = "TemplateError"  # the non-retryable activity failure of a temp
 MONEY_LOCALE = {Language.fi: "fi_FI", Language.sv: "sv_FI", Language.en: "en_IE"}
 # In a text: the owner's name in full up to this length, the store's and the customer's topic's first words (a
 # topic may be a whole description). The quality test renders the longest of each.
-SMS_OWNER_LENGTH, SMS_STORE_LENGTH, SMS_TOPIC_LENGTH = 16, 30, 50
+SMS_STORE_LENGTH, SMS_TOPIC_LENGTH = 30, 50
+# SMS: what the channel allows, in concatenated segments (`messages/sms.py` counts GSM-7 and UCS-2 as carriers
+# bill them); the quality check holds every text to it.
+SMS_SEGMENTS_ALLOWED = 2
 _DUE_FORMAT = {Language.fi: "EEEE d.M.yyyy 'klo' HH.mm", Language.sv: "EEEE d.M.yyyy 'kl.' HH.mm",
                Language.en: "EEEE d MMMM yyyy 'at' HH:mm"}
 
@@ -43,6 +55,7 @@ class TemplateFailed(ValueError):
 class RenderedMessage:
     subject: str
     body: str
+    shown: MessageFacts | None = None  # the facts as the message wrote them (a text's may be shortened)
 
 
 @lru_cache(maxsize=8)
@@ -74,7 +87,14 @@ def _render(template: str, language: Language, channel: Channel, facts: MessageF
         f"{template}.{channel}.{language}.j2", f"{template}.{language}.j2",
         f"{template}.{channel}.{FALLBACK_LANGUAGE}.j2", f"{template}.{FALLBACK_LANGUAGE}.j2",
     ])
-    facts = as_shown(facts, channel)
+    for shown in _ways_to_show(facts, channel):
+        message = _filled(compiled, language, channel, shown)
+        if channel is not Channel.sms or sms_segments(message.body) <= SMS_SEGMENTS_ALLOWED:
+            break
+    return message
+
+
+def _filled(compiled: Template, language: Language, channel: Channel, facts: MessageFacts) -> RenderedMessage:
     context = facts.model_dump()
     if facts.reply_due is not None:
         context["reply_due"] = _local_time(facts.reply_due, language, facts.time_zone)
@@ -89,33 +109,55 @@ def _render(template: str, language: Language, channel: Channel, facts: MessageF
     module = compiled.make_module(context)
     body = str(module).strip()
     subject = getattr(module, "subject", "") or body.splitlines()[0][:78]
-    return RenderedMessage(subject=" ".join(subject.split()), body=body)  # one line: it becomes a mail header
+    return RenderedMessage(subject=" ".join(subject.split()), body=body, shown=facts)  # subject: a mail header
 
 
 def as_shown(facts: MessageFacts, channel: Channel) -> MessageFacts:
-    """The facts as `channel` shows them. A text may take two segments (`messages/quality.py`), and a name or a
-    text the customer or a till wrote can be as long as the input allows: a text greets the customer by the first
-    name, signs with the owner's name (first name and initial when long), names the store by its first
-    words and cuts the topic; these and a personal reply are written in GSM-7 where a lookalike exists (`in_gsm7`),
-    so that one curly quote does not make the whole text UCS-2. The quality check reads a message for the facts as
-    shown."""
+    """The facts as a text shows them at its shortest (every step of `_ways_to_show` taken); an email or a call
+    says them all (a display name of spaces aside)."""
+    return _ways_to_show(facts, channel)[-1]
+
+
+def _ways_to_show(facts: MessageFacts, channel: Channel) -> list[MessageFacts]:
+    """The facts as `channel` may show them, fullest first. A text may take two segments (`SMS_SEGMENTS_ALLOWED`),
+    and a name or a text the customer or a till wrote can be as long as the input allows: `_render` takes the
+    first that fits, so a text shortens only while it is too long: the topic cut first (the customer's own words,
+    quoted), then the owner signing as first name and initial, the store by its first words, and last the greeting
+    by first name. Every way writes the names, store, topic and a personal reply in GSM-7 where a lookalike exists
+    (`in_gsm7`), so that one curly quote does not make the whole text UCS-2."""
     if channel is not Channel.sms:
-        return facts
-    shown = {"customer_name": facts.customer_name.split()[0],
-             "owner_name": facts.owner_name and _owner_in_a_text(facts.owner_name),
-             "store": facts.store and _first_words(facts.store, SMS_STORE_LENGTH),
-             "topic": facts.topic and _first_words(facts.topic, SMS_TOPIC_LENGTH, "..."),
-             "reply_text": facts.reply_text}
-    return facts.model_copy(update={name: text and in_gsm7(text) for name, text in shown.items()})
+        return [facts.model_copy(update={"owner_name": _named(facts.owner_name)})]
+    shown = {"customer_name": facts.customer_name, "owner_name": _named(facts.owner_name), "store": facts.store,
+             "topic": facts.topic, "reply_text": facts.reply_text}
+    ways = [dict(shown)]
+    for name, shorter in _SHORTER:
+        shown[name] = shown[name] and shorter(shown[name])
+        ways.append(dict(shown))
+    return [facts.model_copy(update={name: text and in_gsm7(text) for name, text in way.items()}) for way in ways]
+
+
+def _named(name: str | None) -> str | None:
+    """A display name of spaces names nobody: the text is signed by the team instead."""
+    return (" ".join(name.split()) or None) if name else None
 
 
 def _owner_in_a_text(name: str) -> str:
-    """The owner's name as written up to `SMS_OWNER_LENGTH` characters ("Aino Virtanen"); a longer one as first name
-    and initial ("Anna-Kaisa Kristiina Lehtinen" -> "Anna-Kaisa L."), as customer service signs a text."""
+    """The owner's name as customer service signs a text: first name and initial ("Anna-Kaisa Kristiina
+    Lehtinen" -> "Anna-Kaisa L.") when the name is letters, spaces and hyphens; otherwise ("Duty.Manager",
+    "Virtanen, Aino", "Dr. Aino Virtanen") the first word alone, as an initial could name a different person."""
     first, *rest = name.split()
-    if len(" ".join([first, *rest])) <= SMS_OWNER_LENGTH or not rest:
-        return " ".join([first, *rest])
-    return f"{first} {rest[-1][0]}."
+    if rest and _PLAIN_NAME.fullmatch(name):
+        return f"{first} {rest[-1][0]}."
+    return first.rstrip(",;:")
+
+
+def _first_name(name: str) -> str:
+    return name.split()[0] if name.split() else name
+
+
+_PLAIN_NAME = re.compile(r"[^\W\d_]+(?:[ -]+[^\W\d_]+)*")
+_SHORTER = (("topic", lambda topic: _first_words(topic, SMS_TOPIC_LENGTH, "...")), ("owner_name", _owner_in_a_text),
+            ("store", lambda store: _first_words(store, SMS_STORE_LENGTH)), ("customer_name", _first_name))
 
 
 def _first_words(text: str, length: int, cut: str = "") -> str:

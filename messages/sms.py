@@ -20,14 +20,17 @@ def in_gsm7(text: str) -> str:
     """`text` with each character outside GSM-7 written as GSM-7 would ("Šárka" -> "Sarka", a curly quote or an en
     dash as the plain one) where that is a lookalike or the letter without its accent; one such character makes the
     whole text UCS-2, at 67 characters a segment instead of 153. A character with no such form (Cyrillic, Chinese)
-    stays: the text is then UCS-2, as it must be."""
-    return "".join(char if is_gsm7(char) else _lookalike(char) for char in text)
+    stays: the text is then UCS-2, as it must be. Composed first (NFC): macOS sends "ä" as "a" and a combining
+    diaeresis, which is the GSM-7 "ä", not an "a" and a mark outside it."""
+    composed = unicodedata.normalize("NFC", text)
+    return "".join(char if is_gsm7(char) else _lookalike(char) for char in composed)
 
 
 def _lookalike(char: str) -> str:
     plain = char.translate(_LOOKALIKES)
     if plain == char:
-        plain = "".join(part for part in unicodedata.normalize("NFKD", char) if not unicodedata.combining(part))
+        # NFD, not NFKD: only an accent comes off; "²" or "½" stays, as "102" would say something else.
+        plain = "".join(part for part in unicodedata.normalize("NFD", char) if not unicodedata.combining(part))
     return plain if plain and is_gsm7(plain) else char
 
 

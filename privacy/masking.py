@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatcher, format_number
+from phonenumbers import NumberParseException, PhoneNumberFormat, format_number, is_valid_number, parse
 
 from schemas.api import InboundMessageView
 from schemas.cases import MessageView, TimelineEntryView
@@ -22,6 +22,8 @@ _EMAIL = re.compile(r"\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-
 _IBAN = re.compile(r"\b([A-Z]{2})[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b", re.IGNORECASE)
 # A phone number in international form, possibly grouped ("+358 40 123 4567").
 _PHONE = re.compile(r"\+[1-9](?:[ -]?[0-9]){6,14}")
+# A national number's shape; never next to a digit, a "." or a ":" (a time, a decimal, a longer number).
+_NATIONAL = re.compile(r"(?<![\w.:+,])\(?0\d{1,2}\)?[ -]?\d{3,4}[ -]?\d{2,4}(?!\d|[.:,]\d)")
 MASKED = "***"
 
 
@@ -51,14 +53,21 @@ def mask_text(text: str) -> str:
 
 
 def _national_numbers_masked(text: str) -> str:
-    """Numbers as people write them at home ("040 123 4567", "(09) 123 4567"), read the way intake reads a phone
-    (`schemas.phones`: the tenant's region). Only a number valid there is masked, so an amount ("1 234 567,89 €"),
-    a date or a one-time code stays as it is."""
-    found = list(PhoneNumberMatcher(text, default_region.get(), leniency=Leniency.VALID))
-    for match in reversed(found):  # from the end, so that the earlier spans stay where they are
-        masked = mask_phone(format_number(match.number, PhoneNumberFormat.E164)) or MASKED
-        text = text[:match.start] + masked + text[match.end:]
-    return text
+    """Numbers as people write them at home ("040 123 4567", "(09) 123 4567", "0401234567"), read the way intake
+    reads a phone (`schemas.phones`: the tenant's region). A cheap, linear pattern finds what is shaped like one
+    (area code of two or three digits, then groups of three or four and two to four), and only a candidate valid
+    there is masked: an amount ("1 234 567,89 €"), a time ("klo 09.00-16.00"), a spaced date ("08 12 2027"), a
+    code ("0304 5567") stays as it is, and two numbers side by side are each masked."""
+    return _NATIONAL.sub(_masked_if_a_phone, text)
+
+
+def _masked_if_a_phone(match: re.Match[str]) -> str:
+    try:
+        number = parse(match.group(0), default_region.get())
+    except NumberParseException:
+        return match.group(0)
+    return (mask_phone(format_number(number, PhoneNumberFormat.E164)) or MASKED) if is_valid_number(number) \
+        else match.group(0)
 
 
 def masked_message(view: MessageView) -> MessageView:

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from schemas.inputs import EmailAddress, distinct, documented_rule, present
+from schemas.inputs import EmailAddress, SingleLine, distinct, documented_rule, present
 
 
 class Scope(StrEnum):
@@ -113,7 +113,7 @@ class AccountIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=ACCOUNT_ID_PATTERN, description="Stable id, e.g. aino.virtanen.")
-    display_name: str = Field(min_length=1, max_length=200)
+    display_name: SingleLine
     email: EmailAddress
     roles: distinct(Role, min_length=1)
     password: str | None = Field(default=None, min_length=12, max_length=200,

@@ -30,7 +30,7 @@ async def test_the_preview_is_the_next_message_in_the_customers_language_with_th
     case_id = await finnish_overcharge(stack, "T-PRE-1")
     thanks = (await stack.api.get(PREVIEW.format(case_id), params={"template": "overcharge/thank_you"})).json()
     assert (thanks["language"], thanks["channel"], thanks["sms_segments"]) == ("fi", "sms", 2)
-    assert thanks["body"].startswith("Kiitos, Maija. Palautimme 9,95 € kortillesi"), thanks["body"]
+    assert thanks["body"].startswith("Kiitos, Maija Meikäläinen. Palautimme 9,95 € kortillesi"), thanks["body"]
     assert "Duty.Manager, asiakaspalvelu. Vastaa tähän viestiin" in thanks["body"], "signed by the owner"
     assert (thanks["passes"], thanks["problems"]) == (True, []), thanks["problems"]
 
@@ -39,8 +39,8 @@ async def test_the_preview_is_the_next_message_in_the_customers_language_with_th
     assert email["subject"] == "Veloitimme sinulta 9,95 € liikaa: Prisma Kaleva" and email["passes"]
     text = (await stack.api.get(PREVIEW.format(case_id), params={"template": "overcharge/ask_destination"})).json()
     assert text["body"] == stack.texts_to(PHONE)[0].body, "the preview is the message the customer got"
-    assert email["body"].startswith("Hei Maija Meikäläinen,") and text["body"].startswith("Hei Maija,"), \
-        "a text greets by the first name, an email by the whole"
+    assert email["body"].startswith("Hei Maija Meikäläinen,") and text["body"].startswith("Hei Maija Meikäläinen,"), \
+        "a text that fits greets by the whole name, as an email does"
 
     # No personal reply is written yet: sent now, it would read "None", and the verdict says so.
     reply = (await stack.api.get(PREVIEW.format(case_id), params={"template": "common/personal_reply"})).json()
@@ -103,7 +103,7 @@ async def test_the_case_page_previews_a_message_with_its_verdict_in_the_viewers_
         url = f"{CONSOLE}/cases/{case_id}/preview"
         shown = (await us.get(url, params={"template": "overcharge/thank_you"},
                               headers={"Accept-Language": "fi"})).text
-        assert "Kiitos, Maija. Palautimme 9,95 € kortillesi" in shown
+        assert "Kiitos, Maija Meikäläinen. Palautimme 9,95 € kortillesi" in shown
         assert "Laatutarkistus menee läpi." in shown and PHONE not in shown
         refused = (await us.get(url, params={"template": "overcharge/nope"})).text
         assert "no template &#39;overcharge/nope&#39;" in refused

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from kinds import added_kind
 from messages.quality import DECLARED, LETTERS, SMS_SEGMENTS_ALLOWED, Dimension, check
-from messages.render import SMS_OWNER_LENGTH, TEMPLATE_DIR, as_shown, missing_translations, render
-from messages.sms import sms_segments
+from messages.render import TEMPLATE_DIR, _owner_in_a_text, as_shown, missing_translations, render
+from messages.sms import in_gsm7, is_gsm7, sms_segments
+from schemas.auth import AccountIn
 from schemas.channels import Channel, Language
 from schemas.messages import MessageFacts
 from schemas.money import ISO_MINOR_DIGITS, Money
@@ -156,7 +159,7 @@ def test_a_first_contact_template_without_its_apology_fails_naming_template_lang
 def test_a_thank_you_that_apologises_again_or_blames_is_caught():
     facts = facts_for("overcharge/thank_you", "card")
     message = render("overcharge/thank_you", Language.en, Channel.sms, facts)
-    again = message.__class__(subject=message.subject, body=message.body + " Sorry if you felt let down.")
+    again = replace(message, body=message.body + " Sorry if you felt let down.")
     problems = check("overcharge/thank_you", Language.en, Channel.sms, facts, again)
     assert any("apology: once per case" in problem for problem in problems)
     assert any("blame: 'if you felt'" in problem for problem in problems)
@@ -188,7 +191,7 @@ def test_the_signature_alone_is_no_next_step(language):
     message = render("common/satisfaction", language, Channel.sms, facts)
     question, signature = message.body.split("\n")
     greeting = question.split(",")[0] + "."
-    stripped = message.__class__(subject=message.subject, body=f"{greeting}\n{signature}")
+    stripped = replace(message, body=f"{greeting}\n{signature}")
     assert check("common/satisfaction", language, Channel.sms, facts, stripped) == [
         f"common/satisfaction (sms, {language}): lacks next_step"]
 
@@ -201,7 +204,7 @@ def test_a_message_that_closes_the_case_does_not_invite_a_reply(language):
     message = render("undercharge/notice", language, Channel.sms, facts)
     assert check("undercharge/notice", language, Channel.sms, facts, message) == []
     invitation = render("common/satisfaction", language, Channel.sms, facts).body.split("\n")[-1]
-    resigned = message.__class__(subject=message.subject, body=message.body.rsplit("\n", 1)[0] + "\n" + invitation)
+    resigned = replace(message, body=message.body.rsplit("\n", 1)[0] + "\n" + invitation)
     assert check("undercharge/notice", language, Channel.sms, facts, resigned) == [
         f"undercharge/notice (sms, {language}): reach: invites a reply, but the case closes with this message"]
 
@@ -210,15 +213,10 @@ def test_a_message_that_closes_the_case_does_not_invite_a_reply(language):
 @pytest.mark.parametrize("template", [name for name in TEMPLATES if name not in LETTERS])
 def test_every_text_fits_two_segments_even_with_the_longest_facts(template, language):
     """The sweep's extreme fact set (names of 40 characters, a nine-digit amount, a long store) fits two segments
-    because a text shows the facts shortened; the same facts in an email are written out in full."""
+    because a text too long with them shows the facts shortened; the same facts in an email are written out in full."""
     facts = facts_for(template, "long")
     body = render(template, language, Channel.sms, facts).body
     assert sms_segments(body) <= SMS_SEGMENTS_ALLOWED == 2, body
-    in_full = "Kaisa " + "Lehtinen-Virtanen"[:SMS_OWNER_LENGTH - 6]  # the longest owner's name a text writes whole
-    longest_in_full = facts.model_copy(update={"owner_name": in_full})
-    assert sms_segments(render(template, language, Channel.sms, longest_in_full).body) <= 2
-    assert LONG_NAME not in body and "Kristiina" not in body, "a text names the customer by first name, a long-named "\
-        "owner by first name and initial"
     if "{{ customer_name }}" in (TEMPLATE_DIR / f"{template}.{language}.j2").read_text(encoding="utf-8"):
         assert "Maija-Liisa" in body and LONG_NAME in render(template, language, Channel.email, facts).body
 
@@ -230,9 +228,10 @@ def test_a_text_shows_names_store_and_topic_shortened_and_in_gsm7():
                                                                    "Prisma Hervanta Tampere")
     assert shown.topic == "Kahdesti veloitettu lippu Kahdesti veloitettu..." and len(shown.topic) <= 50
     assert as_shown(facts, Channel.email) == facts, "an email or a call says it all"
-    assert as_shown(facts_for("common/cancelled", "owner"), Channel.sms).owner_name == "Aino Virtanen", "short: whole"
     typeset = as_shown(facts_for("common/acknowledgement", "typeset"), Channel.sms)
-    assert (typeset.customer_name, typeset.owner_name, typeset.store) == ("Sarka", "Zoe Lukasiewicz", 'Kahvila "Kulma"')
+    assert (typeset.customer_name, typeset.owner_name, typeset.store) == ("Sarka", "Zoe L.", 'Kahvila "Kulma"')
+    fits = render("common/acknowledgement", Language.en, Channel.sms, facts_for("common/acknowledgement", "typeset"))
+    assert "Sarka Dvorak" in fits.body and "Zoe Lukasiewicz" in fits.body, "a text that fits is not shortened"
     assert typeset.topic == "charged twice - 9,95 €... again", "the euro sign is GSM-7 (its extension table)"
 
 
@@ -256,3 +255,42 @@ def test_a_letter_is_long_because_it_carries_in_full_what_the_law_wants_whole(te
     body = render(template, language, Channel.sms, facts).body
     assert long_findings.findings.strip() in body and long_findings.actions.strip() in body
     assert check(template, language, Channel.sms, facts, render(template, language, Channel.sms, facts)) == []
+
+
+def test_a_text_that_fits_says_every_fact_in_full():
+    """Shortening is for a text that would be too long: one that fits greets, signs and names the store in full."""
+    facts = facts_for("common/cancelled", "owner").model_copy(update={
+        "customer_name": "Dr. Maija Meikäläinen", "owner_name": "Aino Maria Virtanen", "store": "Prisma Kaleva Oulu"})
+    message = render("common/cancelled", Language.en, Channel.sms, facts)
+    assert "Hello Dr. Maija Meikäläinen," in message.body and "Aino Maria Virtanen, customer service" in message.body
+    assert "Prisma Kaleva Oulu" in message.body and message.shown.owner_name == "Aino Maria Virtanen"
+    assert check("common/cancelled", Language.en, Channel.sms, facts, message) == []
+
+
+def test_a_long_text_shortens_the_owner_only_to_a_name_that_is_still_theirs():
+    assert _owner_in_a_text("Anna-Kaisa Kristiina Lehtinen-Virtanen") == "Anna-Kaisa L."
+    assert _owner_in_a_text("Virtanen, Aino") == "Virtanen", "surname first: an initial would name someone else"
+    assert _owner_in_a_text("Dr. Aino Virtanen") == "Dr."
+    assert _owner_in_a_text("Duty.Manager") == "Duty.Manager"
+    assert _owner_in_a_text("Aino") == "Aino"
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_an_owner_whose_display_name_is_only_spaces_is_signed_by_the_team(channel):
+    facts = facts_for("overcharge/ask_destination", "long").model_copy(update={"owner_name": "   "})
+    message = render("overcharge/ask_destination", Language.en, channel, facts)
+    assert "   " not in message.body and message.shown.owner_name is None, message.body
+
+
+def test_a_display_name_of_spaces_is_refused_at_the_edge():
+    with pytest.raises(ValidationError, match="display_name"):
+        AccountIn(id="aino.agent", display_name="   ", email="aino@example.test", roles=["agent"])
+
+
+def test_a_text_keeps_decomposed_letters_and_superscripts_as_they_mean():
+    """A decomposed "ä" (as macOS sends it) is GSM-7's "ä"; "10²" and "m²" are not "102" and "m2": they stay, and
+    the text is UCS-2, which the segment count then bills."""
+    assert in_gsm7("Ha\u0308meenlinna") == "Hämeenlinna" and is_gsm7(in_gsm7("Ha\u0308meenlinna"))
+    assert in_gsm7("Šárka") == "Sarka"
+    assert in_gsm7("10² m² ½") == "10² m² ½" and not is_gsm7(in_gsm7("10²"))
+    assert sms_segments(in_gsm7("m²" * 40)) == 2, "80 UCS-2 characters: two segments of 67"

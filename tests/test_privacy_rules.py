@@ -70,3 +70,22 @@ def test_a_phone_number_written_the_national_way_is_masked_too(written):
 def test_amounts_dates_codes_and_references_are_no_phone_numbers():
     text = "Palautimme 1 234 567,89 € (€1,234,567.89) 7.12.2027 klo 12.00, koodi 123456, viite 3F9A1C07, 98 765 432"
     assert mask_text(text) == text
+
+
+@pytest.mark.parametrize("text", ["Auki klo 09.00-16.00", "open 08.00 - 20.00", "pick up at 08 12 2027",
+                                  "varaus 0304 5567", "1 234 567,89 €", "kello 10:30 0401"])
+def test_times_dates_codes_and_amounts_are_not_masked_as_phone_numbers(text):
+    assert mask_text(text) == text
+
+
+def test_two_numbers_side_by_side_are_each_masked():
+    assert mask_text("soita 040 123 4567 050 765 4321") == "soita +358 *** 67 +358 *** 21"
+    assert mask_text("0401234567 0451234568, (09) 123 4567") == "+358 *** 67 +358 *** 68, +358 *** 67"
+
+
+def test_a_long_text_is_masked_number_by_number():
+    """A 20,000-character reply: each number in it masked, the rest left as written (found by a linear pattern,
+    each candidate checked on its own)."""
+    text = "Lorem ipsum 040 123 4567 klo 09.00-16.00. " * 480
+    masked = mask_text(text)
+    assert masked.count("+358 *** 67") == 480 and "040 123 4567" not in masked and masked.count("09.00-16.00") == 480

@@ -121,7 +121,7 @@ async def test_a_reply_not_understood_is_asked_again_once_then_goes_to_the_owner
     await stack.api.post(f"/cases/{case_id}/replies", json={"channel": "sms", "text": "what?", "sender": PHONE})
     await eventually(lambda: len(stack.texts_to(PHONE)) == 2)
     again = stack.texts_to(PHONE)[1]
-    assert again.body.startswith("Hello Maija, we did not understand your answer. Please reply 1")
+    assert again.body.startswith("Hello Maija Meikäläinen, we did not understand your answer. Please reply 1")
     assert "I will contact you" in again.body and "Duty.Manager, customer service" in again.body, "the owner signs"
     assert stack.refunds(case_id) == []
 

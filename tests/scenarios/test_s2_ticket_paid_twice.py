@@ -125,7 +125,7 @@ async def test_in_finnish_not_understood_is_asked_once_then_the_owner_calls_and_
     await stack.api.post("/webhooks/twilio/sms", headers=carrier,
                          data={"From": PHONE, "Body": "en ymmärrä", "MessageSid": "SM-fi-1"})
     again = (await eventually(lambda: stack.texts_to(PHONE)[1:]))[0].body
-    assert again.startswith("Hei Jukka, emme ymmärtäneet vastaustasi. Vastaa tilinumerollasi (IBAN)")
+    assert again.startswith("Hei Jukka Lahtinen, emme ymmärtäneet vastaustasi. Vastaa tilinumerollasi (IBAN)")
     assert "niin otan sinuun yhteyttä.\nAino.Agent, asiakaspalvelu" in again, "the owner signs: I will call"
     assert "pahoittel" not in again, "one apology per case"
     await stack.api.post("/webhooks/twilio/sms", headers=carrier,

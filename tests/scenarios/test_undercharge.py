@@ -31,7 +31,7 @@ async def test_a_large_undercharge_is_told_without_blame_and_without_a_demand(st
 
     assert await stack.env.client.get_workflow_handle(case_id).result() == CaseOutcome.customer_informed
     [notice] = await eventually(lambda: stack.texts_to(PHONE))
-    assert "€100.00 too little" in notice.body and "The mistake was ours, not yours" in notice.body
+    assert "undercharged you €100.00" in notice.body and "Our mistake, not yours" in notice.body
     assert "nothing you need to do" in notice.body
     for blame in ("you failed", "your mistake", "you must pay", "owe"):
         assert blame not in notice.body.lower()
