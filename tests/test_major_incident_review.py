@@ -55,6 +55,17 @@ async def declared(stack: Stack, sales: int) -> tuple[str, dict, dict]:
     return answer.json()["id"], till, supervisor
 
 
+async def one_customer_declared(stack: Stack) -> tuple[FanOut, MajorIncidentRow, AffectedCustomerRow]:
+    """An incident over one sale, declared, not approved: the parent's state, its row and the customer's row, as
+    a fan-out step holds them."""
+    major_id, _, _ = await declared(stack, sales=1)
+    fan: FanOut = await stack.env.client.get_workflow_handle(major_id).query("state", result_type=FanOut)
+    with session_for(stack.settings.database_url) as session:
+        major = session.get(MajorIncidentRow, major_id)
+    [row] = customers(stack, major_id)
+    return fan, major, row
+
+
 def customers(stack: Stack, major_id: str) -> list[AffectedCustomerRow]:
     with session_for(stack.settings.database_url) as session:
         return list(session.exec(select(AffectedCustomerRow).where(AffectedCustomerRow.major_id == major_id)
@@ -385,11 +396,8 @@ async def test_a_step_holding_a_row_read_before_an_erasure_opens_no_child_for_it
     """Second review, 5: the step read the customer's row, then the customer was erased (the row withdrawn); the
     step's open must not overwrite the withdrawal and open a case with the data read before."""
     stack = live_stack
-    major_id, _, _ = await declared(stack, sales=1)
-    fan: FanOut = await stack.env.client.get_workflow_handle(major_id).query("state", result_type=FanOut)
-    with session_for(stack.settings.database_url) as session:
-        major = session.get(MajorIncidentRow, major_id)
-    [read_before] = customers(stack, major_id)
+    fan, major, read_before = await one_customer_declared(stack)
+    major_id = major.id
     erased = await stack.api.post("/customers/erase", json={
         "name": "Asiakas0 Virtanen", "phone": phone(0), "reason": "the customer's request"})
     assert erased.status_code == 200, erased.text
@@ -499,11 +507,8 @@ async def test_a_row_withdrawn_while_its_case_is_being_opened_gets_that_case_can
     """The parent's stop withdrew the row after the step claimed it and before its case was recorded: the stop
     did not see the case, so the step cancels it, and never marks the withdrawn row opened again."""
     stack = live_stack
-    major_id, _, _ = await declared(stack, sales=1)
-    fan: FanOut = await stack.env.client.get_workflow_handle(major_id).query("state", result_type=FanOut)
-    with session_for(stack.settings.database_url) as session:
-        major = session.get(MajorIncidentRow, major_id)
-    [row] = customers(stack, major_id)
+    fan, major, row = await one_customer_declared(stack)
+    major_id = major.id
     real_open_case = intake_major.open_case
 
     async def the_parent_ends_meanwhile(*args, **kwargs):
